@@ -1,0 +1,58 @@
+// tcsim: training-cost and hardware accounting simulator. The command line
+// maps user errors (ConfigError) to exit code 2 and anything else to 1.
+#include <cstdio>
+#include <exception>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(tcsim: what did that training run really cost, on which hardware, and why?
+
+Usage:
+  tcsim run [SCENARIO] [--set PATH=VALUE]... [--json]
+  tcsim list [models|gpus|scenarios]
+  tcsim --help | --version
+  tcsim COMMAND --help
+
+Commands:
+  run     Resolve a scenario and report its model accounting (parameters, FLOPs per
+          token) and the memory budget per GPU. With no SCENARIO, runs the built-in
+          DeepSeek-V3 on 2048 H800 scenario.
+  list    Show the built-in model presets, GPU presets and scenarios.
+
+Exit codes: 0 success, 2 bad input (scenario or flags), 1 internal error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      fmt::print("{}", kUsage);
+      return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+      fmt::print("tcsim {}\n", tcsim::cli::kVersion);
+      return 0;
+    }
+    const std::span<const std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "run") return tcsim::cli::run_command(rest);
+    if (args[0] == "list") return tcsim::cli::list_command(rest);
+    throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
+  } catch (const tcsim::ConfigError& e) {
+    fmt::print(stderr, "tcsim: error: {}\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "tcsim: internal error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,76 @@
+#include "hardware/catalog.h"
+
+namespace tcsim::hw {
+namespace {
+
+struct Row {
+  std::string_view key;
+  std::string_view alias;
+  GpuSpec spec;
+};
+
+// Dense (non-sparse) tensor peaks; NVLink per direction (half the
+// "both directions together" figure NVIDIA quotes); HBM capacity as the
+// datasheet states it in decimal GB.
+// clang-format off
+const std::vector<Row>& rows() {
+  static const std::vector<Row> table{
+      // NVIDIA H100 Tensor Core GPU whitepaper / datasheet (SXM5); NVLink 900 GB/s both ways; TDP 700 W.
+      {"h100", "h100-sxm",
+       {.name = "h100", .source = "NVIDIA H100 SXM5 datasheet and Hopper whitepaper",
+        .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
+        .hbm_capacity = gigabytes(80), .hbm_bandwidth = terabytes_per_second(3.35),
+        .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(700)}},
+      // Same GH100 die as H100 SXM5; NVLink cut to 400 GB/s both ways (ISCA'25 "Insights into DeepSeek-V3",
+      // arXiv:2505.09343 §4.1); compute and HBM as H100 (V3-TR §3.5.1). TDP assumed equal to H100 [estimate].
+      {"h800", "h800-sxm",
+       {.name = "h800", .source = "H100 SXM5 datasheet; NVLink per arXiv:2505.09343 §4.1; TDP [estimate: same die]",
+        .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
+        .hbm_capacity = gigabytes(80), .hbm_bandwidth = terabytes_per_second(3.35),
+        .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(700)}},
+      // NVIDIA A100 datasheet (SXM4 80GB): 312 TFLOP/s BF16 dense, 2039 GB/s, NVLink 600 GB/s, 400 W; no FP8.
+      {"a100", "a100-sxm-80gb",
+       {.name = "a100", .source = "NVIDIA A100 80GB SXM4 datasheet",
+        .sms = 108, .bf16_dense = teraflops_per_second(312), .fp8_dense = FlopsPerSecond(0),
+        .hbm_capacity = gigabytes(80), .hbm_bandwidth = terabytes_per_second(2.039),
+        .nvlink_bandwidth = gigabytes_per_second(300), .tdp = Watts(400)}},
+      // A100 with NVLink cut to 400 GB/s both ways for export [estimate: press reports].
+      {"a800", "a800-sxm-80gb",
+       {.name = "a800", .source = "A100 80GB SXM4 datasheet; NVLink 400 GB/s [estimate: press]",
+        .sms = 108, .bf16_dense = teraflops_per_second(312), .fp8_dense = FlopsPerSecond(0),
+        .hbm_capacity = gigabytes(80), .hbm_bandwidth = terabytes_per_second(2.039),
+        .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(400)}},
+      // H20: third-party spec tables, not an NVIDIA datasheet [estimate]: 78 SMs, 148 BF16, 296 FP8, 96 GB at 4.0 TB/s.
+      {"h20", "h20-sxm",
+       {.name = "h20", .source = "third-party spec tables [estimate]; see shared reference hardware.md",
+        .sms = 78, .bf16_dense = teraflops_per_second(148), .fp8_dense = teraflops_per_second(296),
+        .hbm_capacity = gigabytes(96), .hbm_bandwidth = terabytes_per_second(4.0),
+        .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(400)}},
+      // NVIDIA H200 datasheet (SXM): 141 GB HBM3e at 4.8 TB/s; tensor peaks as H100 (3958/1979 TFLOP/s sparse
+      // FP8/BF16 = 1979/989 dense); NVLink 900 GB/s; up to 700 W.
+      {"h200", "h200-sxm",
+       {.name = "h200", .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM)",
+        .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
+        .hbm_capacity = gigabytes(141), .hbm_bandwidth = terabytes_per_second(4.8),
+        .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(700)}},
+  };
+  return table;
+}
+// clang-format on
+
+}  // namespace
+
+const GpuSpec* find_gpu_preset(std::string_view name) {
+  for (const Row& r : rows()) {
+    if (r.key == name || r.alias == name) return &r.spec;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> gpu_preset_names() {
+  std::vector<std::string> names;
+  for (const Row& r : rows()) names.emplace_back(r.key);
+  return names;
+}
+
+}  // namespace tcsim::hw

@@ -1,0 +1,102 @@
+// Plain resolved specs of a workload: the model's architecture, the parallel
+// plan and the numeric precision. Aggregates with no behaviour; the scenario
+// loader fills them, everything downstream reads them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tcsim::model {
+
+enum class AttentionKind { mha, gqa, mla };
+enum class FfnKind { swiglu, gelu };
+enum class NormKind { rmsnorm, layernorm };
+enum class PositionKind { rope, learned };
+
+struct AttentionSpec {
+  AttentionKind kind = AttentionKind::mha;
+  int heads = 0;
+  // MHA/GQA: key/value heads (== heads for MHA) and the per-head dimension.
+  int kv_heads = 0;
+  int head_dim = 0;
+  // MLA (DeepSeek-V2/V3): low-rank query and joint key-value compression.
+  // q_lora_rank == 0 means queries are projected directly (no compression).
+  int q_lora_rank = 0;
+  int kv_lora_rank = 0;
+  int qk_nope_head_dim = 0;
+  int qk_rope_head_dim = 0;
+  int v_head_dim = 0;
+};
+
+struct MoeSpec {
+  int routed = 0;               // routed experts per MoE layer
+  int shared = 0;               // shared experts, always active
+  int per_token = 0;            // routed experts each token activates (top-k)
+  int expert_intermediate = 0;  // FFN width of one expert
+  int max_nodes_per_token = 0;  // node-limited routing (0: unlimited)
+};
+
+struct ModelSpec {
+  std::string name;
+  std::string source;  // where the architecture numbers come from
+  int layers = 0;
+  int hidden = 0;
+  int vocab = 0;
+  AttentionSpec attention;
+  FfnKind ffn = FfnKind::swiglu;
+  int ffn_intermediate = 0;  // dense FFN width (dense layers, dense models)
+  std::optional<MoeSpec> moe;
+  int dense_layers = 0;  // MoE models: the first dense_layers layers use a dense FFN
+  NormKind norm = NormKind::rmsnorm;
+  PositionKind position = PositionKind::rope;
+  int max_position = 0;          // learned position embeddings: table rows
+  bool biases = false;           // linear layers carry biases (GPT-3)
+  bool tied_embeddings = false;  // output head shares the input embedding
+  int mtp_depth = 0;             // multi-token-prediction modules (DeepSeek-V3: 1)
+};
+
+enum class Schedule { one_f_one_b, interleaved_1f1b, zero_bubble, dualpipe };
+enum class Recompute { none, selective, full };
+
+struct ParallelPlan {
+  int tp = 1;              // tensor parallel
+  int pp = 1;              // pipeline parallel
+  int ep = 1;              // expert parallel (carved out of dp x tp x cp)
+  int dp = 1;              // data parallel
+  int cp = 1;              // context parallel
+  int virtual_stages = 1;  // pipeline chunks per rank (interleaved 1F1B)
+  int micro_batch = 1;     // sequences per micro-batch
+  int zero = 0;            // ZeRO stage 0..3
+  Schedule schedule = Schedule::one_f_one_b;
+  Recompute recompute = Recompute::none;
+  int comm_sms = 0;  // SMs given to communication kernels while they run
+  // Layers per pipeline stage (pp x virtual_stages entries, first stage
+  // first). Empty: layers split evenly, which requires divisibility.
+  std::vector<int> stage_layers;
+};
+
+enum class Dtype { fp32, bf16, fp16, fp8 };
+
+struct PrecisionSpec {
+  Dtype gemm = Dtype::bf16;              // GEMM inputs (fprop, dgrad, wgrad)
+  Dtype weights = Dtype::bf16;           // working copy of the weights
+  Dtype master_weights = Dtype::fp32;    // optimizer's copy
+  Dtype grads = Dtype::fp32;             // gradient accumulation buffers
+  Dtype optimizer_states = Dtype::fp32;  // AdamW first and second moments
+  Dtype activations = Dtype::bf16;       // tensors saved for backward
+};
+
+// Bytes per element of a dtype (IEEE 754 and OCP FP8 sizes).
+constexpr double dtype_bytes(Dtype d) {
+  switch (d) {
+    case Dtype::fp32: return 4.0;
+    case Dtype::bf16: return 2.0;
+    case Dtype::fp16: return 2.0;
+    case Dtype::fp8: return 1.0;
+  }
+  return 0.0;
+}
+
+}  // namespace tcsim::model

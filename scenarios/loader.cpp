@@ -1,0 +1,148 @@
+#include "scenarios/loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "hardware/catalog.h"
+#include "model/catalog.h"
+#include "scenarios/reader.h"
+#include "scenarios/resolve.h"
+#include "scenarios/tree.h"
+
+namespace tcsim::scenario {
+namespace {
+
+constexpr std::string_view kBuiltinPrefix = "builtin:";
+// A chain of `extends` longer than this is a mistake, not a design.
+constexpr std::size_t kMaxExtendsDepth = 32;
+
+struct Source {
+  std::string id;    // "builtin:NAME" or a normalised path: cycle detection
+  std::string file;  // as shown in messages
+  std::string text;
+};
+
+std::optional<Source> read_source(const std::string& path) {
+  if (path.starts_with(kBuiltinPrefix)) {
+    const std::string name = path.substr(kBuiltinPrefix.size());
+    const std::string_view text = builtin_scenario_text(name);
+    if (text.empty()) return std::nullopt;
+    return Source{path, fmt::format("<builtin>/{}.yaml", name), std::string(text)};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  std::error_code ec;
+  const std::filesystem::path canon = std::filesystem::weakly_canonical(path, ec);
+  return Source{ec ? path : canon.string(), path, buf.str()};
+}
+
+// Where an `extends` value points, relative to the file that wrote it. A
+// built-in scenario extends other built-ins by their file name.
+std::string resolve_extends(const std::string& value, const std::string& from_id) {
+  if (value.starts_with(kBuiltinPrefix)) return value;
+  if (from_id.starts_with(kBuiltinPrefix)) {
+    return std::string(kBuiltinPrefix) + std::filesystem::path(value).stem().string();
+  }
+  const std::filesystem::path p(value);
+  if (p.is_absolute()) return value;
+  return (std::filesystem::path(from_id).parent_path() / p).lexically_normal().string();
+}
+
+Node load_document(const Source& src, std::vector<std::string>& chain) {
+  chain.push_back(src.id);
+  Node doc = read_yaml(src.text, src.file);
+  if (doc.kind == Node::Kind::null) {
+    fail(doc, "", "empty scenario: expected a map of sections (model, parallelism, hardware, training, ...)");
+  }
+  if (doc.kind != Node::Kind::map) {
+    fail(doc, "", fmt::format("expected a map of sections (model, parallelism, hardware, ...), got {}", shown(doc)));
+  }
+  const Node* ext = doc.find("extends");
+  if (ext == nullptr) return doc;
+  if (ext->kind != Node::Kind::scalar || ext->scalar.empty()) {
+    fail(*ext, "extends", fmt::format("expected the path of a scenario file, got {}", shown(*ext)));
+  }
+  const std::string target = resolve_extends(ext->scalar, src.id);
+  std::optional<Source> base_src = read_source(target);
+  if (!base_src) {
+    fail(*ext, "extends", fmt::format("cannot read scenario \"{}\" (looked for {})", ext->scalar, target));
+  }
+  if (std::find(chain.begin(), chain.end(), base_src->id) != chain.end()) {
+    std::string cycle;
+    for (const std::string& id : chain) cycle += id + " -> ";
+    fail(*ext, "extends", fmt::format("extends cycle: {}{}", cycle, base_src->id));
+  }
+  if (chain.size() >= kMaxExtendsDepth) {
+    fail(*ext, "extends", fmt::format("extends chain deeper than {} files", kMaxExtendsDepth));
+  }
+  Node base = load_document(*base_src, chain);
+  doc.erase("extends");
+  merge_into(base, doc);
+  return base;
+}
+
+Scenario load(const Source& src, std::span<const std::string> overrides) {
+  std::vector<std::string> chain;
+  Node doc = load_document(src, chain);
+  for (const std::string& o : overrides) apply_override(doc, o);
+  Scenario s = resolve(doc);
+  s.file = src.file;
+  validate(s, doc);
+  return s;
+}
+
+}  // namespace
+
+Scenario load_scenario(const std::string& path, std::span<const std::string> overrides) {
+  std::optional<Source> src = read_source(path);
+  if (!src) {
+    if (path.starts_with(kBuiltinPrefix)) {
+      throw ConfigError(
+          fmt::format("{}: no such built-in scenario (built-in: {})", path, fmt::join(builtin_scenario_names(), ", ")));
+    }
+    throw ConfigError(fmt::format("{}: cannot read scenario file", path));
+  }
+  return load(*src, overrides);
+}
+
+Scenario load_scenario_text(std::string_view text, const std::string& file, std::span<const std::string> overrides) {
+  std::error_code ec;
+  const std::filesystem::path canon = std::filesystem::weakly_canonical(file, ec);
+  return load(Source{ec ? file : canon.string(), file, std::string(text)}, overrides);
+}
+
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {
+  // Levenshtein distance; a suggestion must be within a third of the word.
+  const auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const std::string& c : candidates) {
+    const std::size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+}  // namespace tcsim::scenario

@@ -1,0 +1,36 @@
+// Loading a scenario: read YAML, follow `extends`, apply presets and --set
+// overrides, parse units, validate every field and the cross-field rules, and
+// return fully resolved structs. Throws ConfigError (file:line:column: key:
+// what was expected, what was found) on any bad input; never anything else for
+// bad input.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scenarios/scenario.h"
+
+namespace tcsim::scenario {
+
+// `path` is a file, or "builtin:NAME" for a scenario compiled into the binary.
+Scenario load_scenario(const std::string& path, std::span<const std::string> overrides = {});
+
+// Loads from text; `file` names it in messages and anchors relative
+// `extends` paths (its directory).
+Scenario load_scenario_text(std::string_view text, const std::string& file,
+                            std::span<const std::string> overrides = {});
+
+// The scenario `tcsim run` uses with no argument.
+inline constexpr std::string_view kDefaultScenario = "builtin:deepseek-v3";
+
+// Scenarios compiled into the binary (from scenarios/*.yaml).
+std::vector<std::string> builtin_scenario_names();
+// The text of a built-in scenario, or empty when there is none by that name.
+std::string_view builtin_scenario_text(std::string_view name);
+
+// Closest candidate by edit distance, or empty when none is close enough.
+std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);
+
+}  // namespace tcsim::scenario

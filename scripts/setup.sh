@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tcsim builds with, when any is missing.
+# Idempotent: a machine that has them all is left untouched.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ pkg-config      # build
+  libeigen3-dev libyaml-cpp-dev libfmt-dev libboost-graph-dev doctest-dev  # libraries
+  clang libclang-rt-14-dev clang-format  # fuzzing (libFuzzer) and the format check
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
