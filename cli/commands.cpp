@@ -10,6 +10,7 @@
 #include "hardware/catalog.h"
 #include "model/catalog.h"
 #include "reports/accounting.h"
+#include "reports/op_table.h"
 #include "scenarios/loader.h"
 
 namespace tcsim::cli {
@@ -86,9 +87,12 @@ int run_command(std::span<const std::string> args) {
   const scenario::Scenario s = scenario::load_scenario(path.value_or(std::string(scenario::kDefaultScenario)), sets);
   const reports::Accounting acc = reports::account(s);
   if (json) {
-    fmt::print("{}\n", reports::accounting_json(s, acc).dump());
+    reports::Json j = reports::accounting_json(s, acc);
+    j.set("layer_ops", reports::layer_ops_json(s));
+    fmt::print("{}\n", j.dump());
   } else {
     fmt::print("{}", reports::accounting_table(s, acc));
+    fmt::print("{}", reports::layer_ops_table(s));
   }
   return 0;
 }

@@ -3,9 +3,11 @@
 // profile (hardware/ reads it; see docs/calibration.md).
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "core/units.h"
+#include "hardware/profile.h"
 
 namespace tcsim::hw {
 
@@ -19,6 +21,7 @@ struct GpuSpec {
   BytesPerSecond hbm_bandwidth;
   BytesPerSecond nvlink_bandwidth;  // per direction, per GPU
   Watts tdp;
+  std::string profile;  // default calibration profile ("public-h800"); empty: none yet
 };
 
 enum class Topology { single_node, fat_tree, rail_optimized, multi_plane_fat_tree };
@@ -39,7 +42,8 @@ struct ClusterSpec {
   int gpus_per_node = 0;
   int nodes = 0;
   NetworkSpec network;
-  std::string calibration;  // calibration profile path; empty: the GPU's default
+  std::string calibration;                    // calibration profile: a path or builtin:NAME; empty: the GPU's default
+  std::optional<CalibrationProfile> profile;  // resolved; empty when the GPU has none
 };
 
 constexpr int gpu_count(const ClusterSpec& c) { return c.gpus_per_node * c.nodes; }

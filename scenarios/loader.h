@@ -30,6 +30,13 @@ std::vector<std::string> builtin_scenario_names();
 // The text of a built-in scenario, or empty when there is none by that name.
 std::string_view builtin_scenario_text(std::string_view name);
 
+// A calibration profile: a YAML file, or "builtin:NAME" for one compiled in
+// (calibrate/profiles/*.yaml). Throws ConfigError on bad input.
+hw::CalibrationProfile load_profile(const std::string& ref);
+hw::CalibrationProfile load_profile_text(std::string_view text, const std::string& file);
+std::vector<std::string> builtin_profile_names();
+std::string_view builtin_profile_text(std::string_view name);
+
 // Closest candidate by edit distance, or empty when none is close enough.
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);
 

@@ -1,5 +1,7 @@
 #include "scenarios/resolve.h"
 
+#include <filesystem>
+
 #include <fmt/format.h>
 
 #include "hardware/catalog.h"
@@ -135,6 +137,28 @@ hw::NetworkSpec read_network(MapReader r) {
   return n;
 }
 
+// The scenario's calibration profile, or the GPU's default one. A relative
+// path is relative to the file that names it.
+std::optional<hw::CalibrationProfile> read_profile(const MapReader& r, const hw::ClusterSpec& c) {
+  std::string ref = c.calibration;
+  if (ref.empty()) {
+    if (c.gpu.profile.empty()) return std::nullopt;
+    ref = "builtin:" + c.gpu.profile;
+  } else if (!ref.starts_with("builtin:")) {
+    const std::filesystem::path p(ref);
+    const std::string& from = r.at("calibration").loc.file;
+    if (p.is_relative() && !from.starts_with("<") && from != "--set") {
+      ref = (std::filesystem::path(from).parent_path() / p).lexically_normal().string();
+    }
+  }
+  try {
+    return load_profile(ref);
+  } catch (const ConfigError& e) {
+    // Name the scenario key that led here, then what was wrong in the profile.
+    fail(r.at("calibration"), "hardware.calibration", fmt::format("bad calibration profile: {}", e.what()));
+  }
+}
+
 hw::ClusterSpec read_hardware(MapReader r) {
   hw::ClusterSpec c;
   const Node* gpu = r.take("gpu");
@@ -147,6 +171,7 @@ hw::ClusterSpec read_hardware(MapReader r) {
   if (const Node* n = r.take("network")) c.network = read_network(MapReader(*n, "hardware.network"));
   r.text("calibration", c.calibration);
   r.finish();
+  c.profile = read_profile(r, c);
   return c;
 }
 

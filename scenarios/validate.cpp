@@ -185,6 +185,11 @@ void validate(const Scenario& s, const Node& doc) {
   check_gpu(c, s.hardware.gpu);
   c.require(s.precision.gemm != model::Dtype::fp8 || s.hardware.gpu.fp8_dense.value() > 0, "precision.gemm",
             fmt::format("fp8 GEMMs need a GPU with FP8 tensor cores; {} has none", s.hardware.gpu.name));
+  if (const auto& prof = s.hardware.profile) {
+    c.require(prof->sms == s.hardware.gpu.sms, "hardware.calibration",
+              fmt::format("calibration profile {} was measured on a GPU with {} SMs; hardware.gpu {} has {}",
+                          prof->name, prof->sms, s.hardware.gpu.name, s.hardware.gpu.sms));
+  }
   check_plan(c, s, s.parallelism, "parallelism", nullptr, "");
   for (std::size_t i = 0; i < s.training.phases.size(); ++i) {
     const Phase& ph = s.training.phases[i];

@@ -1,0 +1,35 @@
+// The op-time model: how long one op of the workload takes on one GPU, and
+// which calibrated rate that time came from.
+//   GEMM: wave and tile quantisation over the SMs left to compute, at the
+//         profile's full-wave rate for the op's dtype.
+//   attention: FLOPs at the profile's fused-attention rate (forward/backward).
+//   memory-bound: bytes over the profile's HBM rate.
+// SMs given to communication kernels are taken from compute while they run
+// (`compute_sms` below the profile's SM count scales the rate down).
+#pragma once
+
+#include <string>
+
+#include "core/units.h"
+#include "hardware/profile.h"
+#include "model/ops.h"
+
+namespace tcsim::hw {
+
+struct OpTime {
+  Seconds time;
+  double rate = 0;          // the rate used, in its unit (FLOP/s or B/s)
+  double efficiency = 1.0;  // GEMM: useful tile area / computed tile area over full waves
+  std::string rate_name;    // "FP8 GEMM", "HBM", "attention backward"
+  std::string source;       // where the rate came from
+};
+
+// Wave-quantisation efficiency of an M x N GEMM (x groups) with tm x tn
+// output tiles over `sms` SMs: useful tiles' area over the area computed by
+// ceil(tiles / sms) full waves of sms tiles.
+double gemm_wave_efficiency(const model::GemmShape& shape, int tile_m, int tile_n, int sms);
+
+// Time of `op` in `pass` (comm ops are not timed here: they are flows).
+OpTime op_time(const model::Op& op, model::Pass pass, const CalibrationProfile& profile, int compute_sms);
+
+}  // namespace tcsim::hw

@@ -1,0 +1,37 @@
+// A calibration profile: the rates one GPU achieves, each with where it came
+// from. Measured profiles come from `tcsim calibrate` (raw samples beside
+// them); until a GPU has one, a profile of public measured ceilings stands in,
+// saying so. The op-time model reads only this.
+#pragma once
+
+#include <string>
+
+#include "core/units.h"
+
+namespace tcsim::hw {
+
+template <class Q>
+struct Sourced {
+  Q value;
+  std::string source;
+};
+
+struct CalibrationProfile {
+  std::string name;        // "public-h800"
+  std::string gpu;         // the GPU preset it describes
+  std::string provenance;  // measured by whom, where, when; or "public ceilings"
+  std::string file;        // where it was loaded from
+  int sms = 0;             // SMs of the GPU the rates were measured on
+  // Best-shape GEMM throughput, taken as the rate of full waves of tiles.
+  Sourced<FlopsPerSecond> gemm_bf16;
+  Sourced<FlopsPerSecond> gemm_fp8;  // FP8 with the scaling the workload uses (block-scaled for DeepSeek-V3)
+  // Output tile of the GEMM kernels: the unit of wave and tile quantisation.
+  int tile_m = 0;
+  int tile_n = 0;
+  std::string tile_source;
+  Sourced<BytesPerSecond> hbm;                // memory-bound kernels, bytes read plus written
+  Sourced<FlopsPerSecond> attention_forward;  // fused causal attention, BF16
+  Sourced<FlopsPerSecond> attention_backward;
+};
+
+}  // namespace tcsim::hw

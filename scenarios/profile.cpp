@@ -1,0 +1,86 @@
+// Calibration profiles: YAML like scenarios, read through the same located
+// reader so a bad profile gets the same file:line:column messages.
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "scenarios/loader.h"
+#include "scenarios/reader.h"
+#include "scenarios/tree.h"
+
+namespace tcsim::scenario {
+namespace {
+
+constexpr std::string_view kBuiltinPrefix = "builtin:";
+
+template <class Q>
+void read_rate(MapReader& parent, std::string_view key, hw::Sourced<Q>& out, QuantityKind kind) {
+  const Node* n = parent.take(key);
+  const std::string path = join_path(parent.path(), key);
+  if (n == nullptr)
+    fail(parent.node(), path, fmt::format("missing; expected {{rate: {}, source: ...}}", describe(kind)));
+  MapReader r(*n, path);
+  r.quantity("rate", out.value, kind, /*positive=*/true, /*required=*/true);
+  r.text("source", out.source, /*required=*/true);
+  r.finish();
+}
+
+}  // namespace
+
+hw::CalibrationProfile load_profile_text(std::string_view text, const std::string& file) {
+  const Node doc = read_yaml(text, file);
+  MapReader top(doc, "");
+  hw::CalibrationProfile p;
+  p.file = file;
+  top.text("name", p.name, /*required=*/true);
+  top.text("gpu", p.gpu, /*required=*/true);
+  top.text("provenance", p.provenance, /*required=*/true);
+  top.integer("sms", p.sms, 1, /*required=*/true);
+  {
+    const Node* g = top.take("gemm");
+    if (g == nullptr) fail(doc, "gemm", "missing; expected bf16, fp8 and tile");
+    MapReader gemm(*g, "gemm");
+    read_rate(gemm, "bf16", p.gemm_bf16, QuantityKind::flops_rate);
+    read_rate(gemm, "fp8", p.gemm_fp8, QuantityKind::flops_rate);
+    const Node* t = gemm.take("tile");
+    if (t == nullptr) fail(*g, "gemm.tile", "missing; expected {m, n, source}");
+    MapReader tile(*t, "gemm.tile");
+    tile.integer("m", p.tile_m, 1, /*required=*/true);
+    tile.integer("n", p.tile_n, 1, /*required=*/true);
+    tile.text("source", p.tile_source, /*required=*/true);
+    tile.finish();
+    gemm.finish();
+  }
+  read_rate(top, "hbm", p.hbm, QuantityKind::bandwidth);
+  {
+    const Node* a = top.take("attention");
+    if (a == nullptr) fail(doc, "attention", "missing; expected forward and backward");
+    MapReader att(*a, "attention");
+    read_rate(att, "forward", p.attention_forward, QuantityKind::flops_rate);
+    read_rate(att, "backward", p.attention_backward, QuantityKind::flops_rate);
+    att.finish();
+  }
+  top.finish();
+  return p;
+}
+
+hw::CalibrationProfile load_profile(const std::string& ref) {
+  if (ref.starts_with(kBuiltinPrefix)) {
+    const std::string name = ref.substr(kBuiltinPrefix.size());
+    const std::string_view text = builtin_profile_text(name);
+    if (text.empty()) {
+      throw ConfigError(fmt::format("{}: no such built-in calibration profile (built-in: {})", ref,
+                                    fmt::join(builtin_profile_names(), ", ")));
+    }
+    return load_profile_text(text, fmt::format("<builtin>/{}.yaml", name));
+  }
+  std::ifstream in(ref, std::ios::binary);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read calibration profile", ref));
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return load_profile_text(buf.str(), ref);
+}
+
+}  // namespace tcsim::scenario
