@@ -24,7 +24,9 @@ const std::vector<Row>& rows() {
         .ffn = FfnKind::swiglu, .ffn_intermediate = 18432,
         .moe = MoeSpec{.routed = 256, .shared = 1, .per_token = 8, .expert_intermediate = 2048,
                        .max_nodes_per_token = 4},
-        .dense_layers = 3, .mtp_depth = 1}},
+        .dense_layers = 3, .mtp_depth = 1,
+        // The model card's 36.7B activated matches the count with one embedding row per token.
+        .active_counts_embedding = false}},
       // DeepSeek-V2 paper, arXiv:2405.04434 §3.1.1 and App. B; DeepSeek-V2 config.json.
       // V2 limits routing to 3 devices, not nodes: max_nodes_per_token stays 0 (unlimited).
       {"deepseek-v2", "dsv2",
@@ -35,7 +37,9 @@ const std::vector<Row>& rows() {
                       .qk_nope_head_dim = 128, .qk_rope_head_dim = 64, .v_head_dim = 128},
         .ffn = FfnKind::swiglu, .ffn_intermediate = 12288,
         .moe = MoeSpec{.routed = 160, .shared = 2, .per_token = 6, .expert_intermediate = 1536},
-        .dense_layers = 1}},
+        .dense_layers = 1,
+        // Counted as DeepSeek-V3's card counts it (one embedding row per token).
+        .active_counts_embedding = false}},
       // DeepSeek LLM paper, arXiv:2401.02954 Table 2 (67B: 95 layers, d 8192, 64 heads, 8 KV heads).
       {"deepseek-67b", "deepseek-llm-67b",
        {.name = "deepseek-67b",

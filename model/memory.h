@@ -1,6 +1,13 @@
 // Memory per GPU under a parallel plan: weights, gradients and optimizer
 // states by precision and ZeRO stage; activations per micro-batch under the
 // recompute policy times the micro-batches the schedule keeps in flight.
+// Placement: the embedding sits on the first pipeline stage; the final norm,
+// head and MTP modules on the last (V3-TR §3.2.3). Non-expert weights are
+// split by tp, routed experts by ep x tp. ZeRO shards over the data-parallel
+// degree of each weight: dp x cp for non-expert weights, dp x tp x cp /
+// (ep x tp) = dp x cp / ep for routed experts (expert tensor parallel = tp).
+// Not counted: framework workspace, allocator fragmentation, communication
+// buffers, CUDA context. Derivations and sources: docs/model.md ("Memory").
 #pragma once
 
 #include <vector>
@@ -16,10 +23,10 @@ struct MemoryBudget {
   Bytes master_weights;    // precision.master_weights; sharded under ZeRO-1+ (0 when equal to the working copy)
   Bytes optimizer_states;  // two AdamW moments; sharded under ZeRO-1+
   Bytes activations;       // activations_per_micro_batch x in_flight
-  Bytes activations_per_micro_batch;
-  double in_flight = 0;  // micro-batches of activations the schedule holds at its peak
-  int parameter_copies = 1;  // DualPipe keeps 2
-  int peak_stage = 0;        // the pipeline stage (0-based) with the largest total
+  Bytes activations_per_micro_batch;  // DualPipe: averaged over the in-flight micro-batches of its two stages
+  double in_flight = 0;               // micro-batches of activations the schedule holds at its peak
+  int parameter_copies = 1;           // DualPipe keeps 2: rank i holds stages i and pp-1-i
+  int peak_stage = 0;  // the pipeline rank (0-based) with the largest total; every field above is that rank's
   Bytes total;
   Bytes capacity;
   bool fits = false;
@@ -31,6 +38,14 @@ MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const 
 // Micro-batches whose activations the first pipeline stage holds at the
 // schedule's peak (1F1B: pp; interleaved: pp x (1 + (pp-1)/(pp x v)); DualPipe: pp + 1).
 double in_flight_micro_batches(const ParallelPlan& plan);
+
+// The same for pipeline rank `rank` (0-based), in units of one micro-batch's
+// activations of everything the rank holds. 1F1B and ZB-H1: pp - rank;
+// interleaved (v > 1; v = 1 is plain 1F1B): Megatron-LM's warm-up count, (pp (v+1) - 2 rank - 1) / v;
+// DualPipe: pp + 1 micro-batches of one of its two stages on every rank
+// (pp - half_rank of the stage near its pipeline's start, half_rank + 1 of the
+// far one, half_rank = min(rank, pp-1-rank)).
+double in_flight_micro_batches(const ParallelPlan& plan, int rank);
 
 // Layers on each pipeline stage (pp x virtual_stages entries): the plan's
 // stage_layers when given, else an even split.

@@ -52,8 +52,8 @@ struct GemmShape {
 struct Op {
   std::string name;  // "attn.q_down", "moe.experts.up_gate", "ep.dispatch"
   OpClass cls = OpClass::memory;
-  Dtype dtype = Dtype::bf16;  // GEMM input type (fp8 when the plan runs GEMMs in FP8)
-  GemmShape shape;            // gemm / grouped_gemm: the forward shape
+  Dtype dtype = Dtype::bf16;               // GEMM input type (fp8 when the plan runs GEMMs in FP8)
+  GemmShape shape;                         // gemm / grouped_gemm: the forward shape
   std::array<Flops, kPasses> flops{};      // model FLOPs per pass (backward attention = 2x forward)
   std::array<Bytes, kPasses> hbm_bytes{};  // HBM bytes read + written per pass
   // Activation bytes of this op's outputs (and internal statistics such as the
@@ -93,8 +93,8 @@ struct MicroBatch {
 };
 
 // The ops of one block on one GPU for one micro-batch under the plan.
-Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, BlockKind kind,
-                  int layer, MicroBatch mb);
+Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, BlockKind kind, int layer,
+                  MicroBatch mb);
 
 // Every block of the model in order: embedding, layers, MTP modules, head.
 std::vector<Block> build_model_blocks(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,

@@ -22,7 +22,10 @@ struct ParamCounts {
   std::int64_t norms = 0;   // layer norms, final norm, and biases where the model has them
   std::int64_t mtp = 0;     // MTP modules' own weights (embedding and head shared, not counted)
   std::int64_t total = 0;   // main model: every weight above except mtp
-  std::int64_t active = 0;  // main model weights one token uses (top-k routed + shared + the rest)
+  // Main model weights one token uses: top-k routed + shared + everything
+  // else, embedding table and head counted whole (the convention of Mixtral's
+  // 12.9B; docs/model.md compares DeepSeek's published figures).
+  std::int64_t active = 0;
   std::int64_t mtp_active = 0;  // MTP modules' weights one token uses
 };
 
@@ -30,7 +33,7 @@ ParamCounts count_params(const ModelSpec& m);
 
 // Weights of one transformer layer, split the way parallelism shards them.
 struct LayerParams {
-  std::int64_t dense = 0;          // everything replicated across EP: attention, norms, dense FFN, shared experts, router
+  std::int64_t dense = 0;  // everything replicated across EP: attention, norms, dense FFN, shared experts, router
   std::int64_t routed_experts = 0;  // all routed experts of the layer (sharded by EP)
 };
 

@@ -55,6 +55,9 @@ struct ModelSpec {
   bool biases = false;           // linear layers carry biases (GPT-3)
   bool tied_embeddings = false;  // output head shares the input embedding
   int mtp_depth = 0;             // multi-token-prediction modules (DeepSeek-V3: 1)
+  // How the model's paper counts "activated" parameters: with the whole input
+  // embedding table (Mistral), or with only the row a token reads (DeepSeek).
+  bool active_counts_embedding = true;
 };
 
 enum class Schedule { one_f_one_b, interleaved_1f1b, zero_bubble, dualpipe };

@@ -79,6 +79,7 @@ Json model_spec_json(const model::ModelSpec& m) {
   j.set("biases", m.biases);
   j.set("tied_embeddings", m.tied_embeddings);
   j.set("mtp_depth", m.mtp_depth);
+  j.set("active_counts_embedding", m.active_counts_embedding);
   return j;
 }
 
@@ -260,7 +261,8 @@ std::string accounting_table(const Scenario& s, const Accounting& a) {
   const model::ParamCounts& p = a.params;
   out += fmt::format("\nModel {}  ({})\n", s.model.name, s.model.source);
   row(out, "parameters, total", count(p.total), "main model, as its paper counts it");
-  row(out, "parameters, active/token", count(p.active));
+  row(out, "parameters, active/token", count(p.active),
+      s.model.active_counts_embedding ? "embedding table counted" : "one embedding row per token, as the paper counts");
   row(out, "  embedding", count(p.embedding));
   row(out, "  output head", count(p.head), s.model.tied_embeddings ? "tied to the embedding" : "");
   row(out, "  attention", count(p.attention));

@@ -100,6 +100,7 @@ model::ModelSpec read_model(const Node& section) {
   r.flag("biases", m.biases);
   r.flag("tied_embeddings", m.tied_embeddings);
   r.integer("mtp_depth", m.mtp_depth, 0);
+  r.flag("active_counts_embedding", m.active_counts_embedding);
   r.finish();
   return m;
 }

@@ -42,6 +42,23 @@ class Checker {
   void require(bool ok, const std::string& path, const std::string& message) const {
     if (!ok) fail(locate(doc_, path), path, message);
   }
+  // Of several keys under `parent`, the one written last: a --set override,
+  // else one in the top-level file, else any (the message points at it).
+  std::string latest_of(const std::string& parent, std::initializer_list<std::string_view> keys) const {
+    const Node& map = locate(doc_, parent);
+    std::string best = parent + "." + std::string(*keys.begin());
+    int best_rank = -1;
+    for (const std::string_view k : keys) {
+      const Node* n = map.find(k);
+      if (n == nullptr) continue;
+      const int rank = n->loc.file == "--set" ? 2 : n->loc.file == doc_.loc.file ? 1 : 0;
+      if (rank >= best_rank) {
+        best_rank = rank;
+        best = parent + "." + std::string(k);
+      }
+    }
+    return best;
+  }
   void positive(long long v, const std::string& path, std::string_view what = "a positive whole number") const {
     require(v > 0, path, fmt::format("missing; expected {}", what));
   }
@@ -102,7 +119,7 @@ void check_plan(const Checker& c, const Scenario& s, const model::ParallelPlan& 
   const model::ModelSpec& m = s.model;
   const int gpus = gpu_count(s);
   const long long product = 1LL * p.tp * p.cp * p.pp * p.dp;
-  c.require(product == gpus, at + ".dp",
+  c.require(product == gpus, c.latest_of(at, {"tp", "cp", "pp", "dp"}),
             fmt::format("parallel degrees tp x cp x pp x dp = {} x {} x {} x {} = {} do not multiply to the {} GPUs "
                         "of hardware ({} per node x {} nodes)",
                         p.tp, p.cp, p.pp, p.dp, product, gpus, s.hardware.gpus_per_node, s.hardware.nodes));

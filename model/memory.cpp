@@ -1,0 +1,255 @@
+// Per-GPU memory: where each weight lives, how ZeRO shards its training
+// state, and how many micro-batches of activations each pipeline rank holds.
+// Conventions and sources: memory.h and docs/model.md ("Memory").
+#include "model/memory.h"
+
+#include <algorithm>
+#include <cassert>
+#include <numeric>
+
+#include "model/layer_shapes.h"
+#include "model/ops.h"
+
+namespace tcsim::model {
+namespace {
+
+// Weights one GPU holds after TP and EP sharding (elements; fractional when
+// experts do not divide evenly over ep).
+struct LocalParams {
+  double dense = 0;   // replicated over data and expert parallelism
+  double routed = 0;  // routed experts, replicated over the expert data-parallel group
+
+  LocalParams& operator+=(const LocalParams& o) {
+    dense += o.dense;
+    routed += o.routed;
+    return *this;
+  }
+};
+
+// Weights of these linears on one TP rank; biased: they carry biases, as the
+// attention, dense-FFN and MTP-projection linears of a `biases` model do
+// (params.cpp; MoE experts carry none).
+double local_weights(const std::vector<Linear>& ls, int tp, bool biased) {
+  double n = 0;
+  for (const Linear& l : ls) {
+    n += static_cast<double>(local_in(l, tp) * local_out(l, tp));
+    if (biased) n += static_cast<double>(local_out(l, tp));
+  }
+  return n;
+}
+
+// One layer (or MTP module) on one GPU: norms replicated over TP, projections
+// split as layer_shapes.h records, routed/ep experts each split over tp.
+LocalParams layer_local(const ModelSpec& m, const ParallelPlan& plan, int layer) {
+  const int tp = plan.tp;
+  LocalParams p;
+  p.dense = local_weights(attention_linears(m), tp, m.biases) + 2.0 * static_cast<double>(norm_weights(m, m.hidden));
+  for (std::int64_t width : attention_norm_widths(m)) p.dense += static_cast<double>(norm_weights(m, width));
+  if (is_moe_layer(m, layer)) {
+    const MoeSpec& e = *m.moe;
+    p.dense += static_cast<double>(router_linear(m).weights());
+    const std::int64_t shared_width = std::int64_t{e.shared} * e.expert_intermediate;
+    if (e.shared > 0) p.dense += local_weights(mlp_linears(m, "moe.shared", shared_width), tp, false);
+    const double local_experts = static_cast<double>(e.routed) / plan.ep;
+    p.routed = local_experts * local_weights(mlp_linears(m, "moe.experts", e.expert_intermediate), tp, false);
+  } else {
+    p.dense += local_weights(mlp_linears(m, "ffn", m.ffn_intermediate), tp, m.biases);
+  }
+  if (is_mtp_layer(m, layer)) {
+    p.dense += local_weights({mtp_projection(m)}, tp, m.biases) + 3.0 * static_cast<double>(norm_weights(m, m.hidden));
+  }
+  return p;
+}
+
+// The vocabulary table, split over TP (Megatron's vocab-parallel embedding).
+double vocab_table_local(const ModelSpec& m, int tp) {
+  return static_cast<double>(ceil_div(m.vocab, tp)) * static_cast<double>(m.hidden);
+}
+
+struct Stage {
+  int first_layer = 0;
+  int layers = 0;
+  bool first = false;  // holds the embedding
+  bool last = false;   // holds the final norm, the head and the MTP modules
+};
+
+std::vector<Stage> stages_of(const ModelSpec& m, const ParallelPlan& plan) {
+  const std::vector<int> counts = stage_layer_counts(m, plan);
+  std::vector<Stage> stages;
+  int next = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    stages.push_back({.first_layer = next, .layers = counts[i], .first = i == 0, .last = i + 1 == counts.size()});
+    next += counts[i];
+  }
+  return stages;
+}
+
+// Stage indices one pipeline rank holds: chunks rank, rank + pp, ... (Megatron
+// interleaving); DualPipe adds each chunk's mirror, so rank i holds stages i
+// and pp-1-i (V3-TR §3.2.1, Table 2: two parameter copies).
+std::vector<int> rank_stages(const ParallelPlan& plan, int rank) {
+  const int stages = plan.pp * plan.virtual_stages;
+  std::vector<int> held;
+  for (int c = 0; c < plan.virtual_stages; ++c) {
+    const int s = rank + c * plan.pp;
+    held.push_back(s);
+    if (plan.schedule == Schedule::dualpipe) held.push_back(stages - 1 - s);
+  }
+  return held;
+}
+
+bool holds_first_stage(const std::vector<int>& held) { return std::find(held.begin(), held.end(), 0) != held.end(); }
+
+// A stage's weights on one GPU. The last stage needs the vocabulary table
+// again when the head is tied to it or MTP modules look tokens up through it,
+// unless its rank also holds the first stage (DualPipe: the MTP shares the
+// embedding and head "on the same PP rank", V3-TR §3.2.3); Megatron-LM keeps
+// such a copy on the last stage and all-reduces the two tables' gradients.
+LocalParams stage_local(const ModelSpec& m, const ParallelPlan& plan, const Stage& s, bool rank_has_embedding) {
+  LocalParams p;
+  for (int l = s.first_layer; l < s.first_layer + s.layers; ++l) p += layer_local(m, plan, l);
+  if (s.first) {
+    p.dense += vocab_table_local(m, plan.tp);
+    if (m.position == PositionKind::learned) p.dense += static_cast<double>(m.max_position) * m.hidden;
+  }
+  if (!s.last) return p;
+  p.dense += static_cast<double>(norm_weights(m, m.hidden));
+  for (int d = 0; d < m.mtp_depth; ++d) p += layer_local(m, plan, m.layers + d);
+  if (!m.tied_embeddings) p.dense += vocab_table_local(m, plan.tp);
+  const bool needs_table = m.tied_embeddings || m.mtp_depth > 0;
+  if (needs_table && !rank_has_embedding) p.dense += vocab_table_local(m, plan.tp);
+  return p;
+}
+
+Bytes kept_bytes(const Block& b) {
+  Bytes s = b.input_saved;
+  for (const Op& op : b.ops) {
+    if (!op.recomputed) s += op.saved;
+  }
+  return s;
+}
+
+// Activation bytes one micro-batch leaves on a stage until its backward.
+Bytes stage_activations(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, const Stage& s,
+                        MicroBatch mb) {
+  auto block = [&](BlockKind kind, int layer) { return kept_bytes(build_block(m, plan, prec, kind, layer, mb)); };
+  Bytes total;
+  if (s.first) total += block(BlockKind::embedding, -1);
+  for (int l = s.first_layer; l < s.first_layer + s.layers; ++l) {
+    total += block(is_moe_layer(m, l) ? BlockKind::moe_layer : BlockKind::dense_layer, l);
+  }
+  if (s.last) {
+    for (int d = 0; d < m.mtp_depth; ++d) total += block(BlockKind::mtp, m.layers + d);
+    total += block(BlockKind::head, -1);
+  }
+  return total;
+}
+
+// ZeRO (Rajbhandari et al. 2020, arXiv:1910.02054 §5): stage 1 shards the
+// optimizer states (and the FP32 master copy, part of them in mixed precision,
+// Micikevicius et al. 2018), stage 2 also the gradients, stage 3 also the
+// weights, each over the weight's data-parallel degree `dp`. AdamW keeps two
+// moments per weight (Loshchilov & Hutter 2019). The master copy is counted
+// only when its dtype differs from the working copy's.
+void add_training_state(MemoryBudget& b, double params, double dp, const PrecisionSpec& prec, int zero) {
+  const auto shard = [&](int from_stage) { return zero >= from_stage ? dp : 1.0; };
+  b.weights += Bytes(params * dtype_bytes(prec.weights) / shard(3));
+  b.gradients += Bytes(params * dtype_bytes(prec.grads) / shard(2));
+  if (prec.master_weights != prec.weights) {
+    b.master_weights += Bytes(params * dtype_bytes(prec.master_weights) / shard(1));
+  }
+  constexpr double kAdamMoments = 2.0;
+  b.optimizer_states += Bytes(params * kAdamMoments * dtype_bytes(prec.optimizer_states) / shard(1));
+}
+
+// Activation bytes pipeline rank `rank` holds at its peak, from one
+// micro-batch's bytes per stage. DualPipe (deepseek-ai/DualPipe,
+// dualpipe/dualpipe.py, DualPipe.step): with half_rank = min(rank, pp-1-rank),
+// the chunk nearer its pipeline's start (model stage half_rank) runs
+// 2 (pp/2 - half_rank - 1) warm-up forwards, half_rank + 1 more in step 2 and
+// one overlapped with a backward in step 4, so it holds pp - half_rank
+// micro-batches; the far chunk (stage pp-1-half_rank) holds half_rank + 1:
+// pp + 1 together (V3-TR Table 2). Other schedules: the rank's in-flight count
+// times one micro-batch of every chunk it holds.
+Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage_act, int rank) {
+  if (plan.schedule == Schedule::dualpipe) {
+    assert(plan.virtual_stages == 1);  // DualPipe's two chunks per rank are its own
+    const int near = std::min(rank, plan.pp - 1 - rank);
+    const int far = plan.pp - 1 - near;
+    return stage_act[near] * (plan.pp - near) + stage_act[far] * (near + 1);
+  }
+  Bytes per_micro_batch;
+  for (int s : rank_stages(plan, rank)) per_micro_batch += stage_act[s];
+  return per_micro_batch * in_flight_micro_batches(plan, rank);
+}
+
+MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
+                         const std::vector<Stage>& stages, const std::vector<Bytes>& stage_act, int rank) {
+  const std::vector<int> held = rank_stages(plan, rank);
+  LocalParams params;
+  for (int s : held) params += stage_local(m, plan, stages[s], holds_first_stage(held));
+  MemoryBudget b;
+  const double dense_dp = static_cast<double>(plan.dp) * plan.cp;
+  const double expert_dp = static_cast<double>(plan.dp) * plan.tp * plan.cp / (static_cast<double>(plan.ep) * plan.tp);
+  add_training_state(b, params.dense, dense_dp, prec, plan.zero);
+  add_training_state(b, params.routed, expert_dp, prec, plan.zero);
+  b.parameter_copies = plan.schedule == Schedule::dualpipe ? 2 : 1;
+  b.in_flight = in_flight_micro_batches(plan, rank);
+  b.activations = rank_activations(plan, stage_act, rank);
+  b.activations_per_micro_batch = b.activations / b.in_flight;
+  b.total = b.weights + b.gradients + b.master_weights + b.optimizer_states + b.activations;
+  b.peak_stage = rank;
+  return b;
+}
+
+}  // namespace
+
+std::vector<int> stage_layer_counts(const ModelSpec& m, const ParallelPlan& plan) {
+  const int stages = plan.pp * plan.virtual_stages;
+  if (!plan.stage_layers.empty()) {
+    assert(static_cast<int>(plan.stage_layers.size()) == stages);
+    assert(std::accumulate(plan.stage_layers.begin(), plan.stage_layers.end(), 0) == m.layers);
+    return plan.stage_layers;
+  }
+  assert(m.layers % stages == 0);  // the scenario loader rejects uneven splits
+  return std::vector<int>(static_cast<std::size_t>(stages), m.layers / stages);
+}
+
+double in_flight_micro_batches(const ParallelPlan& plan) { return in_flight_micro_batches(plan, 0); }
+
+// 1F1B (PipeDream-Flush, Narayanan et al. 2021, arXiv:2104.04473 §2.2.1):
+// rank r runs pp - r - 1 warm-up forwards, then holds one more. ZB-H1 (Qi et
+// al. 2023, arXiv:2401.10241 §3.1) keeps 1F1B's peak. Interleaved (ibid.
+// §2.2.2; Megatron-LM schedules.py): (pp - r - 1) x 2 + (v - 1) x pp warm-up
+// chunks plus one, each 1/v of the rank's layers; rank 0 gives pp x (1 + (pp-1)/(pp v)).
+// DualPipe: pp + 1 (V3-TR §3.2.1, Table 2).
+double in_flight_micro_batches(const ParallelPlan& plan, int rank) {
+  const double pp = plan.pp, v = plan.virtual_stages, r = rank;
+  switch (plan.schedule) {
+    case Schedule::one_f_one_b:
+    case Schedule::zero_bubble: return pp - r;
+    case Schedule::interleaved_1f1b:
+      if (plan.virtual_stages == 1) return pp - r;
+      return (pp * (v + 1) - 2 * r - 1) / v;
+    case Schedule::dualpipe: return pp + 1;
+  }
+  return pp;
+}
+
+MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, int seq_len,
+                            Bytes capacity) {
+  const std::vector<Stage> stages = stages_of(m, plan);
+  const MicroBatch mb{.sequences = plan.micro_batch, .seq_len = seq_len};
+  std::vector<Bytes> stage_act;
+  for (const Stage& s : stages) stage_act.push_back(stage_activations(m, plan, prec, s, mb));
+  MemoryBudget peak = rank_budget(m, plan, prec, stages, stage_act, 0);
+  for (int rank = 1; rank < plan.pp; ++rank) {
+    MemoryBudget b = rank_budget(m, plan, prec, stages, stage_act, rank);
+    if (b.total > peak.total) peak = b;
+  }
+  peak.capacity = capacity;
+  peak.fits = peak.total <= capacity;
+  return peak;
+}
+
+}  // namespace tcsim::model

@@ -1,0 +1,457 @@
+// The op list of each block on one GPU. Shapes come from model/layer_shapes.h;
+// conventions and their sources are in ops.h and docs/model.md ("Ops").
+#include "model/ops.h"
+
+#include <cassert>
+#include <cmath>
+
+#include "model/layer_shapes.h"
+
+namespace tcsim::model {
+namespace {
+
+// What every op builder of one block needs.
+struct Ctx {
+  const ModelSpec& m;
+  const ParallelPlan& plan;
+  const PrecisionSpec& prec;
+  std::int64_t tokens = 0;  // tokens on this GPU: sequences x seq_len / cp
+  std::int64_t seq_len = 0;
+  bool in_layer = false;  // inside a transformer layer: the span full recompute covers
+};
+
+double act_bytes(const Ctx& c) { return dtype_bytes(c.prec.activations); }
+
+// GEMM inputs are cached for backward in the GEMM's dtype: FP8 under FP8
+// training (V3-TR §3.3.4, "Low-Precision Storage": activations cached in FP8
+// for the Linear operator's backward), else the activation dtype.
+double cached_bytes(const Ctx& c) { return dtype_bytes(c.prec.gemm); }
+
+Dtype gemm_dtype(const Ctx& c, const Linear& l) { return l.low_precision ? c.prec.gemm : c.prec.activations; }
+
+// Whether the plan drops this op's outputs and re-runs it in backward.
+// selective_target: a norm or an MLA up-projection, what DeepSeek-V3
+// recomputes (V3-TR §3.2.3); full recompute re-runs whole transformer layers
+// (Chen et al. 2016, arXiv:1604.06174; Megatron's "full" granularity).
+bool recomputed(const Ctx& c, bool selective_target) {
+  switch (c.plan.recompute) {
+    case Recompute::none: return false;
+    case Recompute::selective: return selective_target;
+    case Recompute::full: return c.in_layer;
+  }
+  return false;
+}
+
+Bytes elems(double count, double bytes_each) { return Bytes(count * bytes_each); }
+
+Op new_op(std::string name, OpClass cls, Dtype dtype) {
+  Op op;
+  op.name = std::move(name);
+  op.cls = cls;
+  op.dtype = dtype;
+  return op;
+}
+
+Block new_block(BlockKind kind, int layer) {
+  Block b;
+  b.kind = kind;
+  b.layer = layer;
+  return b;
+}
+
+// 2mnk FLOPs in each pass. HBM: forward reads X (rows x k) and W (k x n) and
+// writes Y (rows x n); backward_input reads dY and W and writes dX;
+// backward_weight reads X and dY and writes dW in the gradient dtype.
+// `rows` is m summed over groups, `mats` the number of weight matrices.
+void fill_gemm_costs(const Ctx& c, Op& op, double rows, double mats) {
+  const double n = static_cast<double>(op.shape.n);
+  const double k = static_cast<double>(op.shape.k);
+  const Flops f(2.0 * rows * n * k);
+  op.flops = {f, f, f};
+  const double in = dtype_bytes(op.dtype);
+  const double out = act_bytes(c);
+  const double x = rows * k, y = rows * n, w = mats * k * n;
+  op.hbm_bytes = {Bytes((x + w) * in + y * out), Bytes((y + w) * in + x * out),
+                  Bytes((x + y) * in + w * dtype_bytes(c.prec.grads))};
+}
+
+// A dense GEMM over this GPU's tokens; `saved` is its output kept for backward.
+Op gemm_op(const Ctx& c, const Linear& l, Bytes saved, bool selective_target = false) {
+  Op op = new_op(l.name, OpClass::gemm, gemm_dtype(c, l));
+  op.shape = {.m = c.tokens, .n = local_out(l, c.plan.tp), .k = local_in(l, c.plan.tp)};
+  fill_gemm_costs(c, op, static_cast<double>(c.tokens), 1.0);
+  op.saved = saved;
+  op.recomputed = recomputed(c, selective_target);
+  return op;
+}
+
+// One GEMM per local expert over `assignments` token-expert pairs; the shape
+// records the average m per expert, the costs the exact total.
+Op grouped_gemm_op(const Ctx& c, const Linear& l, double assignments, int groups, Bytes saved) {
+  Op op = new_op(l.name, OpClass::grouped_gemm, gemm_dtype(c, l));
+  op.shape = {.m = std::llround(assignments / groups),
+              .n = local_out(l, c.plan.tp),
+              .k = local_in(l, c.plan.tp),
+              .groups = groups};
+  fill_gemm_costs(c, op, assignments, groups);
+  op.saved = saved;
+  op.recomputed = recomputed(c, false);
+  return op;
+}
+
+// A memory-bound op: zero FLOPs (O(elements), negligible beside the GEMMs),
+// bytes read + written per pass.
+Op memory_op(const Ctx& c, std::string name, std::array<Bytes, kPasses> bytes, Bytes saved, bool recompute) {
+  Op op = new_op(std::move(name), OpClass::memory, c.prec.activations);
+  op.hbm_bytes = bytes;
+  op.saved = saved;
+  op.recomputed = recompute;
+  return op;
+}
+
+// RMSNorm/LayerNorm over `width`: forward reads x and writes y; backward reads
+// x and dy and writes dx (the gain's gradient is reduced in the same kernel).
+// It saves its output y at `saved_bytes` per element for the consumer.
+Op norm_op(const Ctx& c, std::string name, std::int64_t width, double saved_bytes) {
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(width);
+  const double a = act_bytes(c);
+  return memory_op(c, std::move(name), {elems(2 * e, a), elems(3 * e, a), Bytes(0)}, elems(e, saved_bytes),
+                   recomputed(c, true));
+}
+
+// Residual add: forward reads two, writes one; backward passes the gradient
+// through untouched. keep_output: the output is read by a norm in the same
+// block (the mid-layer residual; an MTP module's layer output).
+Op residual_op(const Ctx& c, std::string name, bool keep_output) {
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
+  const double a = act_bytes(c);
+  return memory_op(c, std::move(name), {elems(3 * e, a), Bytes(0), Bytes(0)}, Bytes(keep_output ? e * a : 0.0),
+                   recomputed(c, false));
+}
+
+// SwiGLU (silu(gate) * up) or GELU over `rows` x `width`; saves its output,
+// the down-projection's input, in the GEMM dtype.
+Op activation_op(const Ctx& c, std::string name, double rows, std::int64_t width) {
+  const double e = rows * static_cast<double>(width);
+  const double a = act_bytes(c);
+  const bool glu = c.m.ffn == FfnKind::swiglu;
+  const std::array<Bytes, kPasses> bytes = glu ? std::array{elems(3 * e, a), elems(5 * e, a), Bytes(0)}
+                                               : std::array{elems(2 * e, a), elems(3 * e, a), Bytes(0)};
+  return memory_op(c, std::move(name), bytes, elems(e, cached_bytes(c)), recomputed(c, false));
+}
+
+Op comm_op(const Ctx& c, std::string name, Collective coll, Bytes bytes, Bytes saved) {
+  Op op = new_op(std::move(name), OpClass::comm, c.prec.activations);
+  op.collective = coll;
+  op.comm_bytes = bytes;
+  op.saved = saved;
+  op.recomputed = recomputed(c, false);
+  return op;
+}
+
+// Megatron's all-reduce of the row-parallel output (tokens x h) after the
+// attention and FFN blocks, and of the vocabulary-parallel embedding.
+void append_tp_all_reduce(const Ctx& c, std::vector<Op>& ops, const std::string& name) {
+  if (c.plan.tp == 1) return;
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
+  ops.push_back(comm_op(c, name, Collective::tp_all_reduce, elems(e, act_bytes(c)), Bytes(0)));
+}
+
+// The attention core: forward computes Q K^T (2 s d_qk per query and head) and
+// P V (2 s d_v) over the fraction of the score matrix the mask keeps;
+// backward computes dQ, dK (2x the QK^T work) and dV, dP (2x the PV work).
+// FlashAttention-2 (Dao 2023, arXiv:2307.08691, Alg. 1-2) keeps O and the
+// FP32 log-sum-exp L for backward; Q, K, V are kept by their producers.
+Op attention_core_op(const Ctx& c) {
+  const AttentionDims d = attention_dims(c.m);
+  const double t = static_cast<double>(c.tokens);
+  const double heads = static_cast<double>(ceil_div(d.heads, c.plan.tp));
+  const double kv = static_cast<double>(ceil_div(d.kv_heads, c.plan.tp));
+  const double s = static_cast<double>(c.seq_len);
+  const double fwd = 2.0 * s * static_cast<double>(d.d_qk + d.d_v) * heads * t *
+                     attention_fraction(static_cast<int>(c.seq_len), AttentionFlops::causal);
+  Op op = new_op("attn.core", OpClass::attention, c.prec.activations);
+  op.flops = {Flops(fwd), Flops(2.0 * fwd), Flops(0)};
+  const double a = act_bytes(c);
+  const double lse = dtype_bytes(Dtype::fp32);
+  const double d_qk = static_cast<double>(d.d_qk), d_v = static_cast<double>(d.d_v);
+  const double q = t * heads * d_qk, k = t * kv * d_qk, v = t * kv * d_v, o = t * heads * d_v;
+  const double stats = t * heads * lse;
+  op.hbm_bytes = {Bytes((q + k + v + o) * a + stats), Bytes((2 * (q + k + v) + 2 * o) * a + stats), Bytes(0)};
+  op.saved = Bytes(o * a + stats);
+  op.recomputed = recomputed(c, false);
+  return op;
+}
+
+// Context parallelism gathers the keys and values of the whole sequence
+// before the core (Megatron-Core's all-gather CP variant).
+void append_cp_gather(const Ctx& c, std::vector<Op>& ops) {
+  if (c.plan.cp == 1) return;
+  const AttentionDims d = attention_dims(c.m);
+  const double kv = static_cast<double>(ceil_div(d.kv_heads, c.plan.tp));
+  const double gathered = static_cast<double>(c.tokens * c.plan.cp) * kv * static_cast<double>(d.d_qk + d.d_v);
+  ops.push_back(comm_op(c, "attn.cp_gather", Collective::cp_all_gather, elems(gathered, act_bytes(c)), Bytes(0)));
+}
+
+// The norm that follows an MLA down-projection (over the latent part only;
+// the decoupled RoPE key bypasses it).
+void append_mla_norm(const Ctx& c, std::vector<Op>& ops, const Linear& down) {
+  const AttentionSpec& a = c.m.attention;
+  if (down.name == "attn.q_down") ops.push_back(norm_op(c, "attn.q_norm", a.q_lora_rank, cached_bytes(c)));
+  if (down.name == "attn.kv_down") ops.push_back(norm_op(c, "attn.kv_norm", a.kv_lora_rank, cached_bytes(c)));
+}
+
+bool is_mla_up_projection(const Linear& l) { return l.name == "attn.q_up" || l.name == "attn.kv_up"; }
+
+// Pre-norm attention half of a layer. Each projection but the output one keeps
+// its output (the next norm's or the core's input).
+void append_attention(const Ctx& c, std::vector<Op>& ops) {
+  ops.push_back(norm_op(c, "attn.norm", c.m.hidden, cached_bytes(c)));
+  const std::vector<Linear> linears = attention_linears(c.m);
+  const double t = static_cast<double>(c.tokens);
+  for (const Linear& l : linears) {
+    if (l.name == "attn.out") continue;
+    const Bytes out = elems(t * static_cast<double>(local_out(l, c.plan.tp)), act_bytes(c));
+    ops.push_back(gemm_op(c, l, out, is_mla_up_projection(l)));
+    append_mla_norm(c, ops, l);
+  }
+  append_cp_gather(c, ops);
+  ops.push_back(attention_core_op(c));
+  ops.push_back(gemm_op(c, linears.back(), Bytes(0)));
+  append_tp_all_reduce(c, ops, "attn.tp_all_reduce");
+  ops.push_back(residual_op(c, "attn.residual", true));
+}
+
+// up (or up_gate) -> activation -> down over this GPU's tokens; up keeps its
+// output for the activation's backward.
+void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, std::int64_t width) {
+  const std::vector<Linear> ls = mlp_linears(c.m, prefix, width);
+  const double t = static_cast<double>(c.tokens);
+  ops.push_back(gemm_op(c, ls[0], elems(t * static_cast<double>(local_out(ls[0], c.plan.tp)), act_bytes(c))));
+  ops.push_back(activation_op(c, prefix + ".act", t, local_in(ls[1], c.plan.tp)));
+  ops.push_back(gemm_op(c, ls[1], Bytes(0)));
+}
+
+// Tokens to their experts: the EP all-to-all when ep > 1 (tokens in the GEMM
+// dtype: DeepSeek dispatches FP8, V3-TR §3.3.4), a local permute otherwise.
+// Either way the dispatched tokens are the expert GEMM's cached input.
+void append_dispatch(const Ctx& c, std::vector<Op>& ops, double assignments) {
+  const double h = static_cast<double>(c.m.hidden);
+  const Bytes kept = elems(assignments * h, cached_bytes(c));
+  const int ep = c.plan.ep;
+  if (ep > 1) {
+    const double leaves = static_cast<double>(ep - 1) / ep;
+    const double bytes = c.prec.gemm == Dtype::fp8 ? dtype_bytes(Dtype::fp8) : act_bytes(c);
+    ops.push_back(comm_op(c, "moe.dispatch", Collective::ep_dispatch, elems(assignments * h * leaves, bytes), kept));
+    return;
+  }
+  const double a = act_bytes(c), t = static_cast<double>(c.tokens);
+  ops.push_back(
+      memory_op(c, "moe.permute",
+                {Bytes(t * h * a + assignments * h * cached_bytes(c)), Bytes(2 * assignments * h * a), Bytes(0)}, kept,
+                recomputed(c, false)));
+}
+
+// Expert outputs back to their tokens, weighted by the gates: the EP
+// all-to-all in BF16 (V3-TR §3.3.4 keeps the combine in BF16) or a local
+// unpermute.
+void append_combine(const Ctx& c, std::vector<Op>& ops, double assignments) {
+  const double h = static_cast<double>(c.m.hidden);
+  const int ep = c.plan.ep;
+  if (ep > 1) {
+    const double leaves = static_cast<double>(ep - 1) / ep;
+    ops.push_back(
+        comm_op(c, "moe.combine", Collective::ep_combine, elems(assignments * h * leaves, act_bytes(c)), Bytes(0)));
+    return;
+  }
+  const double a = act_bytes(c), t = static_cast<double>(c.tokens);
+  ops.push_back(memory_op(c, "moe.unpermute",
+                          {Bytes((assignments + t) * h * a), Bytes((assignments + t) * h * a), Bytes(0)}, Bytes(0),
+                          recomputed(c, false)));
+}
+
+// Routed experts on this GPU: with balanced routing every GPU receives on
+// average tokens x per_token assignments (each of the ep GPUs in the group
+// sends 1/ep of its tokens x per_token to each), spread over routed/ep local
+// experts, each expert's width split over tp (expert tensor parallel = tp).
+void append_routed_experts(const Ctx& c, std::vector<Op>& ops) {
+  const MoeSpec& e = *c.m.moe;
+  assert(e.routed % c.plan.ep == 0);
+  const int groups = e.routed / c.plan.ep;
+  const double assignments = static_cast<double>(c.tokens) * e.per_token;
+  const std::vector<Linear> ls = mlp_linears(c.m, "moe.experts", e.expert_intermediate);
+  const double a = act_bytes(c);
+  append_dispatch(c, ops, assignments);
+  const double up_out = assignments * static_cast<double>(local_out(ls[0], c.plan.tp));
+  ops.push_back(grouped_gemm_op(c, ls[0], assignments, groups, elems(up_out, a)));
+  ops.push_back(activation_op(c, "moe.experts.act", assignments, local_in(ls[1], c.plan.tp)));
+  // Expert outputs stay for backward: the gradient of a gate value g_i in
+  // h' = u + sum_i g_i FFN_i(u) (V3-TR eq. 12) is <dh', FFN_i(u)>.
+  ops.push_back(grouped_gemm_op(c, ls[1], assignments, groups, elems(assignments * c.m.hidden, a)));
+  append_combine(c, ops, assignments);
+}
+
+// DeepSeekMoE FFN (V3-TR §2.1.2): router, shared experts, routed experts.
+void append_moe(const Ctx& c, std::vector<Op>& ops) {
+  const MoeSpec& e = *c.m.moe;
+  const double t = static_cast<double>(c.tokens);
+  // The router keeps its scores (tokens x routed) for the gate's backward.
+  ops.push_back(gemm_op(c, router_linear(c.m), elems(t * e.routed, act_bytes(c))));
+  if (e.shared > 0) append_mlp(c, ops, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate);
+  append_routed_experts(c, ops);
+}
+
+// One transformer layer: attention half, then a dense FFN or MoE half.
+// keep_output: the layer's output is read inside the same block (MTP).
+void append_layer(const Ctx& c, std::vector<Op>& ops, bool moe, bool keep_output) {
+  append_attention(c, ops);
+  ops.push_back(norm_op(c, "ffn.norm", c.m.hidden, cached_bytes(c)));
+  if (moe) {
+    append_moe(c, ops);
+  } else {
+    append_mlp(c, ops, "ffn", c.m.ffn_intermediate);
+  }
+  append_tp_all_reduce(c, ops, "ffn.tp_all_reduce");
+  Op out = residual_op(c, "ffn.residual", keep_output);
+  // The layer's output is the boundary full recompute restarts from: kept.
+  if (keep_output) out.recomputed = false;
+  ops.push_back(out);
+}
+
+// Token-embedding lookup (plus the learned position rows): reads t rows of the
+// table, writes t x h; the weight gradient scatter-adds t rows.
+void append_lookup(const Ctx& c, std::vector<Op>& ops, const std::string& name, Bytes saved) {
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
+  const double tables = c.m.position == PositionKind::learned ? 2.0 : 1.0;
+  const double a = act_bytes(c);
+  ops.push_back(memory_op(c, name,
+                          {Bytes(tables * e * dtype_bytes(c.prec.weights) + e * a), Bytes(0),
+                           Bytes(e * a + tables * e * dtype_bytes(c.prec.grads))},
+                          saved, false));
+  append_tp_all_reduce(c, ops, name + ".tp_all_reduce");
+}
+
+// Vocabulary-parallel cross-entropy. It keeps the softmax of the logits in
+// FP32 for backward: 4 x tokens x vocab/tp bytes (Korthikanti et al. 2022,
+// arXiv:2205.05198 §4.3, "cross entropy loss ... 32-bit floating point").
+Op loss_op(const Ctx& c, std::string name) {
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(ceil_div(c.m.vocab, c.plan.tp));
+  const double a = act_bytes(c), f = dtype_bytes(Dtype::fp32);
+  return memory_op(c, std::move(name), {Bytes(e * (a + f)), Bytes(e * (f + a)), Bytes(0)}, Bytes(e * f), false);
+}
+
+// Final norm, output projection (the shared head for MTP) and loss.
+void append_output(const Ctx& c, std::vector<Op>& ops, const std::string& prefix) {
+  // The head GEMM stays in high precision (V3-TR §3.3): its input is kept in the activation dtype.
+  ops.push_back(norm_op(c, prefix + ".norm", c.m.hidden, act_bytes(c)));
+  ops.push_back(gemm_op(c, head_linear(c.m, prefix + ".proj"), Bytes(0)));
+  ops.push_back(loss_op(c, prefix + ".loss"));
+}
+
+// An MTP module (V3-TR §2.2 eq. 21-23): embed the token k ahead (shared
+// table), RMSNorm it and the previous depth's hidden state, project [h; e]
+// from 2h to h, run one transformer layer, then the shared head and its loss.
+void append_mtp(Ctx c, std::vector<Op>& ops) {
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
+  const double a = act_bytes(c);
+  append_lookup(c, ops, "mtp.embedding", Bytes(e * a));
+  ops.push_back(norm_op(c, "mtp.enorm", c.m.hidden, cached_bytes(c)));
+  ops.push_back(norm_op(c, "mtp.hnorm", c.m.hidden, cached_bytes(c)));
+  ops.push_back(gemm_op(c, mtp_projection(c.m), Bytes(e * a)));
+  c.in_layer = true;
+  append_layer(c, ops, c.m.moe.has_value(), true);
+  c.in_layer = false;
+  append_output(c, ops, "mtp.head");
+}
+
+Block layer_block(const Ctx& c, BlockKind kind, int layer) {
+  assert((kind == BlockKind::moe_layer) == is_moe_layer(c.m, layer));
+  Block b = new_block(kind, layer);
+  Ctx in = c;
+  in.in_layer = true;
+  append_layer(in, b.ops, kind == BlockKind::moe_layer, false);
+  b.input_saved = elems(static_cast<double>(c.tokens) * c.m.hidden, act_bytes(c));
+  return b;
+}
+
+// GEMM weights one token uses in a layer (tp = ep = 1), for the FLOP count.
+std::int64_t layer_gemm_weights(const ModelSpec& m, int layer) {
+  std::int64_t w = sum_weights(attention_linears(m));
+  if (!is_moe_layer(m, layer)) return w + sum_weights(mlp_linears(m, "ffn", m.ffn_intermediate));
+  const MoeSpec& e = *m.moe;
+  w += router_linear(m).weights();
+  w += sum_weights(mlp_linears(m, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate));
+  return w + e.per_token * sum_weights(mlp_linears(m, "moe.experts", e.expert_intermediate));
+}
+
+}  // namespace
+
+double attention_fraction(int seq_len, AttentionFlops convention) {
+  if (convention == AttentionFlops::full) return 1.0;
+  const double s = seq_len;
+  return (s + 1.0) / (2.0 * s);
+}
+
+Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, BlockKind kind, int layer,
+                  MicroBatch mb) {
+  assert(mb.seq_len % plan.cp == 0);
+  const Ctx c{.m = m,
+              .plan = plan,
+              .prec = prec,
+              .tokens = std::int64_t{mb.sequences} * mb.seq_len / plan.cp,
+              .seq_len = mb.seq_len};
+  const double t_h = static_cast<double>(c.tokens) * m.hidden;
+  switch (kind) {
+    case BlockKind::embedding: {
+      Block b = new_block(kind, -1);
+      append_lookup(c, b.ops, "embedding", Bytes(0));  // its output is layer 0's input
+      return b;
+    }
+    case BlockKind::dense_layer:
+    case BlockKind::moe_layer: return layer_block(c, kind, layer);
+    case BlockKind::mtp: {
+      Block b = new_block(kind, layer);
+      append_mtp(c, b.ops);
+      return b;
+    }
+    case BlockKind::head: {
+      Block b = new_block(kind, -1);
+      b.input_saved = elems(t_h, act_bytes(c));
+      append_output(c, b.ops, "head");
+      return b;
+    }
+  }
+  return {};
+}
+
+std::vector<Block> build_model_blocks(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
+                                      MicroBatch mb) {
+  std::vector<Block> blocks;
+  blocks.push_back(build_block(m, plan, prec, BlockKind::embedding, -1, mb));
+  for (int layer = 0; layer < m.layers; ++layer) {
+    const BlockKind kind = is_moe_layer(m, layer) ? BlockKind::moe_layer : BlockKind::dense_layer;
+    blocks.push_back(build_block(m, plan, prec, kind, layer, mb));
+  }
+  for (int d = 0; d < m.mtp_depth; ++d) blocks.push_back(build_block(m, plan, prec, BlockKind::mtp, m.layers + d, mb));
+  blocks.push_back(build_block(m, plan, prec, BlockKind::head, -1, mb));
+  return blocks;
+}
+
+// 6 x GEMM weights per token: 2 FLOPs per weight per token forward, 4 backward
+// (Kaplan et al. 2020, arXiv:2001.08361 §2.1); attention 3 x its forward
+// (backward = 2 x forward, as in PaLM's 6N + 12LHQT, Chowdhery et al. 2022
+// App. B). Each loss (main, and each MTP module through the shared head) runs
+// the head GEMM.
+Flops train_flops_per_token(const ModelSpec& m, int seq_len, AttentionFlops convention) {
+  const std::int64_t head = head_linear(m, "head").weights();
+  double gemm = static_cast<double>(head);
+  for (int layer = 0; layer < m.layers; ++layer) gemm += static_cast<double>(layer_gemm_weights(m, layer));
+  const double mtp = static_cast<double>(mtp_projection(m).weights() + layer_gemm_weights(m, m.layers) + head);
+  gemm += m.mtp_depth * mtp;
+  const AttentionDims d = attention_dims(m);
+  const double attn_fwd = 2.0 * seq_len * static_cast<double>(d.d_qk + d.d_v) * static_cast<double>(d.heads) *
+                          attention_fraction(seq_len, convention);
+  return Flops(6.0 * gemm + 3.0 * attn_fwd * (m.layers + m.mtp_depth));
+}
+
+}  // namespace tcsim::model

@@ -1,0 +1,251 @@
+// Per-GPU memory: training state by precision and ZeRO stage, placement over
+// pipeline stages, in-flight micro-batches per schedule, and the DeepSeek-V3
+// plan. Expectations are hand arithmetic on toy models (counts as in
+// test_params.cpp) or published schedule formulas.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "model/catalog.h"
+#include "model/memory.h"
+
+namespace tcsim::model {
+namespace {
+
+// 2 layers, hidden 8, vocabulary 16, GQA 2/1 heads of 4, SwiGLU 12: 1256
+// weights (test_params.cpp): embedding 128, layer 496 each, final norm 8, head 128.
+ModelSpec tiny_dense() {
+  ModelSpec m;
+  m.layers = 2;
+  m.hidden = 8;
+  m.vocab = 16;
+  m.attention.kind = AttentionKind::gqa;
+  m.attention.heads = 2;
+  m.attention.kv_heads = 1;
+  m.attention.head_dim = 4;
+  m.ffn_intermediate = 12;
+  return m;
+}
+
+// Layer 1 MoE (4 routed experts of 6, 1 shared, top-2) and one MTP module:
+// 1680 non-expert weights (main 1144 + MTP 536) and 1152 routed (576 + 576).
+ModelSpec tiny_moe() {
+  ModelSpec m = tiny_dense();
+  m.moe = MoeSpec{.routed = 4, .shared = 1, .per_token = 2, .expert_intermediate = 6, .max_nodes_per_token = 0};
+  m.dense_layers = 1;
+  m.mtp_depth = 1;
+  return m;
+}
+
+constexpr int kSeq = 16;
+const Bytes kBig = gigabytes(80);
+
+MemoryBudget budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec = {}) {
+  return memory_per_gpu(m, plan, prec, kSeq, kBig);
+}
+
+}  // namespace
+
+TEST_CASE("one GPU without ZeRO holds N x (2 + 4 + 4 + 8) bytes of weights, grads, master and Adam moments") {
+  // BF16 weights, FP32 grads, FP32 master, two FP32 moments (Rajbhandari et al. 2020 §3.1: 2 + 2 + 12 with FP16
+  // grads; FP32 gradient buffers as Megatron-LM keeps them make it 18). N = 1256.
+  const MemoryBudget b = budget(tiny_dense(), {});
+  CHECK(b.weights.value() == 1256.0 * 2);
+  CHECK(b.gradients.value() == 1256.0 * 4);
+  CHECK(b.master_weights.value() == 1256.0 * 4);
+  CHECK(b.optimizer_states.value() == 1256.0 * 8);
+  CHECK((b.weights + b.gradients + b.master_weights + b.optimizer_states).value() == 1256.0 * 18);
+}
+
+TEST_CASE("ZeRO-1 over dp=4 divides master weights and optimizer states by 4, and nothing else") {
+  const MemoryBudget b = budget(tiny_dense(), {.dp = 4, .zero = 1});
+  CHECK(b.weights.value() == 1256.0 * 2);
+  CHECK(b.gradients.value() == 1256.0 * 4);
+  CHECK(b.master_weights.value() == 1256.0 * 4 / 4);
+  CHECK(b.optimizer_states.value() == 1256.0 * 8 / 4);
+}
+
+TEST_CASE("ZeRO-2 also divides the gradients and ZeRO-3 also the weights") {
+  const MemoryBudget two = budget(tiny_dense(), {.dp = 4, .zero = 2});
+  CHECK(two.weights.value() == 1256.0 * 2);
+  CHECK(two.gradients.value() == 1256.0 * 4 / 4);
+  const MemoryBudget three = budget(tiny_dense(), {.dp = 4, .zero = 3});
+  CHECK(three.weights.value() == 1256.0 * 2 / 4);
+}
+
+TEST_CASE("context-parallel ranks replicate weights, so ZeRO shards over dp x cp") {
+  // dp 2 x cp 2 = 4 shards of the FP32 master copy
+  const MemoryBudget b = budget(tiny_dense(), {.dp = 2, .cp = 2, .zero = 1});
+  CHECK(b.master_weights.value() == 1256.0 * 4 / 4);
+}
+
+TEST_CASE("the master copy is not counted when it has the working copy's dtype") {
+  const MemoryBudget b = budget(tiny_dense(), {}, {.weights = Dtype::fp32, .master_weights = Dtype::fp32});
+  CHECK(b.weights.value() == 1256.0 * 4);
+  CHECK(b.master_weights.value() == 0.0);
+}
+
+TEST_CASE("routed experts split over ep, and their ZeRO shards over dp x cp / ep") {
+  // ep 2, dp 4: local experts 1152 / 2 = 576; expert data-parallel degree dp x tp x cp / (ep x tp) = 2.
+  const MemoryBudget b = budget(tiny_moe(), {.ep = 2, .dp = 4, .zero = 1});
+  // weights (1680 + 576) x 2 = 4512; grads 2256 x 4 = 9024
+  CHECK(b.weights.value() == 4512.0);
+  CHECK(b.gradients.value() == 9024.0);
+  // master 1680 x 4 / 4 + 576 x 4 / 2 = 2832; moments 1680 x 8 / 4 + 576 x 8 / 2 = 5664
+  CHECK(b.master_weights.value() == 2832.0);
+  CHECK(b.optimizer_states.value() == 5664.0);
+}
+
+TEST_CASE("a GPT-style model (biases, LayerNorm, learned positions, tied head) holds each weight once on one GPU") {
+  ModelSpec m = tiny_dense();
+  m.layers = 1;
+  m.attention = {.kind = AttentionKind::mha, .heads = 2, .kv_heads = 2, .head_dim = 4};
+  m.ffn = FfnKind::gelu;
+  m.ffn_intermediate = 32;
+  m.norm = NormKind::layernorm;
+  m.position = PositionKind::learned;
+  m.max_position = 10;
+  m.biases = true;
+  m.tied_embeddings = true;
+  // tables 16 x 8 + 10 x 8 = 208; qkv 192 + out 64; FFN 512; LayerNorms 48; biases 72: 1096 weights (test_params)
+  CHECK(budget(m, {}).weights.value() == 1096.0 * 2);
+}
+
+TEST_CASE("tensor parallelism splits projections and the vocabulary but replicates norms") {
+  ModelSpec m = tiny_dense();
+  m.attention = {.kind = AttentionKind::gqa, .heads = 2, .kv_heads = 2, .head_dim = 4};
+  // tp 2. Per layer: qkv 8 x 24 / 2 = 96, out 8 x 8 / 2 = 32, FFN 3 x 8 x 12 / 2 = 144, norms 16 -> 288;
+  // embedding and head 16 x 8 / 2 = 64 each; final norm 8. 2 x 288 + 64 + 64 + 8 = 712 weights, 1424 bytes
+  CHECK(budget(m, {.tp = 2}).weights.value() == 1424.0);
+}
+
+TEST_CASE("DualPipe holds two parameter copies: rank i keeps stages i and pp-1-i") {
+  const double one = budget(tiny_dense(), {}).weights.value();
+  const MemoryBudget dual = budget(tiny_dense(), {.schedule = Schedule::dualpipe});
+  // pp = 1: the one stage twice
+  CHECK(dual.weights.value() == 2 * one);
+  CHECK(dual.parameter_copies == 2);
+  // pp = 2, one layer per stage: rank 0 holds stage 0 (embedding, layer 0) and stage 1 (layer 1, norm, head),
+  // the whole model: 1256 x 2 bytes (V3-TR §3.2.1 Table 2: 2x parameters)
+  CHECK(budget(tiny_dense(), {.pp = 2, .schedule = Schedule::dualpipe}).weights.value() == 1256.0 * 2);
+}
+
+TEST_CASE("in-flight micro-batches: 1F1B pp, interleaved pp(1 + (pp-1)/(pp v)), ZB-H1 pp, DualPipe pp + 1") {
+  // Narayanan et al. 2021 §2.2 (1F1B and interleaved); Qi et al. 2023 §3.1 (ZB-H1); V3-TR Table 2 (DualPipe)
+  CHECK(in_flight_micro_batches({.pp = 8}) == 8.0);
+  CHECK(in_flight_micro_batches({.pp = 8, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b}) ==
+        doctest::Approx(8 * (1 + 7.0 / 16)));
+  CHECK(in_flight_micro_batches({.pp = 8, .schedule = Schedule::zero_bubble}) == 8.0);
+  CHECK(in_flight_micro_batches({.pp = 8, .schedule = Schedule::dualpipe}) == 9.0);
+  // Later ranks: 1F1B rank 3 of 8 holds 8 - 3 = 5; interleaved rank 3 of 8, v = 2: Megatron-LM's warm-up
+  // (8 - 3 - 1) x 2 + (2 - 1) x 8 = 16 chunks, plus one, of half the rank's layers: 17 / 2 = 8.5
+  CHECK(in_flight_micro_batches({.pp = 8}, 3) == 5.0);
+  CHECK(in_flight_micro_batches({.pp = 8, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b}, 3) == 8.5);
+}
+
+TEST_CASE("stages split the layers evenly unless the plan lists them") {
+  ModelSpec m = tiny_dense();
+  m.layers = 8;
+  CHECK(stage_layer_counts(m, {.pp = 4}) == std::vector<int>{2, 2, 2, 2});
+  CHECK(stage_layer_counts(m, {.pp = 2, .virtual_stages = 2}) == std::vector<int>{2, 2, 2, 2});
+  ParallelPlan plan{.pp = 2};
+  plan.stage_layers = {5, 3};
+  CHECK(stage_layer_counts(m, plan) == std::vector<int>{5, 3});
+}
+
+TEST_CASE("activations are the kept bytes of one micro-batch times the micro-batches in flight") {
+  // pp = 1, full recompute, 2 sequences of 16 (t = 32), h = 8, V = 16, BF16:
+  // 2 layer inputs 2 x (32 x 8 x 2) = 1024; head input 512, final-norm output 512, FP32 softmax 32 x 16 x 4 = 2048
+  const MemoryBudget b = budget(tiny_dense(), {.micro_batch = 2, .recompute = Recompute::full});
+  CHECK(b.activations_per_micro_batch.value() == 4096.0);
+  CHECK(b.in_flight == 1.0);
+  CHECK(b.activations.value() == 4096.0);
+  CHECK(b.total.value() == 1256.0 * 18 + 4096.0);
+}
+
+TEST_CASE("1F1B rank r keeps pp - r micro-batches of its own stage, and the peak is taken over ranks") {
+  // pp 2, full recompute, t = 32, h = 8, V = 16. Stage 0 (embedding, layer 0): 624 weights, one layer input
+  // 512 bytes per micro-batch, 2 in flight: 624 x 18 + 1024 = 12256. Stage 1 (layer 1, final norm, head): 632
+  // weights; layer input 512 + head input 512 + final-norm output 512 + FP32 softmax 2048 = 3584, 1 in flight:
+  // 632 x 18 + 3584 = 14960, the peak.
+  const MemoryBudget b = budget(tiny_dense(), {.pp = 2, .micro_batch = 2, .recompute = Recompute::full});
+  CHECK(b.peak_stage == 1);
+  CHECK(b.weights.value() == 632.0 * 2);
+  CHECK(b.in_flight == 1.0);
+  CHECK(b.activations.value() == 3584.0);
+  CHECK(b.total.value() == 14960.0);
+}
+
+TEST_CASE("DualPipe keeps pp - half_rank micro-batches of its near stage and half_rank + 1 of its far one") {
+  // deepseek-ai/DualPipe dualpipe.py: rank 0 of pp 2 holds stage 0 (near, 2 in flight) and stage 1 (far, 1).
+  // Per micro-batch (as above): stage 0 512 bytes, stage 1 3584: 2 x 512 + 1 x 3584 = 4608 over 3 micro-batches.
+  const MemoryBudget b =
+      budget(tiny_dense(), {.pp = 2, .micro_batch = 2, .schedule = Schedule::dualpipe, .recompute = Recompute::full});
+  CHECK(b.in_flight == 3.0);
+  CHECK(b.activations.value() == 4608.0);
+  CHECK(b.activations_per_micro_batch.value() == doctest::Approx(4608.0 / 3));
+}
+
+TEST_CASE("fits means the peak total is within capacity") {
+  const MemoryBudget roomy = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6));
+  CHECK(roomy.fits);
+  CHECK(roomy.capacity.value() == 1e6);
+  const MemoryBudget tight = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(100));
+  CHECK_FALSE(tight.fits);
+}
+
+TEST_CASE("DeepSeek-V3's published plan yields a finite per-GPU peak, compared with 80 GB") {
+  const ModelSpec* m = find_model_preset("deepseek-v3");
+  REQUIRE(m != nullptr);
+  // V3-TR §3.2-3.3: PP16, EP64 over DP128, no TP, ZeRO-1, DualPipe, recompute of RMSNorm and MLA up-projections,
+  // FP8 GEMMs, BF16 weights and moments, FP32 master weights and gradients; seq 4096, one sequence per micro-batch.
+  ParallelPlan plan{.tp = 1,
+                    .pp = 16,
+                    .ep = 64,
+                    .dp = 128,
+                    .micro_batch = 1,
+                    .zero = 1,
+                    .schedule = Schedule::dualpipe,
+                    .recompute = Recompute::selective};
+  plan.stage_layers = {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 1};
+  const PrecisionSpec prec{.gemm = Dtype::fp8,
+                           .weights = Dtype::bf16,
+                           .master_weights = Dtype::fp32,
+                           .grads = Dtype::fp32,
+                           .optimizer_states = Dtype::bf16,
+                           .activations = Dtype::bf16};
+  const MemoryBudget b = memory_per_gpu(*m, plan, prec, 4096, gigabytes(80));
+  CHECK(std::isfinite(b.total.value()));
+  CHECK(b.total.value() > 0);
+  CHECK(b.fits == (b.total.value() <= 80e9));
+  CHECK(b.parameter_copies == 2);
+  CHECK(b.in_flight == 17.0);
+  // Ranks 1-14 each hold 8 MoE layers (stages r and 15-r, 4 layers each); rank 0 holds stage 0 (embedding,
+  // dense layers 0-2, MoE layer 3) and stage 15 (MoE layer 60, final norm, MTP module, head), but DualPipe keeps
+  // only half_rank + 1 = 1 micro-batch of its far stage 15 in flight and 16 of stage 0. Rank 1 is the first peak.
+  REQUIRE(b.peak_stage == 1);
+  // Weights: 8 x (MLA 187,107,328 + shared expert 44,040,192 + router 1,835,008 + norms 14,336) = 1,863,974,912
+  // non-expert; 8 x 256/64 x 44,040,192 = 1,409,286,144 expert. BF16: 2 x 3,273,261,056 = 6,546,522,112 bytes.
+  CHECK(b.weights.value() == 6'546'522'112.0);
+  CHECK(b.gradients.value() == 2 * 6'546'522'112.0);
+  // master FP32 / 128 for non-expert weights, / (128 / 64) for experts; moments 2 x BF16 likewise
+  CHECK(b.master_weights.value() == doctest::Approx(1'863'974'912.0 * 4 / 128 + 1'409'286'144.0 * 4 / 2));
+  CHECK(b.optimizer_states.value() == doctest::Approx(1'863'974'912.0 * 4 / 128 + 1'409'286'144.0 * 4 / 2));
+  // One MoE layer, one 4096-token micro-batch, bytes kept: input 4096 x 7168 x 2 = 58,720,256; q_down out
+  // 4096 x 1536 x 2 = 12,582,912; kv_down out 4096 x 576 x 2 = 4,718,592; attention O 4096 x 16384 x 2 + FP32
+  // LSE 4096 x 128 x 4 = 136,314,880; mid residual 58,720,256; router scores 4096 x 256 x 2 = 2,097,152; shared
+  // up_gate out 4096 x 4096 x 2 = 33,554,432 and SwiGLU out (FP8) 4096 x 2048 = 8,388,608; dispatched tokens
+  // (FP8) 32768 x 7168 = 234,881,024; expert up_gate out 32768 x 4096 x 2 = 268,435,456, SwiGLU out (FP8)
+  // 32768 x 2048 = 67,108,864, expert outputs 32768 x 7168 x 2 = 469,762,048. Total 1,355,284,480 bytes;
+  // RMSNorm outputs and q_up/kv_up outputs are recomputed. Rank 1: 17 micro-batches x 4 layers.
+  CHECK(b.activations.value() == 17 * 4 * 1'355'284'480.0);
+  MESSAGE("DeepSeek-V3 peak rank " << b.peak_stage << ": weights " << b.weights.value() / 1e9 << " GB, grads "
+                                   << b.gradients.value() / 1e9 << " GB, master " << b.master_weights.value() / 1e9
+                                   << " GB, optimizer " << b.optimizer_states.value() / 1e9 << " GB, activations "
+                                   << b.activations_per_micro_batch.value() / 1e9 << " GB x " << b.in_flight << " = "
+                                   << b.activations.value() / 1e9 << " GB, total " << b.total.value() / 1e9
+                                   << " GB, fits 80 GB: " << std::string(b.fits ? "yes" : "no"));
+}
+
+}  // namespace tcsim::model

@@ -1,0 +1,259 @@
+// Ops: FLOPs, bytes, communication and saved activations per op, checked
+// against closed forms computed by hand in the comments.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <set>
+#include <string>
+
+#include "model/catalog.h"
+#include "model/ops.h"
+
+namespace tcsim::model {
+namespace {
+
+const ModelSpec& preset(const char* name) {
+  const ModelSpec* m = find_model_preset(name);
+  REQUIRE(m != nullptr);
+  return *m;
+}
+
+// 2 layers, hidden 8, vocabulary 16, GQA 2 heads / 1 KV head of 4, SwiGLU 12.
+ModelSpec tiny_dense() {
+  ModelSpec m;
+  m.layers = 2;
+  m.hidden = 8;
+  m.vocab = 16;
+  m.attention.kind = AttentionKind::gqa;
+  m.attention.heads = 2;
+  m.attention.kv_heads = 1;
+  m.attention.head_dim = 4;
+  m.ffn_intermediate = 12;
+  return m;
+}
+
+// MLA (2 heads, q_lora 4, kv_lora 3, nope 2, rope 1, v 2), layer 0 dense,
+// layer 1 MoE (8 routed of width 6, 1 shared, top-2), one MTP module.
+ModelSpec tiny_mla_moe() {
+  ModelSpec m = tiny_dense();
+  m.attention = {.kind = AttentionKind::mla,
+                 .heads = 2,
+                 .kv_heads = 0,
+                 .head_dim = 0,
+                 .q_lora_rank = 4,
+                 .kv_lora_rank = 3,
+                 .qk_nope_head_dim = 2,
+                 .qk_rope_head_dim = 1,
+                 .v_head_dim = 2};
+  m.moe = MoeSpec{.routed = 8, .shared = 1, .per_token = 2, .expert_intermediate = 6, .max_nodes_per_token = 0};
+  m.dense_layers = 1;
+  m.mtp_depth = 1;
+  return m;
+}
+
+// GPT-style: MHA 2 heads of 4 (h = 8), GELU FFN 4h = 32, LayerNorm.
+ModelSpec tiny_gpt() {
+  ModelSpec m = tiny_dense();
+  m.attention = {.kind = AttentionKind::mha, .heads = 2, .kv_heads = 2, .head_dim = 4};
+  m.ffn = FfnKind::gelu;
+  m.ffn_intermediate = 32;
+  m.norm = NormKind::layernorm;
+  return m;
+}
+
+const Op& find_op(const Block& b, const std::string& name) {
+  for (const Op& op : b.ops) {
+    if (op.name == name) return op;
+  }
+  FAIL("no op named " << name);
+  return b.ops.front();
+}
+
+double total_flops(const std::vector<Block>& blocks) {
+  double f = 0;
+  for (const Block& b : blocks) {
+    for (const Op& op : b.ops) {
+      for (const Flops& p : op.flops) f += p.value();
+    }
+  }
+  return f;
+}
+
+double kept(const Block& b) {
+  double s = b.input_saved.value();
+  for (const Op& op : b.ops) {
+    if (!op.recomputed) s += op.saved.value();
+  }
+  return s;
+}
+
+const MicroBatch kTwoSeqOf16{.sequences = 2, .seq_len = 16};  // 32 tokens
+
+}  // namespace
+
+TEST_CASE("a GEMM costs 2mnk FLOPs in each of forward, input-grad and weight-grad passes") {
+  const Block b = build_block(tiny_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Op& down = find_op(b, "ffn.down");
+  // m = 32 tokens, n = h = 8, k = i = 12: 2 x 32 x 8 x 12 = 6144
+  CHECK(down.cls == OpClass::gemm);
+  CHECK(down.shape.m == 32);
+  CHECK(down.shape.n == 8);
+  CHECK(down.shape.k == 12);
+  for (const Flops& f : down.flops) CHECK(f.value() == 6144.0);
+}
+
+TEST_CASE("a GEMM's HBM bytes read both operands and write the result at their dtypes") {
+  PrecisionSpec prec;  // BF16 GEMMs and activations, FP32 gradients
+  const Op bf16 = find_op(build_block(tiny_dense(), {}, prec, BlockKind::dense_layer, 0, kTwoSeqOf16), "ffn.down");
+  // X 32x12 = 384, W 12x8 = 96, Y 32x8 = 256 elements
+  // forward: (384 + 96) x 2 + 256 x 2 = 1472; input grad: (256 + 96) x 2 + 384 x 2 = 1472;
+  // weight grad: (384 + 256) x 2 + 96 x 4 (FP32 gradient) = 1664
+  CHECK(bf16.hbm_bytes[0].value() == 1472.0);
+  CHECK(bf16.hbm_bytes[1].value() == 1472.0);
+  CHECK(bf16.hbm_bytes[2].value() == 1664.0);
+  prec.gemm = Dtype::fp8;
+  const Op fp8 = find_op(build_block(tiny_dense(), {}, prec, BlockKind::dense_layer, 0, kTwoSeqOf16), "ffn.down");
+  // FP8 operands: (384 + 96) x 1 + 256 x 2 (BF16 output) = 992
+  CHECK(fp8.dtype == Dtype::fp8);
+  CHECK(fp8.hbm_bytes[0].value() == 992.0);
+}
+
+TEST_CASE("causal attention costs 2 s (d_qk + d_v) heads tokens (s+1)/(2s) forward, twice that backward") {
+  const Block b = build_block(tiny_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Op& core = find_op(b, "attn.core");
+  // s = 16, d_qk = d_v = 4, 2 heads, 32 tokens: 2 x 16 x 8 x 2 x 32 x 17/32 = 8704
+  CHECK(core.cls == OpClass::attention);
+  CHECK(core.flops[0].value() == doctest::Approx(8704.0));
+  CHECK(core.flops[1].value() == doctest::Approx(2 * 8704.0));
+  CHECK(core.flops[2].value() == 0.0);
+}
+
+TEST_CASE("GPT-3's training FLOPs per token under the full convention are 6N' + 12 L s h") {
+  // N' = GEMM weights a token uses: 96 layers x 12 h^2 (4h^2 attention + 8h^2 FFN) + V h (the tied head still
+  // computes logits); h = 12288, V = 50257, s = 2048 (PaLM, Chowdhery et al. 2022 App. B: 6N + 12LHQT).
+  const double h = 12288, layers = 96, vocab = 50257, s = 2048;
+  const double expected = 6 * (layers * 12 * h * h + vocab * h) + 12 * layers * s * h;
+  CHECK(train_flops_per_token(preset("gpt-3-175b"), 2048, AttentionFlops::full).value() ==
+        doctest::Approx(expected).epsilon(1e-12));
+}
+
+TEST_CASE("DeepSeek-V3's training FLOPs per token are 6 x its GEMM weights per token plus causal attention") {
+  // Per token GEMM weights: attention projections 7168x1536 + 1536x24576 + 7168x576 + 512x32768 + 16384x7168
+  // = 187,105,280 in each of 61 layers; 3 dense FFNs 3 x 7168 x 18432; 58 MoE layers of 9 experts
+  // (3 x 7168 x 2048 each) + router 7168 x 256; head 129280 x 7168. MTP: 14336 x 7168 projection, one MoE
+  // layer, and the shared head again. Attention: 62 layers x 3 x 2 x 4096 x (192 + 128) x 128 x 4097/8192.
+  const double h = 7168, attn = 187'105'280, expert = 3 * h * 2048, router = h * 256, head = 129280 * h;
+  const double main = 61 * attn + 3 * 3 * h * 18432 + 58 * (9 * expert + router) + head;
+  const double mtp = 2 * h * h + attn + 9 * expert + router + head;
+  const double attention = 62 * 3 * 2 * 4096.0 * 320 * 128 * 4097 / 8192;
+  CHECK(train_flops_per_token(preset("deepseek-v3"), 4096, AttentionFlops::causal).value() ==
+        doctest::Approx(6 * (main + mtp) + attention).epsilon(1e-12));
+}
+
+TEST_CASE("the ops of every block add up to train_flops_per_token x tokens (tp = ep = 1, causal)") {
+  for (const ModelSpec& m : {tiny_mla_moe(), tiny_dense(), tiny_gpt(), preset("deepseek-v3")}) {
+    const int s = m.hidden > 8 ? 4096 : 16;
+    const double sum = total_flops(build_model_blocks(m, {}, {}, {.sequences = 1, .seq_len = s}));
+    const double per_token = train_flops_per_token(m, s, AttentionFlops::causal).value();
+    CHECK(sum / s == doctest::Approx(per_token).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("TP=8 divides every GEMM's FLOPs by 8 and adds an all-reduce of tokens x h x 2 bytes per half-layer") {
+  ModelSpec m = tiny_dense();
+  m.hidden = 128;
+  m.attention = {.kind = AttentionKind::gqa, .heads = 16, .kv_heads = 8, .head_dim = 8};
+  m.ffn_intermediate = 256;
+  const Block one = build_block(m, {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Block eight = build_block(m, {.tp = 8}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  for (const char* name : {"attn.qkv", "attn.out", "ffn.up_gate", "ffn.down"}) {
+    CAPTURE(name);
+    CHECK(find_op(eight, name).flops[0].value() * 8 == find_op(one, name).flops[0].value());
+  }
+  // Megatron (Shoeybi et al. 2019 §3): after the row-parallel attention output and FFN down projection;
+  // 32 tokens x 128 x 2 bytes = 8192
+  for (const char* name : {"attn.tp_all_reduce", "ffn.tp_all_reduce"}) {
+    const Op& ar = find_op(eight, name);
+    CHECK(ar.collective == Collective::tp_all_reduce);
+    CHECK(ar.comm_bytes.value() == 8192.0);
+  }
+  int comm_ops = 0;
+  for (const Op& op : one.ops) comm_ops += op.cls == OpClass::comm ? 1 : 0;
+  CHECK(comm_ops == 0);
+}
+
+TEST_CASE("EP dispatch sends tokens x k x h in FP8 and combine in BF16, counting the (ep-1)/ep that leaves") {
+  const ModelSpec m = tiny_mla_moe();
+  const PrecisionSpec fp8{.gemm = Dtype::fp8};
+  const Block b = build_block(m, {.ep = 4}, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  // 32 tokens x 2 experts x 8 x 1 byte x 3/4 = 384; combine at 2 bytes: 768 (V3-TR §3.3.4)
+  const Op& dispatch = find_op(b, "moe.dispatch");
+  CHECK(dispatch.collective == Collective::ep_dispatch);
+  CHECK(dispatch.comm_bytes.value() == 384.0);
+  const Op& combine = find_op(b, "moe.combine");
+  CHECK(combine.collective == Collective::ep_combine);
+  CHECK(combine.comm_bytes.value() == 768.0);
+}
+
+TEST_CASE("with EP each GPU's grouped GEMMs cover tokens x k assignments over routed/ep local experts") {
+  const ModelSpec m = tiny_mla_moe();
+  const Block b = build_block(m, {.ep = 4}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const Op& up = find_op(b, "moe.experts.up_gate");
+  // 8 experts / 4 GPUs = 2 local experts; 32 tokens x 2 = 64 assignments, 32 per expert;
+  // up_gate 8 -> 2 x 6: 2 x 64 x 12 x 8 = 12288 FLOPs
+  CHECK(up.cls == OpClass::grouped_gemm);
+  CHECK(up.shape.groups == 2);
+  CHECK(up.shape.m == 32);
+  CHECK(up.flops[0].value() == 12288.0);
+}
+
+TEST_CASE("without recompute a GPT-style layer keeps 32 t h bytes plus the FP32 log-sum-exp") {
+  // Korthikanti et al. 2022 (arXiv:2205.05198) eq. 1, 34 s b h + 5 a s^2 b, less the two s b h dropout masks,
+  // with no s^2 terms under FlashAttention; plus L, 4 bytes x tokens x heads.
+  // t = 32, h = 8: 32 x 32 x 8 + 4 x 32 x 2 = 8448
+  const Block b = build_block(tiny_gpt(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(kept(b) == 8448.0);
+}
+
+TEST_CASE("full recompute keeps only each layer's input, 2 t h bytes") {
+  // Korthikanti et al. 2022 §5: recomputing the whole layer keeps its input, 2 s b h. t = 32, h = 8: 512
+  const Block b = build_block(tiny_gpt(), {.recompute = Recompute::full}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(kept(b) == 512.0);
+  for (const Op& op : b.ops) CHECK(op.recomputed);
+}
+
+TEST_CASE("DeepSeek's selective recompute re-runs the RMSNorms and the MLA up-projections only") {
+  // V3-TR §3.2.3: "recomputing all RMSNorm operations and MLA up-projections during back-propagation"
+  const Block b =
+      build_block(tiny_mla_moe(), {.recompute = Recompute::selective}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const std::set<std::string> expected{"attn.norm",    "attn.q_norm", "attn.q_up",
+                                       "attn.kv_norm", "attn.kv_up",  "ffn.norm"};
+  std::set<std::string> got;
+  for (const Op& op : b.ops) {
+    if (op.recomputed) got.insert(op.name);
+  }
+  CHECK(got == expected);
+}
+
+TEST_CASE("selective recompute on a GQA model drops only the norms' outputs") {
+  const Block none = build_block(tiny_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Block sel =
+      build_block(tiny_dense(), {.recompute = Recompute::selective}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  // Two RMSNorm outputs of t x h in BF16: 2 x 32 x 8 x 2 = 1024 bytes fewer
+  CHECK(kept(none) - kept(sel) == 1024.0);
+}
+
+TEST_CASE("a model is embedding, layers in order, MTP modules, head") {
+  const std::vector<Block> blocks = build_model_blocks(tiny_mla_moe(), {}, {}, kTwoSeqOf16);
+  REQUIRE(blocks.size() == 5);
+  CHECK(blocks[0].kind == BlockKind::embedding);
+  CHECK(blocks[1].kind == BlockKind::dense_layer);
+  CHECK(blocks[1].layer == 0);
+  CHECK(blocks[2].kind == BlockKind::moe_layer);
+  CHECK(blocks[2].layer == 1);
+  CHECK(blocks[3].kind == BlockKind::mtp);
+  CHECK(blocks[3].layer == 2);
+  CHECK(blocks[4].kind == BlockKind::head);
+}
+
+}  // namespace tcsim::model
