@@ -9,6 +9,10 @@ function(tcsim_target target)
     if(TCSIM_WERROR)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
+    if(TCSIM_FUZZ)
+      # Coverage instrumentation for libFuzzer in every library the fuzz targets reach.
+      target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+    endif()
     if(TCSIM_SANITIZE)
       target_compile_options(${target} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer
                                               -fno-sanitize-recover=undefined)
