@@ -22,10 +22,28 @@ struct Ctx {
 
 double act_bytes(const Ctx& c) { return dtype_bytes(c.prec.activations); }
 
-// GEMM inputs are cached for backward in the GEMM's dtype: FP8 under FP8
-// training (V3-TR §3.3.4, "Low-Precision Storage": activations cached in FP8
-// for the Linear operator's backward), else the activation dtype.
-double cached_bytes(const Ctx& c) { return dtype_bytes(c.prec.gemm); }
+// Quantised saved tensors (fp8, e5m6) carry one FP32 scale per 1x128 tile:
+// V3-TR §3.3.2, "we group and scale elements on a 1x128 tile basis (i.e., per
+// token per 128 channels)"; DeepGEMM (deepseek-ai/DeepGEMM README) takes the
+// activation scales as FP32. A row's last partial tile takes a scale too.
+constexpr std::int64_t kQuantTile = 128;
+
+bool quantised(Dtype d) { return d == Dtype::fp8 || d == Dtype::e5m6; }
+
+// Bytes of `rows` x `width` elements kept for backward in `d`, scales included.
+Bytes saved_tensor(double rows, std::int64_t width, Dtype d) {
+  const double values = rows * static_cast<double>(width) * dtype_bytes(d);
+  if (!quantised(d)) return Bytes(values);
+  const double scales = rows * static_cast<double>(ceil_div(width, kQuantTile));
+  return Bytes(values + scales * dtype_bytes(Dtype::fp32));
+}
+
+// A GEMM input kept for its weight gradient, in precision.gemm_input_cache
+// (V3-TR §3.3.4: "cache activations in FP8 format for the backward pass of
+// the Linear operator").
+Bytes cached_input(const Ctx& c, double rows, std::int64_t width) {
+  return saved_tensor(rows, width, c.prec.gemm_input_cache);
+}
 
 Dtype gemm_dtype(const Ctx& c, const Linear& l) { return l.low_precision ? c.prec.gemm : c.prec.activations; }
 
@@ -111,11 +129,12 @@ Op memory_op(const Ctx& c, std::string name, std::array<Bytes, kPasses> bytes, B
 
 // RMSNorm/LayerNorm over `width`: forward reads x and writes y; backward reads
 // x and dy and writes dx (the gain's gradient is reduced in the same kernel).
-// It saves its output y at `saved_bytes` per element for the consumer.
-Op norm_op(const Ctx& c, std::string name, std::int64_t width, double saved_bytes) {
-  const double e = static_cast<double>(c.tokens) * static_cast<double>(width);
+// It saves its output y in `saved` (scales included) for the consumer.
+Op norm_op(const Ctx& c, std::string name, std::int64_t width, Dtype saved) {
+  const double t = static_cast<double>(c.tokens);
+  const double e = t * static_cast<double>(width);
   const double a = act_bytes(c);
-  return memory_op(c, std::move(name), {elems(2 * e, a), elems(3 * e, a), Bytes(0)}, elems(e, saved_bytes),
+  return memory_op(c, std::move(name), {elems(2 * e, a), elems(3 * e, a), Bytes(0)}, saved_tensor(t, width, saved),
                    recomputed(c, true));
 }
 
@@ -129,15 +148,32 @@ Op residual_op(const Ctx& c, std::string name, bool keep_output) {
                    recomputed(c, false));
 }
 
+// Whether an FFN's activation output is dropped and recomputed from its
+// cached input: the experts of MoE layers under recompute_moe_activation
+// (V3-TR §3.3.4 (2): "we cache the inputs of the SwiGLU operator and
+// recompute its output in the backward pass"), or full recompute.
+bool activation_recomputed(const Ctx& c, bool moe) {
+  return recomputed(c, false) || (moe && c.plan.recompute_moe_activation);
+}
+
+// What the up (or up_gate) GEMM keeps of its `rows` x `width` output for the
+// activation's backward: the activation dtype, or gemm_input_cache when the
+// activation is recomputed from it ("also stored in FP8 with our fine-grained
+// quantization method", V3-TR §3.3.4 (2)).
+Bytes activation_input_saved(const Ctx& c, double rows, std::int64_t width, bool moe) {
+  if (moe && c.plan.recompute_moe_activation) return cached_input(c, rows, width);
+  return saved_tensor(rows, width, c.prec.activations);
+}
+
 // SwiGLU (silu(gate) * up) or GELU over `rows` x `width`; saves its output,
-// the down-projection's input, in the GEMM dtype.
-Op activation_op(const Ctx& c, std::string name, double rows, std::int64_t width) {
+// the down-projection's input, in gemm_input_cache. moe: an MoE layer's expert.
+Op activation_op(const Ctx& c, std::string name, double rows, std::int64_t width, bool moe) {
   const double e = rows * static_cast<double>(width);
   const double a = act_bytes(c);
   const bool glu = c.m.ffn == FfnKind::swiglu;
   const std::array<Bytes, kPasses> bytes = glu ? std::array{elems(3 * e, a), elems(5 * e, a), Bytes(0)}
                                                : std::array{elems(2 * e, a), elems(3 * e, a), Bytes(0)};
-  return memory_op(c, std::move(name), bytes, elems(e, cached_bytes(c)), recomputed(c, false));
+  return memory_op(c, std::move(name), bytes, cached_input(c, rows, width), activation_recomputed(c, moe));
 }
 
 Op comm_op(const Ctx& c, std::string name, Collective coll, Bytes bytes, Bytes saved) {
@@ -161,7 +197,9 @@ void append_tp_all_reduce(const Ctx& c, std::vector<Op>& ops, const std::string&
 // P V (2 s d_v) over the fraction of the score matrix the mask keeps;
 // backward computes dQ, dK (2x the QK^T work) and dV, dP (2x the PV work).
 // FlashAttention-2 (Dao 2023, arXiv:2307.08691, Alg. 1-2) keeps O and the
-// FP32 log-sum-exp L for backward; Q, K, V are kept by their producers.
+// FP32 log-sum-exp L for backward; Q, K, V are kept by their producers. The
+// one copy of O, also the output projection's input, is kept in
+// attention_output_cache (DeepSeek-V3: E5M6, V3-TR §3.3.4 (1)).
 Op attention_core_op(const Ctx& c) {
   const AttentionDims d = attention_dims(c.m);
   const double t = static_cast<double>(c.tokens);
@@ -178,7 +216,8 @@ Op attention_core_op(const Ctx& c) {
   const double q = t * heads * d_qk, k = t * kv * d_qk, v = t * kv * d_v, o = t * heads * d_v;
   const double stats = t * heads * lse;
   op.hbm_bytes = {Bytes((q + k + v + o) * a + stats), Bytes((2 * (q + k + v) + 2 * o) * a + stats), Bytes(0)};
-  op.saved = Bytes(o * a + stats);
+  const std::int64_t o_width = ceil_div(d.heads, c.plan.tp) * d.d_v;
+  op.saved = saved_tensor(t, o_width, c.prec.attention_output_cache) + Bytes(stats);
   op.recomputed = recomputed(c, false);
   return op;
 }
@@ -197,8 +236,9 @@ void append_cp_gather(const Ctx& c, std::vector<Op>& ops) {
 // the decoupled RoPE key bypasses it).
 void append_mla_norm(const Ctx& c, std::vector<Op>& ops, const Linear& down) {
   const AttentionSpec& a = c.m.attention;
-  if (down.name == "attn.q_down") ops.push_back(norm_op(c, "attn.q_norm", a.q_lora_rank, cached_bytes(c)));
-  if (down.name == "attn.kv_down") ops.push_back(norm_op(c, "attn.kv_norm", a.kv_lora_rank, cached_bytes(c)));
+  const Dtype cache = c.prec.gemm_input_cache;
+  if (down.name == "attn.q_down") ops.push_back(norm_op(c, "attn.q_norm", a.q_lora_rank, cache));
+  if (down.name == "attn.kv_down") ops.push_back(norm_op(c, "attn.kv_norm", a.kv_lora_rank, cache));
 }
 
 bool is_mla_up_projection(const Linear& l) { return l.name == "attn.q_up" || l.name == "attn.kv_up"; }
@@ -206,7 +246,7 @@ bool is_mla_up_projection(const Linear& l) { return l.name == "attn.q_up" || l.n
 // Pre-norm attention half of a layer. Each projection but the output one keeps
 // its output (the next norm's or the core's input).
 void append_attention(const Ctx& c, std::vector<Op>& ops) {
-  ops.push_back(norm_op(c, "attn.norm", c.m.hidden, cached_bytes(c)));
+  ops.push_back(norm_op(c, "attn.norm", c.m.hidden, c.prec.gemm_input_cache));
   const std::vector<Linear> linears = attention_linears(c.m);
   const double t = static_cast<double>(c.tokens);
   for (const Linear& l : linears) {
@@ -223,12 +263,12 @@ void append_attention(const Ctx& c, std::vector<Op>& ops) {
 }
 
 // up (or up_gate) -> activation -> down over this GPU's tokens; up keeps its
-// output for the activation's backward.
-void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, std::int64_t width) {
+// output for the activation's backward. moe: the shared experts of an MoE layer.
+void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, std::int64_t width, bool moe) {
   const std::vector<Linear> ls = mlp_linears(c.m, prefix, width);
   const double t = static_cast<double>(c.tokens);
-  ops.push_back(gemm_op(c, ls[0], elems(t * static_cast<double>(local_out(ls[0], c.plan.tp)), act_bytes(c))));
-  ops.push_back(activation_op(c, prefix + ".act", t, local_in(ls[1], c.plan.tp)));
+  ops.push_back(gemm_op(c, ls[0], activation_input_saved(c, t, local_out(ls[0], c.plan.tp), moe)));
+  ops.push_back(activation_op(c, prefix + ".act", t, local_in(ls[1], c.plan.tp), moe));
   ops.push_back(gemm_op(c, ls[1], Bytes(0)));
 }
 
@@ -237,7 +277,7 @@ void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, s
 // Either way the dispatched tokens are the expert GEMM's cached input.
 void append_dispatch(const Ctx& c, std::vector<Op>& ops, double assignments) {
   const double h = static_cast<double>(c.m.hidden);
-  const Bytes kept = elems(assignments * h, cached_bytes(c));
+  const Bytes kept = cached_input(c, assignments, c.m.hidden);
   const int ep = c.plan.ep;
   if (ep > 1) {
     const double leaves = static_cast<double>(ep - 1) / ep;
@@ -246,10 +286,10 @@ void append_dispatch(const Ctx& c, std::vector<Op>& ops, double assignments) {
     return;
   }
   const double a = act_bytes(c), t = static_cast<double>(c.tokens);
-  ops.push_back(
-      memory_op(c, "moe.permute",
-                {Bytes(t * h * a + assignments * h * cached_bytes(c)), Bytes(2 * assignments * h * a), Bytes(0)}, kept,
-                recomputed(c, false)));
+  ops.push_back(memory_op(
+      c, "moe.permute",
+      {Bytes(t * h * a + assignments * h * dtype_bytes(c.prec.gemm)), Bytes(2 * assignments * h * a), Bytes(0)}, kept,
+      recomputed(c, false)));
 }
 
 // Expert outputs back to their tokens, weighted by the gates: the EP
@@ -282,11 +322,14 @@ void append_routed_experts(const Ctx& c, std::vector<Op>& ops) {
   const std::vector<Linear> ls = mlp_linears(c.m, "moe.experts", e.expert_intermediate);
   const double a = act_bytes(c);
   append_dispatch(c, ops, assignments);
-  const double up_out = assignments * static_cast<double>(local_out(ls[0], c.plan.tp));
-  ops.push_back(grouped_gemm_op(c, ls[0], assignments, groups, elems(up_out, a)));
-  ops.push_back(activation_op(c, "moe.experts.act", assignments, local_in(ls[1], c.plan.tp)));
-  // Expert outputs stay for backward: the gradient of a gate value g_i in
-  // h' = u + sum_i g_i FFN_i(u) (V3-TR eq. 12) is <dh', FFN_i(u)>.
+  ops.push_back(grouped_gemm_op(c, ls[0], assignments, groups,
+                                activation_input_saved(c, assignments, local_out(ls[0], c.plan.tp), true)));
+  ops.push_back(activation_op(c, "moe.experts.act", assignments, local_in(ls[1], c.plan.tp), true));
+  // Expert outputs stay for backward, in the activation dtype (the combine is
+  // BF16, V3-TR §3.3.4): the gradient of a gate value g_i in
+  // h' = u + sum_i g_i FFN_i(u) (V3-TR eq. 12) is <dh', FFN_i(u)>. V3-TR does
+  // not say how DeepSeek gets it; an implementation that applies g_i before
+  // the down-projection would not keep them (docs/model.md).
   ops.push_back(grouped_gemm_op(c, ls[1], assignments, groups, elems(assignments * c.m.hidden, a)));
   append_combine(c, ops, assignments);
 }
@@ -297,7 +340,7 @@ void append_moe(const Ctx& c, std::vector<Op>& ops) {
   const double t = static_cast<double>(c.tokens);
   // The router keeps its scores (tokens x routed) for the gate's backward.
   ops.push_back(gemm_op(c, router_linear(c.m), elems(t * e.routed, act_bytes(c))));
-  if (e.shared > 0) append_mlp(c, ops, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate);
+  if (e.shared > 0) append_mlp(c, ops, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate, true);
   append_routed_experts(c, ops);
 }
 
@@ -305,11 +348,13 @@ void append_moe(const Ctx& c, std::vector<Op>& ops) {
 // keep_output: the layer's output is read inside the same block (MTP).
 void append_layer(const Ctx& c, std::vector<Op>& ops, bool moe, bool keep_output) {
   append_attention(c, ops);
-  ops.push_back(norm_op(c, "ffn.norm", c.m.hidden, cached_bytes(c)));
+  // In an MoE layer the router, a high-precision GEMM (V3-TR §3.3), reads the
+  // norm's output too, so it is kept in the activation dtype.
+  ops.push_back(norm_op(c, "ffn.norm", c.m.hidden, moe ? c.prec.activations : c.prec.gemm_input_cache));
   if (moe) {
     append_moe(c, ops);
   } else {
-    append_mlp(c, ops, "ffn", c.m.ffn_intermediate);
+    append_mlp(c, ops, "ffn", c.m.ffn_intermediate, false);
   }
   append_tp_all_reduce(c, ops, "ffn.tp_all_reduce");
   Op out = residual_op(c, "ffn.residual", keep_output);
@@ -343,7 +388,7 @@ Op loss_op(const Ctx& c, std::string name) {
 // Final norm, output projection (the shared head for MTP) and loss.
 void append_output(const Ctx& c, std::vector<Op>& ops, const std::string& prefix) {
   // The head GEMM stays in high precision (V3-TR §3.3): its input is kept in the activation dtype.
-  ops.push_back(norm_op(c, prefix + ".norm", c.m.hidden, act_bytes(c)));
+  ops.push_back(norm_op(c, prefix + ".norm", c.m.hidden, c.prec.activations));
   ops.push_back(gemm_op(c, head_linear(c.m, prefix + ".proj"), Bytes(0)));
   ops.push_back(loss_op(c, prefix + ".loss"));
 }
@@ -355,8 +400,8 @@ void append_mtp(Ctx c, std::vector<Op>& ops) {
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
   const double a = act_bytes(c);
   append_lookup(c, ops, "mtp.embedding", Bytes(e * a));
-  ops.push_back(norm_op(c, "mtp.enorm", c.m.hidden, cached_bytes(c)));
-  ops.push_back(norm_op(c, "mtp.hnorm", c.m.hidden, cached_bytes(c)));
+  ops.push_back(norm_op(c, "mtp.enorm", c.m.hidden, c.prec.gemm_input_cache));
+  ops.push_back(norm_op(c, "mtp.hnorm", c.m.hidden, c.prec.gemm_input_cache));
   ops.push_back(gemm_op(c, mtp_projection(c.m), Bytes(e * a)));
   c.in_layer = true;
   append_layer(c, ops, c.m.moe.has_value(), true);

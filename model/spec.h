@@ -74,13 +74,22 @@ struct ParallelPlan {
   int zero = 0;            // ZeRO stage 0..3
   Schedule schedule = Schedule::one_f_one_b;
   Recompute recompute = Recompute::none;
+  // The expert FFNs of MoE layers (routed and shared) keep their activation
+  // function's input (the up/gate GEMM's output) in
+  // PrecisionSpec::gemm_input_cache and recompute its output (the
+  // down-projection's input) in backward, under any recompute policy. V3-TR
+  // §3.3.4 "Low-Precision Activation" (2); Megatron-Core's recompute module
+  // "moe_act". Dense FFNs are not affected.
+  bool recompute_moe_activation = false;
   int comm_sms = 0;  // SMs given to communication kernels while they run
   // Layers per pipeline stage (pp x virtual_stages entries, first stage
   // first). Empty: layers split evenly, which requires divisibility.
   std::vector<int> stage_layers;
 };
 
-enum class Dtype { fp32, bf16, fp16, fp8 };
+// e5m6: DeepSeek-V3's 12-bit storage format (1 sign, 5 exponent, 6 mantissa
+// bits) for cached attention outputs (V3-TR §3.3.4); a storage format only.
+enum class Dtype { fp32, bf16, fp16, fp8, e5m6 };
 
 struct PrecisionSpec {
   Dtype gemm = Dtype::bf16;              // GEMM inputs (fprop, dgrad, wgrad)
@@ -89,15 +98,27 @@ struct PrecisionSpec {
   Dtype grads = Dtype::fp32;             // gradient accumulation buffers
   Dtype optimizer_states = Dtype::fp32;  // AdamW first and second moments
   Dtype activations = Dtype::bf16;       // tensors saved for backward
+  // The saved copy of each input of a GEMM that runs in `gemm`, which its
+  // weight-gradient GEMM reads in backward (and the MoE activation input
+  // under ParallelPlan::recompute_moe_activation). fp8 and e5m6 copies carry
+  // one FP32 scale per 1x128 tile. DeepSeek-V3: fp8 (V3-TR §3.3.4: "cache
+  // activations in FP8 format for the backward pass of the Linear operator").
+  Dtype gemm_input_cache = Dtype::bf16;
+  // The saved attention output O: the output projection's GEMM input, also
+  // read by the attention core's backward; one copy serves both. Scaled like
+  // gemm_input_cache. DeepSeek-V3: e5m6 (V3-TR §3.3.4 (1)).
+  Dtype attention_output_cache = Dtype::bf16;
 };
 
-// Bytes per element of a dtype (IEEE 754 and OCP FP8 sizes).
+// Bytes per element of a dtype (IEEE 754 and OCP FP8 sizes; e5m6 packed,
+// 12 bits: docs/model.md, "Activation memory").
 constexpr double dtype_bytes(Dtype d) {
   switch (d) {
     case Dtype::fp32: return 4.0;
     case Dtype::bf16: return 2.0;
     case Dtype::fp16: return 2.0;
     case Dtype::fp8: return 1.0;
+    case Dtype::e5m6: return 1.5;
   }
   return 0.0;
 }

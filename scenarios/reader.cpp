@@ -68,16 +68,15 @@ std::optional<std::int64_t> parse_integer(std::string_view s) {
 
 }  // namespace
 
-void MapReader::integer(std::string_view key, int& out, int min, bool required) {
+void MapReader::integer(std::string_view key, int& out, int min, bool required, int max) {
   const std::string expected = min > 0 ? "a positive whole number" : fmt::format("a whole number >= {}", min);
   const Node* n = take_scalar(key, expected, required);
   if (n == nullptr) return;
   const auto v = parse_integer(n->scalar);
   const std::string path = join_path(path_, key);
   if (!v) fail(*n, path, fmt::format("expected {}, got {}", expected, shown(*n)));
-  if (*v < min || *v > std::numeric_limits<int>::max()) {
-    fail(*n, path, fmt::format("expected {}, got {}", expected, *v));
-  }
+  if (*v < min) fail(*n, path, fmt::format("expected {}, got {}", expected, *v));
+  if (*v > max) fail(*n, path, fmt::format("expected at most {}, got {}", max, *v));
   out = static_cast<int>(*v);
 }
 
@@ -131,7 +130,7 @@ void MapReader::int_list(std::string_view key, std::vector<int>& out, int min) {
     const Node& item = n->items[i];
     const std::string item_path = fmt::format("{}[{}]", path, i);
     const auto v = item.kind == Node::Kind::scalar ? parse_integer(item.scalar) : std::nullopt;
-    if (!v || *v < min || *v > std::numeric_limits<int>::max()) {
+    if (!v || *v < min || *v > kMaxInteger) {
       fail(item, item_path, fmt::format("expected a whole number >= {}, got {}", min, shown(item)));
     }
     out.push_back(static_cast<int>(*v));

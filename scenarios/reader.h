@@ -30,6 +30,10 @@ std::string shown(const Node& n);
 
 [[noreturn]] void fail(const Node& at, const std::string& path, const std::string& message);
 
+// Far beyond any real model or cluster, small enough that products of a few
+// such values stay exact in 64-bit integers and loops over them stay short.
+inline constexpr int kMaxInteger = 1 << 24;
+
 class MapReader {
  public:
   // Throws unless `node` is a map (a null node reads as an empty map).
@@ -46,7 +50,7 @@ class MapReader {
 
   // Each reader leaves `out` unchanged when the key is absent, unless the
   // key is required, in which case absence is an error.
-  void integer(std::string_view key, int& out, int min, bool required = false);
+  void integer(std::string_view key, int& out, int min, bool required = false, int max = kMaxInteger);
   void count(std::string_view key, std::int64_t& out, std::int64_t min, bool required = false);
   void number(std::string_view key, double& out, double min, bool required = false);
   void flag(std::string_view key, bool& out);

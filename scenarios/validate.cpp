@@ -207,6 +207,9 @@ void validate(const Scenario& s, const Node& doc) {
               fmt::format("calibration profile {} was measured on a GPU with {} SMs; hardware.gpu {} has {}",
                           prof->name, prof->sms, s.hardware.gpu.name, s.hardware.gpu.sms));
   }
+  // FP8 copies of GEMM inputs are what FP8 GEMMs produce on the way (V3-TR §3.3.4).
+  c.require(s.precision.gemm_input_cache != model::Dtype::fp8 || s.precision.gemm == model::Dtype::fp8,
+            "precision.gemm_input_cache", "fp8 caching of GEMM inputs needs precision.gemm: fp8");
   check_plan(c, s, s.parallelism, "parallelism", nullptr, "");
   for (std::size_t i = 0; i < s.training.phases.size(); ++i) {
     const Phase& ph = s.training.phases[i];

@@ -1,6 +1,7 @@
 // libFuzzer target: any bytes given to the scenario loader either load or
-// raise ConfigError. Anything else (a crash, a sanitizer report, another
-// exception type) is a bug. The first line of the input may carry --set
+// raise ConfigError, and a scenario that loads can be accounted for (params,
+// FLOPs, memory, one layer's op times) without a crash. Anything else (a
+// crash, a sanitizer report, an assertion, another exception type) is a bug. The first line of the input may carry --set
 // overrides separated by '\x1f' after a '\x1e' marker, so overrides are
 // fuzzed too.
 #include <cstddef>
@@ -10,6 +11,8 @@
 #include <vector>
 
 #include "core/error.h"
+#include "reports/accounting.h"
+#include "reports/op_table.h"
 #include "scenarios/loader.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,7 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     // A name with no directory: relative `extends` resolve against the
     // working directory, where the CI run keeps no scenario files.
-    tcsim::scenario::load_scenario_text(text, "fuzz.yaml", sets);
+    const tcsim::scenario::Scenario s = tcsim::scenario::load_scenario_text(text, "fuzz.yaml", sets);
+    const tcsim::reports::Accounting a = tcsim::reports::account(s);
+    (void)tcsim::reports::accounting_json(s, a).dump();
+    (void)tcsim::reports::layer_ops_table(s);
   } catch (const tcsim::ConfigError&) {
   }
   return 0;

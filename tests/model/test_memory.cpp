@@ -195,11 +195,12 @@ TEST_CASE("fits means the peak total is within capacity") {
   CHECK_FALSE(tight.fits);
 }
 
-TEST_CASE("DeepSeek-V3's published plan yields a finite per-GPU peak, compared with 80 GB") {
-  const ModelSpec* m = find_model_preset("deepseek-v3");
-  REQUIRE(m != nullptr);
-  // V3-TR §3.2-3.3: PP16, EP64 over DP128, no TP, ZeRO-1, DualPipe, recompute of RMSNorm and MLA up-projections,
-  // FP8 GEMMs, BF16 weights and moments, FP32 master weights and gradients; seq 4096, one sequence per micro-batch.
+namespace {
+
+// DeepSeek-V3's published plan, V3-TR §3.2-3.3: PP16, EP64 over DP128, no TP, ZeRO-1, DualPipe, recompute of
+// RMSNorm and MLA up-projections, FP8 GEMMs, BF16 weights and moments, FP32 master weights and gradients; seq
+// 4096, one sequence per micro-batch ([assumption] of scenarios/deepseek-v3.yaml, as is the stage split).
+ParallelPlan deepseek_plan() {
   ParallelPlan plan{.tp = 1,
                     .pp = 16,
                     .ep = 64,
@@ -209,43 +210,94 @@ TEST_CASE("DeepSeek-V3's published plan yields a finite per-GPU peak, compared w
                     .schedule = Schedule::dualpipe,
                     .recompute = Recompute::selective};
   plan.stage_layers = {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 1};
-  const PrecisionSpec prec{.gemm = Dtype::fp8,
-                           .weights = Dtype::bf16,
-                           .master_weights = Dtype::fp32,
-                           .grads = Dtype::fp32,
-                           .optimizer_states = Dtype::bf16,
-                           .activations = Dtype::bf16};
-  const MemoryBudget b = memory_per_gpu(*m, plan, prec, 4096, gigabytes(80));
-  CHECK(std::isfinite(b.total.value()));
-  CHECK(b.total.value() > 0);
-  CHECK(b.fits == (b.total.value() <= 80e9));
+  return plan;
+}
+
+PrecisionSpec deepseek_precision() {
+  return {.gemm = Dtype::fp8,
+          .weights = Dtype::bf16,
+          .master_weights = Dtype::fp32,
+          .grads = Dtype::fp32,
+          .optimizer_states = Dtype::bf16,
+          .activations = Dtype::bf16};
+}
+
+void report(const std::string& what, const MemoryBudget& b) {
+  MESSAGE(what << ": peak rank " << b.peak_stage << ": weights " << b.weights.value() / 1e9 << " GB, grads "
+               << b.gradients.value() / 1e9 << " GB, master " << b.master_weights.value() / 1e9 << " GB, optimizer "
+               << b.optimizer_states.value() / 1e9 << " GB, activations " << b.activations_per_micro_batch.value() / 1e9
+               << " GB x " << b.in_flight << " = " << b.activations.value() / 1e9 << " GB, total "
+               << b.total.value() / 1e9 << " GB, fits 80 GB: " << std::string(b.fits ? "yes" : "no"));
+}
+
+// Rank 1's training state under deepseek_plan(), the same whatever the activation storage. Ranks 1-14 each hold
+// 8 MoE layers (stages r and 15-r, 4 layers each); rank 0 holds stage 0 (embedding, dense layers 0-2, MoE layer
+// 3) and stage 15 (MoE layer 60, final norm, MTP module, head), but DualPipe keeps only half_rank + 1 = 1
+// micro-batch of its far stage 15 in flight and 16 of stage 0.
+// Weights: 8 x (MLA 187,107,328 + shared expert 44,040,192 + router 1,835,008 + norms 14,336) = 1,863,974,912
+// non-expert; 8 x 256/64 x 44,040,192 = 1,409,286,144 expert. BF16: 2 x 3,273,261,056 = 6,546,522,112 bytes.
+// Master FP32 / 128 for non-expert weights, / (128 / 64) for experts; moments 2 x BF16 likewise.
+void check_rank1_state(const MemoryBudget& b) {
   CHECK(b.parameter_copies == 2);
   CHECK(b.in_flight == 17.0);
-  // Ranks 1-14 each hold 8 MoE layers (stages r and 15-r, 4 layers each); rank 0 holds stage 0 (embedding,
-  // dense layers 0-2, MoE layer 3) and stage 15 (MoE layer 60, final norm, MTP module, head), but DualPipe keeps
-  // only half_rank + 1 = 1 micro-batch of its far stage 15 in flight and 16 of stage 0. Rank 1 is the first peak.
-  REQUIRE(b.peak_stage == 1);
-  // Weights: 8 x (MLA 187,107,328 + shared expert 44,040,192 + router 1,835,008 + norms 14,336) = 1,863,974,912
-  // non-expert; 8 x 256/64 x 44,040,192 = 1,409,286,144 expert. BF16: 2 x 3,273,261,056 = 6,546,522,112 bytes.
   CHECK(b.weights.value() == 6'546'522'112.0);
   CHECK(b.gradients.value() == 2 * 6'546'522'112.0);
-  // master FP32 / 128 for non-expert weights, / (128 / 64) for experts; moments 2 x BF16 likewise
   CHECK(b.master_weights.value() == doctest::Approx(1'863'974'912.0 * 4 / 128 + 1'409'286'144.0 * 4 / 2));
   CHECK(b.optimizer_states.value() == doctest::Approx(1'863'974'912.0 * 4 / 128 + 1'409'286'144.0 * 4 / 2));
-  // One MoE layer, one 4096-token micro-batch, bytes kept: input 4096 x 7168 x 2 = 58,720,256; q_down out
-  // 4096 x 1536 x 2 = 12,582,912; kv_down out 4096 x 576 x 2 = 4,718,592; attention O 4096 x 16384 x 2 + FP32
-  // LSE 4096 x 128 x 4 = 136,314,880; mid residual 58,720,256; router scores 4096 x 256 x 2 = 2,097,152; shared
-  // up_gate out 4096 x 4096 x 2 = 33,554,432 and SwiGLU out (FP8) 4096 x 2048 = 8,388,608; dispatched tokens
-  // (FP8) 32768 x 7168 = 234,881,024; expert up_gate out 32768 x 4096 x 2 = 268,435,456, SwiGLU out (FP8)
-  // 32768 x 2048 = 67,108,864, expert outputs 32768 x 7168 x 2 = 469,762,048. Total 1,355,284,480 bytes;
-  // RMSNorm outputs and q_up/kv_up outputs are recomputed. Rank 1: 17 micro-batches x 4 layers.
-  CHECK(b.activations.value() == 17 * 4 * 1'355'284'480.0);
-  MESSAGE("DeepSeek-V3 peak rank " << b.peak_stage << ": weights " << b.weights.value() / 1e9 << " GB, grads "
-                                   << b.gradients.value() / 1e9 << " GB, master " << b.master_weights.value() / 1e9
-                                   << " GB, optimizer " << b.optimizer_states.value() / 1e9 << " GB, activations "
-                                   << b.activations_per_micro_batch.value() / 1e9 << " GB x " << b.in_flight << " = "
-                                   << b.activations.value() / 1e9 << " GB, total " << b.total.value() / 1e9
-                                   << " GB, fits 80 GB: " << std::string(b.fits ? "yes" : "no"));
+}
+
+}  // namespace
+
+TEST_CASE("DeepSeek-V3's published plan with BF16 activation caches peaks at 138.7 GB on rank 1") {
+  const ModelSpec* m = find_model_preset("deepseek-v3");
+  REQUIRE(m != nullptr);
+  const MemoryBudget b = memory_per_gpu(*m, deepseek_plan(), deepseek_precision(), 4096, gigabytes(80));
+  CHECK(std::isfinite(b.total.value()));
+  CHECK(b.fits == (b.total.value() <= 80e9));
+  REQUIRE(b.peak_stage == 1);
+  check_rank1_state(b);
+  // One MoE layer, one 4096-token micro-batch, bytes kept, everything in BF16: input 4096 x 7168 x 2 = 58,720,256;
+  // q_down out 4096 x 1536 x 2 = 12,582,912; kv_down out 4096 x 576 x 2 = 4,718,592; attention O 4096 x 16384 x 2
+  // + FP32 LSE 4096 x 128 x 4 = 136,314,880; mid residual 58,720,256; router scores 4096 x 256 x 2 = 2,097,152;
+  // shared up_gate out 4096 x 4096 x 2 = 33,554,432 and SwiGLU out 4096 x 2048 x 2 = 16,777,216; dispatched tokens
+  // 32768 x 7168 x 2 = 469,762,048; expert up_gate out 32768 x 4096 x 2 = 268,435,456, SwiGLU out 32768 x 2048 x 2
+  // = 134,217,728, expert outputs 32768 x 7168 x 2 = 469,762,048. Total 1,665,662,976 bytes; RMSNorm outputs and
+  // q_up/kv_up outputs are recomputed. Rank 1: 17 micro-batches x 4 layers.
+  CHECK(b.activations.value() == 17 * 4 * 1'665'662'976.0);
+  report("DeepSeek-V3, BF16 caches", b);
+}
+
+TEST_CASE("DeepSeek-V3's published plan with its low-precision activation storage peaks at 100.8 GB on rank 1") {
+  // V3-TR §3.3.4: GEMM inputs cached in FP8 with 1x128 FP32 scales, the attention output in E5M6, the MoE SwiGLU
+  // input cached in FP8 and its output recomputed. One MoE layer keeps 1,109,393,408 bytes per micro-batch (itemised
+  // in test_ops.cpp, "one DeepSeek-V3 MoE layer keeps ..."); rank 1 holds 17 x 4 of them: 75,438,751,744.
+  // Total: 6,546,522,112 + 13,093,044,224 + 2 x 2,876,821,504 + 75,438,751,744 = 100,831,961,088 > 80e9.
+  const ModelSpec* m = find_model_preset("deepseek-v3");
+  REQUIRE(m != nullptr);
+  ParallelPlan plan = deepseek_plan();
+  plan.recompute_moe_activation = true;
+  PrecisionSpec prec = deepseek_precision();
+  prec.gemm_input_cache = Dtype::fp8;
+  prec.attention_output_cache = Dtype::e5m6;
+  const MemoryBudget b = memory_per_gpu(*m, plan, prec, 4096, gigabytes(80));
+  REQUIRE(b.peak_stage == 1);
+  check_rank1_state(b);
+  CHECK(b.activations.value() == 17 * 4 * 1'109'393'408.0);
+  CHECK(b.total.value() == doctest::Approx(100'831'961'088.0).epsilon(1e-12));
+  CHECK_FALSE(b.fits);
+  // The expert outputs, kept for the gate's gradient (V3-TR is silent on them; docs/model.md), are
+  // 17 x 4 x 469,762,048 = 31,943,819,264 of it: without them the total would be 68.9 GB.
+  report("DeepSeek-V3, DeepSeek's activation storage", b);
+  // Each storage option alone, from the BF16-cache 1,665,662,976 bytes per MoE layer:
+  // FP8 GEMM-input cache: dispatched tokens 469,762,048 -> 242,221,056, shared and expert SwiGLU outputs
+  // 16,777,216 + 134,217,728 -> 4096 x 2048 + 4096 x 16 x 4 + 32768 x 2048 + 32768 x 16 x 4 = 77,856,768:
+  // 1,665,662,976 - 227,540,992 - 73,138,176 = 1,364,983,808.
+  PrecisionSpec fp8_only = deepseek_precision();
+  fp8_only.gemm_input_cache = Dtype::fp8;
+  const MemoryBudget f = memory_per_gpu(*m, deepseek_plan(), fp8_only, 4096, gigabytes(80));
+  REQUIRE(f.peak_stage == 1);
+  CHECK(f.activations.value() == 17 * 4 * 1'364'983'808.0);
+  report("DeepSeek-V3, FP8 GEMM-input cache only", f);
 }
 
 }  // namespace tcsim::model

@@ -243,6 +243,104 @@ TEST_CASE("selective recompute on a GQA model drops only the norms' outputs") {
   CHECK(kept(none) - kept(sel) == 1024.0);
 }
 
+// Dense, widths that are multiples of the 128-element quantisation tile: h = 256, GQA 4 heads / 2 KV heads of 64
+// (attention output 4 x 64 = 256 wide), SwiGLU 512.
+ModelSpec tile_dense() {
+  ModelSpec m = tiny_dense();
+  m.hidden = 256;
+  m.attention = {.kind = AttentionKind::gqa, .heads = 4, .kv_heads = 2, .head_dim = 64};
+  m.ffn_intermediate = 512;
+  return m;
+}
+
+TEST_CASE("FP8 GEMM-input caching halves the cached inputs' bytes and adds a 4-byte scale per 1x128 tile") {
+  // V3-TR §3.3.4 "cache activations in FP8 format for the backward pass of the Linear operator"; §3.3.2 1x128
+  // activation tiles, one FP32 scale each. No recompute, t = 32 tokens, h = 256, i = 512. The cached GEMM inputs
+  // are attn.norm's output (qkv's input, 32 x 256), ffn.norm's (up_gate's, 32 x 256) and the SwiGLU output
+  // (down's, 32 x 512): 32 x 1024 = 32768 elements, 65536 bytes in BF16. In FP8: 32768 bytes plus
+  // 32 x (2 + 2 + 4) tiles x 4 bytes = 1024 bytes of scales, 33792: half of 65536 plus 65536 / 2 x 4 / 128.
+  // Everything else (layer input, qkv output, attention O and LSE, mid residual, up_gate output) is unchanged.
+  PrecisionSpec fp8{.gemm = Dtype::fp8};
+  fp8.gemm_input_cache = Dtype::fp8;
+  const Block bf16_block = build_block(tile_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Block fp8_block = build_block(tile_dense(), {}, fp8, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(kept(bf16_block) - kept(fp8_block) == 65536.0 - 33792.0);
+  // The SwiGLU output alone: 32 x 512 x 1 + 32 x 4 tiles x 4 = 16384 + 512 = 16896 (BF16: 32768)
+  CHECK(find_op(bf16_block, "ffn.act").saved.value() == 32768.0);
+  CHECK(find_op(fp8_block, "ffn.act").saved.value() == 16896.0);
+  // A row narrower than a tile still carries one scale: tiny_dense's h = 8 norm output, 32 x 8 x 1 + 32 x 4 = 384
+  const Block tiny = build_block(tiny_dense(), {}, fp8, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(find_op(tiny, "attn.norm").saved.value() == 384.0);
+}
+
+TEST_CASE("the attention output is kept once, in attention_output_cache: E5M6 is 1.5 bytes plus a tile scale") {
+  // V3-TR §3.3.4 (1): the out-projection's input, also read by the attention backward, is cached in E5M6, a
+  // 12-bit format: 1.5 bytes packed (docs/model.md). O is 32 tokens x 4 heads x 64 = 32 x 256; FP32 LSE 32 x 4 x 4
+  // = 512. BF16: 32 x 256 x 2 + 512 = 16896. E5M6: 32 x 256 x 1.5 = 12288, plus 32 x 2 tiles x 4 = 256 of scales,
+  // plus 512: 13056.
+  PrecisionSpec e5m6;
+  e5m6.attention_output_cache = Dtype::e5m6;
+  const Block bf16_block = build_block(tile_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Block e5m6_block = build_block(tile_dense(), {}, e5m6, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(find_op(bf16_block, "attn.core").saved.value() == 16896.0);
+  CHECK(find_op(e5m6_block, "attn.core").saved.value() == 13056.0);
+  CHECK(kept(bf16_block) - kept(e5m6_block) == 16896.0 - 13056.0);
+  // The out-projection keeps nothing of its own: its input is the core's O
+  CHECK(find_op(e5m6_block, "attn.out").saved.value() == 0.0);
+}
+
+TEST_CASE("recompute_moe_activation keeps the expert SwiGLU inputs in gemm_input_cache and drops their outputs") {
+  // V3-TR §3.3.4 (2): "we cache the inputs of the SwiGLU operator and recompute its output in the backward pass.
+  // These activations are also stored in FP8". tiny_mla_moe layer 1, t = 32, top-2 of 8 experts of width 6: 64
+  // assignments. FP8 cache, no recompute otherwise.
+  PrecisionSpec fp8{.gemm = Dtype::fp8};
+  fp8.gemm_input_cache = Dtype::fp8;
+  ParallelPlan plan;
+  const Block keep = build_block(tiny_mla_moe(), plan, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  plan.recompute_moe_activation = true;
+  const Block drop = build_block(tiny_mla_moe(), plan, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  // Routed up_gate output 64 x 12: BF16 64 x 12 x 2 = 1536; FP8 64 x 12 + 64 x 1 tile x 4 = 1024.
+  // Shared up_gate output 32 x 12: BF16 768; FP8 384 + 128 = 512.
+  CHECK(find_op(keep, "moe.experts.up_gate").saved.value() == 1536.0);
+  CHECK(find_op(drop, "moe.experts.up_gate").saved.value() == 1024.0);
+  CHECK(find_op(keep, "moe.shared.up_gate").saved.value() == 768.0);
+  CHECK(find_op(drop, "moe.shared.up_gate").saved.value() == 512.0);
+  // SwiGLU outputs (FP8, 1 tile per row): routed 64 x 6 + 64 x 4 = 640, shared 32 x 6 + 32 x 4 = 320; now dropped
+  CHECK(find_op(drop, "moe.experts.act").recomputed);
+  CHECK(find_op(drop, "moe.shared.act").recomputed);
+  CHECK_FALSE(find_op(keep, "moe.experts.act").recomputed);
+  // Kept bytes fall by (1536 - 1024) + (768 - 512) + 640 + 320 = 1728
+  CHECK(kept(keep) - kept(drop) == 1728.0);
+  // A dense layer's FFN is not an MoE activation: unchanged
+  const Block dense = build_block(tiny_mla_moe(), plan, fp8, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK_FALSE(find_op(dense, "ffn.act").recomputed);
+}
+
+TEST_CASE("one DeepSeek-V3 MoE layer keeps 1,109,393,408 bytes per 4096-token micro-batch with its storage") {
+  // V3-TR §3.2.3 (recompute RMSNorm and MLA up-projections), §3.3.4 (FP8 GEMM-input cache with 1x128 FP32 scales,
+  // E5M6 attention output, MoE SwiGLU output recomputed from its FP8 input); EP64, TP1, t = 4096, h = 7168:
+  //   layer input (BF16)                    4096 x 7168 x 2                              58,720,256
+  //   q_down output (q_norm's input, BF16)  4096 x 1536 x 2                              12,582,912
+  //   kv_down output (BF16)                 4096 x 576 x 2                                4,718,592
+  //   attention O (E5M6) + scales + LSE     4096 x 16384 x 1.5 + 4096 x 128 x 4 + 4096 x 128 x 4
+  //                                         = 100,663,296 + 2,097,152 + 2,097,152        104,857,600
+  //   mid residual (BF16)                   4096 x 7168 x 2                              58,720,256
+  //   router scores (BF16)                  4096 x 256 x 2                                2,097,152
+  //   shared up_gate output (FP8)           4096 x 4096 + 4096 x 32 x 4                  17,301,504
+  //   dispatched tokens (FP8)               32768 x 7168 + 32768 x 56 x 4               242,221,056
+  //   expert up_gate output (FP8)           32768 x 4096 + 32768 x 32 x 4               138,412,032
+  //   expert outputs (BF16)                 32768 x 7168 x 2                            469,762,048
+  // Total 1,109,393,408 (was 1,355,284,480 with BF16 O, BF16 SwiGLU inputs, FP8 SwiGLU outputs and no scales).
+  ParallelPlan plan{.ep = 64, .recompute = Recompute::selective};
+  plan.recompute_moe_activation = true;
+  PrecisionSpec prec{.gemm = Dtype::fp8};
+  prec.gemm_input_cache = Dtype::fp8;
+  prec.attention_output_cache = Dtype::e5m6;
+  const Block b =
+      build_block(preset("deepseek-v3"), plan, prec, BlockKind::moe_layer, 3, {.sequences = 1, .seq_len = 4096});
+  CHECK(kept(b) == 1'109'393'408.0);
+}
+
 TEST_CASE("a model is embedding, layers in order, MTP modules, head") {
   const std::vector<Block> blocks = build_model_blocks(tiny_mla_moe(), {}, {}, kTwoSeqOf16);
   REQUIRE(blocks.size() == 5);
