@@ -12,5 +12,6 @@ inline constexpr std::string_view kVersion = "0.1.0";
 
 int run_command(std::span<const std::string> args);
 int list_command(std::span<const std::string> args);
+int collective_command(std::span<const std::string> args);
 
 }  // namespace tcsim::cli

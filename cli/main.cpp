@@ -18,6 +18,7 @@ constexpr std::string_view kUsage = R"(tcsim: what did that training run really 
 
 Usage:
   tcsim run [SCENARIO] [--set PATH=VALUE]... [--json]
+  tcsim collective [SCENARIO] --op OP [--algo ALGO] --size SIZE [--gpus N] [--set PATH=VALUE]...
   tcsim list [models|gpus|scenarios]
   tcsim --help | --version
   tcsim COMMAND --help
@@ -26,6 +27,10 @@ Commands:
   run     Resolve a scenario and report its model accounting (parameters, FLOPs per
           token) and the memory budget per GPU. With no SCENARIO, runs the built-in
           DeepSeek-V3 on 2048 H800 scenario.
+  collective
+          Simulate one collective (all-reduce, reduce-scatter, all-gather, all-to-all,
+          expert dispatch/combine) on the scenario's cluster with flow-level sharing;
+          prints time, algorithm and bus bandwidth as nccl-tests does.
   list    Show the built-in model presets, GPU presets and scenarios.
 
 Exit codes: 0 success, 2 bad input (scenario or flags), 1 internal error.
@@ -47,6 +52,7 @@ int main(int argc, char** argv) {
     const std::span<const std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "run") return tcsim::cli::run_command(rest);
     if (args[0] == "list") return tcsim::cli::list_command(rest);
+    if (args[0] == "collective") return tcsim::cli::collective_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
   } catch (const tcsim::ConfigError& e) {
     fmt::print(stderr, "tcsim: error: {}\n", e.what());

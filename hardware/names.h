@@ -4,6 +4,7 @@
 #include <array>
 
 #include "core/named.h"
+#include "hardware/collectives.h"
 #include "hardware/spec.h"
 
 namespace tcsim::hw {
@@ -13,6 +14,21 @@ inline constexpr std::array<Named<Topology>, 4> kTopologyNames{
      {"fat-tree", Topology::fat_tree},
      {"rail-optimized", Topology::rail_optimized},
      {"multi-plane-fat-tree", Topology::multi_plane_fat_tree}}};
+
+// `tcsim collective --op` and `--algo`.
+inline constexpr std::array<Named<CollectiveOp>, 5> kCollectiveOpNames{
+    {{"all-reduce", CollectiveOp::all_reduce},
+     {"reduce-scatter", CollectiveOp::reduce_scatter},
+     {"all-gather", CollectiveOp::all_gather},
+     {"all-to-all", CollectiveOp::all_to_all},
+     {"send-recv", CollectiveOp::send_recv}}};
+
+inline constexpr std::array<Named<CollectiveAlgo>, 5> kCollectiveAlgoNames{
+    {{"ring", CollectiveAlgo::ring},
+     {"tree", CollectiveAlgo::tree},
+     {"hierarchical", CollectiveAlgo::hierarchical},
+     {"direct", CollectiveAlgo::direct},
+     {"pairwise", CollectiveAlgo::pairwise}}};
 
 template <class E, std::size_t N>
 constexpr std::string_view name_of(const std::array<Named<E>, N>& table, E value) {

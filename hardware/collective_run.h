@@ -1,0 +1,43 @@
+// Runs a collective's schedule on a cluster with flow-level sharing: each step's
+// transfers become flows on their routes, the flows share links max-min
+// fairly, and the step ends when its last flow completes. The clock is integer
+// nanoseconds, as the discrete-event engine keeps it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/units.h"
+#include "hardware/collectives.h"
+#include "hardware/topology.h"
+
+namespace tcsim::hw {
+
+struct RunOptions {
+  // A step repeated k times starts from an empty network each time (every step
+  // waits for the previous one), so its k runs take the same time: simulate it
+  // once and count it k times. false simulates every repetition (same result;
+  // for benchmarking the flow engine).
+  bool reuse_repeated_steps = true;
+};
+
+struct RunResult {
+  Seconds time;
+  std::int64_t steps = 0;            // counting repeats
+  std::int64_t flows = 0;            // counting repeats
+  std::int64_t flows_simulated = 0;  // flows the engine actually ran
+  std::vector<Seconds> step_times;   // one repetition of each schedule step
+};
+
+using Nanoseconds = std::int64_t;
+
+// The engine's tick that `t` falls in, rounded up (1 ns).
+Nanoseconds to_ticks(Seconds t);
+Seconds from_ticks(Nanoseconds ticks);
+
+RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options = {});
+
+// The ECMP key of a transfer: its two ends and its channel.
+std::uint64_t flow_key(const Transfer& t);
+
+}  // namespace tcsim::hw

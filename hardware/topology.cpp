@@ -1,0 +1,291 @@
+#include "hardware/topology.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/breadth_first_search.hpp>
+#include <boost/graph/filtered_graph.hpp>
+#include <boost/graph/push_relabel_max_flow.hpp>
+#include <boost/graph/reverse_graph.hpp>
+
+namespace tcsim::hw {
+namespace {
+
+// The graph: one vertex per device (vertex id == DeviceId), one edge per
+// directed link, carrying its LinkId.
+struct EdgeData {
+  LinkId link = 0;
+};
+using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property, EdgeData>;
+using Vertex = Graph::vertex_descriptor;
+
+// Hop counts to one destination; kUnreached where there is no path.
+using Distances = std::vector<std::uint8_t>;
+constexpr std::uint8_t kUnreached = std::numeric_limits<std::uint8_t>::max();
+
+// SplitMix64 finaliser (Steele, Lea, Flood 2014): a fast, well-mixed 64-bit
+// hash for choosing ECMP next hops deterministically.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30U)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31U);
+}
+
+// Keeps the vertices a route may pass through on its way to `dst`: every
+// device but the GPUs, plus `dst` itself.
+struct NotTransitGpu {
+  const std::vector<Device>* devices = nullptr;
+  Vertex dst = 0;
+  bool operator()(Vertex v) const { return v == dst || (*devices)[v].kind != DeviceKind::gpu; }
+};
+
+// Records the BFS depth of each vertex reached (tree edges only).
+class DepthRecorder : public boost::default_bfs_visitor {
+ public:
+  explicit DepthRecorder(std::vector<int>* depth) : depth_(depth) {}
+  template <class Edge, class G>
+  void tree_edge(Edge e, const G& g) const {
+    (*depth_)[boost::target(e, g)] = (*depth_)[boost::source(e, g)] + 1;
+  }
+
+ private:
+  std::vector<int>* depth_;
+};
+
+// Routing between ids that are not GPUs is our bug, not the user's.
+void check_pair(int src, int dst, int gpus) {
+  if (src < 0 || dst < 0 || src >= gpus || dst >= gpus) {
+    throw std::invalid_argument(fmt::format("topology: no GPU pair ({}, {}) among {} GPUs", src, dst, gpus));
+  }
+}
+
+}  // namespace
+
+struct ClusterTopology::Impl {
+  TopologyParts parts;
+  Graph graph;
+  mutable std::mutex cache_mutex;
+  mutable std::vector<std::shared_ptr<const Distances>> distance_cache;  // per destination GPU
+
+  explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()) {
+    for (std::size_t i = 0; i < parts.links.size(); ++i) {
+      const Link& l = parts.links[i];
+      boost::add_edge(static_cast<Vertex>(l.from), static_cast<Vertex>(l.to), EdgeData{static_cast<LinkId>(i)}, graph);
+    }
+    distance_cache.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
+  }
+
+  int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
+
+  // Breadth-first search from `dst` over the reversed links, never expanding
+  // through another GPU.
+  Distances compute_distances(int dst) const {
+    const auto reversed = boost::make_reverse_graph(graph);
+    const NotTransitGpu keep{&parts.devices, static_cast<Vertex>(dst)};
+    const boost::filtered_graph<decltype(reversed), boost::keep_all, NotTransitGpu> g(reversed, boost::keep_all(),
+                                                                                      keep);
+    std::vector<int> depth(parts.devices.size(), -1);
+    depth[static_cast<std::size_t>(dst)] = 0;
+    boost::breadth_first_search(g, static_cast<Vertex>(dst), boost::visitor(DepthRecorder(&depth)));
+    Distances d(depth.size(), kUnreached);
+    for (std::size_t v = 0; v < depth.size(); ++v) {
+      if (depth[v] >= 0 && keep(static_cast<Vertex>(v))) d[v] = static_cast<std::uint8_t>(depth[v]);
+    }
+    return d;
+  }
+
+  std::shared_ptr<const Distances> distances_to(int dst) const {
+    const std::lock_guard<std::mutex> lock(cache_mutex);
+    auto& slot = distance_cache[static_cast<std::size_t>(dst)];
+    if (!slot) slot = std::make_shared<const Distances>(compute_distances(dst));
+    return slot;
+  }
+
+  // A vertex a path to `dst` may enter: any non-GPU, or dst itself.
+  bool enterable(Vertex v, int dst) const {
+    return static_cast<int>(v) == dst || parts.devices[v].kind != DeviceKind::gpu;
+  }
+
+  // Hop count from GPU `src` (which the BFS does not expand) to `dst`.
+  int source_distance(int src, int dst, const Distances& d) const {
+    int best = kUnreached;
+    for (const auto e : boost::make_iterator_range(boost::out_edges(static_cast<Vertex>(src), graph))) {
+      const Vertex w = boost::target(e, graph);
+      if (enterable(w, dst) && d[w] != kUnreached) best = std::min(best, d[w] + 1);
+    }
+    return best;
+  }
+
+  // The out-links of `v` that lie on a shortest path to `dst`.
+  void next_hops(Vertex v, int dist_v, int dst, const Distances& d, std::vector<std::pair<LinkId, Vertex>>& out) const {
+    out.clear();
+    for (const auto e : boost::make_iterator_range(boost::out_edges(v, graph))) {
+      const Vertex w = boost::target(e, graph);
+      if (enterable(w, dst) && d[w] != kUnreached && d[w] + 1 == dist_v) out.emplace_back(graph[e].link, w);
+    }
+  }
+
+  // Shortest path without transit GPUs; false when there is none.
+  bool direct_route(int src, int dst, std::uint64_t key, Route& route) const {
+    const auto d = distances_to(dst);
+    int dist = source_distance(src, dst, *d);
+    if (dist == kUnreached) return false;
+    std::vector<std::pair<LinkId, Vertex>> hops;
+    Vertex v = static_cast<Vertex>(src);
+    for (std::uint64_t hop = 0; static_cast<int>(v) != dst; ++hop) {
+      next_hops(v, dist, dst, *d, hops);
+      const std::size_t pick = mix(key ^ mix(hop)) % hops.size();
+      route.links.push_back(hops[pick].first);
+      route.latency += parts.links[static_cast<std::size_t>(hops[pick].first)].latency;
+      v = hops[pick].second;
+      --dist;
+    }
+    return true;
+  }
+
+  double count_paths(Vertex v, int dist_v, int dst, const Distances& d, std::vector<double>& memo) const {
+    if (static_cast<int>(v) == dst) return 1.0;
+    if (memo[v] >= 0.0) return memo[v];
+    std::vector<std::pair<LinkId, Vertex>> hops;
+    next_hops(v, dist_v, dst, d, hops);
+    double n = 0.0;
+    for (const auto& [link, w] : hops) n += count_paths(w, dist_v - 1, dst, d, memo);
+    memo[v] = n;
+    return n;
+  }
+
+  double direct_paths(int src, int dst) const {
+    const auto d = distances_to(dst);
+    const int dist = source_distance(src, dst, *d);
+    if (dist == kUnreached) return 0.0;
+    std::vector<double> memo(parts.devices.size(), -1.0);
+    return count_paths(static_cast<Vertex>(src), dist, dst, *d, memo);
+  }
+
+  int proxy_for(int src, int dst) const {
+    const int g = parts.gpus_per_node;
+    return (src / g) * g + dst % g;
+  }
+};
+
+ClusterTopology::ClusterTopology(TopologyParts parts) : impl_(std::make_shared<Impl>(std::move(parts))) {}
+ClusterTopology::~ClusterTopology() = default;
+ClusterTopology::ClusterTopology(const ClusterTopology&) = default;
+ClusterTopology::ClusterTopology(ClusterTopology&&) noexcept = default;
+ClusterTopology& ClusterTopology::operator=(const ClusterTopology&) = default;
+ClusterTopology& ClusterTopology::operator=(ClusterTopology&&) noexcept = default;
+
+const std::string& ClusterTopology::description() const { return impl_->parts.description; }
+int ClusterTopology::nodes() const { return impl_->parts.nodes; }
+int ClusterTopology::gpus_per_node() const { return impl_->parts.gpus_per_node; }
+int ClusterTopology::gpu_count() const { return impl_->gpu_count(); }
+std::span<const Device> ClusterTopology::devices() const { return impl_->parts.devices; }
+std::span<const Link> ClusterTopology::links() const { return impl_->parts.links; }
+BytesPerSecond ClusterTopology::bisection_bandwidth() const { return impl_->parts.bisection; }
+bool ClusterTopology::forwards_across_planes() const { return impl_->parts.cross_plane_forwarding; }
+
+TopologyCounts ClusterTopology::counts() const {
+  TopologyCounts c;
+  c.nodes = nodes();
+  for (const Device& d : devices()) {
+    switch (d.kind) {
+      case DeviceKind::gpu: ++c.gpus; break;
+      case DeviceKind::nvswitch: ++c.nvswitches; break;
+      case DeviceKind::nic: ++c.nics; break;
+      case DeviceKind::leaf: ++c.leaf_switches; break;
+      case DeviceKind::spine: ++c.spine_switches; break;
+      case DeviceKind::core: ++c.core_switches; break;
+    }
+  }
+  int nvlink = 0, host = 0, access = 0, fabric = 0;
+  for (const Link& l : links()) {
+    switch (l.kind) {
+      case LinkKind::nvlink: ++nvlink; break;
+      case LinkKind::host: ++host; break;
+      case LinkKind::access: ++access; break;
+      case LinkKind::fabric: ++fabric; break;
+    }
+  }
+  // Every cable is two directed links.
+  c.nvlink_cables = nvlink / 2;
+  c.host_cables = host / 2;
+  c.access_cables = access / 2;
+  c.fabric_cables = fabric / 2;
+  return c;
+}
+
+Route ClusterTopology::route(int src_gpu, int dst_gpu, std::uint64_t key) const {
+  check_pair(src_gpu, dst_gpu, gpu_count());
+  Route r;
+  if (src_gpu == dst_gpu) return r;
+  if (impl_->direct_route(src_gpu, dst_gpu, key, r)) return r;
+  const int proxy = impl_->proxy_for(src_gpu, dst_gpu);
+  if (impl_->parts.cross_plane_forwarding && proxy != src_gpu && impl_->direct_route(src_gpu, proxy, key, r) &&
+      impl_->direct_route(proxy, dst_gpu, key, r)) {
+    return r;
+  }
+  throw std::logic_error(
+      fmt::format("topology \"{}\": no route from GPU {} to GPU {}", description(), src_gpu, dst_gpu));
+}
+
+double ClusterTopology::equal_cost_paths(int src_gpu, int dst_gpu) const {
+  check_pair(src_gpu, dst_gpu, gpu_count());
+  if (src_gpu == dst_gpu) return 1.0;
+  const double direct = impl_->direct_paths(src_gpu, dst_gpu);
+  if (direct > 0.0 || !impl_->parts.cross_plane_forwarding) return direct;
+  const int proxy = impl_->proxy_for(src_gpu, dst_gpu);
+  return impl_->direct_paths(src_gpu, proxy) * impl_->direct_paths(proxy, dst_gpu);
+}
+
+BytesPerSecond ClusterTopology::max_flow(std::span<const int> from_gpus, std::span<const int> to_gpus) const {
+  using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
+  using FlowGraph = boost::adjacency_list<
+      boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+      boost::property<boost::edge_capacity_t, double,
+                      boost::property<boost::edge_residual_capacity_t, double,
+                                      boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
+  const std::size_t n = impl_->parts.devices.size();
+  FlowGraph g(n + 2);
+  const auto source = static_cast<Traits::vertex_descriptor>(n);
+  const auto sink = static_cast<Traits::vertex_descriptor>(n + 1);
+  auto capacity = boost::get(boost::edge_capacity, g);
+  auto reverse = boost::get(boost::edge_reverse, g);
+  const auto add = [&](std::size_t u, std::size_t v, double cap) {
+    const auto e = boost::add_edge(u, v, g).first;
+    const auto back = boost::add_edge(v, u, g).first;
+    capacity[e] = cap;
+    capacity[back] = 0.0;
+    reverse[e] = back;
+    reverse[back] = e;
+  };
+  for (const Link& l : links())
+    add(static_cast<std::size_t>(l.from), static_cast<std::size_t>(l.to), l.bandwidth.value());
+  // The super source and sink attach with the most any GPU could move.
+  double unbounded = 0.0;
+  for (const Link& l : links()) unbounded += l.bandwidth.value();
+  for (const int gpu : from_gpus) add(source, static_cast<std::size_t>(gpu), unbounded);
+  for (const int gpu : to_gpus) add(static_cast<std::size_t>(gpu), sink, unbounded);
+  return BytesPerSecond(boost::push_relabel_max_flow(g, source, sink));
+}
+
+NetworkCost network_cost(const ClusterTopology& topology, const NetworkPrices& prices) {
+  const TopologyCounts c = topology.counts();
+  NetworkCost cost;
+  cost.endpoints = c.access_cables;
+  cost.switches = prices.per_switch * static_cast<double>(c.leaf_switches + c.spine_switches + c.core_switches);
+  cost.fabric_links = prices.per_fabric_link * static_cast<double>(c.fabric_cables);
+  cost.access_links = prices.per_access_link * static_cast<double>(c.access_cables);
+  cost.nics = prices.per_nic * static_cast<double>(c.nics);
+  cost.total = cost.switches + cost.fabric_links + cost.access_links + cost.nics;
+  cost.per_endpoint = cost.endpoints > 0 ? cost.total / static_cast<double>(cost.endpoints) : Dollars(0);
+  return cost;
+}
+
+}  // namespace tcsim::hw

@@ -1,0 +1,164 @@
+// Collectives as flows: bytes moved and times against closed forms.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "hardware/collective_run.h"
+#include "hardware/collectives.h"
+#include "tests/hardware/fixtures.h"
+
+using namespace tcsim;
+using namespace tcsim::hw;
+using namespace tcsim::hw::test;
+
+namespace {
+
+GroupLayout first_gpus(int n) {
+  GroupLayout g;
+  g.ranks.resize(static_cast<std::size_t>(n));
+  std::iota(g.ranks.begin(), g.ranks.end(), 0);
+  g.gpus_per_node = kGpusPerNode;
+  return g;
+}
+
+Bytes total(const std::vector<Bytes>& v) {
+  Bytes sum;
+  for (const Bytes b : v) sum += b;
+  return sum;
+}
+
+constexpr Bytes kBuffer = gib(1);
+
+}  // namespace
+
+TEST_CASE("ring all-reduce moves 2(n-1)/n of the buffer per GPU") {
+  for (const int n : {2, 8, 16, 24}) {
+    for (const int channels : {1, 8}) {
+      const auto sent = bytes_sent_per_rank(ring_all_reduce(first_gpus(n), kBuffer, channels), n);
+      for (const Bytes b : sent) {
+        // 2(n-1) steps, each sending size/n in total over the channels.
+        CHECK(b.value() == doctest::Approx(2.0 * (n - 1) / n * kBuffer.value()));
+      }
+    }
+  }
+}
+
+TEST_CASE("ring reduce-scatter and all-gather move (n-1)/n of the buffer per GPU") {
+  constexpr int n = 16;
+  for (const Schedule& s :
+       {ring_reduce_scatter(first_gpus(n), kBuffer, 4), ring_all_gather(first_gpus(n), kBuffer, 4)}) {
+    for (const Bytes b : bytes_sent_per_rank(s, n))
+      CHECK(b.value() == doctest::Approx((n - 1.0) / n * kBuffer.value()));
+  }
+}
+
+TEST_CASE("all-to-all sends size/n to each of the n-1 peers") {
+  constexpr int n = 12;
+  for (const CollectiveAlgo algo : {CollectiveAlgo::direct, CollectiveAlgo::pairwise}) {
+    const Schedule s = all_to_all(first_gpus(n), kBuffer, algo);
+    for (const Bytes b : bytes_sent_per_rank(s, n))
+      CHECK(b.value() == doctest::Approx((n - 1.0) / n * kBuffer.value()));
+  }
+  // Direct: one step with n(n-1) transfers; pairwise: n-1 steps of n.
+  CHECK(all_to_all(first_gpus(n), kBuffer, CollectiveAlgo::direct).steps.at(0).transfers.size() == n * (n - 1));
+  CHECK(all_to_all(first_gpus(n), kBuffer, CollectiveAlgo::pairwise).steps.size() == n - 1);
+}
+
+TEST_CASE("hierarchical all-reduce moves 2(k-1)/k inside nodes and 2(N-1)/(kN) between them per GPU") {
+  constexpr int k = 8, nodes = 4;
+  const Schedule s = hierarchical_all_reduce(first_gpus(k * nodes), kBuffer);
+  const double expected = 2.0 * (k - 1) / k + 2.0 * (nodes - 1) / (static_cast<double>(k) * nodes);
+  for (const Bytes b : bytes_sent_per_rank(s, k * nodes))
+    CHECK(b.value() == doctest::Approx(expected * kBuffer.value()));
+}
+
+TEST_CASE("double binary tree all-reduce sends each half of the buffer up and down every tree edge") {
+  // Two trees of n-1 edges; each edge carries its tree's half once up and once down:
+  // total = 2 trees x (n-1) edges x 2 directions x size/2 = 2(n-1) x size.
+  for (const int n : {2, 7, 16, 13}) {
+    const Schedule s = tree_all_reduce(first_gpus(n), kBuffer, mib(4));
+    CHECK(total(bytes_sent_per_rank(s, n)).value() == doctest::Approx(2.0 * (n - 1) * kBuffer.value()));
+  }
+}
+
+TEST_CASE("nccl-tests bus bandwidth factors") {
+  // all-reduce 2(n-1)/n; reduce-scatter, all-gather, all-to-all (n-1)/n (nccl-tests doc/PERFORMANCE.md).
+  CHECK(bus_bandwidth_factor(CollectiveOp::all_reduce, 8) == doctest::Approx(14.0 / 8));
+  CHECK(bus_bandwidth_factor(CollectiveOp::reduce_scatter, 8) == doctest::Approx(7.0 / 8));
+  CHECK(bus_bandwidth_factor(CollectiveOp::all_gather, 8) == doctest::Approx(7.0 / 8));
+  CHECK(bus_bandwidth_factor(CollectiveOp::all_to_all, 8) == doctest::Approx(7.0 / 8));
+}
+
+TEST_CASE("ring all-reduce on one H800 node: 2(n-1) steps of size/n at NVLink speed plus NVLink latency") {
+  const ClusterTopology t = build_single_node(hgx_node(kH800NvLink));
+  const RunResult r = run_schedule(t, ring_all_reduce(first_gpus(8), kBuffer, 8));
+  // Each step every GPU sends size/8 (over 8 channels) through its one NVLink:
+  // T = 14 x (3.33 us + (1 GiB / 8) / 200 GB/s).
+  const double step = kNvLinkLatency.value() + kBuffer.value() / 8 / kH800NvLink.value();
+  CHECK(r.steps == 14);
+  CHECK(r.time.value() == doctest::Approx(14 * step).epsilon(1e-6));
+}
+
+TEST_CASE("an 8-GPU all-to-all on H800 vs H100 follows 200 vs 450 GB/s per direction") {
+  // Direct all-to-all: each GPU sends 7/8 of its buffer through its one NVLink out and receives as
+  // much in: T = 3.33 us + (7/8 x size) / B. With 8 GiB the latency is a rounding error and
+  // T(H800) / T(H100) = (lat + 7/8 S / 200) / (lat + 7/8 S / 450), about 450 / 200 = 2.25.
+  const Bytes size = gib(8);
+  const GroupLayout g = first_gpus(8);
+  const Schedule s = all_to_all(g, size, CollectiveAlgo::direct);
+  const double h800 = run_schedule(build_single_node(hgx_node(kH800NvLink)), s).time.value();
+  const double h100 = run_schedule(build_single_node(hgx_node(kH100NvLink)), s).time.value();
+  const double moved = 7.0 / 8.0 * size.value();
+  CHECK(h800 == doctest::Approx(kNvLinkLatency.value() + moved / kH800NvLink.value()).epsilon(1e-6));
+  CHECK(h100 == doctest::Approx(kNvLinkLatency.value() + moved / kH100NvLink.value()).epsilon(1e-6));
+  CHECK(h800 / h100 == doctest::Approx(450.0 / 200.0).epsilon(1e-3));
+}
+
+TEST_CASE("multi-node ring all-reduce on H800 with one ring per NIC is NVLink-bound") {
+  // 2 nodes x 8 H800 on one 64-port leaf, 8 channels of size/8. Each GPU sends one channel's chunk
+  // c = size / (8 x 16) over IB and seven over its NVLink, shared 7 ways:
+  //   NVLink flows end at 3.33 us + 7c / 200 GB/s; the IB flow at 2.8 us + c / 50 GB/s.
+  // A step lasts the longer, and there are 2(n-1) = 30 steps.
+  const ClusterTopology t = build_fat_tree(2, hgx_node(kH800NvLink), ib_fabric());
+  const RunResult r = run_schedule(t, ring_all_reduce(first_gpus(16), kBuffer, 8));
+  const double c = kBuffer.value() / (8.0 * 16.0);
+  const double nvlink = kNvLinkLatency.value() + 7.0 * c / kH800NvLink.value();
+  const double ib = kIbSameLeaf.value() + c / kNdr.value();
+  CHECK(nvlink > ib);
+  CHECK(r.time.value() == doctest::Approx(30 * nvlink).epsilon(1e-6));
+}
+
+TEST_CASE("double binary tree on 2 GPUs: one latency plus the buffer at NVLink speed") {
+  // n = 2: tree 1 is 1 -> 0, tree 2 is 0 -> 1; each carries size/2 in C chunks of c bytes. Step 0
+  // sends each tree's first chunk up, paying the NVLink latency: lat + c/B. Every later step streams
+  // behind it (no latency) and each GPU's one NVLink carries one chunk up one tree and one down the
+  // other, 2c/B, except the last (one chunk down, c/B); step 1's down chunk pays its latency while the
+  // up chunk keeps the link busy, so it too takes 2c/B. T = lat + c/B + (C-1) 2c/B + c/B = lat + size/B.
+  const ClusterTopology t = build_single_node(hgx_node(kH800NvLink));
+  const Bytes chunk = mib(64);
+  const double chunks = kBuffer.value() / 2 / chunk.value();  // 8
+  const RunResult r = run_schedule(t, tree_all_reduce(first_gpus(2), kBuffer, chunk));
+  CHECK(r.steps == static_cast<int>(chunks) + 1);
+  CHECK(r.time.value() ==
+        doctest::Approx(kNvLinkLatency.value() + kBuffer.value() / kH800NvLink.value()).epsilon(1e-6));
+}
+
+TEST_CASE("counting a repeated step once gives the time of simulating every repetition") {
+  const ClusterTopology t = build_multi_plane_fat_tree(4, hgx_node(kH800NvLink), ib_fabric());
+  const Schedule s = ring_all_reduce(first_gpus(32), mib(64), 8);
+  const RunResult reused = run_schedule(t, s, {.reuse_repeated_steps = true});
+  const RunResult full = run_schedule(t, s, {.reuse_repeated_steps = false});
+  CHECK(full.flows_simulated == full.flows);
+  CHECK(reused.flows_simulated * 62 == full.flows_simulated);
+  // Identical up to the engine's 1 ns tick per step (rounding of absolute start times).
+  CHECK(std::abs(reused.time.value() - full.time.value()) <= 62e-9);
+}
+
+TEST_CASE("a pipeline send moves its bytes at the bottleneck of its path") {
+  // GPU 0 to GPU 8 across one leaf: 1 GiB / 50 GB/s + 2.8 us.
+  const ClusterTopology t = build_fat_tree(2, hgx_node(kH800NvLink), ib_fabric());
+  const RunResult r = run_schedule(t, send_recv(0, 8, kBuffer));
+  CHECK(r.time.value() == doctest::Approx(kIbSameLeaf.value() + kBuffer.value() / kNdr.value()).epsilon(1e-6));
+}

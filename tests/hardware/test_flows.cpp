@@ -1,0 +1,241 @@
+// Max-min fair sharing and the flow engine's event contract.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "hardware/flows.h"
+
+using namespace tcsim;
+using namespace tcsim::hw;
+
+namespace {
+
+constexpr double kGB = 1e9;
+
+FlowNetwork network(std::vector<double> gigabytes_per_second_each) {
+  std::vector<BytesPerSecond> caps;
+  for (const double c : gigabytes_per_second_each) caps.push_back(gigabytes_per_second(c));
+  return FlowNetwork(caps);
+}
+
+FlowId add(FlowNetwork& net, std::vector<LinkId> links, double gigabytes, double latency_s = 0.0, double now = 0.0) {
+  return net.add_flow(links, Seconds(latency_s), Bytes(gigabytes * kGB), Seconds(now));
+}
+
+// Drives the network like the engine: event by event until it is empty.
+std::vector<std::pair<FlowId, double>> run_to_end(FlowNetwork& net) {
+  std::vector<std::pair<FlowId, double>> done;
+  while (const auto e = net.next_event()) {
+    for (const FlowId f : net.advance_to(e->time)) done.emplace_back(f, e->time.value());
+  }
+  return done;
+}
+
+}  // namespace
+
+TEST_CASE("a flow alone on its path gets the narrowest link's capacity") {
+  FlowNetwork net = network({4, 1, 2});
+  const FlowId f = add(net, {0, 1, 2}, 1);
+  // min(4, 1, 2) GB/s = 1 GB/s.
+  CHECK(net.rate(f).value() == doctest::Approx(1 * kGB));
+}
+
+TEST_CASE("flows on one link split it equally") {
+  FlowNetwork net = network({3});
+  const FlowId a = add(net, {0}, 1), b = add(net, {0}, 1), c = add(net, {0}, 1);
+  // 3 GB/s / 3 flows = 1 GB/s each.
+  for (const FlowId f : {a, b, c}) CHECK(net.rate(f).value() == doctest::Approx(1 * kGB));
+}
+
+TEST_CASE("max-min: three flows on two links (the classic example)") {
+  // Link A 1 GB/s, link B 2 GB/s. Flow 0 crosses A and B, flow 1 only A, flow 2 only B.
+  // A saturates first at 1/2 each for flows 0 and 1; flow 2 takes B's rest: 2 - 1/2 = 3/2.
+  FlowNetwork net = network({1, 2});
+  const FlowId f0 = add(net, {0, 1}, 1), f1 = add(net, {0}, 1), f2 = add(net, {1}, 1);
+  CHECK(net.rate(f0).value() == doctest::Approx(0.5 * kGB));
+  CHECK(net.rate(f1).value() == doctest::Approx(0.5 * kGB));
+  CHECK(net.rate(f2).value() == doctest::Approx(1.5 * kGB));
+}
+
+TEST_CASE("max-min: a long flow over three links against one short flow per link") {
+  // Capacities 1, 2, 3 GB/s (Bertsekas & Gallager, Data Networks §6.5.2 style): link 0 is the
+  // bottleneck at 1/2 for the long flow and short flow 0; short flows 1 and 2 take 2 - 1/2 and 3 - 1/2.
+  FlowNetwork net = network({1, 2, 3});
+  const FlowId lng = add(net, {0, 1, 2}, 1);
+  const FlowId s0 = add(net, {0}, 1), s1 = add(net, {1}, 1), s2 = add(net, {2}, 1);
+  CHECK(net.rate(lng).value() == doctest::Approx(0.5 * kGB));
+  CHECK(net.rate(s0).value() == doctest::Approx(0.5 * kGB));
+  CHECK(net.rate(s1).value() == doctest::Approx(1.5 * kGB));
+  CHECK(net.rate(s2).value() == doctest::Approx(2.5 * kGB));
+}
+
+TEST_CASE("max-min: a flow limited elsewhere leaves its share to the others") {
+  // Link 0 (1 GB/s) carries a; link 1 (4 GB/s) carries a, b and c. Link 1's equal share 4/3 exceeds
+  // link 0's 1, so a is held to 1 GB/s and b and c split the rest of link 1: (4 - 1) / 2 = 3/2.
+  FlowNetwork net = network({1, 4});
+  const FlowId a = add(net, {0, 1}, 1), b = add(net, {1}, 1), c = add(net, {1}, 1);
+  CHECK(net.rate(a).value() == doctest::Approx(1 * kGB));
+  CHECK(net.rate(b).value() == doctest::Approx(1.5 * kGB));
+  CHECK(net.rate(c).value() == doctest::Approx(1.5 * kGB));
+}
+
+TEST_CASE("shares are recomputed when a flow ends") {
+  // One 1 GB/s link, flows of 1 GB and 2 GB: both at 1/2 until the first ends at 2 s having sent
+  // 1 GB; the second has 1 GB left at full rate and ends at 3 s.
+  FlowNetwork net = network({1});
+  const FlowId small = add(net, {0}, 1), big = add(net, {0}, 2);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].first == small);
+  CHECK(done[0].second == doctest::Approx(2.0));
+  CHECK(done[1].first == big);
+  CHECK(done[1].second == doctest::Approx(3.0));
+}
+
+TEST_CASE("shares are recomputed when a flow starts") {
+  // A 2 GB flow alone on a 1 GB/s link from t = 0; a second 0.5 GB flow joins at t = 1 s.
+  // From 1 s both run at 1/2: the newcomer ends at 1 + 0.5 / 0.5 = 2 s; the first has sent
+  // 1 + 0.5 = 1.5 GB by then and ends at 2 + 0.5 = 2.5 s.
+  FlowNetwork net = network({1});
+  const FlowId first = add(net, {0}, 2);
+  const auto e = net.next_event();
+  REQUIRE(e);
+  CHECK(e->time.value() == doctest::Approx(2.0));
+  const FlowId second = add(net, {0}, 0.5, 0.0, 1.0);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].first == second);
+  CHECK(done[0].second == doctest::Approx(2.0));
+  CHECK(done[1].first == first);
+  CHECK(done[1].second == doctest::Approx(2.5));
+}
+
+TEST_CASE("a flow's latency delays its start once and it takes no bandwidth meanwhile") {
+  // 1 GB at 1 GB/s after 5 us: done at 1 s + 5 us. During the 5 us the rate is 0.
+  FlowNetwork net = network({1});
+  const FlowId f = add(net, {0}, 1, 5e-6);
+  CHECK(net.rate(f).value() == 0.0);
+  const auto first = net.next_event();
+  REQUIRE(first);
+  CHECK(first->kind == FlowEventKind::start);
+  CHECK(first->time.value() == doctest::Approx(5e-6));
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].second == doctest::Approx(1.0 + 5e-6));
+}
+
+TEST_CASE("removing a flow gives its share back") {
+  FlowNetwork net = network({2});
+  const FlowId a = add(net, {0}, 1), b = add(net, {0}, 1);
+  CHECK(net.rate(a).value() == doctest::Approx(1 * kGB));
+  net.remove_flow(b, Seconds(0));
+  CHECK_FALSE(net.alive(b));
+  // 2 GB/s to a alone.
+  CHECK(net.rate(a).value() == doctest::Approx(2 * kGB));
+  CHECK(net.flow_count() == 1);
+}
+
+TEST_CASE("flows on disjoint links do not disturb each other") {
+  // Link 0 carries one flow of 1 GB at 1 GB/s (done at 1 s); link 1 carries two flows that end at 2 s.
+  FlowNetwork net = network({1, 2});
+  const FlowId lone = add(net, {0}, 1);
+  add(net, {1}, 2);
+  add(net, {1}, 2);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 3);
+  CHECK(done[0].first == lone);
+  CHECK(done[0].second == doctest::Approx(1.0));
+  CHECK(done[2].second == doctest::Approx(2.0));
+}
+
+TEST_CASE("advancing to one tick merges completions within it") {
+  // Two flows due at 1 s and 1 s + 0.4 ns: advancing to 1 s + 1 ns completes both at once.
+  FlowNetwork net = network({1, 1});
+  add(net, {0}, 1);
+  add(net, {1}, 1 + 0.4e-9);
+  const auto done = net.advance_to(Seconds(1.0 + 1e-9));
+  CHECK(done.size() == 2);
+  CHECK_FALSE(net.next_event());
+}
+
+TEST_CASE("a zero-byte flow completes when its latency has elapsed") {
+  FlowNetwork net = network({1});
+  add(net, {0}, 0, 2e-6);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].second == doctest::Approx(2e-6));
+}
+
+namespace {
+
+// Water-filling from scratch, written independently of FlowNetwork: raise every unfrozen flow by
+// the smallest equal increment any link still allows, freeze the flows of the links that fill,
+// repeat (Bertsekas & Gallager §6.5.2).
+std::vector<double> reference_max_min(const std::vector<double>& capacity, const std::vector<std::vector<int>>& paths) {
+  std::vector<double> rate(paths.size(), 0.0), spare = capacity;
+  std::vector<bool> frozen(paths.size(), false);
+  constexpr double kFull = 1e-9;  // relative: a link within this of full is full
+  for (;;) {
+    double step = -1.0;
+    for (std::size_t l = 0; l < capacity.size(); ++l) {
+      int users = 0;
+      for (std::size_t f = 0; f < paths.size(); ++f) {
+        if (!frozen[f] && std::find(paths[f].begin(), paths[f].end(), static_cast<int>(l)) != paths[f].end()) ++users;
+      }
+      if (users > 0 && (step < 0.0 || spare[l] / users < step)) step = spare[l] / users;
+    }
+    if (step < 0.0) return rate;
+    for (std::size_t f = 0; f < paths.size(); ++f) {
+      if (frozen[f]) continue;
+      rate[f] += step;
+      for (const int l : paths[f]) spare[static_cast<std::size_t>(l)] -= step;
+    }
+    for (std::size_t f = 0; f < paths.size(); ++f) {
+      for (const int l : paths[f]) {
+        if (spare[static_cast<std::size_t>(l)] <= kFull * capacity[static_cast<std::size_t>(l)]) frozen[f] = true;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("incremental rates equal a from-scratch water-filling after every change") {
+  std::mt19937 rng(20250505);  // fixed seed: the same network every run
+  constexpr int kLinks = 24, kFlows = 60, kMaxPath = 5;
+  std::vector<double> capacity(kLinks);
+  std::uniform_real_distribution<double> gbps(1.0, 10.0);
+  for (double& c : capacity) c = gbps(rng) * kGB;
+  std::vector<BytesPerSecond> caps;
+  for (const double c : capacity) caps.emplace_back(c);
+  FlowNetwork net(caps);
+  std::uniform_int_distribution<int> pick_link(0, kLinks - 1), path_len(1, kMaxPath);
+  std::vector<FlowId> ids;
+  std::vector<std::vector<int>> paths;
+  const auto check = [&] {
+    const std::vector<double> expected = reference_max_min(capacity, paths);
+    for (std::size_t f = 0; f < ids.size(); ++f) {
+      CHECK(net.rate(ids[f]).value() == doctest::Approx(expected[f]).epsilon(1e-6));
+    }
+  };
+  for (int f = 0; f < kFlows; ++f) {
+    std::vector<int> path;
+    for (int k = path_len(rng); k > 0; --k) {
+      const int l = pick_link(rng);
+      if (std::find(path.begin(), path.end(), l) == path.end()) path.push_back(l);
+    }
+    ids.push_back(net.add_flow(path, Seconds(0), Bytes(1 * kGB), Seconds(0)));
+    paths.push_back(path);
+    if (f % 10 == 9) check();
+  }
+  // Remove every third flow, checking as we go.
+  for (std::size_t i = ids.size(); i-- > 0;) {
+    if (i % 3 != 0) continue;
+    net.remove_flow(ids[i], Seconds(0));
+    ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(i));
+    paths.erase(paths.begin() + static_cast<std::ptrdiff_t>(i));
+    check();
+  }
+}

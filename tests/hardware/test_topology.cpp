@@ -1,0 +1,244 @@
+// Topology builders, counts, bisection, routing and ECMP.
+#include <doctest/doctest.h>
+
+#include <map>
+#include <numeric>
+#include <set>
+#include <vector>
+
+#include "hardware/spec.h"
+#include "hardware/topology.h"
+#include "tests/hardware/fixtures.h"
+
+using namespace tcsim;
+using namespace tcsim::hw;
+using namespace tcsim::hw::test;
+
+namespace {
+
+std::vector<int> iota_range(int from, int to) {
+  std::vector<int> v(static_cast<std::size_t>(to - from));
+  std::iota(v.begin(), v.end(), from);
+  return v;
+}
+
+ClusterSpec deepseek_like_spec() {
+  ClusterSpec c;
+  c.gpu.name = "h800";
+  c.gpu.nvlink_bandwidth = kH800NvLink;
+  c.gpus_per_node = kGpusPerNode;
+  c.nodes = 4;
+  c.network = {.topology = Topology::fat_tree,
+               .nic_bandwidth = kNdr,
+               .nics_per_node = kGpusPerNode,
+               .oversubscription = 1.0,
+               .switch_radix = kRadix,
+               .latency_intra_leaf = kIbSameLeaf,
+               .latency_cross_leaf = kIbCrossLeaf,
+               .latency_nvlink = kNvLinkLatency};
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a single HGX node joins every GPU to one NVSwitch at its per-direction NVLink bandwidth") {
+  const ClusterTopology t = build_single_node(hgx_node(kH100NvLink));
+  const TopologyCounts c = t.counts();
+  // 8 GPUs, one NVSwitch domain, one cable per GPU, no scale-out network.
+  CHECK(c.gpus == 8);
+  CHECK(c.nvswitches == 1);
+  CHECK(c.nvlink_cables == 8);
+  CHECK(c.nics == 0);
+  const Route r = t.route(0, 5, 0);
+  // GPU 0 -> NVSwitch -> GPU 5: two links at 450 GB/s, 3.33 us end to end.
+  REQUIRE(r.links.size() == 2);
+  for (const LinkId l : r.links) CHECK(t.link(l).bandwidth == kH100NvLink);
+  CHECK(r.latency.value() == doctest::Approx(kNvLinkLatency.value()));
+  // Bisection of a crossbar of 8 GPUs: 4 x 450 GB/s.
+  CHECK(t.bisection_bandwidth().value() == doctest::Approx(4 * kH100NvLink.value()));
+}
+
+TEST_CASE("an A100-style node is the same NVSwitch domain at A100 NVLink speed") {
+  // A100 SXM4: NVLink 600 GB/s both directions = 300 GB/s per direction (NVIDIA datasheet).
+  NodeParams a100 = hgx_node(gigabytes_per_second(300));
+  const ClusterTopology t = build_single_node(a100);
+  CHECK(t.link(t.route(3, 7, 0).links.front()).bandwidth == gigabytes_per_second(300));
+}
+
+TEST_CASE("GPUs are numbered node-major") {
+  const ClusterTopology t = build_fat_tree(4, hgx_node(kH800NvLink), ib_fabric());
+  // GPU g: node g / 8, local index g % 8.
+  CHECK(t.node_of(13) == 1);
+  CHECK(t.local_index(13) == 5);
+  CHECK(t.gpu_at(3, 2) == 26);
+  CHECK(t.devices()[26].kind == DeviceKind::gpu);
+  CHECK(t.devices()[26].node == 3);
+  CHECK(t.devices()[26].index == 2);
+}
+
+TEST_CASE("a full two-layer fat-tree of 64-port switches has ISCA'25 Table 3's counts (FT2)") {
+  // ISCA'25 Table 3, FT2: 2,048 endpoints, 96 switches (64 leaves + 32 spines), 2,048 links.
+  // k-ary two-layer fat-tree: k^2/2 endpoints, k leaves, k/2 spines, k^2/2 leaf-spine cables.
+  const ClusterTopology t = build_fat_tree(256, hgx_node(kH800NvLink), ib_fabric());
+  const TopologyCounts c = t.counts();
+  CHECK(c.access_cables == 2048);
+  CHECK(c.leaf_switches == 64);
+  CHECK(c.spine_switches == 32);
+  CHECK(c.core_switches == 0);
+  CHECK(c.fabric_cables == 2048);
+}
+
+TEST_CASE("a multi-plane fat-tree of 16,384 endpoints has ISCA'25 Table 3's counts (MPFT)") {
+  // ISCA'25 Table 3, MPFT: 16,384 endpoints, 768 switches, 16,384 links: eight FT2 planes of 2,048.
+  const ClusterTopology t = build_multi_plane_fat_tree(2048, hgx_node(kH800NvLink), ib_fabric());
+  const TopologyCounts c = t.counts();
+  CHECK(c.access_cables == 16384);
+  CHECK(c.leaf_switches + c.spine_switches == 768);
+  CHECK(c.fabric_cables == 16384);
+}
+
+TEST_CASE("a full three-layer fat-tree of 64-port switches has ISCA'25 Table 3's counts (FT3)") {
+  // ISCA'25 Table 3, FT3: 65,536 endpoints (k^3/4), 5,120 switches (5k^2/4), 131,072 links (k^3/2).
+  NodeParams one_gpu{.gpus_per_node = 1, .nics_per_node = 1, .nic_bandwidth = kNdr};
+  const ClusterTopology t = build_fat_tree(65536, one_gpu, ib_fabric());
+  const TopologyCounts c = t.counts();
+  CHECK(c.access_cables == 65536);
+  CHECK(c.leaf_switches + c.spine_switches + c.core_switches == 5120);
+  CHECK(c.core_switches == 1024);
+  CHECK(c.fabric_cables == 131072);
+}
+
+TEST_CASE("cost per endpoint sums switches and cables over the scale-out endpoints") {
+  const ClusterTopology t = build_fat_tree(256, hgx_node(kH800NvLink), ib_fabric());
+  const NetworkPrices prices{.per_switch = Dollars(20000),
+                             .per_fabric_link = Dollars(1000),
+                             .per_access_link = Dollars(500),
+                             .per_nic = Dollars(0)};
+  const NetworkCost cost = network_cost(t, prices);
+  // (96 x 20,000 + 2,048 x 1,000 + 2,048 x 500) / 2,048 = 937.5 + 1,000 + 500 = 2,437.5 dollars.
+  CHECK(cost.endpoints == 2048);
+  CHECK(cost.per_endpoint.value() == doctest::Approx(2437.5));
+}
+
+TEST_CASE("a non-blocking fat-tree's bisection is half its endpoints' bandwidth") {
+  // 32 nodes x 8 NICs = 256 endpoints at 50 GB/s: 256 / 2 x 50 GB/s = 6.4 TB/s.
+  const ClusterTopology t = build_fat_tree(32, hgx_node(kH800NvLink), ib_fabric());
+  CHECK(t.bisection_bandwidth().value() == doctest::Approx(6.4e12));
+  // Max flow from the first 16 nodes' GPUs to the last 16 nodes' GPUs over the built links.
+  CHECK(t.max_flow(iota_range(0, 128), iota_range(128, 256)).value() == doctest::Approx(6.4e12));
+}
+
+TEST_CASE("an oversubscribed fat-tree's bisection shrinks by the oversubscription") {
+  // 3:1 on 64 ports: 48 down, 16 up per leaf. 48 nodes x 8 = 384 endpoints = 8 full leaves.
+  // Bisection = 384 / 2 x 50 GB/s / 3 = 3.2 TB/s (= 4 leaves x 16 uplinks x 50 GB/s).
+  const ClusterTopology t = build_fat_tree(48, hgx_node(kH800NvLink), ib_fabric(kRadix, 3.0));
+  CHECK(t.counts().leaf_switches == 8);
+  CHECK(t.bisection_bandwidth().value() == doctest::Approx(3.2e12));
+  CHECK(t.max_flow(iota_range(0, 192), iota_range(192, 384)).value() == doctest::Approx(3.2e12));
+}
+
+TEST_CASE("a three-layer fat-tree's bisection is half its endpoints' bandwidth when non-blocking") {
+  // Radix 8: 4 endpoints per leaf, 4 leaves per pod, 8 pods max. 64 one-GPU nodes = 16 leaves = 4 pods.
+  // Bisection = 64 / 2 x 50 GB/s = 1.6 TB/s.
+  NodeParams one_gpu{.gpus_per_node = 1, .nics_per_node = 1, .nic_bandwidth = kNdr};
+  const ClusterTopology t = build_fat_tree(64, one_gpu, ib_fabric(8, 1.0, 3));
+  CHECK(t.counts().core_switches > 0);
+  CHECK(t.bisection_bandwidth().value() == doctest::Approx(1.6e12));
+  CHECK(t.max_flow(iota_range(0, 32), iota_range(32, 64)).value() == doctest::Approx(1.6e12));
+}
+
+TEST_CASE("route latencies add up to the published end-to-end figures") {
+  // 8 nodes x 8 NICs on 64-port switches, 32 NICs per leaf: nodes 0-3 share leaf 0, nodes 4-7 leaf 1.
+  const ClusterTopology t = build_fat_tree(8, hgx_node(kH800NvLink), ib_fabric());
+  CHECK(t.route(0, 1, 0).latency.value() == doctest::Approx(kNvLinkLatency.value()));  // NVLink
+  CHECK(t.route(0, 8, 0).latency.value() == doctest::Approx(kIbSameLeaf.value()));     // same leaf
+  CHECK(t.route(0, 32, 0).latency.value() == doctest::Approx(kIbCrossLeaf.value()));   // across leaves
+  // Inside a node the NVSwitch path (2 links) beats the NICs (4 links).
+  CHECK(t.route(0, 1, 0).links.size() == 2);
+}
+
+TEST_CASE("ECMP spreads flows over every equal-cost path and each key sticks to one") {
+  // Radix 8, non-blocking: 4 NICs and 4 uplinks per leaf; 4 nodes x 4 NICs = 4 leaves; 2 spines with
+  // 2 cables from each leaf. GPU 0 (leaf 0) to GPU 15 (leaf 3): 4 uplinks x 2 downlinks = 8 paths.
+  NodeParams node = hgx_node(kH800NvLink);
+  node.gpus_per_node = node.nics_per_node = 4;
+  const ClusterTopology t = build_fat_tree(4, node, ib_fabric(8));
+  CHECK(t.counts().spine_switches == 2);
+  CHECK(t.equal_cost_paths(0, 15) == 8.0);
+  std::map<std::vector<LinkId>, int> seen;
+  constexpr int kKeys = 800;
+  for (int key = 0; key < kKeys; ++key) ++seen[t.route(0, 15, static_cast<std::uint64_t>(key)).links];
+  CHECK(seen.size() == 8);
+  // Each path carries at least half its fair 1/8 share of the keys.
+  for (const auto& [path, n] : seen) CHECK(n >= kKeys / 8 / 2);
+  CHECK(t.route(0, 15, 42).links == t.route(0, 15, 42).links);
+}
+
+TEST_CASE("rail-optimized puts NIC k of every node on rail k's leaf") {
+  const ClusterTopology t = build_rail_optimized(4, hgx_node(kH800NvLink), ib_fabric());
+  // 8 rails, 4 nodes fit on one leaf each: 8 leaves.
+  CHECK(t.counts().leaf_switches == 8);
+  // Same rail (local index 3 of nodes 0 and 2): GPU -> NIC -> rail leaf -> NIC -> GPU.
+  CHECK(t.route(3, 19, 0).links.size() == 4);
+  CHECK(t.route(3, 19, 0).latency.value() == doctest::Approx(kIbSameLeaf.value()));
+  // Different rails between nodes go up to a spine: 6 links, cross-leaf latency.
+  CHECK(t.route(3, 20, 0).links.size() == 6);
+}
+
+TEST_CASE("multi-plane fat-tree: cross-plane traffic crosses NVLink to the same-index GPU first") {
+  const ClusterTopology t = build_multi_plane_fat_tree(4, hgx_node(kH800NvLink), ib_fabric());
+  CHECK(t.forwards_across_planes());
+  // GPU 1 (node 0, plane 1) to GPU 13 (node 1, plane 5): NVLink to GPU 5 of node 0, then plane 5.
+  const Route r = t.route(1, 13, 7);
+  REQUIRE(r.links.size() == 6);
+  CHECK(t.link(r.links[0]).kind == LinkKind::nvlink);
+  CHECK(t.link(r.links[1]).kind == LinkKind::nvlink);
+  CHECK(t.link(r.links[1]).to == 5);
+  for (std::size_t i = 2; i < r.links.size(); ++i) {
+    const Device& d = t.devices()[static_cast<std::size_t>(t.link(r.links[i]).to)];
+    if (d.kind != DeviceKind::gpu) CHECK(d.plane == 5);
+  }
+  // Latency: NVLink 3.33 us, then IB through one leaf 2.8 us.
+  CHECK(r.latency.value() == doctest::Approx((kNvLinkLatency + kIbSameLeaf).value()));
+}
+
+TEST_CASE("multi-plane fat-tree: same-plane traffic between nodes never touches NVLink") {
+  const ClusterTopology t = build_multi_plane_fat_tree(4, hgx_node(kH800NvLink), ib_fabric());
+  const Route r = t.route(2, 26, 3);  // local index 2 of nodes 0 and 3
+  for (const LinkId l : r.links) CHECK(t.link(l).kind != LinkKind::nvlink);
+  // Planes share nothing: 8 planes, each 1 leaf for 4 endpoints.
+  CHECK(t.counts().leaf_switches == 8);
+}
+
+TEST_CASE("build_topology names the scenario key of a missing figure") {
+  ClusterSpec spec = deepseek_like_spec();
+  spec.network.nic_bandwidth = BytesPerSecond(0);
+  CHECK(contains(config_error_of([&] { build_topology(spec); }),
+                 "hardware.network.nic_bandwidth: needed by the fat-tree topology"));
+  spec = deepseek_like_spec();
+  spec.network.topology = Topology::multi_plane_fat_tree;
+  spec.network.switch_radix = 0;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }),
+                 "hardware.network.switch_radix: needed by the multi-plane-fat-tree topology"));
+  spec = deepseek_like_spec();
+  spec.network.latency_nvlink = Seconds(0);
+  CHECK(contains(config_error_of([&] { build_topology(spec); }), "hardware.network.latency_nvlink"));
+  spec = deepseek_like_spec();
+  spec.network.topology = Topology::single_node;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }), "hardware.nodes"));
+  spec = deepseek_like_spec();
+  spec.network.topology = Topology::rail_optimized;
+  spec.network.nics_per_node = 4;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }), "hardware.network.nics_per_node"));
+}
+
+TEST_CASE("build_topology follows spec.network.topology") {
+  ClusterSpec spec = deepseek_like_spec();
+  spec.network.topology = Topology::multi_plane_fat_tree;
+  CHECK(build_topology(spec).forwards_across_planes());
+  spec.network.topology = Topology::fat_tree;
+  CHECK_FALSE(build_topology(spec).forwards_across_planes());
+  spec.nodes = 1;
+  spec.network.topology = Topology::single_node;
+  CHECK(build_topology(spec).counts().nics == 0);
+}
