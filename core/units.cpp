@@ -24,6 +24,8 @@ std::string scaled(double v, const std::array<Scale, N>& scales, std::string_vie
   return fmt::format("{} {}{}", fmt::format("{:.4g}", x), pick->prefix, unit);
 }
 
+// SI prefixes (k for kilo), and the byte family's customary capital K (KB/s).
+constexpr std::array<Scale, 6> kSi{{{1.0, ""}, {1e3, "k"}, {1e6, "M"}, {1e9, "G"}, {1e12, "T"}, {1e15, "P"}}};
 constexpr std::array<Scale, 6> kDecimal{{{1.0, ""}, {1e3, "K"}, {1e6, "M"}, {1e9, "G"}, {1e12, "T"}, {1e15, "P"}}};
 constexpr std::array<Scale, 7> kDecimalE{
     {{1.0, ""}, {1e3, "K"}, {1e6, "M"}, {1e9, "G"}, {1e12, "T"}, {1e15, "P"}, {1e18, "E"}}};
@@ -40,8 +42,8 @@ std::string to_string(Bytes v) { return scaled(v.value(), kBinary, "B"); }
 std::string to_string(Flops v) { return scaled(v.value(), kDecimalE, "FLOP"); }
 std::string to_string(BytesPerSecond v) { return scaled(v.value(), kDecimal, "B/s"); }
 std::string to_string(FlopsPerSecond v) { return scaled(v.value(), kDecimalE, "FLOP/s"); }
-std::string to_string(Watts v) { return scaled(v.value(), kDecimal, "W"); }
-std::string to_string(Joules v) { return scaled(v.value(), kDecimal, "J"); }
+std::string to_string(Watts v) { return scaled(v.value(), kSi, "W"); }
+std::string to_string(Joules v) { return scaled(v.value(), kSi, "J"); }
 
 std::string to_string(Seconds v) {
   const double s = v.value();

@@ -50,4 +50,6 @@ TEST_CASE("units format with a scaled unit") {
   CHECK(to_string(Dollars(5.576e6)) == "$5.576M");
   CHECK(to_count_string(671e9) == "671B");
   CHECK(fmt::format("{}", Watts(700)) == "700 W");
+  CHECK(to_string(Watts(10200)) == "10.2 kW");
+  CHECK(to_string(Joules(3.6e6)) == "3.6 MJ");
 }
