@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include <charconv>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -11,23 +13,39 @@
 #include "model/catalog.h"
 #include "reports/accounting.h"
 #include "reports/op_table.h"
+#include "reports/step_report.h"
 #include "scenarios/loader.h"
+#include "sim/step.h"
+#include "sim/trace.h"
 
 namespace tcsim::cli {
 namespace {
 
-constexpr std::string_view kRunHelp = R"(Usage: tcsim run [SCENARIO] [--set PATH=VALUE]... [--json]
+constexpr std::string_view kRunHelp =
+    R"(Usage: tcsim run [SCENARIO] [--set PATH=VALUE]... [--json] [--fidelity symmetric|full]
+                 [--trace FILE.json] [--seed N]
 
 Resolves SCENARIO (a YAML file, or builtin:NAME; default builtin:deepseek-v3, the
 DeepSeek-V3 pre-training on 2048 H800 GPUs) and reports the resolved plan, the model's
-parameter and FLOP accounting, and the memory budget per GPU.
+parameter and FLOP accounting, the memory budget per GPU, and the simulated steady-state
+training step of the first phase at its final batch size (step time, throughput, MFU,
+GPU-hours per trillion tokens, where the critical GPU's time went).
 
   SCENARIO           scenario file; `tcsim list scenarios` shows the built-in ones
   --set PATH=VALUE   override one field after loading, e.g. --set parallelism.pp=8,
                      --set hardware.gpu=h100, --set 'training.phases[0].batch=8192',
                      --set 'model={preset: deepseek-v3, layers: 4}'. Repeatable; applied in order.
-  --json             print one JSON object (keys scenario.*, model.*, memory.*, and
-                     `resolved`, the full resolved scenario) instead of tables
+  --json             print one JSON object (keys scenario.*, model.*, memory.*, step.*,
+                     and `resolved`, the full resolved scenario) instead of tables
+  --fidelity MODE    symmetric (default): one pipeline of pp GPUs stands for its identical
+                     data/expert-parallel replicas, collectives simulated on the whole group;
+                     full: every GPU of the cluster, with per-GPU speed variation and skewed
+                     expert load drawn from --seed
+  --trace FILE.json  write a Chrome trace-event file (open it in Perfetto or chrome://tracing):
+                     a track per GPU stream and per busy link; in full mode the GPUs of the
+                     first pipeline only
+  --seed N           seed of the full mode's variation (default 1); a seed gives the same
+                     step bit for bit
   -h, --help         this text
 
 Bad input exits with code 2 and a message naming file:line:column and the key.
@@ -56,6 +74,91 @@ std::vector<std::string> take_sets(std::span<const std::string> args, std::vecto
   return rest;
 }
 
+// Flags of `run` beyond --set and --json.
+struct RunFlags {
+  sim::StepOptions step;
+  std::optional<std::string> trace;
+};
+
+// The value of `flag` at args[i] ("--flag VALUE" or "--flag=VALUE"), or
+// nullopt when args[i] is another argument; advances i past a separate value.
+std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag) {
+  const std::string& a = args[i];
+  if (a == flag) {
+    if (i + 1 == args.size()) throw ConfigError(fmt::format("{} needs a value (see tcsim run --help)", flag));
+    return args[++i];
+  }
+  if (a.starts_with(flag) && a.size() > flag.size() && a[flag.size()] == '=') return a.substr(flag.size() + 1);
+  return std::nullopt;
+}
+
+sim::Fidelity parse_fidelity(const std::string& v) {
+  if (v == "symmetric") return sim::Fidelity::symmetric;
+  if (v == "full") return sim::Fidelity::full;
+  throw ConfigError(fmt::format("--fidelity: expected symmetric or full, got \"{}\"", v));
+}
+
+std::uint64_t parse_seed(const std::string& v) {
+  std::uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
+  if (ec != std::errc() || end != v.data() + v.size() || v.empty()) {
+    throw ConfigError(fmt::format("--seed: expected a non-negative integer, got \"{}\"", v));
+  }
+  return seed;
+}
+
+// Pulls the step flags out of `args`; returns the remaining arguments.
+std::vector<std::string> take_step_flags(std::span<const std::string> args, RunFlags& flags) {
+  std::vector<std::string> rest;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (const auto v = flag_value(args, i, "--fidelity")) {
+      flags.step.fidelity = parse_fidelity(*v);
+    } else if (const auto t = flag_value(args, i, "--trace")) {
+      if (t->empty()) throw ConfigError("--trace needs a file name");
+      flags.trace = *t;
+    } else if (const auto n = flag_value(args, i, "--seed")) {
+      flags.step.seed = parse_seed(*n);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  return rest;
+}
+
+// The engine GPUs a trace records: every simulated GPU in symmetric mode, the
+// first replica of each pipeline rank in full mode (a full trace of 2048 GPUs
+// is too big to open).
+std::vector<int> traced_gpus(const sim::StepGraph& g) {
+  std::vector<int> out;
+  if (g.fidelity == sim::Fidelity::symmetric) return out;
+  const int per_rank = static_cast<int>(g.gpu_ids.size()) / g.pipeline.ranks;
+  for (int r = 0; r < g.pipeline.ranks; ++r) out.push_back(r * per_rank);
+  return out;
+}
+
+// The simulated step, or nullopt when the GPU has no calibration profile.
+struct SimulatedStep {
+  sim::StepResult result;
+  std::unique_ptr<sim::StepSimulation> simulation;
+};
+
+std::optional<SimulatedStep> simulate(const scenario::Scenario& s, const RunFlags& flags) {
+  if (!s.hardware.profile) {
+    if (flags.trace) throw ConfigError("--trace: the step simulation needs hardware.calibration for this GPU");
+    return std::nullopt;
+  }
+  SimulatedStep out;
+  out.simulation = std::make_unique<sim::StepSimulation>(s, flags.step);
+  std::optional<sim::ChromeTrace> trace;
+  if (flags.trace) {
+    trace.emplace(out.simulation->graph(), out.simulation->topology(), traced_gpus(out.simulation->graph()));
+    out.simulation->add_observer(*trace);
+  }
+  out.result = out.simulation->run();
+  if (trace) trace->write(*flags.trace);
+  return out;
+}
+
 bool wants_help(std::span<const std::string> args) {
   for (const std::string& a : args) {
     if (a == "--help" || a == "-h") return true;
@@ -73,7 +176,9 @@ int run_command(std::span<const std::string> args) {
   std::vector<std::string> sets;
   bool json = false;
   std::optional<std::string> path;
-  for (const std::string& a : take_sets(args, sets)) {
+  RunFlags flags;
+  const std::vector<std::string> rest = take_step_flags(args, flags);
+  for (const std::string& a : take_sets(rest, sets)) {
     if (a == "--json") {
       json = true;
     } else if (a.starts_with("-")) {
@@ -86,13 +191,21 @@ int run_command(std::span<const std::string> args) {
   }
   const scenario::Scenario s = scenario::load_scenario(path.value_or(std::string(scenario::kDefaultScenario)), sets);
   const reports::Accounting acc = reports::account(s);
+  const std::optional<SimulatedStep> step = simulate(s, flags);
   if (json) {
     reports::Json j = reports::accounting_json(s, acc);
     j.set("layer_ops", reports::layer_ops_json(s));
+    if (step) j.set("step", reports::step_json(s, step->result, step->simulation->topology()));
     fmt::print("{}\n", j.dump());
   } else {
     fmt::print("{}", reports::accounting_table(s, acc));
     fmt::print("{}", reports::layer_ops_table(s));
+    if (step) {
+      fmt::print("{}", reports::step_table(s, step->result));
+    } else {
+      fmt::print("\nStep: not simulated: GPU \"{}\" has no calibration profile (hardware.calibration)\n",
+                 s.hardware.gpu.name);
+    }
   }
   return 0;
 }

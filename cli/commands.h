@@ -2,9 +2,16 @@
 // stdout, and throws ConfigError for bad flags or input.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+namespace tcsim::reports {
+struct Evaluation;
+}
 
 namespace tcsim::cli {
 
@@ -13,5 +20,27 @@ inline constexpr std::string_view kVersion = "0.1.0";
 int run_command(std::span<const std::string> args);
 int list_command(std::span<const std::string> args);
 int collective_command(std::span<const std::string> args);
+int report_command(std::span<const std::string> args);    // cli/report_command.cpp
+int compare_command(std::span<const std::string> args);   // cli/compare_command.cpp
+int validate_command(std::span<const std::string> args);  // cli/validate_command.cpp
+
+// Flags `report` and `compare` share (parsed in cli/report_command.cpp).
+struct EvalFlags {
+  std::vector<std::string> scenarios;  // positional arguments
+  std::vector<std::string> sets;       // --set: every scenario
+  std::vector<std::string> sets_a;     // --set-a: compare's A only
+  std::vector<std::string> sets_b;     // --set-b: the compared scenario only
+  std::optional<std::string> out;      // --out DIR
+  std::optional<std::string> compare;  // --compare B
+  std::string oracle = "peak-flops";   // --step-oracle: peak-flops | step-simulation
+  std::uint64_t seed = 1;
+  int trials = 1000;
+  int samples = 10000;
+  bool json = false;
+};
+EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string> args);
+// Loads `path` with `sets` applied and evaluates it (run-level simulation and ledger).
+reports::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
+                                      const EvalFlags& flags);
 
 }  // namespace tcsim::cli

@@ -17,21 +17,32 @@ namespace {
 constexpr std::string_view kUsage = R"(tcsim: what did that training run really cost, on which hardware, and why?
 
 Usage:
-  tcsim run [SCENARIO] [--set PATH=VALUE]... [--json]
-  tcsim collective [SCENARIO] --op OP [--algo ALGO] --size SIZE [--gpus N] [--set PATH=VALUE]...
+  tcsim run [SCENARIO] [--set PATH=VALUE]... [--json] [--fidelity symmetric|full] [--trace FILE.json] [--seed N]
   tcsim list [models|gpus|scenarios]
+  tcsim collective [SCENARIO] --op OP [--algo ALGO] --size SIZE [--gpus N] [--set PATH=VALUE]...
+  tcsim report [SCENARIO] --out DIR [--set PATH=VALUE]... [--compare SCENARIO_B] [--seed N]
+  tcsim compare A B [--set PATH=VALUE]... [--set-a ...] [--set-b ...] [--json]
+  tcsim validate
   tcsim --help | --version
   tcsim COMMAND --help
 
 Commands:
   run     Resolve a scenario and report its model accounting (parameters, FLOPs per
-          token) and the memory budget per GPU. With no SCENARIO, runs the built-in
+          token), the memory budget per GPU and the simulated training step (time,
+          throughput, MFU, where the time went). With no SCENARIO, runs the built-in
           DeepSeek-V3 on 2048 H800 scenario.
+  list    Show the built-in model presets, GPU presets and scenarios.
   collective
           Simulate one collective (all-reduce, reduce-scatter, all-gather, all-to-all,
           expert dispatch/combine) on the scenario's cluster with flow-level sharing;
           prints time, algorithm and bus bandwidth as nccl-tests does.
-  list    Show the built-in model presets, GPU presets and scenarios.
+  report  Simulate the whole run (phases, batch ramp, interruptions, checkpoints) and
+          write DIR/report.md, report.html and report.json: GPU-hours, the final-run
+          cost at the rental rate, on owned hardware, and the full R&D total.
+  compare Two scenarios side by side (e.g. H800 against H100): time and dollars, with
+          the difference attributed.
+  validate
+          The repository's validation cases: predicted against published, with errors.
 
 Exit codes: 0 success, 2 bad input (scenario or flags), 1 internal error.
 )";
@@ -53,6 +64,9 @@ int main(int argc, char** argv) {
     if (args[0] == "run") return tcsim::cli::run_command(rest);
     if (args[0] == "list") return tcsim::cli::list_command(rest);
     if (args[0] == "collective") return tcsim::cli::collective_command(rest);
+    if (args[0] == "report") return tcsim::cli::report_command(rest);
+    if (args[0] == "compare") return tcsim::cli::compare_command(rest);
+    if (args[0] == "validate") return tcsim::cli::validate_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
   } catch (const tcsim::ConfigError& e) {
     fmt::print(stderr, "tcsim: error: {}\n", e.what());

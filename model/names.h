@@ -24,11 +24,8 @@ inline constexpr std::array<Named<Recompute>, 3> kRecomputeNames{
 inline constexpr std::array<Named<Dtype>, 4> kDtypeNames{
     {{"fp32", Dtype::fp32}, {"bf16", Dtype::bf16}, {"fp16", Dtype::fp16}, {"fp8", Dtype::fp8}}};
 // Storage-only formats add DeepSeek-V3's 12-bit E5M6 (V3-TR §3.3.4), which no GEMM computes in.
-inline constexpr std::array<Named<Dtype>, 5> kStorageDtypeNames{{{"fp32", Dtype::fp32},
-                                                                 {"bf16", Dtype::bf16},
-                                                                 {"fp16", Dtype::fp16},
-                                                                 {"fp8", Dtype::fp8},
-                                                                 {"e5m6", Dtype::e5m6}}};
+inline constexpr std::array<Named<Dtype>, 5> kStorageDtypeNames{
+    {{"fp32", Dtype::fp32}, {"bf16", Dtype::bf16}, {"fp16", Dtype::fp16}, {"fp8", Dtype::fp8}, {"e5m6", Dtype::e5m6}}};
 
 template <class E, std::size_t N>
 constexpr std::string_view name_of(const std::array<Named<E>, N>& table, E value) {

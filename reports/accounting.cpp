@@ -5,6 +5,7 @@
 #include "hardware/names.h"
 #include "model/names.h"
 #include "model/ops.h"
+#include "reports/ledger.h"
 
 namespace tcsim::reports {
 
@@ -35,6 +36,7 @@ Json plan_json(const model::ParallelPlan& p) {
   j.set("schedule", model::name_of(model::kScheduleNames, p.schedule));
   j.set("recompute", model::name_of(model::kRecomputeNames, p.recompute));
   j.set("comm_sms", p.comm_sms);
+  j.set("recompute_moe_activation", p.recompute_moe_activation);
   Json stages = Json::array();
   for (const int l : p.stage_layers) stages.push(l);
   j.set("stage_layers", std::move(stages));
@@ -151,16 +153,12 @@ Json echo_scenario(const Scenario& s) {
   prec.set("grads", model::name_of(model::kDtypeNames, s.precision.grads));
   prec.set("optimizer_states", model::name_of(model::kDtypeNames, s.precision.optimizer_states));
   prec.set("activations", model::name_of(model::kDtypeNames, s.precision.activations));
+  prec.set("gemm_input_cache", model::name_of(model::kDtypeNames, s.precision.gemm_input_cache));
+  prec.set("attention_output_cache", model::name_of(model::kStorageDtypeNames, s.precision.attention_output_cache));
   j.set("hardware", hardware_json(s.hardware));
   j.set("training", training_json(s.training));
-  Json& rel = j.set("reliability", Json::object());
-  rel.set("mtbf_per_gpu_s", s.reliability.mtbf_per_gpu.value());
-  rel.set("restart_time_s", s.reliability.restart_time.value());
-  rel.set("checkpoint_interval_s", s.reliability.checkpoint_interval.value());
-  rel.set("checkpoint_bandwidth_bytes_per_s", s.reliability.checkpoint_bandwidth.value());
-  Json& cost = j.set("cost", Json::object());
-  cost.set("rental_usd_per_gpu_hour", s.cost.rental.value());
-  cost.set("rental_source", s.cost.rental_source);
+  j.set("reliability", reliability_spec_json(s.reliability));
+  j.set("cost", cost_spec_json(s.cost));
   return j;
 }
 

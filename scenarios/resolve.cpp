@@ -1,6 +1,7 @@
 #include "scenarios/resolve.h"
 
 #include <filesystem>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -75,7 +76,8 @@ model::ModelSpec read_model(const Node& section) {
   r.take("preset");
   r.text("name", m.name);
   r.text("source", m.source);
-  r.integer("layers", m.layers, 1);
+  // Layer loops and per-layer tables: a cap far above any published model (Llama 3.1 405B: 126).
+  r.integer("layers", m.layers, 1, false, 100'000);
   r.integer("hidden", m.hidden, 1);
   r.integer("vocab", m.vocab, 1);
   if (const Node* a = r.take("attention")) read_attention(MapReader(*a, "model.attention"), m.attention);
@@ -99,7 +101,7 @@ model::ModelSpec read_model(const Node& section) {
   r.integer("max_position", m.max_position, 1);
   r.flag("biases", m.biases);
   r.flag("tied_embeddings", m.tied_embeddings);
-  r.integer("mtp_depth", m.mtp_depth, 0);
+  r.integer("mtp_depth", m.mtp_depth, 0, false, 100);
   r.flag("active_counts_embedding", m.active_counts_embedding);
   r.finish();
   return m;
@@ -167,8 +169,9 @@ hw::ClusterSpec read_hardware(MapReader r) {
     fail(r.at("gpu"), "hardware.gpu", "missing; expected a GPU preset name (h100, h800, ...) or a map of its specs");
   }
   c.gpu = read_gpu(*gpu);
-  r.integer("gpus_per_node", c.gpus_per_node, 1, /*required=*/true);
-  r.integer("nodes", c.nodes, 1, /*required=*/true);
+  // Caps keep gpus_per_node x nodes (an int) exact: at most 2^10 x 2^20 GPUs.
+  r.integer("gpus_per_node", c.gpus_per_node, 1, /*required=*/true, 1 << 10);
+  r.integer("nodes", c.nodes, 1, /*required=*/true, 1 << 20);
   if (const Node* n = r.take("network")) c.network = read_network(MapReader(*n, "hardware.network"));
   r.text("calibration", c.calibration);
   r.finish();
@@ -190,6 +193,7 @@ void read_plan(MapReader r, model::ParallelPlan& p) {
   r.choice("schedule", p.schedule, model::kScheduleNames);
   r.choice("recompute", p.recompute, model::kRecomputeNames);
   r.integer("comm_sms", p.comm_sms, 0);
+  r.flag("recompute_moe_activation", p.recompute_moe_activation);
   r.int_list("stage_layers", p.stage_layers, 1);
   r.finish();
 }
@@ -202,6 +206,8 @@ model::PrecisionSpec read_precision(MapReader r) {
   r.choice("grads", p.grads, model::kDtypeNames);
   r.choice("optimizer_states", p.optimizer_states, model::kDtypeNames);
   r.choice("activations", p.activations, model::kDtypeNames);
+  r.choice("gemm_input_cache", p.gemm_input_cache, model::kDtypeNames);
+  r.choice("attention_output_cache", p.attention_output_cache, model::kStorageDtypeNames);
   r.finish();
   return p;
 }
@@ -253,20 +259,285 @@ TrainingPlan read_training(MapReader r, const model::ParallelPlan& plan) {
   return t;
 }
 
+// --- reliability and cost (docs/scenarios.md "Reliability" and "Cost") ---
+
+// The items of a list-valued key, or an error naming what each item should be.
+const std::vector<Node>& list_items(MapReader& r, std::string_view key, std::string_view what, bool required) {
+  static const std::vector<Node> kNone;
+  const Node* n = r.take(key);
+  const std::string path = join_path(r.path(), key);
+  if (n == nullptr || n->kind == Node::Kind::null) {
+    if (required) fail(n != nullptr ? *n : r.node(), path, fmt::format("missing; expected a list of {}", what));
+    return kNone;
+  }
+  if (n->kind != Node::Kind::sequence || n->items.empty()) {
+    fail(*n, path, fmt::format("expected a non-empty list of {}, got {}", what, shown(*n)));
+  }
+  return n->items;
+}
+
+// A plain number >= min, or a quantity of `kind` (zero allowed).
+template <class Q>
+void read_value(MapReader& r, std::string_view key, Q& out, QuantityKind kind, double min, bool required) {
+  if constexpr (std::is_same_v<Q, double>) {
+    (void)kind;
+    r.number(key, out, min, required);
+  } else {
+    (void)min;
+    r.quantity(key, out, kind, /*positive=*/false, required);
+  }
+}
+
+template <class Q>
+double raw(Q q) {
+  if constexpr (std::is_same_v<Q, double>) {
+    return q;
+  } else {
+    return q.value();
+  }
+}
+
+// A value with its uncertainty: a plain value (fixed), or a map
+// {dist: fixed|uniform|triangular|lognormal, ...}. `kind` names the unit of
+// quantities; plain numbers (kind == count) must be >= min.
+template <class Q>
+Distribution<Q> read_distribution(MapReader& parent, std::string_view key, QuantityKind kind, double min,
+                                  bool required) {
+  Distribution<Q> d;
+  const Node* n = parent.take(key);
+  const std::string path = join_path(parent.path(), key);
+  if (n == nullptr || n->kind == Node::Kind::null) {
+    if (required) {
+      fail(n != nullptr ? *n : parent.node(), path,
+           fmt::format("missing; expected {} or a distribution {{dist: uniform|triangular|lognormal, ...}}",
+                       describe(kind)));
+    }
+    return d;
+  }
+  if (n->kind == Node::Kind::scalar) {
+    read_value(parent, key, d.value, kind, min, true);
+    return d;
+  }
+  MapReader m(*n, path);
+  m.choice("dist", d.kind, kDistNames, /*required=*/true);
+  switch (d.kind) {
+    case DistKind::fixed: read_value(m, "value", d.value, kind, min, true); break;
+    case DistKind::uniform:
+      read_value(m, "low", d.low, kind, min, true);
+      read_value(m, "high", d.high, kind, min, true);
+      if (!(raw(d.low) < raw(d.high))) fail(m.at("high"), join_path(path, "high"), "expected high above low");
+      break;
+    case DistKind::triangular:
+      read_value(m, "low", d.low, kind, min, true);
+      read_value(m, "mode", d.mode, kind, min, true);
+      read_value(m, "high", d.high, kind, min, true);
+      if (!(raw(d.low) < raw(d.high))) fail(m.at("high"), join_path(path, "high"), "expected high above low");
+      if (raw(d.mode) < raw(d.low) || raw(d.mode) > raw(d.high)) {
+        fail(m.at("mode"), join_path(path, "mode"), "expected the mode between low and high");
+      }
+      break;
+    case DistKind::lognormal: {
+      d.has_median = m.has("median");
+      d.has_p5 = m.has("p5");
+      d.has_p95 = m.has("p95");
+      read_value(m, "median", d.median, kind, min, false);
+      read_value(m, "p5", d.p5, kind, min, false);
+      read_value(m, "p95", d.p95, kind, min, false);
+      if (int(d.has_median) + int(d.has_p5) + int(d.has_p95) < 2) {
+        fail(*n, path, "a lognormal needs two or three of median, p5 and p95 (the 90% interval)");
+      }
+      const auto positive = [&](std::string_view k, bool given, Q v) {
+        if (given && !(raw(v) > 0)) fail(m.at(k), join_path(path, k), "a lognormal's quantiles must be above zero");
+      };
+      positive("median", d.has_median, d.median);
+      positive("p5", d.has_p5, d.p5);
+      positive("p95", d.has_p95, d.p95);
+      if (d.has_p5 && d.has_median && !(raw(d.p5) < raw(d.median)))
+        fail(m.at("median"), join_path(path, "median"), "expected p5 < median");
+      if (d.has_median && d.has_p95 && !(raw(d.median) < raw(d.p95)))
+        fail(m.at("p95"), join_path(path, "p95"), "expected median < p95");
+      if (d.has_p5 && d.has_p95 && !(raw(d.p5) < raw(d.p95)))
+        fail(m.at("p95"), join_path(path, "p95"), "expected p5 < p95");
+      break;
+    }
+  }
+  m.finish();
+  return d;
+}
+
+InterruptionLog read_interruption_log(MapReader r) {
+  InterruptionLog log;
+  r.integer("gpus", log.gpus, 1, /*required=*/true);
+  r.quantity("window", log.window, QuantityKind::duration, /*positive=*/true, /*required=*/true);
+  r.text("source", log.source, /*required=*/true);
+  const auto& causes = list_items(r, "causes", "causes ({name, interruptions, source})", /*required=*/true);
+  double total = 0;
+  for (std::size_t i = 0; i < causes.size(); ++i) {
+    MapReader c(causes[i], fmt::format("{}.causes[{}]", r.path(), i));
+    InterruptionCause cause;
+    c.text("name", cause.name, /*required=*/true);
+    c.number("interruptions", cause.interruptions, 0.0, /*required=*/true);
+    c.text("source", cause.source);
+    c.finish();
+    total += cause.interruptions;
+    log.causes.push_back(std::move(cause));
+  }
+  if (!(total > 0)) fail(r.at("causes"), join_path(r.path(), "causes"), "the log records no interruptions");
+  r.finish();
+  return log;
+}
+
 ReliabilitySpec read_reliability(MapReader r) {
   ReliabilitySpec rel;
   r.quantity("mtbf_per_gpu", rel.mtbf_per_gpu, QuantityKind::duration);
+  if (const Node* log = r.take("interruption_log")) {
+    rel.log = read_interruption_log(MapReader(*log, "reliability.interruption_log"));
+  }
   r.quantity("restart_time", rel.restart_time, QuantityKind::duration, /*positive=*/false);
-  r.quantity("checkpoint_interval", rel.checkpoint_interval, QuantityKind::duration);
+  // A duration, or young-daly: the optimum the run-level simulation computes.
+  if (const Node* n = r.take("checkpoint_interval"); n != nullptr && n->kind != Node::Kind::null) {
+    const std::string path = "reliability.checkpoint_interval";
+    constexpr std::string_view kExpected = "a duration like \"1 h\", or young-daly";
+    if (n->kind != Node::Kind::scalar) fail(*n, path, fmt::format("expected {}, got {}", kExpected, shown(*n)));
+    if (n->scalar == "young-daly") {
+      rel.checkpoint_young_daly = true;
+    } else {
+      const Parsed p = parse_quantity(n->scalar, QuantityKind::duration);
+      if (!p.value || !(*p.value > 0)) {
+        fail(*n, path, fmt::format("expected {}, got {}{}", kExpected, shown(*n), p.value ? "" : ": " + p.problem));
+      }
+      rel.checkpoint_interval = Seconds(*p.value);
+    }
+  }
   r.quantity("checkpoint_bandwidth", rel.checkpoint_bandwidth, QuantityKind::bandwidth);
+  r.text("source", rel.source);
   r.finish();
+
+  if (rel.log && !r.has("mtbf_per_gpu")) {
+    // Per-GPU MTBF of the log: gpus x window / interruptions (Llama 3: 16,384 x 54 d / 419).
+    double total = 0;
+    for (const InterruptionCause& c : rel.log->causes) total += c.interruptions;
+    rel.mtbf_per_gpu = rel.log->window * (static_cast<double>(rel.log->gpus) / total);
+  }
+  const bool interrupted = rel.mtbf_per_gpu.value() > 0;
+  if (interrupted && !rel.checkpoint_young_daly && !(rel.checkpoint_interval.value() > 0)) {
+    fail(r.at("checkpoint_interval"), "reliability.checkpoint_interval",
+         "interruptions need checkpoints to resume from: give a duration like \"1 h\", or young-daly");
+  }
+  if (rel.checkpoint_young_daly && !interrupted) {
+    fail(r.at("checkpoint_interval"), "reliability.checkpoint_interval",
+         "young-daly needs an interruption rate (mtbf_per_gpu or interruption_log)");
+  }
+  if (rel.checkpoint_young_daly && !(rel.checkpoint_bandwidth.value() > 0)) {
+    fail(r.at("checkpoint_interval"), "reliability.checkpoint_interval",
+         "young-daly needs checkpoint_bandwidth, to know what one checkpoint costs");
+  }
   return rel;
+}
+
+// A number in [min, max], the upper bound checked here (MapReader::number checks min).
+void bounded(MapReader& r, std::string_view key, double& out, double min, double max) {
+  r.number(key, out, min);
+  if (r.has(key) && out > max) {
+    fail(r.at(key), join_path(r.path(), key), fmt::format("expected a number from {} to {}, got {}", min, max, out));
+  }
+}
+
+OwnershipSpec read_ownership(MapReader r) {
+  OwnershipSpec o;
+  const auto& capital = list_items(r, "capital", "purchase values per GPU ({name, per_gpu, source, tag})", true);
+  for (std::size_t i = 0; i < capital.size(); ++i) {
+    MapReader c(capital[i], fmt::format("cost.owned.capital[{}]", i));
+    CapitalItem item;
+    c.text("name", item.name, /*required=*/true);
+    c.quantity("per_gpu", item.per_gpu, QuantityKind::dollars, /*positive=*/false, /*required=*/true);
+    c.text("source", item.source, /*required=*/true);
+    c.choice("tag", item.tag, kSourceTagNames, /*required=*/true);
+    c.finish();
+    o.capital.push_back(std::move(item));
+  }
+  r.choice("depreciation", o.depreciation, kDepreciationNames);
+  bounded(r, "depreciation_ooms_per_year", o.depreciation_ooms_per_year, 0.0, 10.0);
+  r.quantity("lifetime", o.lifetime, QuantityKind::duration);
+  r.quantity("energy_price", o.energy_price, QuantityKind::usd_per_kwh, /*positive=*/false, /*required=*/true);
+  r.text("energy_price_source", o.energy_price_source, /*required=*/true);
+  bounded(r, "power_fraction", o.power_fraction, 0.0, 1.0);
+  bounded(r, "pue", o.pue, 1.0, 10.0);
+  bounded(r, "server_power_factor", o.server_power_factor, 1.0, 10.0);
+  r.text("power_source", o.power_source);
+  r.quantity("facility", o.facility, QuantityKind::usd_per_gpu_hour, /*positive=*/false);
+  r.text("facility_source", o.facility_source, /*required=*/r.has("facility"));
+  r.finish();
+  return o;
+}
+
+RndItem read_rnd_item(const Node& node, const std::string& path, bool owned) {
+  MapReader r(node, path);
+  RndItem it;
+  r.text("name", it.name, /*required=*/true);
+  r.choice("kind", it.kind, kRndKindNames, /*required=*/true);
+  r.flag("quantified", it.quantified);
+  r.text("note", it.note, /*required=*/!it.quantified);
+  r.text("source", it.source, /*required=*/it.quantified);
+  r.choice("tag", it.tag, kSourceTagNames, /*required=*/it.quantified);
+  const bool q = it.quantified;
+  using K = QuantityKind;
+  switch (it.kind) {
+    case RndKind::dollars: it.dollars = read_distribution<Dollars>(r, "amount", K::dollars, 0, q); break;
+    case RndKind::gpu_hours: it.gpu_hours = read_distribution<GpuHours>(r, "amount", K::gpu_hours, 0, q); break;
+    case RndKind::final_run_multiple:
+    case RndKind::development_compute_ratio: it.ratio = read_distribution<double>(r, "ratio", K::count, 0, q); break;
+    case RndKind::staff:
+      it.headcount = read_distribution<double>(r, "headcount", K::count, 0, q);
+      it.compensation = read_distribution<Dollars>(r, "compensation", K::dollars, 0, q);
+      it.fte_share = read_distribution<double>(r, "fte_share", K::count, 0, q);
+      it.overhead = read_distribution<double>(r, "overhead", K::count, 0, false);
+      if (!r.has("overhead")) it.overhead.value = 1.0;  // compensation alone unless a multiplier is given
+      it.duration = read_distribution<Seconds>(r, "duration", K::duration, 0, q);
+      break;
+    case RndKind::fleet:
+      if (!owned) {
+        fail(r.at("kind"), join_path(path, "kind"),
+             "a fleet item is priced at the owned capital rate: give cost.owned (capital per GPU)");
+      }
+      it.gpus = read_distribution<double>(r, "gpus", K::count, 0, q);
+      it.duration = read_distribution<Seconds>(r, "duration", K::duration, 0, q);
+      break;
+  }
+  r.finish();
+  return it;
+}
+
+RndSpec read_rnd(MapReader r, bool owned) {
+  RndSpec rnd;
+  r.choice("compute_price", rnd.compute_price, kComputePriceNames);
+  if (rnd.compute_price == ComputePrice::owned && !owned) {
+    fail(r.at("compute_price"), "cost.rnd.compute_price",
+         "owned compute needs cost.owned (capital per GPU, energy price)");
+  }
+  const auto& items = list_items(r, "items", "R&D items ({name, kind, ...})", /*required=*/true);
+  int ratios = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string path = fmt::format("cost.rnd.items[{}]", i);
+    rnd.items.push_back(read_rnd_item(items[i], path, owned));
+    if (rnd.items.back().kind == RndKind::development_compute_ratio && ++ratios > 1) {
+      fail(items[i], path, "only one development_compute_ratio item: it is the whole development compute");
+    }
+  }
+  r.finish();
+  return rnd;
 }
 
 CostSpec read_cost(MapReader r) {
   CostSpec c;
   r.quantity("rental", c.rental, QuantityKind::usd_per_gpu_hour);
   r.text("rental_source", c.rental_source);
+  if (const Node* o = r.take("owned"); o != nullptr && o->kind != Node::Kind::null) {
+    c.owned = read_ownership(MapReader(*o, "cost.owned"));
+  }
+  if (const Node* n = r.take("rnd"); n != nullptr && n->kind != Node::Kind::null) {
+    c.rnd = read_rnd(MapReader(*n, "cost.rnd"), c.owned.has_value());
+  }
   r.finish();
   return c;
 }

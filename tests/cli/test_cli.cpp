@@ -79,7 +79,6 @@ TEST_CASE("run --json on the default scenario reports DeepSeek-V3's published 67
 TEST_CASE("keys the simulator fills later are absent, not invented") {
   const Result r = tcsim("run --json");
   REQUIRE(r.code == 0);
-  CHECK(r.out.find("\"step\"") == std::string::npos);
   CHECK(r.out.find("\"cost\": {\"final_run_usd\"") == std::string::npos);
   CHECK(r.out.find("final_run_usd") == std::string::npos);
 }
@@ -132,4 +131,78 @@ TEST_CASE("list shows the catalogs") {
                            "h100", "h800", "a100", "a800", "h20", "h200", "builtin:deepseek-v3"}) {
     CHECK_MESSAGE(r.out.find(name) != std::string::npos, name);
   }
+}
+
+// ---- the simulated step (sim/, reports/step_report.h) ----------------------
+
+// The text of the JSON from the "step" object on (its keys come first there).
+std::string step_part(const std::string& json) {
+  const auto at = json.find("\"step\": {");
+  REQUIRE(at != std::string::npos);
+  return json.substr(at);
+}
+
+TEST_CASE("run --json reports the steady-state step under the contract's step.* keys") {
+  Result r = tcsim("run --json");
+  REQUIRE(r.code == 0);
+  r.out = step_part(r.out);
+  // V3-TR §4.2: 15360 sequences of 4096 tokens per step at the final batch size.
+  CHECK(number_after(r.out, "tokens") == 15360.0 * 4096.0);
+  const double time = number_after(r.out, "time_s");
+  CHECK(time > 0);
+  // The six parts of the critical GPU's time add up to the step time.
+  double parts = 0;
+  for (const char* k : {"forward", "backward_input", "backward_weight", "bubble", "exposed_comm", "optimizer"}) {
+    parts += number_after(r.out, k);
+  }
+  CHECK(parts == doctest::Approx(time).epsilon(1e-6));
+  // GPU-hours per trillion tokens = 1e12 / (tokens/s/GPU x 3600).
+  const double rate = number_after(r.out, "tokens_per_s_per_gpu");
+  CHECK(number_after(r.out, "gpu_hours_per_trillion_tokens") == doctest::Approx(1e12 / (rate * 3600.0)));
+  // MFU = model FLOP/s per GPU over the H800's 989.4 TFLOP/s dense BF16 peak (datasheet).
+  CHECK(number_after(r.out, "mfu_bf16") == doctest::Approx(number_after(r.out, "tflops_per_gpu") / 989.4));
+  CHECK(number_after(r.out, "mfu_bf16_full_attention") > number_after(r.out, "mfu_bf16"));
+  for (const char* k : {"\"gpus\": [", "\"links\": [", "\"link_kinds\"", "\"published\""}) {
+    CHECK_MESSAGE(r.out.find(k) != std::string::npos, k);
+  }
+}
+
+TEST_CASE("run prints the step table with the published comparison") {
+  const Result r = tcsim("run");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("Step  (symmetric") != std::string::npos);
+  CHECK(r.out.find("tcsim vs published") != std::string::npos);
+  CHECK(r.out.find("bubble") != std::string::npos);
+}
+
+TEST_CASE("run --trace writes a Chrome trace atomically") {
+  const auto path = std::filesystem::temp_directory_path() / ("tcsim-trace-" + std::to_string(::getpid()) + ".json");
+  const Result r = tcsim("run --trace " + path.string());
+  REQUIRE(r.code == 0);
+  const std::string text = slurp(path);
+  CHECK(text.starts_with("{\"displayTimeUnit\": \"ns\", \"traceEvents\": ["));
+  CHECK(text.find("\"ph\": \"X\"") != std::string::npos);
+  CHECK(text.find("network links") != std::string::npos);
+  CHECK(text.ends_with("]}\n"));
+  // Written to FILE.tmp.PID and renamed: nothing else is left beside it.
+  for (const auto& e : std::filesystem::directory_iterator(path.parent_path())) {
+    CHECK(e.path().filename().string().find(path.filename().string() + ".tmp") == std::string::npos);
+  }
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("bad --fidelity, --seed and --trace values exit with code 2") {
+  CHECK(tcsim("run --fidelity sometimes").code == 2);
+  CHECK(tcsim("run --seed -1").code == 2);
+  CHECK(tcsim("run --seed 12x").code == 2);
+  CHECK(tcsim("run --trace").code == 2);
+  CHECK(tcsim("run --trace /nonexistent-dir/trace.json").code == 2);
+}
+
+TEST_CASE("validate prints predicted against published and exits 0") {
+  const Result r = tcsim("validate");
+  CHECK(r.code == 0);
+  CHECK(r.out.find("DeepSeek-V3") != std::string::npos);
+  CHECK(r.out.find("180K") != std::string::npos);
+  CHECK(r.out.find("%") != std::string::npos);
 }

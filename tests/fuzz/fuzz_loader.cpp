@@ -1,9 +1,8 @@
 // libFuzzer target: any bytes given to the scenario loader either load or
 // raise ConfigError, and a scenario that loads can be accounted for (params,
 // FLOPs, memory, one layer's op times) without a crash. Anything else (a
-// crash, a sanitizer report, an assertion, another exception type) is a bug. The first line of the input may carry --set
-// overrides separated by '\x1f' after a '\x1e' marker, so overrides are
-// fuzzed too.
+// crash, a sanitizer report, an assertion, another exception type) is a bug. The first line of the input may carry
+// --set overrides separated by '\x1f' after a '\x1e' marker, so overrides are fuzzed too.
 #include <cstddef>
 #include <cstdint>
 #include <string>

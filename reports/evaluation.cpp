@@ -1,0 +1,207 @@
+#include "reports/evaluation.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "reports/accounting.h"
+
+namespace tcsim::reports {
+
+Evaluation evaluate(const scenario::Scenario& s, const sim::StepOracle& oracle, const EvalOptions& options) {
+  Evaluation e;
+  e.scenario = s;
+  sim::StepTimeCache cache(oracle);
+  e.run = sim::simulate_run(s, cache, options.run);
+  e.ledger = make_ledger(s, e.run, options.rnd);
+  return e;
+}
+
+Json evaluation_json(const Evaluation& e) {
+  Json j = Json::object();
+  Json& sc = j.set("scenario", Json::object());
+  sc.set("name", e.scenario.name);
+  sc.set("file", e.scenario.file);
+  sc.set("gpus", scenario::gpu_count(e.scenario));
+  sc.set("gpu", e.scenario.hardware.gpu.name);
+  j.set("run", run_json(e.run));
+  j.set("cost", cost_json(e.ledger, e.scenario.cost));
+  j.set("resolved", echo_scenario(e.scenario));
+  return j;
+}
+
+namespace {
+
+struct Split {
+  GpuHours compute, checkpoints, failures, measured;
+};
+
+Split split(const sim::RunResult& r) {
+  Split s;
+  for (const sim::PhaseResult& p : r.phases) {
+    if (p.measured) {
+      s.measured += p.gpu_hours;
+      continue;
+    }
+    s.compute += gpu_hours(p.schedule.compute, p.gpus);
+    s.checkpoints += gpu_hours(p.overheads.checkpoints, p.gpus);
+    s.failures += gpu_hours(p.overheads.restarts + p.overheads.lost_work, p.gpus);
+  }
+  return s;
+}
+
+std::string money(std::optional<Dollars> d) { return d ? to_string(*d) : "n/a"; }
+std::string signed_money(std::optional<Dollars> d) {
+  if (!d) return "n/a";
+  return (d->value() >= 0 ? "+" : "-") + to_string(Dollars(std::fabs(d->value())));
+}
+std::string hours(GpuHours h) { return to_count_string(h.value()) + " GPU-h"; }
+std::string signed_hours(GpuHours h) { return (h.value() >= 0 ? "+" : "-") + hours(GpuHours(std::fabs(h.value()))); }
+double wall_days(Seconds t) { return t.value() / sim::kSecondsPerDay; }
+
+std::optional<Dollars> rnd_p50(const Evaluation& e) {
+  if (!e.ledger.rnd) return std::nullopt;
+  return e.ledger.rnd->total.p50;
+}
+
+}  // namespace
+
+std::optional<StepSplit> step_split(const sim::RunResult& run) {
+  StepSplit s;
+  bool any = false;
+  for (const sim::PhaseResult& p : run.phases) {
+    if (p.measured) continue;
+    if (!p.schedule.parts) return std::nullopt;
+    any = true;
+    s.compute += gpu_hours(p.schedule.parts->compute, p.gpus);
+    s.exposed_comm += gpu_hours(p.schedule.parts->exposed_comm, p.gpus);
+    s.bubble += gpu_hours(p.schedule.parts->bubble, p.gpus);
+  }
+  if (!any) return std::nullopt;
+  return s;
+}
+
+Difference difference(const Evaluation& a, const Evaluation& b) {
+  Difference d;
+  const Split sa = split(a.run), sb = split(b.run);
+  d.wall = b.run.wall - a.run.wall;
+  d.gpu_hours = b.run.gpu_hours_total - a.run.gpu_hours_total;
+  d.compute = sb.compute - sa.compute;
+  d.checkpoints = sb.checkpoints - sa.checkpoints;
+  d.failures = sb.failures - sa.failures;
+  d.measured = sb.measured - sa.measured;
+  const Ledger& la = a.ledger;
+  const Ledger& lb = b.ledger;
+  d.final_run = lb.final_run - la.final_run;
+  d.final_run_from_gpu_hours = (lb.gpu_hours - la.gpu_hours) * la.rental;
+  d.final_run_from_rate = lb.gpu_hours * (lb.rental - la.rental);
+  if (la.owned && lb.owned) {
+    d.owned = *lb.owned_final_run - *la.owned_final_run;
+    d.owned_from_gpu_hours = (lb.gpu_hours - la.gpu_hours) * la.owned->total;
+    d.owned_from_rate = lb.gpu_hours * (lb.owned->total - la.owned->total);
+  }
+  if (la.rnd && lb.rnd) d.rnd_p50 = lb.rnd->total.p50 - la.rnd->total.p50;
+  const std::optional<StepSplit> pa = step_split(a.run), pb = step_split(b.run);
+  if (pa && pb) {
+    d.step_compute = pb->compute - pa->compute;
+    d.exposed_comm = pb->exposed_comm - pa->exposed_comm;
+    d.bubble = pb->bubble - pa->bubble;
+  }
+  return d;
+}
+
+Json comparison_json(const Evaluation& a, const Evaluation& b) {
+  Json j = Json::object();
+  j.set("a", evaluation_json(a));
+  j.set("b", evaluation_json(b));
+  const Difference d = difference(a, b);
+  Json& dj = j.set("difference", Json::object());
+  dj.set("wall_days", wall_days(d.wall));
+  Json& h = dj.set("gpu_hours", Json::object());
+  h.set("total", d.gpu_hours.value());
+  h.set("compute", d.compute.value());
+  h.set("checkpoints", d.checkpoints.value());
+  h.set("failures", d.failures.value());
+  h.set("measured", d.measured.value());
+  if (d.step_compute) {
+    Json& in = h.set("inside_steps", Json::object());
+    in.set("compute", d.step_compute->value());
+    in.set("exposed_comm", d.exposed_comm->value());
+    in.set("bubble", d.bubble->value());
+  } else {
+    h.set("inside_steps", Json());
+  }
+  Json& f = dj.set("final_run_usd", Json::object());
+  f.set("total", d.final_run.value());
+  f.set("from_gpu_hours", d.final_run_from_gpu_hours.value());
+  f.set("from_rate", d.final_run_from_rate.value());
+  if (d.owned) {
+    Json& o = dj.set("owned_final_run_usd", Json::object());
+    o.set("total", d.owned->value());
+    o.set("from_gpu_hours", d.owned_from_gpu_hours->value());
+    o.set("from_rate", d.owned_from_rate->value());
+  } else {
+    dj.set("owned_final_run_usd", Json());
+  }
+  dj.set("rnd_total_usd_p50", d.rnd_p50 ? Json(d.rnd_p50->value()) : Json());
+  Json pending = Json::array();
+  if (!d.step_compute) pending.push(std::string(kStepBreakdownPending));
+  if (sim::rests_on_stand_in(a.run) || sim::rests_on_stand_in(b.run)) {
+    pending.push(fmt::format("step times: stand-in oracle ({} / {}), not the step simulation", a.run.oracle.name,
+                             b.run.oracle.name));
+  }
+  j.set("pending", std::move(pending));
+  return j;
+}
+
+std::string comparison_table(const Evaluation& a, const Evaluation& b) {
+  const Difference d = difference(a, b);
+  const Split sa = split(a.run), sb = split(b.run);
+  std::string out;
+  const auto row = [&out](std::string_view label, const std::string& va, const std::string& vb,
+                          const std::string& diff) {
+    out += fmt::format("  {:<34}{:>18}{:>18}{:>20}\n", label, va, vb, diff);
+  };
+  out += fmt::format("Compare  A = {} on {} x {} ({})\n         B = {} on {} x {} ({})\n\n", a.scenario.name,
+                     scenario::gpu_count(a.scenario), a.scenario.hardware.gpu.name, a.scenario.file, b.scenario.name,
+                     scenario::gpu_count(b.scenario), b.scenario.hardware.gpu.name, b.scenario.file);
+  row("", "A", "B", "B - A");
+  row("GPU", a.scenario.hardware.gpu.name, b.scenario.hardware.gpu.name, "");
+  row("GPUs", fmt::format("{}", scenario::gpu_count(a.scenario)), fmt::format("{}", scenario::gpu_count(b.scenario)),
+      "");
+  row("step times from", a.run.oracle.name, b.run.oracle.name, "");
+  row("wall time", fmt::format("{:.1f} days", wall_days(a.run.wall)), fmt::format("{:.1f} days", wall_days(b.run.wall)),
+      fmt::format("{:+.1f} days", wall_days(d.wall)));
+  row("GPU-hours, total", hours(a.run.gpu_hours_total), hours(b.run.gpu_hours_total), signed_hours(d.gpu_hours));
+  row("  steps (fault-free)", hours(sa.compute), hours(sb.compute), signed_hours(d.compute));
+  const std::optional<StepSplit> pa = step_split(a.run), pb = step_split(b.run);
+  if (pa && pb) {
+    row("    compute", hours(pa->compute), hours(pb->compute), signed_hours(*d.step_compute));
+    row("    exposed communication", hours(pa->exposed_comm), hours(pb->exposed_comm), signed_hours(*d.exposed_comm));
+    row("    pipeline bubble", hours(pa->bubble), hours(pb->bubble), signed_hours(*d.bubble));
+  }
+  row("  checkpoint stalls", hours(sa.checkpoints), hours(sb.checkpoints), signed_hours(d.checkpoints));
+  row("  restarts and lost work", hours(sa.failures), hours(sb.failures), signed_hours(d.failures));
+  row("  measured phases", hours(sa.measured), hours(sb.measured), signed_hours(d.measured));
+  row("rental rate", to_string(a.ledger.rental), to_string(b.ledger.rental), "");
+  row("final run at rental", to_string(a.ledger.final_run), to_string(b.ledger.final_run), signed_money(d.final_run));
+  row("  from GPU-hours (at A's rate)", "", "", signed_money(d.final_run_from_gpu_hours));
+  row("  from the rate (at B's GPU-hours)", "", "", signed_money(d.final_run_from_rate));
+  row("final run on owned hardware", money(a.ledger.owned_final_run), money(b.ledger.owned_final_run),
+      signed_money(d.owned));
+  if (d.owned) {
+    row("  from GPU-hours (at A's rate)", "", "", signed_money(d.owned_from_gpu_hours));
+    row("  from the rate (at B's GPU-hours)", "", "", signed_money(d.owned_from_rate));
+  }
+  row("R&D total, median", money(rnd_p50(a)), money(rnd_p50(b)), signed_money(d.rnd_p50));
+  out += "\n";
+  if (!d.step_compute) out += fmt::format("  within a step: {}\n", kStepBreakdownPending);
+  for (const Evaluation* e : {&a, &b}) {
+    if (sim::rests_on_stand_in(e->run)) {
+      out += fmt::format("  {} step times: {}\n", e == &a ? "A" : "B", e->run.oracle.description);
+    }
+  }
+  return out;
+}
+
+}  // namespace tcsim::reports

@@ -1,0 +1,172 @@
+#include "reports/monte_carlo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+namespace tcsim::reports {
+
+using scenario::DistKind;
+using scenario::Distribution;
+using scenario::RndItem;
+using scenario::RndKind;
+
+namespace {
+
+template <class Q>
+double raw(Q q) {
+  if constexpr (std::is_same_v<Q, double>) {
+    return q;
+  } else {
+    return q.value();
+  }
+}
+
+// Phi^-1(0.95): the 95th percentile of the standard normal, which the 90%
+// intervals of the published estimates (p5, p95) sit on.
+const double kZ95 = normal_quantile(0.95);
+
+double lognormal_quantile(double median, double p5, double p95, bool has_median, bool has_p5, bool has_p95, double u) {
+  const double z = normal_quantile(u);
+  if (!has_median) {
+    const double m = std::sqrt(p5 * p95);
+    return m * std::exp(z * std::log(p95 / p5) / (2 * kZ95));
+  }
+  const double sigma_lo = has_p5 ? std::log(median / p5) / kZ95 : std::log(p95 / median) / kZ95;
+  const double sigma_hi = has_p95 ? std::log(p95 / median) / kZ95 : sigma_lo;
+  return median * std::exp(z * (z < 0 ? sigma_lo : sigma_hi));
+}
+
+}  // namespace
+
+template <class Q>
+Q quantile_of(const Distribution<Q>& d, double u) {
+  double x = 0;
+  switch (d.kind) {
+    case DistKind::fixed: x = raw(d.value); break;
+    case DistKind::uniform: x = raw(d.low) + u * (raw(d.high) - raw(d.low)); break;
+    case DistKind::triangular: {
+      const double a = raw(d.low), c = raw(d.mode), b = raw(d.high);
+      const double split = (c - a) / (b - a);
+      x = u < split ? a + std::sqrt(u * (b - a) * (c - a)) : b - std::sqrt((1 - u) * (b - a) * (b - c));
+      break;
+    }
+    case DistKind::lognormal:
+      x = lognormal_quantile(raw(d.median), raw(d.p5), raw(d.p95), d.has_median, d.has_p5, d.has_p95, u);
+      break;
+  }
+  return Q(x);
+}
+
+template double quantile_of(const Distribution<double>&, double);
+template Dollars quantile_of(const Distribution<Dollars>&, double);
+template GpuHours quantile_of(const Distribution<GpuHours>&, double);
+template Seconds quantile_of(const Distribution<Seconds>&, double);
+
+namespace {
+
+constexpr double kSecondsPerYear = 365 * 86400.0;  // the scenario loader's "year": 365 days
+
+// One draw of an item other than a fleet: dollars, and the GPU-hours behind
+// them for compute items. `ratio` receives the development-compute ratio R.
+struct Draw {
+  Dollars usd;
+  GpuHours gpu_hours;
+};
+
+Draw draw_item(const RndItem& it, const RndPrices& p, Rng& rng, double& ratio) {
+  const auto q = [&rng](const auto& dist) { return quantile_of(dist, rng.uniform()); };
+  switch (it.kind) {
+    case RndKind::dollars: return {q(it.dollars), GpuHours(0)};
+    case RndKind::gpu_hours: {
+      const GpuHours h = q(it.gpu_hours);
+      return {h * p.compute, h};
+    }
+    case RndKind::final_run_multiple: {
+      const GpuHours h = p.final_run * q(it.ratio);
+      return {h * p.compute, h};
+    }
+    case RndKind::development_compute_ratio: {
+      ratio = q(it.ratio);
+      // The compute beyond the final run; a draw below 1 adds nothing.
+      const GpuHours h = p.final_run * std::max(ratio - 1.0, 0.0);
+      return {h * p.compute, h};
+    }
+    case RndKind::staff: {
+      const double heads = q(it.headcount);
+      const Dollars pay = q(it.compensation);
+      const double fte = q(it.fte_share);
+      const double overhead = q(it.overhead);
+      const double years = q(it.duration).value() / kSecondsPerYear;
+      return {pay * (heads * fte * overhead * years), GpuHours(0)};
+    }
+    case RndKind::fleet: break;  // drawn after the others (needs R)
+  }
+  return {};
+}
+
+// Held GPU-hours minus the development compute (final run x R), never below 0.
+Draw draw_fleet(const RndItem& it, const RndPrices& p, Rng& rng, double ratio) {
+  const double gpus = quantile_of(it.gpus, rng.uniform());
+  const Seconds held = quantile_of(it.duration, rng.uniform());
+  const GpuHours idle(std::max(gpu_hours(held, gpus).value() - p.final_run.value() * ratio, 0.0));
+  return {idle * p.owned_capital, idle};
+}
+
+}  // namespace
+
+RndResult simulate_rnd(const scenario::RndSpec& spec, const RndPrices& prices, const RndOptions& options) {
+  RndResult res;
+  res.compute_price = spec.compute_price;
+  res.compute_rate = prices.compute;
+  res.final_run = prices.final_run * prices.compute;
+  res.options = options;
+
+  const std::size_t n_items = spec.items.size();
+  std::vector<std::vector<double>> usd(n_items);
+  std::vector<double> hours(n_items, 0.0);
+  std::vector<double> totals;
+  totals.reserve(static_cast<std::size_t>(std::max(options.samples, 0)));
+  Rng rng(options.seed);
+  for (int s = 0; s < options.samples; ++s) {
+    double ratio = 1.0;  // no development_compute_ratio item: the final run is all the compute
+    double total = res.final_run.value();
+    std::vector<Draw> draws(n_items);
+    for (std::size_t i = 0; i < n_items; ++i) {
+      const RndItem& it = spec.items[i];
+      if (it.quantified && it.kind != RndKind::fleet) draws[i] = draw_item(it, prices, rng, ratio);
+    }
+    for (std::size_t i = 0; i < n_items; ++i) {
+      const RndItem& it = spec.items[i];
+      if (it.quantified && it.kind == RndKind::fleet) draws[i] = draw_fleet(it, prices, rng, ratio);
+    }
+    for (std::size_t i = 0; i < n_items; ++i) {
+      usd[i].push_back(draws[i].usd.value());
+      hours[i] += draws[i].gpu_hours.value();
+      total += draws[i].usd.value();
+    }
+    totals.push_back(total);
+  }
+  res.total = spread_of<Dollars>(totals);
+  std::sort(totals.begin(), totals.end());
+  res.total_samples = std::move(totals);
+  const double mean_total = res.total.mean.value();
+  res.final_run_share = mean_total > 0 ? res.final_run.value() / mean_total : 0;
+  for (std::size_t i = 0; i < n_items; ++i) {
+    const RndItem& it = spec.items[i];
+    RndItemResult r;
+    r.name = it.name;
+    r.kind = it.kind;
+    r.source = it.source;
+    r.tag = it.tag;
+    r.quantified = it.quantified;
+    r.note = it.note;
+    r.usd = spread_of<Dollars>(usd[i]);
+    if (options.samples > 0) r.mean_gpu_hours = GpuHours(hours[i] / options.samples);
+    r.share = mean_total > 0 ? r.usd.mean.value() / mean_total : 0;
+    res.items.push_back(std::move(r));
+  }
+  return res;
+}
+
+}  // namespace tcsim::reports

@@ -1,0 +1,40 @@
+// The report `tcsim report` writes: report.md, a self-contained report.html
+// (inline SVG charts, inline style, no scripts and no network fetches,
+// readable printed) and report.json (the run.* and cost.* keys of the
+// contract plus the resolved scenario), and the charts as SVG files for the
+// Markdown. Every figure names its source or the simulation that produced
+// it; a stand-in step oracle is flagged wherever its figures appear.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "reports/evaluation.h"
+#include "reports/json.h"
+
+namespace tcsim::reports {
+
+// One chart with its title and a caption naming what produced it. An empty
+// svg means the chart is pending and the caption says why.
+struct Chart {
+  std::string id;  // file name stem: charts/<id>.svg
+  std::string title;
+  std::string caption;
+  std::string svg;
+};
+
+// `compared` (may be null): a second evaluation shown side by side.
+std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* compared);
+
+std::string report_markdown(const Evaluation& e, const Evaluation* compared = nullptr);
+std::string report_html(const Evaluation& e, const Evaluation* compared = nullptr);
+Json report_json(const Evaluation& e, const Evaluation* compared = nullptr);
+
+// Writes DIR/report.md, DIR/report.html, DIR/report.json and DIR/charts/*.svg,
+// each to a temporary file in its directory that is then renamed into place,
+// so a reader never sees a partial file. Creates DIR. Throws ConfigError when
+// DIR cannot be written.
+void write_report(const std::filesystem::path& dir, const Evaluation& e, const Evaluation* compared = nullptr);
+
+}  // namespace tcsim::reports

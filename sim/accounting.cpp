@@ -1,0 +1,96 @@
+#include "sim/accounting.h"
+
+#include <algorithm>
+
+namespace tcsim::sim {
+
+StepAccounting::StepAccounting(const StepGraph& graph, std::size_t links)
+    : graph_(graph),
+      gpus_(graph.gpu_ids.size()),
+      state_(graph.gpu_ids.size()),
+      cause_(static_cast<std::size_t>(graph.engine->task_count()), kNoTask),
+      traffic_ends_(graph.traffic_uses.size(), 0),
+      link_bytes_(links, 0.0) {}
+
+StepAccounting::Interval StepAccounting::interval_of(TaskId task) const {
+  if (task == kNoTask) return {};
+  const Engine& e = *graph_.engine;
+  return {e.begin_of(task).count(), e.end_of(task).count(), kind_of(e.tag_of(task))};
+}
+
+StepAccounting::Interval StepAccounting::cause_of(const TaskEvent& t) const {
+  if (t.critical == kNoTask) return {};
+  if (t.critical_activity == Activity::marker) return interval_of(cause_[static_cast<std::size_t>(t.critical)]);
+  return {t.critical_begin.count(), t.critical_end.count(), kind_of(t.critical_tag)};
+}
+
+void StepAccounting::idle(int gpu, std::int64_t from, std::int64_t to, const Interval& cause) {
+  if (to <= from) return;
+  std::int64_t exposed = 0;
+  if (is_comm(cause.kind)) exposed = std::max<std::int64_t>(0, std::min(to, cause.end) - std::max(from, cause.begin));
+  gpus_[static_cast<std::size_t>(gpu)].exposed_comm += exposed;
+  gpus_[static_cast<std::size_t>(gpu)].bubble += (to - from) - exposed;
+}
+
+// A transfer's own bytes on its route; a collective's share of its traffic.
+void StepAccounting::add_link_bytes(const TaskEvent& t) {
+  if (t.transfer >= 0) {
+    const double bytes = graph_.engine->transfer_bytes(t.transfer).value();
+    for (const hw::LinkId l : graph_.engine->transfer_links(t.transfer))
+      link_bytes_[static_cast<std::size_t>(l)] += bytes;
+    return;
+  }
+  const std::int32_t use = graph_.traffic_use_of_task[static_cast<std::size_t>(t.id)];
+  if (use >= 0) ++traffic_ends_[static_cast<std::size_t>(use)];  // added up in finish()
+}
+
+void StepAccounting::on_begin(const TaskEvent& t) {
+  if (!is_comm(kind_of(t.tag))) return;
+  for (const int g : t.gpus) {
+    GpuState& s = state_[static_cast<std::size_t>(g)];
+    if (s.comm_running++ == 0) s.comm_since = t.begin.count();
+  }
+}
+
+void StepAccounting::on_end(const TaskEvent& t) {
+  const TaskKind kind = kind_of(t.tag);
+  if (t.activity == Activity::marker) {
+    if (t.critical != kNoTask) {
+      cause_[static_cast<std::size_t>(t.id)] =
+          t.critical_activity == Activity::marker ? cause_[static_cast<std::size_t>(t.critical)] : t.critical;
+    }
+    return;
+  }
+  add_link_bytes(t);
+  if (is_comm(kind)) {
+    for (const int gpu : t.gpus) {
+      GpuState& s = state_[static_cast<std::size_t>(gpu)];
+      if (--s.comm_running == 0) gpus_[static_cast<std::size_t>(gpu)].comm_active += t.end.count() - s.comm_since;
+      if (t.end.count() >= s.last_comm.end) s.last_comm = {t.begin.count(), t.end.count(), kind};
+    }
+    return;
+  }
+  if (!is_compute(kind) || t.gpu < 0) return;
+  GpuState& s = state_[static_cast<std::size_t>(t.gpu)];
+  GpuTime& g = gpus_[static_cast<std::size_t>(t.gpu)];
+  idle(t.gpu, s.last_compute_end, t.begin.count(), cause_of(t));
+  g.compute[static_cast<std::size_t>(kind)] += t.end.count() - t.begin.count();
+  s.last_compute_end = t.end.count();
+}
+
+void StepAccounting::finish(SimTime step_end) {
+  for (std::size_t use = 0; use < traffic_ends_.size(); ++use) {
+    if (traffic_ends_[use] == 0) continue;
+    const StepGraph::TrafficUse& u = graph_.traffic_uses[use];
+    const double times = static_cast<double>(traffic_ends_[use]) * u.scale;
+    for (const auto& [l, bytes] : graph_.link_patterns[static_cast<std::size_t>(u.pattern)]) {
+      link_bytes_[static_cast<std::size_t>(l)] += bytes * times;
+    }
+  }
+  for (std::size_t g = 0; g < gpus_.size(); ++g) {
+    idle(static_cast<int>(g), state_[g].last_compute_end, step_end.count(), state_[g].last_comm);
+    state_[g].last_compute_end = step_end.count();
+  }
+}
+
+}  // namespace tcsim::sim

@@ -1,0 +1,93 @@
+#include "sim/collective_cache.h"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "hardware/collective_run.h"
+
+namespace tcsim::sim {
+
+CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule) {
+  const hw::RunResult r = hw::run_schedule(topology, schedule);
+  return {to_sim_time(r.time), r.flows_simulated};
+}
+
+LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule) {
+  std::map<hw::LinkId, double> bytes;
+  for (const hw::Step& step : schedule.steps) {
+    for (const hw::Transfer& t : step.transfers) {
+      for (const hw::LinkId l : topology.route(t.src, t.dst, hw::flow_key(t)).links) {
+        bytes[l] += t.bytes.value() * step.repeat;
+      }
+    }
+  }
+  return {bytes.begin(), bytes.end()};
+}
+
+std::string group_shape(std::span<const int> gpus, int gpus_per_node) {
+  if (gpus.empty()) return "empty";
+  const int first_node = *std::min_element(gpus.begin(), gpus.end()) / gpus_per_node;
+  std::string s;
+  for (const int g : gpus) s += fmt::format("{}.{},", g / gpus_per_node - first_node, g % gpus_per_node);
+  return s;
+}
+
+std::string group_members(std::span<const int> gpus) {
+  std::string s;
+  for (const int g : gpus) s += fmt::format("{},", g);
+  return s;
+}
+
+CollectiveCache::CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes)
+    : topology_(topology), channels_across_nodes_(std::max(1, channels_across_nodes)) {}
+
+CollectiveUse CollectiveCache::ring(hw::CollectiveOp op, std::span<const int> gpus, Bytes size) {
+  const int gpn = topology_.gpus_per_node();
+  std::set<int> nodes;
+  for (const int g : gpus) nodes.insert(g / gpn);
+  const int channels = nodes.size() > 1 ? channels_across_nodes_ : 1;
+  const hw::GroupLayout group{std::vector<int>(gpus.begin(), gpus.end()), gpn};
+  const auto build = [&](Bytes b) {
+    switch (op) {
+      case hw::CollectiveOp::all_reduce: return hw::ring_all_reduce(group, b, channels);
+      case hw::CollectiveOp::all_gather: return hw::ring_all_gather(group, b, channels);
+      default: return hw::ring_reduce_scatter(group, b, channels);
+    }
+  };
+  CollectiveUse use;
+  use.time =
+      time(fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), group_shape(gpus, gpn), size.value(), channels),
+           [&] { return build(size); });
+  // The rings of an all-reduce carry twice a reduce-scatter's bytes; an
+  // all-gather's the same.
+  use.pattern = pattern(fmt::format("ring {} {}", group_members(gpus), channels),
+                        [&] { return hw::ring_reduce_scatter(group, Bytes(1), channels); });
+  use.scale = size.value() * (op == hw::CollectiveOp::all_reduce ? 2.0 : 1.0);
+  return use;
+}
+
+SimTime CollectiveCache::time(const std::string& key, const std::function<hw::Schedule()>& build) {
+  const auto it = times_.find(key);
+  if (it != times_.end()) return it->second;
+  const CollectiveTime t = time_collective(topology_, build());
+  put_time(key, t);
+  return t.time;
+}
+
+void CollectiveCache::put_time(const std::string& key, CollectiveTime t) {
+  flows_ += t.flows;
+  times_.insert_or_assign(key, t.time);
+}
+
+int CollectiveCache::pattern(const std::string& key, const std::function<hw::Schedule()>& unit) {
+  const auto it = pattern_index_.find(key);
+  if (it != pattern_index_.end()) return it->second;
+  patterns_.push_back(link_bytes(topology_, unit()));
+  const int id = static_cast<int>(patterns_.size() - 1);
+  pattern_index_.emplace(key, id);
+  return id;
+}
+
+}  // namespace tcsim::sim

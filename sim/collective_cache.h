@@ -1,0 +1,80 @@
+// Collectives simulated once, on their own, as flows on the cluster graph, and
+// reused. A collective's time depends on its shape (which GPUs relative to
+// their nodes, the algorithm, the bytes, the routing of expert traffic), not
+// on when it runs, as long as nothing else crosses its links: that is the
+// approximation the step simulation makes for collectives (docs/simulation.md,
+// "Collectives"). Point-to-point pipeline transfers stay live flows.
+//
+// Two caches: times by shape (isomorphic groups share one flow simulation),
+// and per-link traffic by concrete group, per unit of size (bytes on a link
+// grow in proportion to the collective's size), for link accounting.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/units.h"
+#include "hardware/collectives.h"
+#include "hardware/topology.h"
+#include "sim/time.h"
+
+namespace tcsim::sim {
+
+using LinkBytes = std::vector<std::pair<hw::LinkId, double>>;  // links in id order
+
+// Runs `schedule` alone on `topology` (hw::run_schedule).
+struct CollectiveTime {
+  SimTime time;
+  std::int64_t flows = 0;
+};
+CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule);
+
+// Bytes every link carries: each transfer's bytes on each link of its route.
+LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule);
+
+// A key that two isomorphic groups share: each member's node relative to the
+// group's first node, and its index inside the node.
+std::string group_shape(std::span<const int> gpus, int gpus_per_node);
+std::string group_members(std::span<const int> gpus);
+
+// One use of a collective: its time, and its traffic as pattern x scale.
+struct CollectiveUse {
+  SimTime time;
+  int pattern = -1;
+  double scale = 0;
+};
+
+class CollectiveCache {
+ public:
+  CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes);
+
+  // Ring all-reduce, reduce-scatter or all-gather of `size` (nccl-tests
+  // sizes) over `gpus`: one ring per NIC of a node (`channels_across_nodes`)
+  // when the group spans nodes, one ring inside a node.
+  CollectiveUse ring(hw::CollectiveOp op, std::span<const int> gpus, Bytes size);
+
+  // Any other collective: its time by `time_key` (built on a miss), its
+  // traffic by `pattern_key` (a schedule at unit size, built on a miss).
+  SimTime time(const std::string& time_key, const std::function<hw::Schedule()>& build);
+  void put_time(const std::string& time_key, CollectiveTime t);
+  bool has_time(const std::string& time_key) const { return times_.contains(time_key); }
+  int pattern(const std::string& pattern_key, const std::function<hw::Schedule()>& unit);
+
+  int runs() const { return static_cast<int>(times_.size()); }
+  std::int64_t flows() const { return flows_; }
+  std::vector<LinkBytes> take_patterns() { return std::move(patterns_); }
+
+ private:
+  const hw::ClusterTopology& topology_;
+  int channels_across_nodes_;
+  std::map<std::string, SimTime> times_;
+  std::map<std::string, int> pattern_index_;
+  std::vector<LinkBytes> patterns_;
+  std::int64_t flows_ = 0;
+};
+
+}  // namespace tcsim::sim

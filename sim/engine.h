@@ -1,0 +1,128 @@
+// The discrete-event engine: tasks (activities on resources) joined by
+// dependencies, one integer clock, one total order of events.
+//
+// Resources and how they share:
+// - Each GPU has one compute stream. Compute tasks queue on it and run one at a
+//   time, the ready task with the lowest priority number first (ties: lowest
+//   task id). A compute task is an amount of work at a rate: it needs `time`
+//   with every SM, `time_shared` while communication kernels hold the GPU's
+//   communication SMs; when that changes mid-task, the remaining fraction of
+//   its work continues at the new rate.
+// - Communication tasks (delay, transfer) that set `holds_comm_sms` take the
+//   GPU's communication SMs while they run; any number may run at once (they
+//   share those SMs). The compute stream is slowed while at least one runs.
+// - Network links are a hw::FlowNetwork: a transfer task is one flow over its
+//   links, sharing them max-min fairly with every other flow.
+// - A delay task lasts a fixed time (a collective simulated beforehand on the
+//   flow network, hardware/collective_run.h). A collective is one task for all
+//   its GPUs: it depends on each member's inputs, so it starts when the slowest
+//   member is ready, and holds the communication SMs of every GPU of its group.
+//
+// Contract:
+// - A task becomes ready when every task it depends on has ended. Markers end
+//   as soon as they are ready; compute tasks then wait for their stream;
+//   delays and transfers start at once.
+// - Events are ordered by (time, insertion sequence): two runs of the same
+//   graph produce the same times bit for bit.
+// - Observers are called, in event order, when a task begins and when it ends
+//   (markers too). They must not change the graph.
+// - The graph is built first (add_*), then run() once.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/units.h"
+#include "hardware/topology.h"
+#include "sim/time.h"
+
+namespace tcsim::sim {
+
+using TaskId = std::int32_t;
+inline constexpr TaskId kNoTask = -1;
+
+enum class Activity : std::uint8_t {
+  marker,    // no work: joins dependencies
+  compute,   // work on a GPU's SMs, through its compute stream
+  delay,     // a fixed duration
+  transfer,  // bytes over network links (one flow)
+};
+
+struct TaskSpec {
+  Activity activity = Activity::marker;
+  std::int32_t gpu = -1;        // compute: whose stream runs it; comm: whose SMs it holds
+  std::int32_t priority = 0;    // compute: program order on the stream (lower runs first)
+  std::uint32_t tag = 0;        // the caller's label, handed to observers untouched
+  SimTime time;                 // compute: with every SM; delay: its duration
+  SimTime time_shared;          // compute: while communication kernels hold SMs
+  std::int32_t gpu_group = -1;  // delay: from add_gpu_group(), the GPUs whose SMs it holds (instead of `gpu`)
+  std::int32_t transfer = -1;   // transfer: from add_transfer()
+  bool holds_comm_sms = false;  // delay/transfer: takes the communication SMs of its GPU(s) while it runs
+};
+
+// What observers see of a task.
+struct TaskEvent {
+  TaskId id = kNoTask;
+  Activity activity = Activity::marker;
+  std::int32_t gpu = -1;      // a group task: its first GPU
+  std::span<const int> gpus;  // every GPU whose communication SMs it holds (empty: none)
+  std::uint32_t tag = 0;
+  std::int32_t transfer = -1;  // transfer tasks: the index for Engine::transfer_links/bytes
+  SimTime begin;
+  SimTime end;  // SimTime::never() in on_begin
+  // The dependency that ended last (the one this task waited for), or kNoTask.
+  TaskId critical = kNoTask;
+  Activity critical_activity = Activity::marker;
+  std::uint32_t critical_tag = 0;
+  SimTime critical_begin;
+  SimTime critical_end;
+};
+
+// Contract: called by Engine::run in event order; must not touch the engine.
+class Observer {
+ public:
+  virtual ~Observer() = default;
+  virtual void on_begin(const TaskEvent& /*task*/) {}
+  virtual void on_end(const TaskEvent& /*task*/) {}
+};
+
+class Engine {
+ public:
+  // `gpus` compute streams; `links` the capacity of every network link (may be
+  // empty when no task is a transfer).
+  Engine(int gpus, std::vector<BytesPerSecond> links);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+
+  TaskId add_task(const TaskSpec& spec);
+  void add_dependency(TaskId before, TaskId after);
+  std::int32_t add_gpu_group(std::span<const int> gpus);
+  std::int32_t add_transfer(std::span<const hw::LinkId> links, Seconds latency, Bytes bytes);
+  void reserve(std::size_t tasks, std::size_t dependencies);
+  void add_observer(Observer& observer);
+
+  // Runs every task; returns when the last one ends. Throws std::logic_error
+  // when tasks are left that can never run (a dependency cycle).
+  SimTime run();
+
+  int task_count() const;
+  std::int64_t dependency_count() const;
+  std::int64_t events() const;  // task ends and network events processed by run()
+  SimTime begin_of(TaskId task) const;
+  SimTime end_of(TaskId task) const;
+  // The links and bytes of a transfer, for observers that account per link.
+  std::span<const hw::LinkId> transfer_links(std::int32_t transfer) const;
+  Bytes transfer_bytes(std::int32_t transfer) const;
+  std::uint32_t tag_of(TaskId task) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tcsim::sim

@@ -1,0 +1,42 @@
+// The simulator's clock: an integer count of nanoseconds behind a strong type.
+// Events compare exactly (no epsilons), so a run is bit-reproducible. Physical
+// quantities (core/units.h Seconds) convert at the boundary: rounding up, so a
+// converted duration never comes out shorter than the modelled one.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <limits>
+
+#include "core/units.h"
+
+namespace tcsim::sim {
+
+class SimTime {
+ public:
+  constexpr SimTime() = default;
+  static constexpr SimTime ns(std::int64_t count) { return SimTime(count); }
+  static constexpr SimTime never() { return SimTime(std::numeric_limits<std::int64_t>::max()); }
+
+  constexpr std::int64_t count() const { return ns_; }
+
+  friend constexpr SimTime operator+(SimTime a, SimTime b) { return SimTime(a.ns_ + b.ns_); }
+  friend constexpr SimTime operator-(SimTime a, SimTime b) { return SimTime(a.ns_ - b.ns_); }
+  constexpr SimTime& operator+=(SimTime o) {
+    ns_ += o.ns_;
+    return *this;
+  }
+  friend constexpr auto operator<=>(SimTime a, SimTime b) = default;
+
+ private:
+  constexpr explicit SimTime(std::int64_t count) : ns_(count) {}
+  std::int64_t ns_ = 0;
+};
+
+inline constexpr double kNanosecondsPerSecond = 1e9;  // SI definition
+
+// The tick `t` falls in, rounded up (hw::to_ticks uses the same rule).
+SimTime to_sim_time(Seconds t);
+Seconds to_seconds(SimTime t);
+
+}  // namespace tcsim::sim

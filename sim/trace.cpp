@@ -1,0 +1,191 @@
+#include "sim/trace.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+
+namespace tcsim::sim {
+namespace {
+
+enum Track : std::int32_t { kCompute = 0, kModelComm = 1, kDataParallel = 2, kPipeline = 3 };
+constexpr std::int32_t kNetworkPid = 1 << 20;  // above every GPU id
+
+Track track_of(TaskKind k) {
+  switch (k) {
+    case TaskKind::ep_comm:
+    case TaskKind::tp_comm:
+    case TaskKind::cp_comm: return kModelComm;
+    case TaskKind::dp_comm: return kDataParallel;
+    case TaskKind::pp_comm: return kPipeline;
+    default: return kCompute;
+  }
+}
+
+std::string_view track_name(std::int32_t t) {
+  switch (t) {
+    case kCompute: return "compute";
+    case kModelComm: return "expert/tensor collectives";
+    case kDataParallel: return "data-parallel collectives";
+    case kPipeline: return "pipeline sends";
+  }
+  return "?";
+}
+
+std::string_view kind_name(hw::DeviceKind k) {
+  switch (k) {
+    case hw::DeviceKind::gpu: return "gpu";
+    case hw::DeviceKind::nvswitch: return "nvswitch";
+    case hw::DeviceKind::nic: return "nic";
+    case hw::DeviceKind::leaf: return "leaf";
+    case hw::DeviceKind::spine: return "spine";
+    case hw::DeviceKind::core: return "core";
+  }
+  return "?";
+}
+
+std::string device_name(const hw::ClusterTopology& t, hw::DeviceId id) {
+  const hw::Device& d = t.devices()[static_cast<std::size_t>(id)];
+  if (d.node >= 0) return fmt::format("{} {}.{}", kind_name(d.kind), d.node, d.index);
+  if (d.plane >= 0) return fmt::format("{} p{}.{}", kind_name(d.kind), d.plane, d.index);
+  return fmt::format("{} {}", kind_name(d.kind), d.index);
+}
+
+// JSON string escaping for names (quotes and backslashes; names are ASCII).
+std::string escaped(std::string_view s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+double micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
+
+}  // namespace
+
+ChromeTrace::ChromeTrace(const StepGraph& graph, const hw::ClusterTopology& topology, std::vector<int> traced)
+    : graph_(graph), topology_(topology), busy_link_(topology.links().size(), 0) {
+  traced_.assign(graph.gpu_ids.size(), traced.empty() ? 1 : 0);
+  for (const int g : traced) traced_[static_cast<std::size_t>(g)] = 1;
+}
+
+std::string ChromeTrace::slice_name(std::uint32_t tag) const {
+  const TaskLabel& l = graph_.labels[tag];
+  std::string s;
+  switch (l.kind) {
+    case TaskKind::forward: s = "F"; break;
+    case TaskKind::backward_input: s = "B"; break;
+    case TaskKind::backward_weight: s = "W"; break;
+    default: break;
+  }
+  if (l.micro_batch >= 0) s += fmt::format("{}mb{}", s.empty() ? "" : " ", l.micro_batch);
+  if (l.first_layer >= 0) {
+    s += l.first_layer == l.last_layer ? fmt::format(" L{}", l.first_layer)
+                                       : fmt::format(" L{}-{}", l.first_layer, l.last_layer);
+  }
+  const std::string& name = graph_.names[l.name];
+  if (!name.empty()) s += (s.empty() ? "" : " ") + name;
+  return s;
+}
+
+// A traced GPU's transfers and collectives mark its own links (and a
+// transfer's whole route) busy while they run.
+void ChromeTrace::link_slices(const TaskEvent& t, int engine_gpu) {
+  const auto add = [&](hw::LinkId l) {
+    busy_link_[static_cast<std::size_t>(l)] = 1;
+    slices_.push_back({t.begin.count(), t.end.count(), kNetworkPid, l, t.tag});
+  };
+  if (t.transfer >= 0) {
+    for (const hw::LinkId l : graph_.engine->transfer_links(t.transfer)) add(l);
+    return;
+  }
+  const std::int32_t use = graph_.traffic_use_of_task[static_cast<std::size_t>(t.id)];
+  if (use < 0) return;
+  const int gpu = graph_.gpu_ids[static_cast<std::size_t>(engine_gpu)];
+  const auto pattern = graph_.traffic_uses[static_cast<std::size_t>(use)].pattern;
+  for (const auto& [l, bytes] : graph_.link_patterns[static_cast<std::size_t>(pattern)]) {
+    const hw::Link& link = topology_.link(l);
+    if (link.from == gpu || link.to == gpu) add(l);
+  }
+}
+
+void ChromeTrace::on_end(const TaskEvent& t) {
+  if (t.activity == Activity::marker) return;
+  const TaskKind kind = graph_.labels[t.tag].kind;
+  if (kind == TaskKind::marker) return;
+  const auto record = [&](int gpu) {
+    if (gpu < 0 || !traced_[static_cast<std::size_t>(gpu)]) return;
+    slices_.push_back(
+        {t.begin.count(), t.end.count(), graph_.gpu_ids[static_cast<std::size_t>(gpu)], track_of(kind), t.tag});
+    if (is_comm(kind)) link_slices(t, gpu);
+  };
+  if (is_comm(kind) && !t.gpus.empty()) {
+    for (const int g : t.gpus) record(g);  // a collective: on each traced member's track
+  } else {
+    record(t.gpu);
+  }
+}
+
+void ChromeTrace::write(const std::string& path) const {
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "w"), &std::fclose);
+  if (!f) throw ConfigError(fmt::format("--trace: cannot write {}", tmp));
+  fmt::print(f.get(), "{{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
+  bool first = true;
+  const auto sep = [&] {
+    if (!first) fmt::print(f.get(), ",\n");
+    first = false;
+  };
+  for (std::size_t g = 0; g < traced_.size(); ++g) {
+    if (!traced_[g]) continue;
+    const int pid = graph_.gpu_ids[g];
+    sep();
+    fmt::print(f.get(),
+               R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "GPU {} (pipeline rank {})"}}}})j",
+               pid, pid, graph_.pipeline_rank[g]);
+    for (std::int32_t t = kCompute; t <= kPipeline; ++t) {
+      sep();
+      fmt::print(f.get(), R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{}"}}}})j",
+                 pid, t, track_name(t));
+    }
+  }
+  sep();
+  fmt::print(f.get(), R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "network links"}}}})j",
+             kNetworkPid);
+  for (std::size_t l = 0; l < busy_link_.size(); ++l) {
+    if (!busy_link_[l]) continue;
+    const hw::Link& link = topology_.link(static_cast<hw::LinkId>(l));
+    sep();
+    fmt::print(f.get(),
+               R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{} -> {}"}}}})j",
+               kNetworkPid, l, device_name(topology_, link.from), device_name(topology_, link.to));
+  }
+  for (const SliceRecord& s : slices_) {
+    const TaskLabel& l = graph_.labels[s.tag];
+    sep();
+    fmt::print(
+        f.get(),
+        R"j({{"ph": "X", "name": "{}", "cat": "{}", "ts": {:.3f}, "dur": {:.3f}, "pid": {}, "tid": {}, "args": {{"stage": {}, "micro_batch": {}}}}})j",
+        escaped(slice_name(s.tag)), to_string(l.kind), micros(s.begin), micros(s.end - s.begin), s.pid, s.tid, l.stage,
+        l.micro_batch);
+  }
+  fmt::print(f.get(), "\n]}}\n");
+  if (std::fflush(f.get()) != 0 || std::ferror(f.get()))
+    throw ConfigError(fmt::format("--trace: cannot write {}", tmp));
+  f.reset();
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    throw ConfigError(fmt::format("--trace: cannot rename {} to {}: {}", tmp, path, ec.message()));
+  }
+}
+
+}  // namespace tcsim::sim

@@ -1,0 +1,96 @@
+// End-to-end: `tcsim report` and `tcsim compare` from the built binary.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result tcsim(const std::string& args) {
+  const auto dir = fs::temp_directory_path();
+  const auto out = dir / ("tcsim-cost-cli-out-" + std::to_string(::getpid()));
+  const auto err = dir / ("tcsim-cost-cli-err-" + std::to_string(::getpid()));
+  const std::string cmd = std::string(TCSIM_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  fs::remove(out);
+  fs::remove(err);
+  return r;
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path p = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("report writes the three files for the default scenario and prints the headline keys") {
+  const fs::path dir = temp_dir("tcsim-cost-cli-report");
+  const Result r = tcsim("report --out " + dir.string() + " --trials 50 --samples 500");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("cost.final_run_usd") != std::string::npos);
+  CHECK(r.out.find("stand-in") != std::string::npos);
+  for (const char* f : {"report.md", "report.html", "report.json"}) CHECK_MESSAGE(fs::exists(dir / f), f);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("report is reproducible for a seed") {
+  const fs::path a = temp_dir("tcsim-cost-cli-seed-a"), b = temp_dir("tcsim-cost-cli-seed-b");
+  REQUIRE(tcsim("report --out " + a.string() + " --seed 3 --trials 20 --samples 200").code == 0);
+  REQUIRE(tcsim("report --out " + b.string() + " --seed 3 --trials 20 --samples 200").code == 0);
+  CHECK(slurp(a / "report.json") == slurp(b / "report.json"));
+  CHECK(slurp(a / "report.html") == slurp(b / "report.html"));
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
+TEST_CASE("compare sets H800 against H100 side by side and marks the step breakdown pending") {
+  const Result r =
+      tcsim("compare builtin:deepseek-v3 builtin:deepseek-v3 --set-b hardware.gpu=h100 --trials 20 --samples 200");
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("h800") != std::string::npos);
+  CHECK(r.out.find("h100") != std::string::npos);
+  CHECK(r.out.find("final run at rental") != std::string::npos);
+  CHECK(r.out.find("pending") != std::string::npos);
+  const Result j = tcsim("compare builtin:deepseek-v3 builtin:deepseek-v3 --json --trials 20 --samples 200");
+  REQUIRE(j.code == 0);
+  CHECK(j.out.find("\"difference\"") != std::string::npos);
+}
+
+TEST_CASE("bad flags and bad cost input exit with code 2 and say why") {
+  CHECK(tcsim("report").code == 2);  // --out is required
+  CHECK(tcsim("report --out /tmp/x --trials 0").code == 2);
+  CHECK(tcsim("report --out /tmp/x --frobnicate").code == 2);
+  CHECK(tcsim("compare builtin:deepseek-v3").code == 2);
+  const Result r = tcsim("compare builtin:deepseek-v3 builtin:deepseek-v3 --set-b 'cost.owned.pue=0.5'");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("cost.owned.pue") != std::string::npos);
+  CHECK(tcsim("report --help").code == 0);
+  CHECK(tcsim("compare --help").code == 0);
+}

@@ -1,0 +1,53 @@
+// Rank placement and communication groups (sim/layout.h): Megatron-LM's
+// order, tp fastest, then cp, dp, pp; expert groups carved out of dp x cp.
+#include <doctest/doctest.h>
+
+#include "core/error.h"
+#include "sim/layout.h"
+
+using namespace tcsim;
+using namespace tcsim::sim;
+
+TEST_CASE("DeepSeek-V3's plan: a pipeline rank is 128 GPUs, an EP group is 8 whole nodes") {
+  model::ParallelPlan p;
+  p.pp = 16;
+  p.dp = 128;
+  p.ep = 64;
+  const Layout l(p, 2048, 8);
+  // 2048 / pp 16 = 128 GPUs per pipeline rank; rank 1 starts at GPU 128.
+  CHECK(l.replicas() == 128);
+  CHECK(l.gpu(1, 0) == 128);
+  // EP 64: replicas 0..63 and 64..127 of each rank, 64 / 8 = 8 nodes each.
+  const auto ep = l.member_gpus(Group::ep, 1, 1);
+  CHECK(ep.size() == 64);
+  CHECK(ep.front() == 128 + 64);
+  CHECK(ep.back() == 128 + 127);
+  // Expert data parallelism: dp / ep = 2 GPUs, 64 apart.
+  const auto edp = l.member_gpus(Group::expert_dp, 0, 5);
+  CHECK(edp == std::vector<int>{5, 69});
+  CHECK(l.size(Group::dp) == 128);
+}
+
+TEST_CASE("tensor-parallel groups are consecutive GPUs; expert groups keep one tp rank") {
+  model::ParallelPlan p;
+  p.tp = 2;
+  p.dp = 8;
+  p.ep = 4;
+  const Layout l(p, 16, 8);
+  CHECK(l.members(Group::tp, 3) == std::vector<int>{6, 7});
+  // Replica 5 is tp rank 1 of dp rank 2: its EP group is dp ranks 0..3 at tp rank 1.
+  CHECK(l.group_index(Group::ep, 5) == 1);
+  CHECK(l.position(Group::ep, 5) == 2);
+  CHECK(l.members(Group::ep, 1) == std::vector<int>{1, 3, 5, 7});
+  CHECK(l.members(Group::expert_dp, 1) == std::vector<int>{1, 9});
+}
+
+TEST_CASE("a plan that does not fill the cluster, or an ep that does not divide dp x cp, is rejected") {
+  model::ParallelPlan p;
+  p.pp = 4;
+  p.dp = 3;
+  CHECK_THROWS_AS(Layout(p, 16, 8), ConfigError);
+  p.dp = 4;
+  p.ep = 3;
+  CHECK_THROWS_AS(Layout(p, 16, 8), ConfigError);
+}
