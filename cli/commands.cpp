@@ -9,9 +9,11 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "hardware/builders.h"
 #include "hardware/catalog.h"
 #include "model/catalog.h"
 #include "reports/accounting.h"
+#include "reports/cluster_report.h"
 #include "reports/op_table.h"
 #include "reports/step_report.h"
 #include "scenarios/loader.h"
@@ -191,17 +193,34 @@ int run_command(std::span<const std::string> args) {
   }
   const scenario::Scenario s = scenario::load_scenario(path.value_or(std::string(scenario::kDefaultScenario)), sets);
   const reports::Accounting acc = reports::account(s);
-  const std::optional<SimulatedStep> step = simulate(s, flags);
+  // The cluster graph and the step need the network section; without it the
+  // accounting still stands, and the output says what was missing.
+  std::optional<hw::ClusterTopology> built;
+  std::optional<SimulatedStep> step;
+  std::string not_built;
+  try {
+    step = simulate(s, flags);
+    if (!step) built.emplace(hw::build_topology(s.hardware));
+  } catch (const ConfigError& e) {
+    if (flags.trace) throw;
+    not_built = e.what();
+  }
+  const hw::ClusterTopology* topology = step ? &step->simulation->topology() : built ? &*built : nullptr;
   if (json) {
     reports::Json j = reports::accounting_json(s, acc);
+    if (topology) j.set("cluster", reports::cluster_json(*topology));
+    if (!not_built.empty()) j.set("not_simulated", not_built);
     j.set("layer_ops", reports::layer_ops_json(s));
     if (step) j.set("step", reports::step_json(s, step->result, step->simulation->topology()));
     fmt::print("{}\n", j.dump());
   } else {
     fmt::print("{}", reports::accounting_table(s, acc));
+    if (topology) fmt::print("{}", reports::cluster_table(*topology));
     fmt::print("{}", reports::layer_ops_table(s));
     if (step) {
       fmt::print("{}", reports::step_table(s, step->result));
+    } else if (!not_built.empty()) {
+      fmt::print("\nCluster and step: not simulated: {}\n", not_built);
     } else {
       fmt::print("\nStep: not simulated: GPU \"{}\" has no calibration profile (hardware.calibration)\n",
                  s.hardware.gpu.name);

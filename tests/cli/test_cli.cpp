@@ -206,3 +206,29 @@ TEST_CASE("validate prints predicted against published and exits 0") {
   CHECK(r.out.find("180K") != std::string::npos);
   CHECK(r.out.find("%") != std::string::npos);
 }
+
+TEST_CASE("run prints DeepSeek's multi-plane cluster with counts from first principles") {
+  const Result r = tcsim("run --json");
+  REQUIRE(r.code == 0);
+  // 256 nodes x 8 GPUs; one 400 Gb/s NIC per GPU (V3-TR §3.1).
+  CHECK(number_after(r.out, "nics") == 2048);
+  // Eight planes, each a two-layer fat-tree of 64-port switches over 256 NICs (ISCA'25 §5):
+  // a leaf has 32 ports down and 32 up, so 256 / 32 = 8 leaves and 8 x 32 / 64 = 4 spines per plane.
+  CHECK(number_after(r.out, "leaf_switches") == 8 * 8);
+  CHECK(number_after(r.out, "spine_switches") == 4 * 8);
+  // Non-blocking: half the NICs can send to the other half at full rate, 1024 x 50 GB/s = 51.2 TB/s.
+  CHECK(number_after(r.out, "bisection_bytes_per_s") == doctest::Approx(1024 * 50e9));
+}
+
+TEST_CASE("a scenario without a network section still gets its accounting, and says what the step needs") {
+  const std::string f = write_temp("tcsim-cli-min.yaml",
+                                   "model: mixtral-8x7b\nparallelism: {tp: 1, pp: 4, ep: 8, dp: 16}\n"
+                                   "hardware: {gpu: h100, gpus_per_node: 8, nodes: 8}\ntraining:\n  seq_len: 4096\n"
+                                   "  phases:\n    - {name: main, tokens: \"1T\", batch: 1024}\n");
+  const Result r = tcsim("run --json " + f);
+  REQUIRE(r.code == 0);
+  // Mixtral of Experts: 46.7B total.
+  CHECK(number_after(r.out, "params_total") == doctest::Approx(46.7e9).epsilon(0.005));
+  CHECK(r.out.find("\"not_simulated\": \"hardware.network.") != std::string::npos);
+  CHECK(r.out.find("\"step\"") == std::string::npos);
+}
