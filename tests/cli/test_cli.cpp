@@ -11,36 +11,14 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/cli_runner.h"
+
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = tcsim_test::CliResult;
+using tcsim_test::slurp;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs `tcsim ARGS` through the shell, capturing stdout, stderr and the exit code.
-Result tcsim(const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto out = dir / ("tcsim-cli-out-" + std::to_string(::getpid()));
-  const auto err = dir / ("tcsim-cli-err-" + std::to_string(::getpid()));
-  const std::string cmd = std::string(TCSIM_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+Result tcsim(const std::string& args) { return tcsim_test::run_cli(TCSIM_BINARY, args); }
 
 // The number after `"key": ` in compact JSON text (first occurrence).
 double number_after(const std::string& json, const std::string& key) {

@@ -10,36 +10,13 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/cli_runner.h"
+
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = tcsim_test::CliResult;
 
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Result tcsim(const std::string& args) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto out = dir / ("tcsim-collective-out-" + std::to_string(::getpid()));
-  const auto err = dir / ("tcsim-collective-err-" + std::to_string(::getpid()));
-  const std::string cmd =
-      std::string(TCSIM_BINARY) + " collective " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  std::filesystem::remove(out);
-  std::filesystem::remove(err);
-  return r;
-}
+Result tcsim(const std::string& args) { return tcsim_test::run_cli(TCSIM_BINARY, "collective " + args); }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 

@@ -10,37 +10,16 @@
 #include <sstream>
 #include <string>
 
+#include "tests/support/cli_runner.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
+using Result = tcsim_test::CliResult;
+using tcsim_test::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-Result tcsim(const std::string& args) {
-  const auto dir = fs::temp_directory_path();
-  const auto out = dir / ("tcsim-cost-cli-out-" + std::to_string(::getpid()));
-  const auto err = dir / ("tcsim-cost-cli-err-" + std::to_string(::getpid()));
-  const std::string cmd = std::string(TCSIM_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  Result r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
+Result tcsim(const std::string& args) { return tcsim_test::run_cli(TCSIM_BINARY, args); }
 
 fs::path temp_dir(const std::string& name) {
   const fs::path p = fs::temp_directory_path() / (name + "-" + std::to_string(::getpid()));
