@@ -10,23 +10,13 @@
 #include "model/catalog.h"
 #include "model/memory.h"
 
+#include "tests/model/fixtures.h"
+
 namespace tcsim::model {
 namespace {
 
-// 2 layers, hidden 8, vocabulary 16, GQA 2/1 heads of 4, SwiGLU 12: 1256
-// weights (test_params.cpp): embedding 128, layer 496 each, final norm 8, head 128.
-ModelSpec tiny_dense() {
-  ModelSpec m;
-  m.layers = 2;
-  m.hidden = 8;
-  m.vocab = 16;
-  m.attention.kind = AttentionKind::gqa;
-  m.attention.heads = 2;
-  m.attention.kv_heads = 1;
-  m.attention.head_dim = 4;
-  m.ffn_intermediate = 12;
-  return m;
-}
+using fixtures::preset;
+using fixtures::tiny_dense;
 
 // Layer 1 MoE (4 routed experts of 6, 1 shared, top-2) and one MTP module:
 // 1680 non-expert weights (main 1144 + MTP 536) and 1152 routed (576 + 576).

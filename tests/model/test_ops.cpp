@@ -9,28 +9,13 @@
 #include "model/catalog.h"
 #include "model/ops.h"
 
+#include "tests/model/fixtures.h"
+
 namespace tcsim::model {
 namespace {
 
-const ModelSpec& preset(const char* name) {
-  const ModelSpec* m = find_model_preset(name);
-  REQUIRE(m != nullptr);
-  return *m;
-}
-
-// 2 layers, hidden 8, vocabulary 16, GQA 2 heads / 1 KV head of 4, SwiGLU 12.
-ModelSpec tiny_dense() {
-  ModelSpec m;
-  m.layers = 2;
-  m.hidden = 8;
-  m.vocab = 16;
-  m.attention.kind = AttentionKind::gqa;
-  m.attention.heads = 2;
-  m.attention.kv_heads = 1;
-  m.attention.head_dim = 4;
-  m.ffn_intermediate = 12;
-  return m;
-}
+using fixtures::preset;
+using fixtures::tiny_dense;
 
 // MLA (2 heads, q_lora 4, kv_lora 3, nope 2, rope 1, v 2), layer 0 dense,
 // layer 1 MoE (8 routed of width 6, 1 shared, top-2), one MTP module.

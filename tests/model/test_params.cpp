@@ -11,33 +11,15 @@
 #include "model/catalog.h"
 #include "model/params.h"
 
+#include "tests/model/fixtures.h"
+
 namespace tcsim::model {
 namespace {
 
+using fixtures::preset;
+using fixtures::tiny_dense;
+
 double rel_err(std::int64_t got, double want) { return std::fabs(static_cast<double>(got) - want) / want; }
-
-const ModelSpec& preset(const char* name) {
-  const ModelSpec* m = find_model_preset(name);
-  REQUIRE(m != nullptr);
-  return *m;
-}
-
-// 2 layers, hidden 8, vocabulary 16, GQA with 2 query heads and 1 KV head of
-// width 4, SwiGLU FFN of 12, RMSNorm, RoPE, untied head.
-ModelSpec tiny_dense() {
-  ModelSpec m;
-  m.name = "tiny-dense";
-  m.layers = 2;
-  m.hidden = 8;
-  m.vocab = 16;
-  m.attention.kind = AttentionKind::gqa;
-  m.attention.heads = 2;
-  m.attention.kv_heads = 1;
-  m.attention.head_dim = 4;
-  m.ffn = FfnKind::swiglu;
-  m.ffn_intermediate = 12;
-  return m;
-}
 
 // tiny_dense with layer 1 made MoE: 4 routed experts of width 6, 1 shared,
 // top-2, plus one MTP module.
