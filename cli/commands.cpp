@@ -14,9 +14,12 @@
 #include "model/catalog.h"
 #include "reports/accounting.h"
 #include "reports/cluster_report.h"
+#include "reports/evaluation.h"
+#include "reports/ledger.h"
 #include "reports/op_table.h"
 #include "reports/step_report.h"
 #include "scenarios/loader.h"
+#include "sim/run_level.h"
 #include "sim/step.h"
 #include "sim/trace.h"
 
@@ -29,16 +32,19 @@ constexpr std::string_view kRunHelp =
 
 Resolves SCENARIO (a YAML file, or builtin:NAME; default builtin:deepseek-v3, the
 DeepSeek-V3 pre-training on 2048 H800 GPUs) and reports the resolved plan, the model's
-parameter and FLOP accounting, the memory budget per GPU, and the simulated steady-state
+parameter and FLOP accounting, the memory budget per GPU, the simulated steady-state
 training step of the first phase at its final batch size (step time, throughput, MFU,
-GPU-hours per trillion tokens, where the critical GPU's time went).
+GPU-hours per trillion tokens, where the critical GPU's time went), then the whole run
+over the symmetric step simulation (phases, batch ramp, interruptions, checkpoints:
+GPU-hours and wall days) and its cost (final run at the rental rate, on owned hardware,
+the R&D total with P10/P50/P90).
 
   SCENARIO           scenario file; `tcsim list scenarios` shows the built-in ones
   --set PATH=VALUE   override one field after loading, e.g. --set parallelism.pp=8,
                      --set hardware.gpu=h100, --set 'training.phases[0].batch=8192',
                      --set 'model={preset: deepseek-v3, layers: 4}'. Repeatable; applied in order.
-  --json             print one JSON object (keys scenario.*, model.*, memory.*, step.*,
-                     and `resolved`, the full resolved scenario) instead of tables
+  --json             print one JSON object (keys scenario.*, model.*, memory.*, step.*, run.*,
+                     cost.*, and `resolved`, the full resolved scenario) instead of tables
   --fidelity MODE    symmetric (default): one pipeline of pp GPUs stands for its identical
                      data/expert-parallel replicas, collectives simulated on the whole group;
                      full: every GPU of the cluster, with per-GPU speed variation and skewed
@@ -46,8 +52,9 @@ GPU-hours per trillion tokens, where the critical GPU's time went).
   --trace FILE.json  write a Chrome trace-event file (open it in Perfetto or chrome://tracing):
                      a track per GPU stream and per busy link; in full mode the GPUs of the
                      first pipeline only
-  --seed N           seed of the full mode's variation (default 1); a seed gives the same
-                     step bit for bit
+  --seed N           seed of the full mode's variation and of the run's Monte Carlo estimates
+                     (default 1); a seed gives the same output bit for bit
+  --step-only        stop after the step: no run-level simulation and no cost
   -h, --help         this text
 
 Bad input exits with code 2 and a message naming file:line:column and the key.
@@ -80,6 +87,7 @@ std::vector<std::string> take_sets(std::span<const std::string> args, std::vecto
 struct RunFlags {
   sim::StepOptions step;
   std::optional<std::string> trace;
+  bool step_only = false;  // --step-only: no run-level simulation, no ledger
 };
 
 // The value of `flag` at args[i] ("--flag VALUE" or "--flag=VALUE"), or
@@ -120,6 +128,8 @@ std::vector<std::string> take_step_flags(std::span<const std::string> args, RunF
       flags.trace = *t;
     } else if (const auto n = flag_value(args, i, "--seed")) {
       flags.step.seed = parse_seed(*n);
+    } else if (args[i] == "--step-only") {
+      flags.step_only = true;
     } else {
       rest.push_back(args[i]);
     }
@@ -206,12 +216,33 @@ int run_command(std::span<const std::string> args) {
     not_built = e.what();
   }
   const hw::ClusterTopology* topology = step ? &step->simulation->topology() : built ? &*built : nullptr;
+  // The whole run and its cost, over the symmetric step simulation (exact at
+  // the ends of a batch ramp, interpolated between: sim::interpolated_oracle).
+  std::optional<reports::Evaluation> eval;
+  std::string run_not_simulated;
+  if (step && !flags.step_only) {
+    sim::StepOptions o;
+    o.seed = flags.step.seed;
+    reports::EvalOptions eo;
+    eo.run.seed = flags.step.seed;
+    eo.rnd.seed = flags.step.seed;
+    try {
+      eval = reports::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, o)), eo);
+    } catch (const ConfigError& e) {
+      run_not_simulated = e.what();
+    }
+  }
   if (json) {
     reports::Json j = reports::accounting_json(s, acc);
     if (topology) j.set("cluster", reports::cluster_json(*topology));
     if (!not_built.empty()) j.set("not_simulated", not_built);
     j.set("layer_ops", reports::layer_ops_json(s));
     if (step) j.set("step", reports::step_json(s, step->result, step->simulation->topology()));
+    if (eval) {
+      j.set("run", reports::run_json(eval->run));
+      j.set("cost", reports::cost_json(eval->ledger, s.cost));
+    }
+    if (!run_not_simulated.empty()) j.set("run_not_simulated", run_not_simulated);
     fmt::print("{}\n", j.dump());
   } else {
     fmt::print("{}", reports::accounting_table(s, acc));
@@ -219,6 +250,8 @@ int run_command(std::span<const std::string> args) {
     fmt::print("{}", reports::layer_ops_table(s));
     if (step) {
       fmt::print("{}", reports::step_table(s, step->result));
+      if (eval) fmt::print("{}", reports::evaluation_table(*eval));
+      if (!run_not_simulated.empty()) fmt::print("\nRun and cost: not simulated: {}\n", run_not_simulated);
     } else if (!not_built.empty()) {
       fmt::print("\nCluster and step: not simulated: {}\n", not_built);
     } else {

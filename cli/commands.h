@@ -26,13 +26,13 @@ int validate_command(std::span<const std::string> args);  // cli/validate_comman
 
 // Flags `report` and `compare` share (parsed in cli/report_command.cpp).
 struct EvalFlags {
-  std::vector<std::string> scenarios;  // positional arguments
-  std::vector<std::string> sets;       // --set: every scenario
-  std::vector<std::string> sets_a;     // --set-a: compare's A only
-  std::vector<std::string> sets_b;     // --set-b: the compared scenario only
-  std::optional<std::string> out;      // --out DIR
-  std::optional<std::string> compare;  // --compare B
-  std::string oracle = "peak-flops";   // --step-oracle: peak-flops | step-simulation
+  std::vector<std::string> scenarios;      // positional arguments
+  std::vector<std::string> sets;           // --set: every scenario
+  std::vector<std::string> sets_a;         // --set-a: compare's A only
+  std::vector<std::string> sets_b;         // --set-b: the compared scenario only
+  std::optional<std::string> out;          // --out DIR
+  std::optional<std::string> compare;      // --compare B
+  std::string oracle = "step-simulation";  // --step-oracle: step-simulation | step-simulation-exact | peak-flops
   std::uint64_t seed = 1;
   int trials = 1000;
   int samples = 10000;

@@ -26,7 +26,9 @@ cannot, and the split is then marked pending.
   --set-b PATH=VALUE  override a field of B only, e.g. H800 against H100 with the same file:
                       tcsim compare builtin:deepseek-v3 builtin:deepseek-v3 --set-b hardware.gpu=h100
   --json              print one JSON object {a, b, difference, pending}
-  --step-oracle NAME  peak-flops (default; a labelled stand-in, a lower bound) or step-simulation
+  --step-oracle NAME  step-simulation (default; at the ends of a batch ramp, interpolated between),
+                      step-simulation-exact (every distinct batch) or peak-flops (a labelled
+                      stand-in, a lower bound); see tcsim report --help
   --seed N            seed of both Monte Carlo estimates (default 1; A and B share it)
   --trials N          Monte Carlo draws of the failure history (default 1000)
   --samples N         Monte Carlo samples of the R&D total (default 10000)

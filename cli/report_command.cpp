@@ -33,10 +33,12 @@ Every file is written to a temporary name and renamed into place.
   --compare B        add a side-by-side comparison with scenario B (e.g. the same file with
                      --set-b hardware.gpu=h100)
   --set-b PATH=VALUE override a field of the compared scenario only; repeatable
-  --step-oracle NAME how step times are obtained: peak-flops (default; a labelled stand-in,
-                     every FLOP at the dense peak: a lower bound) or step-simulation (the
-                     discrete-event step simulation, once per distinct phase and batch; every
-                     shape must be one it can run, see docs/costs.md)
+  --step-oracle NAME how step times are obtained (docs/costs.md):
+                     step-simulation (default): the discrete-event step simulation at each
+                       phase's batch; within a batch ramp at the ramp's two ends, interpolated
+                       linearly in the batch between them
+                     step-simulation-exact: the step simulation at every distinct batch
+                     peak-flops: a labelled stand-in, every FLOP at the dense peak (a lower bound)
   --seed N           seed of the Monte Carlo estimates (default 1); the same seed, the same report
   --trials N         Monte Carlo draws of the run's failure history (default 1000)
   --samples N        Monte Carlo samples of the R&D total (default 10000)
@@ -85,9 +87,10 @@ EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string
     } else if (take("--compare")) {
       f.compare = v;
     } else if (take("--step-oracle")) {
-      if (v != "step-simulation" && v != "peak-flops") {
+      if (v != "step-simulation" && v != "step-simulation-exact" && v != "peak-flops") {
         throw ConfigError(
-            fmt::format("{}: --step-oracle: expected step-simulation or peak-flops, got \"{}\"", command, v));
+            fmt::format("{}: --step-oracle: expected step-simulation, step-simulation-exact or peak-flops, got \"{}\"",
+                        command, v));
       }
       f.oracle = v;
     } else if (take("--seed")) {
@@ -107,6 +110,16 @@ EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string
   return f;
 }
 
+namespace {
+
+sim::StepOracle make_oracle(std::string_view name, const scenario::Scenario& s, const sim::StepOptions& step) {
+  if (name == "peak-flops") return sim::peak_flops_oracle(s);
+  if (name == "step-simulation-exact") return sim::step_simulation_oracle(s, step);
+  return sim::interpolated_oracle(sim::step_simulation_oracle(s, step));
+}
+
+}  // namespace
+
 reports::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
                                       const EvalFlags& f) {
   const scenario::Scenario s = scenario::load_scenario(path, sets);
@@ -117,8 +130,7 @@ reports::Evaluation evaluate_scenario(const std::string& path, const std::vector
   o.rnd.samples = f.samples;
   sim::StepOptions step;
   step.seed = f.seed;
-  return reports::evaluate(
-      s, f.oracle == "peak-flops" ? sim::peak_flops_oracle(s) : sim::step_simulation_oracle(s, step), o);
+  return reports::evaluate(s, make_oracle(f.oracle, s, step), o);
 }
 
 int report_command(std::span<const std::string> args) {

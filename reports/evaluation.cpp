@@ -1,5 +1,6 @@
 #include "reports/evaluation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -154,13 +155,65 @@ Json comparison_json(const Evaluation& a, const Evaluation& b) {
   return j;
 }
 
+std::string evaluation_table(const Evaluation& e) {
+  const sim::RunResult& r = e.run;
+  std::string out = fmt::format("\nRun (step times: {}{})\n", r.oracle.name,
+                                rests_on_stand_in(r) ? ", a stand-in: every figure below is a lower bound" : "");
+  out += fmt::format("  {:<24}{:>10}{:>9}{:>16}{:>11}  {}\n", "phase", "tokens", "steps", "GPU-hours", "wall days",
+                     "source");
+  for (const sim::PhaseResult& p : r.phases) {
+    const std::string tokens = p.measured ? "-" : to_count_string(static_cast<double>(p.schedule.tokens));
+    const std::string steps = p.measured ? "-" : fmt::format("{}", p.schedule.steps);
+    out += fmt::format("  {:<24}{:>10}{:>9}{:>16}{:>11.1f}  {}\n", p.name, tokens, steps, hours(p.gpu_hours),
+                       wall_days(p.wall), p.measured ? "measured: " + p.source : "simulated");
+  }
+  out +=
+      fmt::format("  {:<24}{:>10}{:>9}{:>16}{:>11.1f}\n", "total", "", "", hours(r.gpu_hours_total), wall_days(r.wall));
+  out +=
+      fmt::format("  GPU-hours per 1T tokens {} (simulated phases); goodput {:.1f}%; {:.0f} interruptions expected\n",
+                  to_count_string(r.gpu_hours_per_trillion_tokens), 100.0 * r.goodput, r.interruptions);
+  out += fmt::format("  spread over {} failure histories: GPU-hours p10 {}  p50 {}  p90 {}\n", r.options.trials,
+                     hours(r.gpu_hours_mc.p10), hours(r.gpu_hours_mc.p50), hours(r.gpu_hours_mc.p90));
+  const Ledger& l = e.ledger;
+  out += "\nCost\n";
+  out += fmt::format("  {:<34}{:>14}  at {} ({})\n", "final run, rental", to_string(l.final_run), to_string(l.rental),
+                     l.rental_source);
+  if (l.owned_final_run) {
+    const std::string facility =
+        l.owned->facility.value() > 0 ? "facility " + to_string(l.owned->facility) : "facility not priced";
+    out += fmt::format("  {:<34}{:>14}  at {} (capital {}, energy {}, {})\n", "final run, owned hardware",
+                       to_string(*l.owned_final_run), to_string(l.owned->total), to_string(l.owned->capital),
+                       to_string(l.owned->energy), facility);
+  }
+  if (l.rnd) {
+    out += fmt::format("  {:<34}{:>14}  p10 {}, p90 {} ({} samples, seed {})\n", "R&D total, median",
+                       to_string(l.rnd->total.p50), to_string(l.rnd->total.p10), to_string(l.rnd->total.p90),
+                       l.rnd->options.samples, l.rnd->options.seed);
+    std::vector<const RndItemResult*> items;
+    for (const RndItemResult& i : l.rnd->items) {
+      if (i.quantified) items.push_back(&i);
+    }
+    std::sort(items.begin(), items.end(), [](const auto* x, const auto* y) { return x->share > y->share; });
+    out += fmt::format("    {:<50}{:>14}  {:>6}\n",
+                       fmt::format("final run at the {} rate (fixed)",
+                                   l.rnd->compute_price == scenario::ComputePrice::owned ? "owned" : "rental"),
+                       to_string(l.rnd->final_run), fmt::format("{:.1f}%", 100.0 * l.rnd->final_run_share));
+    for (const RndItemResult* i : items) {
+      out += fmt::format("    {:<50}{:>14}  {:>6}\n", i->name, to_string(i->usd.p50),
+                         fmt::format("{:.1f}%", 100.0 * i->share));
+    }
+    out += "    (item medians; shares of the mean total; tcsim report shows every source)\n";
+  }
+  return out;
+}
+
 std::string comparison_table(const Evaluation& a, const Evaluation& b) {
   const Difference d = difference(a, b);
   const Split sa = split(a.run), sb = split(b.run);
   std::string out;
   const auto row = [&out](std::string_view label, const std::string& va, const std::string& vb,
                           const std::string& diff) {
-    out += fmt::format("  {:<34}{:>18}{:>18}{:>20}\n", label, va, vb, diff);
+    out += fmt::format("  {:<34}{:>30}{:>30}{:>20}\n", label, va, vb, diff);
   };
   out += fmt::format("Compare  A = {} on {} x {} ({})\n         B = {} on {} x {} ({})\n\n", a.scenario.name,
                      scenario::gpu_count(a.scenario), a.scenario.hardware.gpu.name, a.scenario.file, b.scenario.name,

@@ -73,6 +73,11 @@ Difference difference(const Evaluation& a, const Evaluation& b);
 // {a: {...}, b: {...}, difference: {...}, pending: [...]}
 Json comparison_json(const Evaluation& a, const Evaluation& b);
 
+// One evaluation as text: the run's phases (tokens, steps, GPU-hours, wall
+// days), its totals and reliability overheads, and the ledger (final run at
+// the rental rate, on owned hardware, the R&D total with its largest items).
+std::string evaluation_table(const Evaluation& e);
+
 // Side-by-side text table.
 std::string comparison_table(const Evaluation& a, const Evaluation& b);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -51,6 +52,39 @@ StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options)
     const StepResult r = simulate_step(one, options);
     const StepBreakdown& b = r.breakdown;
     return StepTime(r.time, {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
+  };
+  return o;
+}
+
+StepOracle interpolated_oracle(StepOracle exact) {
+  StepOracle o;
+  o.name = exact.name + "-interpolated";
+  o.description =
+      exact.description + "; within a batch ramp, run at the ramp's two ends and interpolated linearly in the batch";
+  o.stand_in = exact.stand_in;
+  // Exact times by (phase name, batch): the ends of each ramp, shared by every
+  // step of the ramp.
+  auto known = std::make_shared<std::map<std::pair<std::string, std::int64_t>, StepTime>>();
+  o.time = [exact = std::move(exact.time), known](const Phase& phase, std::int64_t batch) -> StepTime {
+    const auto at = [&](std::int64_t b) {
+      const auto key = std::make_pair(phase.name, b);
+      if (const auto it = known->find(key); it != known->end()) return it->second;
+      return known->emplace(key, exact(phase, b)).first->second;
+    };
+    if (!phase.ramp) return exact(phase, batch);
+    const std::int64_t lo = ramp_batch(phase, 0);
+    const std::int64_t hi = phase.batch;
+    if (batch == lo || batch == hi || lo == hi) return at(batch);
+    const StepTime a = at(lo);
+    const StepTime b = at(hi);
+    const double w = static_cast<double>(batch - lo) / static_cast<double>(hi - lo);
+    const auto lerp = [w](Seconds x, Seconds y) { return x + (y - x) * w; };
+    if (a.parts && b.parts) {
+      return StepTime(lerp(a.total, b.total),
+                      {lerp(a.parts->compute, b.parts->compute), lerp(a.parts->exposed_comm, b.parts->exposed_comm),
+                       lerp(a.parts->bubble, b.parts->bubble)});
+    }
+    return StepTime(lerp(a.total, b.total));
   };
   return o;
 }

@@ -79,6 +79,15 @@ StepOracle peak_flops_oracle(const scenario::Scenario& s);
 // phase, simulated once; the parts are the critical GPU's breakdown.
 StepOracle step_simulation_oracle(const scenario::Scenario& s, const StepOptions& options = {});
 
+// `exact` at the two ends of each ramp (its first step's batch and the phase
+// batch), linear in the batch between them; phases without a ramp get
+// `exact` itself. A pipeline step is affine in its micro-batch count once the
+// pipeline is full (each micro-batch adds the same stage work), which the
+// step simulation reproduces (docs/simulation.md, "Ramp interpolation");
+// interpolation turns a ramp's dozens of distinct shapes into two. Keeps
+// `exact`'s stand_in flag; the name gains "-interpolated".
+StepOracle interpolated_oracle(StepOracle exact);
+
 // Asks the oracle once per distinct (phase, batch) and remembers the answer.
 class StepTimeCache {
  public:

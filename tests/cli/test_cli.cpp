@@ -37,7 +37,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 }  // namespace
 
 TEST_CASE("run --json on the default scenario reports DeepSeek-V3's published 671B / 37B parameters") {
-  const Result r = tcsim("run --json");
+  const Result r = tcsim("run --step-only --json");
   REQUIRE(r.code == 0);
   // V3-TR §4.2: 671B total; held to 0.5%.
   CHECK(number_after(r.out, "params_total") == doctest::Approx(671e9).epsilon(0.005));
@@ -54,11 +54,20 @@ TEST_CASE("run --json on the default scenario reports DeepSeek-V3's published 67
   CHECK(number_after(r.out, "train_flops_per_token") > 6 * 37e9 * 0.9);
 }
 
-TEST_CASE("keys the simulator fills later are absent, not invented") {
+TEST_CASE("run --json carries the run and its cost; --step-only leaves them out") {
   const Result r = tcsim("run --json");
   REQUIRE(r.code == 0);
-  CHECK(r.out.find("\"cost\": {\"final_run_usd\"") == std::string::npos);
-  CHECK(r.out.find("final_run_usd") == std::string::npos);
+  // V3-TR Table 1's phases: three simulated, post-training's 5K GPU-hours as published.
+  const double total = number_after(r.out, "gpu_hours_total");
+  CHECK(total > 5000);
+  // The final run at the scenario's $2/GPU-hour (V3-TR Table 1) is 2 x the GPU-hours.
+  CHECK(number_after(r.out, "final_run_usd") == doctest::Approx(2 * total));
+  CHECK(r.out.find("\"owned_final_run_usd\"") != std::string::npos);
+  CHECK(r.out.find("\"rnd_total_usd\"") != std::string::npos);
+  const Result s = tcsim("run --json --step-only");
+  REQUIRE(s.code == 0);
+  CHECK(s.out.find("\"step\"") != std::string::npos);
+  CHECK(s.out.find("final_run_usd") == std::string::npos);
 }
 
 TEST_CASE("run prints readable tables by default") {
@@ -66,10 +75,12 @@ TEST_CASE("run prints readable tables by default") {
   REQUIRE(r.code == 0);
   CHECK(r.out.find("Memory per GPU") != std::string::npos);
   CHECK(r.out.find("parameters, total") != std::string::npos);
+  CHECK(r.out.find("final run, rental") != std::string::npos);
+  CHECK(r.out.find("R&D total, median") != std::string::npos);
 }
 
 TEST_CASE("--set overrides reach the run") {
-  const Result r = tcsim("run --json --set hardware.gpu=h100");
+  const Result r = tcsim("run --step-only --json --set hardware.gpu=h100");
   REQUIRE(r.code == 0);
   CHECK(r.out.find("\"gpu\": \"h100\"") != std::string::npos);
 }
@@ -121,7 +132,7 @@ std::string step_part(const std::string& json) {
 }
 
 TEST_CASE("run --json reports the steady-state step under the contract's step.* keys") {
-  Result r = tcsim("run --json");
+  Result r = tcsim("run --step-only --json");
   REQUIRE(r.code == 0);
   r.out = step_part(r.out);
   // V3-TR §4.2: 15360 sequences of 4096 tokens per step at the final batch size.
@@ -146,7 +157,7 @@ TEST_CASE("run --json reports the steady-state step under the contract's step.* 
 }
 
 TEST_CASE("run prints the step table with the published comparison") {
-  const Result r = tcsim("run");
+  const Result r = tcsim("run --step-only");
   REQUIRE(r.code == 0);
   CHECK(r.out.find("Step  (symmetric") != std::string::npos);
   CHECK(r.out.find("tcsim vs published") != std::string::npos);
@@ -155,7 +166,7 @@ TEST_CASE("run prints the step table with the published comparison") {
 
 TEST_CASE("run --trace writes a Chrome trace atomically") {
   const auto path = std::filesystem::temp_directory_path() / ("tcsim-trace-" + std::to_string(::getpid()) + ".json");
-  const Result r = tcsim("run --trace " + path.string());
+  const Result r = tcsim("run --step-only --trace " + path.string());
   REQUIRE(r.code == 0);
   const std::string text = slurp(path);
   CHECK(text.starts_with("{\"displayTimeUnit\": \"ns\", \"traceEvents\": ["));
@@ -186,7 +197,7 @@ TEST_CASE("validate prints predicted against published and exits 0") {
 }
 
 TEST_CASE("run prints DeepSeek's multi-plane cluster with counts from first principles") {
-  const Result r = tcsim("run --json");
+  const Result r = tcsim("run --step-only --json");
   REQUIRE(r.code == 0);
   // 256 nodes x 8 GPUs; one 400 Gb/s NIC per GPU (V3-TR §3.1).
   CHECK(number_after(r.out, "nics") == 2048);
@@ -203,7 +214,7 @@ TEST_CASE("a scenario without a network section still gets its accounting, and s
                                    "model: mixtral-8x7b\nparallelism: {tp: 1, pp: 4, ep: 8, dp: 16}\n"
                                    "hardware: {gpu: h100, gpus_per_node: 8, nodes: 8}\ntraining:\n  seq_len: 4096\n"
                                    "  phases:\n    - {name: main, tokens: \"1T\", batch: 1024}\n");
-  const Result r = tcsim("run --json " + f);
+  const Result r = tcsim("run --step-only --json " + f);
   REQUIRE(r.code == 0);
   // Mixtral of Experts: 46.7B total.
   CHECK(number_after(r.out, "params_total") == doctest::Approx(46.7e9).epsilon(0.005));

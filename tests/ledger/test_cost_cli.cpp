@@ -34,7 +34,7 @@ TEST_CASE("report writes the three files for the default scenario and prints the
   const Result r = tcsim("report --out " + dir.string() + " --trials 50 --samples 500");
   REQUIRE(r.code == 0);
   CHECK(r.out.find("cost.final_run_usd") != std::string::npos);
-  CHECK(r.out.find("stand-in") != std::string::npos);
+  CHECK(r.out.find("step-simulation-interpolated step times") != std::string::npos);
   for (const char* f : {"report.md", "report.html", "report.json"}) CHECK_MESSAGE(fs::exists(dir / f), f);
   fs::remove_all(dir);
 }
@@ -49,14 +49,21 @@ TEST_CASE("report is reproducible for a seed") {
   fs::remove_all(b);
 }
 
-TEST_CASE("compare sets H800 against H100 side by side and marks the step breakdown pending") {
+TEST_CASE("compare sets H800 against H100 side by side and splits the step time") {
   const Result r =
       tcsim("compare builtin:deepseek-v3 builtin:deepseek-v3 --set-b hardware.gpu=h100 --trials 20 --samples 200");
   REQUIRE(r.code == 0);
   CHECK(r.out.find("h800") != std::string::npos);
   CHECK(r.out.find("h100") != std::string::npos);
   CHECK(r.out.find("final run at rental") != std::string::npos);
-  CHECK(r.out.find("pending") != std::string::npos);
+  CHECK(r.out.find("exposed communication") != std::string::npos);
+  CHECK(r.out.find("pending") == std::string::npos);
+  // The stand-in cannot split a step, and says so.
+  const Result s = tcsim(
+      "compare builtin:deepseek-v3 builtin:deepseek-v3 --set-b hardware.gpu=h100 --step-oracle peak-flops --trials 20 "
+      "--samples 200");
+  REQUIRE(s.code == 0);
+  CHECK(s.out.find("pending") != std::string::npos);
   const Result j = tcsim("compare builtin:deepseek-v3 builtin:deepseek-v3 --json --trials 20 --samples 200");
   REQUIRE(j.code == 0);
   CHECK(j.out.find("\"difference\"") != std::string::npos);

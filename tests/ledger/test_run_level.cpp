@@ -109,16 +109,17 @@ TEST_CASE("a phase in steps runs exactly those steps at its batch and sequence l
   CHECK(sc.compute.value() == doctest::Approx(51.2));
 }
 
-TEST_CASE("the DeepSeek-V3 pre-training ramp: 49 batch shapes and the steps of a continuous ramp") {
+TEST_CASE("the DeepSeek-V3 pre-training ramp: 45 batch shapes and the steps of a continuous ramp") {
   const scenario::Scenario s = scenario::load_scenario("builtin:deepseek-v3");
+  REQUIRE(s.training.phases[0].ramp->from == 4096);  // the scenario's stated assumption (not V3-TR's 3072)
   StepTimeCache cache(rate_oracle(1e9));
   const PhaseSchedule sc = schedule_phase(0, s.training.phases[0], cache);
-  // DualPipe, DP128: steps of 256 sequences, (15360 - 3072) / 256 + 1 = 49 distinct batches.
-  CHECK(cache.shapes() == 49);
+  // DualPipe, DP128: steps of 256 sequences, (15360 - 4096) / 256 + 1 = 45 distinct batches.
+  CHECK(cache.shapes() == 45);
   // Continuous ramp b(T) = from + (to - from) T / over: its steps are
-  //   over / ((to - from) seq) x ln(to / from) = 469e9 / (12288 x 4096) x ln 5 = 14,996.6,
-  // then (14.8e12 - 469e9) / (15360 x 4096) = 227,785.5 at the final batch: 242,782 in all.
-  const double ramp = 469e9 / (12288.0 * 4096) * std::log(5.0);
+  //   over / ((to - from) seq) x ln(to / from) = 469e9 / (11264 x 4096) x ln 3.75 = 13,448.8,
+  // then (14.8e12 - 469e9) / (15360 x 4096) = 227,785.5 at the final batch: 241,234 in all.
+  const double ramp = 469e9 / (11264.0 * 4096) * std::log(3.75);
   const double rest = (14.8e12 - 469e9) / (15360.0 * 4096);
   CHECK(static_cast<double>(sc.steps) == doctest::Approx(ramp + rest).epsilon(0.001));
 }
@@ -275,10 +276,70 @@ TEST_CASE("the step simulation as the oracle: one simulation per shape, parts th
   // A shape the step simulation cannot run names the phase and the batch.
   StepTimeCache cache(o);
   try {
-    cache.step_time(0, ph, 3072);  // DualPipe: 24 micro-batches per pipeline of 16 stages
+    cache.step_time(0, ph, 3072);  // V3-TR's ramp start; DualPipe: 24 micro-batches per pipeline of 16 stages
     CHECK(false);
   } catch (const ConfigError& e) {
     const std::string m = e.what();
     CHECK(m.find("\"pre-training\" at batch 3072") != std::string::npos);
+  }
+}
+
+namespace {
+
+// time = a + c x batch^2 seconds: curved on purpose, so interpolation is visible.
+StepOracle curved_oracle(int* calls) {
+  StepOracle o;
+  o.name = "curved";
+  o.description = "test oracle: 1 + 1e-6 x batch^2";
+  o.stand_in = false;
+  o.time = [calls](const scenario::Phase&, std::int64_t batch) {
+    ++*calls;
+    const double b = static_cast<double>(batch);
+    return StepTime(Seconds(1 + 1e-6 * b * b), {Seconds(1e-6 * b * b), Seconds(0.25), Seconds(0.75)});
+  };
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("the interpolated oracle asks the exact one at the ramp's ends and is linear between them") {
+  int calls = 0;
+  const StepOracle o = interpolated_oracle(curved_oracle(&calls));
+  CHECK(o.name == "curved-interpolated");
+  CHECK(!o.stand_in);
+  scenario::Phase ph;
+  ph.name = "main";
+  ph.batch = 2048;
+  ph.ramp = scenario::BatchRamp{1024, 500'000'000};
+  ph.parallelism.dp = 16;
+  ph.parallelism.micro_batch = 1;
+  // Ends: 1 + 1e-6 x 1024^2 = 2.048576 s and 1 + 1e-6 x 2048^2 = 5.194304 s.
+  CHECK(o.time(ph, 1024).total.value() == doctest::Approx(2.048576));
+  CHECK(o.time(ph, 2048).total.value() == doctest::Approx(5.194304));
+  // 1536 is half way: (2.048576 + 5.194304) / 2 = 3.62144 s (exact: 3.359296 s).
+  const StepTime mid = o.time(ph, 1536);
+  CHECK(mid.total.value() == doctest::Approx(3.62144));
+  REQUIRE(mid.parts);
+  CHECK(mid.parts->compute.value() == doctest::Approx(2.62144));
+  CHECK(mid.parts->bubble.value() == doctest::Approx(0.75));
+  // A quarter of the way: 2.048576 + (5.194304 - 2.048576) / 4 = 2.835008 s.
+  CHECK(o.time(ph, 1280).total.value() == doctest::Approx(2.835008));
+  CHECK(calls == 2);  // the two ends, each once
+  // Without a ramp every batch goes to the exact oracle.
+  ph.ramp.reset();
+  CHECK(o.time(ph, 1536).total.value() == doctest::Approx(3.359296));
+  CHECK(calls == 3);
+}
+
+TEST_CASE("the step simulation is affine in the ramp's batch: interpolation matches it") {
+  // Mixtral 8x7B on 64 H100, 1F1B over 4 stages: batches of 16-sequence rounds.
+  const scenario::Scenario s = load_small(
+      {"hardware.network={topology: fat-tree, nic_bandwidth: 400 Gb/s, nics_per_node: 8, oversubscription: 1, "
+       "switch_radix: 64, latency_intra_leaf: 2.8 us, latency_cross_leaf: 3.7 us, latency_nvlink: 3.33 us}"});
+  const scenario::Phase& ph = s.training.phases[0];
+  const StepOracle exact = step_simulation_oracle(s);
+  const StepOracle interpolated = interpolated_oracle(step_simulation_oracle(s));
+  for (const std::int64_t b : {1280, 1536, 1792}) {
+    CHECK(interpolated.time(ph, b).total.value() == doctest::Approx(exact.time(ph, b).total.value()).epsilon(1e-3));
   }
 }

@@ -75,10 +75,14 @@ TEST_CASE("the built-in DeepSeek-V3 scenario resolves to the published plan") {
   REQUIRE(s.training.phases.size() == 4);
   CHECK(s.training.phases[0].tokens == 14'800'000'000'000);  // 14.8T, V3-TR §4.1
   CHECK(s.training.phases[0].batch == 15360);
-  CHECK(s.training.phases[0].ramp->from == 3072);
+  // V3-TR §4.2 starts at 3072; the scenario states 4096, the smallest batch DualPipe runs on dp 128.
+  CHECK(s.training.phases[0].ramp->from == 4096);
   CHECK(s.training.phases[0].ramp->over_tokens == 469'000'000'000);
   CHECK(s.training.phases[2].seq_len == 131072);
-  CHECK(s.training.phases[2].parallelism.cp == 4);  // phase override on top of the plan
+  CHECK(s.training.phases[1].parallelism.cp == 4);  // phase overrides on top of the plan [assumption]
+  CHECK(s.training.phases[1].parallelism.dp == 32);
+  CHECK(s.training.phases[2].parallelism.cp == 16);
+  CHECK(s.training.phases[2].parallelism.dp == 8);
   CHECK(s.training.phases[2].parallelism.pp == 16);
   CHECK(s.training.phases[3].measured_gpu_hours->value() == 5000.0);
   CHECK(s.cost.rental.value() == 2.0);

@@ -1,0 +1,68 @@
+// One scenario evaluated end to end for a sweep row or a plan candidate: the
+// memory budget, the simulated steady-state step, the run-level simulation
+// and the ledger, reduced to the figures a table of thousands of scenarios
+// compares. A scenario that cannot run (bad plan, no calibration profile)
+// gives a result with its reason instead of an exception, so one bad
+// variant never aborts a sweep.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "reports/monte_carlo.h"
+#include "scenarios/scenario.h"
+#include "sim/run_level.h"
+#include "sim/step_graph.h"
+
+namespace tcsim::reports {
+
+enum class RunDepth {
+  step,  // memory and the steady-state step only (plan search)
+  run,   // + run-level simulation, ledger and R&D Monte Carlo
+};
+
+struct VariantOptions {
+  sim::StepOptions step;  // symmetric fidelity by default
+  RunDepth depth = RunDepth::run;
+  // Run level: the step simulation at the ramp's ends, interpolated between
+  // them (sim::interpolated_oracle); "peak-flops" uses the labelled stand-in.
+  std::string oracle = "step-simulation";
+  sim::RunOptions run{1, 200};
+  RndOptions rnd{1, 2000};
+};
+
+// Why a variant has no figures, or has figures with a caveat.
+enum class VariantStatus {
+  ok,
+  does_not_fit,  // simulated, but the memory budget exceeds the GPU's capacity
+  invalid,       // the scenario or plan cannot be simulated; `reason` says why
+};
+std::string_view status_name(VariantStatus s);
+
+struct VariantResult {
+  VariantStatus status = VariantStatus::ok;
+  std::string reason;  // empty when ok
+  // Memory (first phase's plan and sequence length).
+  double memory_gib = 0;
+  double capacity_gib = 0;
+  // Steady-state step of the first phase at its final batch.
+  std::optional<double> step_s;
+  std::optional<double> tokens_per_s_per_gpu;
+  std::optional<double> mfu;  // model FLOPs (causal attention) / dense BF16 peak
+  std::optional<double> exposed_comm_s;
+  std::optional<double> bubble_s;
+  // Run and cost (RunDepth::run).
+  std::optional<double> gpu_hours;
+  std::optional<double> wall_days;
+  std::optional<double> final_run_usd;
+  std::optional<double> owned_usd;
+  std::optional<double> rnd_p50_usd;
+  std::string oracle;  // the run-level step oracle's name
+};
+
+// Never throws for a bad scenario or plan (ConfigError becomes `invalid`).
+VariantResult evaluate_variant(const scenario::Scenario& s, const VariantOptions& options = {});
+
+}  // namespace tcsim::reports
