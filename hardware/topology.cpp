@@ -5,6 +5,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include <fmt/format.h>
@@ -66,20 +67,64 @@ void check_pair(int src, int dst, int gpus) {
   }
 }
 
+// Hop distances to each destination GPU, filled on demand. They depend only on
+// the graph's shape (which device is a GPU, which links exist), never on
+// bandwidths or latencies, so clusters of one shape share a table: a sweep
+// over link speeds or prices searches each destination once per process.
+struct DistanceTable {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<const Distances>> to;  // per destination GPU
+};
+
+// The shape of a graph, exactly: device kinds, then link endpoints.
+std::string shape_key(const TopologyParts& parts) {
+  std::string key;
+  key.reserve(parts.devices.size() + 8 * parts.links.size() + 16);
+  for (const Device& d : parts.devices) key.push_back(static_cast<char>(d.kind));
+  key.push_back('|');
+  for (const Link& l : parts.links) {
+    for (const std::int32_t v : {static_cast<std::int32_t>(l.from), static_cast<std::int32_t>(l.to)}) {
+      key.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+  }
+  return key;
+}
+
+// The table of a shape, shared by every topology of that shape; the most
+// recently used few shapes stay alive between topologies.
+std::shared_ptr<DistanceTable> shared_table(const TopologyParts& parts) {
+  constexpr std::size_t kKept = 8;
+  static std::mutex mutex;
+  static std::vector<std::pair<std::string, std::shared_ptr<DistanceTable>>> kept;  // most recent last
+  std::string key = shape_key(parts);
+  const std::lock_guard<std::mutex> lock(mutex);
+  for (auto it = kept.begin(); it != kept.end(); ++it) {
+    if (it->first == key) {
+      auto entry = std::move(*it);
+      kept.erase(it);
+      kept.push_back(std::move(entry));
+      return kept.back().second;
+    }
+  }
+  auto table = std::make_shared<DistanceTable>();
+  table->to.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
+  if (kept.size() == kKept) kept.erase(kept.begin());
+  kept.emplace_back(std::move(key), table);
+  return table;
+}
+
 }  // namespace
 
 struct ClusterTopology::Impl {
   TopologyParts parts;
   Graph graph;
-  mutable std::mutex cache_mutex;
-  mutable std::vector<std::shared_ptr<const Distances>> distance_cache;  // per destination GPU
+  std::shared_ptr<DistanceTable> distances;
 
-  explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()) {
+  explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()), distances(shared_table(parts)) {
     for (std::size_t i = 0; i < parts.links.size(); ++i) {
       const Link& l = parts.links[i];
       boost::add_edge(static_cast<Vertex>(l.from), static_cast<Vertex>(l.to), EdgeData{static_cast<LinkId>(i)}, graph);
     }
-    distance_cache.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
   }
 
   int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
@@ -102,8 +147,8 @@ struct ClusterTopology::Impl {
   }
 
   std::shared_ptr<const Distances> distances_to(int dst) const {
-    const std::lock_guard<std::mutex> lock(cache_mutex);
-    auto& slot = distance_cache[static_cast<std::size_t>(dst)];
+    const std::lock_guard<std::mutex> lock(distances->mutex);
+    auto& slot = distances->to[static_cast<std::size_t>(dst)];
     if (!slot) slot = std::make_shared<const Distances>(compute_distances(dst));
     return slot;
   }

@@ -1,0 +1,94 @@
+// Sweep throughput: DeepSeek-V3 variants evaluated per second, the way
+// `tcsim sweep` evaluates them (load with --set overrides, then
+// reports::evaluate_variant), on N threads (docs/performance.md, "Sweep").
+//   cost       variants that differ only in prices (owned PUE x energy price):
+//              every step simulation after the first is a memo hit
+//   hardware   variants that differ in what a step reads (NVLink bandwidth x
+//              NIC bandwidth): every variant simulates its own steps
+// Usage: bench_sweep [cost|hardware]... [--variants N] [--jobs N] [--depth step|run]
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "reports/variant.h"
+#include "scenarios/loader.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// n variants: the cross product of two value lists, as `--vary A --vary B` makes it.
+std::vector<std::vector<std::string>> variants(const std::string& mode, int n) {
+  std::vector<std::vector<std::string>> out;
+  for (int i = 0; static_cast<int>(out.size()) < n; ++i) {
+    if (mode == "cost") {
+      out.push_back({fmt::format("cost.owned.pue={:.4f}", 1.05 + 0.0001 * (i / 100)),
+                     fmt::format("cost.owned.energy_price=${:.4f}/kWh", 0.05 + 0.001 * (i % 100))});
+    } else {
+      out.push_back({fmt::format("hardware.gpu={{preset: h800, nvlink_bandwidth: {} GB/s}}", 200 + 5 * (i / 20)),
+                     fmt::format("hardware.network.nic_bandwidth={} Gb/s", 100 + 20 * (i % 20))});
+    }
+  }
+  return out;
+}
+
+void bench(const std::string& mode, int n, int jobs, tcsim::reports::RunDepth depth) {
+  const auto sets = variants(mode, n);
+  tcsim::reports::VariantOptions o;
+  o.depth = depth;
+  std::atomic<int> next{0}, ok{0}, failed{0};
+  const auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  for (int w = 0; w < jobs; ++w) {
+    workers.emplace_back([&] {
+      for (int i = next++; i < n; i = next++) {
+        try {
+          const auto s = tcsim::scenario::load_scenario("builtin:deepseek-v3", sets[static_cast<std::size_t>(i)]);
+          const auto r = tcsim::reports::evaluate_variant(s, o);
+          (r.status == tcsim::reports::VariantStatus::invalid ? failed : ok)++;
+          if (r.status == tcsim::reports::VariantStatus::invalid && failed == 1)
+            fmt::print("  invalid: {}\n", r.reason);
+        } catch (const std::exception& e) {
+          if (++failed == 1) fmt::print("  load failed: {}\n", e.what());
+        }
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  const double s = since(t0);
+  fmt::print("{:<9} depth {:<4} {} variants on {} threads in {:.2f} s: {:.1f} variants/s ({} evaluated, {} failed)\n",
+             mode, depth == tcsim::reports::RunDepth::run ? "run" : "step", n, jobs, s, n / s, ok.load(),
+             failed.load());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> modes;
+  int n = 1000, jobs = static_cast<int>(std::thread::hardware_concurrency());
+  auto depth = tcsim::reports::RunDepth::run;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--variants" && i + 1 < argc) {
+      n = std::stoi(argv[++i]);
+    } else if (a == "--jobs" && i + 1 < argc) {
+      jobs = std::stoi(argv[++i]);
+    } else if (a == "--depth" && i + 1 < argc) {
+      depth = std::string(argv[++i]) == "step" ? tcsim::reports::RunDepth::step : tcsim::reports::RunDepth::run;
+    } else if (a == "cost" || a == "hardware") {
+      modes.push_back(a);
+    } else {
+      fmt::print(stderr, "bench_sweep: unknown argument \"{}\"\n", a);
+      return 2;
+    }
+  }
+  if (modes.empty()) modes = {"cost", "hardware"};
+  for (const std::string& m : modes) bench(m, n, std::max(jobs, 1), depth);
+  return 0;
+}
