@@ -20,9 +20,10 @@ inline constexpr std::string_view kVersion = "0.1.0";
 int run_command(std::span<const std::string> args);
 int list_command(std::span<const std::string> args);
 int collective_command(std::span<const std::string> args);
-int report_command(std::span<const std::string> args);    // cli/report_command.cpp
-int compare_command(std::span<const std::string> args);   // cli/compare_command.cpp
-int validate_command(std::span<const std::string> args);  // cli/validate_command.cpp
+int report_command(std::span<const std::string> args);     // cli/report_command.cpp
+int compare_command(std::span<const std::string> args);    // cli/compare_command.cpp
+int validate_command(std::span<const std::string> args);   // cli/validate_command.cpp
+int calibrate_command(std::span<const std::string> args);  // cli/calibrate_command.cpp
 
 // Flags `report` and `compare` share (parsed in cli/report_command.cpp).
 struct EvalFlags {

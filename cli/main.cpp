@@ -23,6 +23,7 @@ Usage:
   tcsim report [SCENARIO] --out DIR [--set PATH=VALUE]... [--compare SCENARIO_B] [--seed N]
   tcsim compare A B [--set PATH=VALUE]... [--set-a ...] [--set-b ...] [--json]
   tcsim validate
+  tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH] [--gpu PRESET] [--quick]
   tcsim --help | --version
   tcsim COMMAND --help
 
@@ -43,6 +44,9 @@ Commands:
           the difference attributed.
   validate
           The repository's validation cases: predicted against published, with errors.
+  calibrate
+          Run the calibration kernels on this machine's GPU (or take their samples with
+          --samples), fit the op-time model's rates and write a calibration profile.
 
 Exit codes: 0 success, 2 bad input (scenario or flags), 1 internal error.
 )";
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
     if (args[0] == "report") return tcsim::cli::report_command(rest);
     if (args[0] == "compare") return tcsim::cli::compare_command(rest);
     if (args[0] == "validate") return tcsim::cli::validate_command(rest);
+    if (args[0] == "calibrate") return tcsim::cli::calibrate_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
   } catch (const tcsim::ConfigError& e) {
     fmt::print(stderr, "tcsim: error: {}\n", e.what());

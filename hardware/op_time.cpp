@@ -30,7 +30,12 @@ OpTime gemm_time(const model::Op& op, model::Pass pass, const CalibrationProfile
   // The full-wave rate scales with the SMs left to compute.
   const FlopsPerSecond achieved = rate.value * (static_cast<double>(compute_sms) / p.sms) * eff;
   const Flops work = op.flops[static_cast<int>(pass)];
-  return {work / achieved, achieved.value(), eff, fp8 ? "FP8 GEMM" : "BF16 GEMM", rate.source};
+  return {.time = work / achieved + rate.overhead,
+          .rate = achieved.value(),
+          .efficiency = eff,
+          .overhead = rate.overhead,
+          .rate_name = fp8 ? "FP8 GEMM" : "BF16 GEMM",
+          .source = rate.source};
 }
 
 }  // namespace
@@ -40,20 +45,30 @@ OpTime op_time(const model::Op& op, model::Pass pass, const CalibrationProfile& 
   switch (op.cls) {
     case model::OpClass::gemm:
     case model::OpClass::grouped_gemm:
-      if (op.flops[i].value() == 0) return {Seconds(0), 0, 1, "none", ""};
+      if (op.flops[i].value() == 0) return {.rate_name = "none"};
       return gemm_time(op, pass, p, compute_sms);
     case model::OpClass::attention: {
       const bool fwd = pass == model::Pass::forward;
       const Sourced<FlopsPerSecond>& rate = fwd ? p.attention_forward : p.attention_backward;
       const FlopsPerSecond achieved = rate.value * (static_cast<double>(compute_sms) / p.sms);
-      return {op.flops[i] / achieved, achieved.value(), 1, fwd ? "attention forward" : "attention backward",
-              rate.source};
+      const Seconds overhead = op.flops[i].value() > 0 ? rate.overhead : Seconds(0);
+      return {.time = op.flops[i] / achieved + overhead,
+              .rate = achieved.value(),
+              .overhead = overhead,
+              .rate_name = fwd ? "attention forward" : "attention backward",
+              .source = rate.source};
     }
-    case model::OpClass::memory:
+    case model::OpClass::memory: {
       // Memory-bound kernels saturate HBM with a fraction of the SMs; the
       // rate is not scaled by compute_sms (an assumption calibration can test).
-      return {op.hbm_bytes[i] / p.hbm.value, p.hbm.value.value(), 1, "HBM", p.hbm.source};
-    case model::OpClass::comm: return {Seconds(0), 0, 1, "network (flows)", "simulated as flows, not an op rate"};
+      const Seconds overhead = op.hbm_bytes[i].value() > 0 ? p.hbm.overhead : Seconds(0);
+      return {.time = op.hbm_bytes[i] / p.hbm.value + overhead,
+              .rate = p.hbm.value.value(),
+              .overhead = overhead,
+              .rate_name = "HBM",
+              .source = p.hbm.source};
+    }
+    case model::OpClass::comm: return {.rate_name = "network (flows)", .source = "simulated as flows, not an op rate"};
   }
   return {};
 }

@@ -6,6 +6,11 @@
 //   memory-bound: bytes over the profile's HBM rate.
 // SMs given to communication kernels are taken from compute while they run
 // (`compute_sms` below the profile's SM count scales the rate down).
+// Contract: an op that does work in a pass takes work / achieved rate plus
+// the `overhead` of the rate it used (the fitted per-launch time of a
+// measured profile; zero when the profile gives none). The overhead is not
+// scaled by `compute_sms`. A pass with no work (zero FLOPs or bytes) takes
+// no time and no overhead: no kernel is launched.
 #pragma once
 
 #include <string>
@@ -20,6 +25,7 @@ struct OpTime {
   Seconds time;
   double rate = 0;          // the rate used, in its unit (FLOP/s or B/s)
   double efficiency = 1.0;  // GEMM: useful tile area / computed tile area over full waves
+  Seconds overhead;         // the rate's per-launch overhead, included in `time`
   std::string rate_name;    // "FP8 GEMM", "HBM", "attention backward"
   std::string source;       // where the rate came from
 };

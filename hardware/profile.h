@@ -14,6 +14,9 @@ template <class Q>
 struct Sourced {
   Q value;
   std::string source;
+  // Fixed time per launch at this rate (the fitted t0 of time = t0 + work /
+  // rate); zero when the profile gives none, as public ceilings do.
+  Seconds overhead{};
 };
 
 struct CalibrationProfile {
@@ -21,6 +24,7 @@ struct CalibrationProfile {
   std::string gpu;         // the GPU preset it describes
   std::string provenance;  // measured by whom, where, when; or "public ceilings"
   std::string file;        // where it was loaded from
+  std::string samples;     // raw samples it was fitted to, relative to `file`; empty for public profiles
   int sms = 0;             // SMs of the GPU the rates were measured on
   // Best-shape GEMM throughput, taken as the rate of full waves of tiles.
   Sourced<FlopsPerSecond> gemm_bf16;
@@ -32,6 +36,8 @@ struct CalibrationProfile {
   Sourced<BytesPerSecond> hbm;                // memory-bound kernels, bytes read plus written
   Sourced<FlopsPerSecond> attention_forward;  // fused causal attention, BF16
   Sourced<FlopsPerSecond> attention_backward;
+  // A fitted profile's `fit:` map (residuals, points, ceilings) is a report
+  // for people; the loader checks it is a map and keeps nothing of it.
 };
 
 }  // namespace tcsim::hw

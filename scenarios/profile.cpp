@@ -24,6 +24,8 @@ void read_rate(MapReader& parent, std::string_view key, hw::Sourced<Q>& out, Qua
   MapReader r(*n, path);
   r.quantity("rate", out.value, kind, /*positive=*/true, /*required=*/true);
   r.text("source", out.source, /*required=*/true);
+  // Measured profiles give the fitted per-launch time; public ones do not.
+  r.quantity("overhead", out.overhead, QuantityKind::duration, /*positive=*/false);
   r.finish();
 }
 
@@ -38,6 +40,7 @@ hw::CalibrationProfile load_profile_text(std::string_view text, const std::strin
   top.text("gpu", p.gpu, /*required=*/true);
   top.text("provenance", p.provenance, /*required=*/true);
   top.integer("sms", p.sms, 1, /*required=*/true);
+  top.text("samples", p.samples);
   {
     const Node* g = top.take("gemm");
     if (g == nullptr) fail(doc, "gemm", "missing; expected bf16, fp8 and tile");
@@ -61,6 +64,10 @@ hw::CalibrationProfile load_profile_text(std::string_view text, const std::strin
     read_rate(att, "forward", p.attention_forward, QuantityKind::flops_rate);
     read_rate(att, "backward", p.attention_backward, QuantityKind::flops_rate);
     att.finish();
+  }
+  // The fit report is free-form, for people: any map is accepted and none of it is kept.
+  if (const Node* f = top.take("fit"); f != nullptr && f->kind != Node::Kind::map) {
+    fail(*f, "fit", fmt::format("expected a map (the fit report), got {}", shown(*f)));
   }
   top.finish();
   return p;

@@ -1,0 +1,186 @@
+#include "calibrate/fit/profile_writer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "calibrate/fit/calibration.h"
+#include "core/error.h"
+
+namespace tcsim::calibrate {
+namespace {
+
+// A YAML double-quoted scalar.
+std::string yaml_quoted(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// Six significant digits: the loader parses these back within 5e-6.
+std::string rate_text(FlopsPerSecond r) { return fmt::format("{:.6g} TFLOP/s", r.value() / 1e12); }
+std::string rate_text(BytesPerSecond r) {
+  return r.value() >= 1e12 ? fmt::format("{:.6g} TB/s", r.value() / 1e12) : fmt::format("{:.6g} GB/s", r.value() / 1e9);
+}
+std::string time_text(Seconds t) { return fmt::format("{:.6g} us", t.value() * 1e6); }
+std::string percent(double x) { return fmt::format("{:.2f}%", 100 * x); }
+
+class Yaml {
+ public:
+  void key(int depth, std::string_view k) { out_ += fmt::format("{:{}}{}:\n", "", 2 * depth, k); }
+  void value(int depth, std::string_view k, std::string_view v) {
+    out_ += fmt::format("{:{}}{}: {}\n", "", 2 * depth, k, v);
+  }
+  void text(int depth, std::string_view k, std::string_view v) { value(depth, k, yaml_quoted(v)); }
+  void item(int depth, std::string_view v) { out_ += fmt::format("{:{}}- {}\n", "", 2 * depth, yaml_quoted(v)); }
+  void comment(std::string_view line) { out_ += fmt::format("# {}\n", line); }
+  const std::string& str() const { return out_; }
+
+ private:
+  std::string out_;
+};
+
+template <class Q>
+void rate(Yaml& y, int depth, std::string_view k, const hw::Sourced<Q>& r) {
+  y.key(depth, k);
+  y.text(depth + 1, "rate", rate_text(r.value));
+  y.text(depth + 1, "overhead", time_text(r.overhead));
+  y.text(depth + 1, "source", r.source);
+}
+
+template <class Rate>
+void fit_report(Yaml& y, std::string_view k, const RateFit<Rate>& f, std::string_view model, std::string_view role) {
+  y.key(1, k);
+  y.text(2, "model", model);
+  y.text(2, "role", role);
+  y.text(2, "rate", rate_text(f.rate));
+  y.text(2, "t0", time_text(f.t0));
+  y.value(2, "shapes", fmt::format("{}", f.points.size()));
+  y.value(2, "repeats", fmt::format("{}", f.repeats()));
+  y.text(2, "residual_rms", percent(f.rms));
+  y.text(2, "residual_max", percent(f.max));
+  if (!f.note.empty()) y.text(2, "note", f.note);
+  if (!f.tiles.empty()) {
+    y.key(2, "tiles");
+    for (const TileTrial& t : f.tiles) y.text(3, fmt::format("{}x{}", t.tile.m, t.tile.n), "rms " + percent(t.rms));
+  }
+  // Residuals per variant: a kernel that disagrees with the rest shows here.
+  y.key(2, "variants");
+  std::vector<std::string> seen;
+  for (const Point& p : f.points) {
+    const std::string v = fmt::format("{} {}", name_of(p.family), p.variant);
+    if (std::find(seen.begin(), seen.end(), v) != seen.end()) continue;
+    seen.push_back(v);
+    double sum2 = 0;
+    int n = 0;
+    for (const Point& q : f.points) {
+      if (q.family == p.family && q.variant == p.variant) {
+        sum2 += q.residual * q.residual;
+        ++n;
+      }
+    }
+    y.text(3, yaml_quoted(v),
+           fmt::format("{} shape{}, residual rms {}", n, n == 1 ? "" : "s", percent(std::sqrt(sum2 / n))));
+  }
+  y.key(2, "points");
+  for (const Point& p : f.points) {
+    y.item(3, fmt::format("line {}: {}: median {} (p10 {}, p90 {}, {} repeats), model {}, {:+.2f}%", p.line,
+                          describe(p), to_string(p.median), to_string(p.p10), to_string(p.p90), p.repeats,
+                          to_string(p.predicted), 100 * p.residual));
+  }
+}
+
+}  // namespace
+
+std::string profile_yaml(const Calibration& c) {
+  const hw::CalibrationProfile& p = c.profile;
+  Yaml y;
+  y.comment("Calibration profile written by `tcsim calibrate` (docs/calibration.md): every rate is fitted to the raw");
+  y.comment("samples named below, or says where it came from. The `fit:` map reports each fit and its residuals.");
+  y.text(0, "name", p.name);
+  y.text(0, "gpu", p.gpu);
+  y.text(0, "provenance", p.provenance);
+  y.value(0, "sms", fmt::format("{}", p.sms));
+  if (!p.samples.empty()) y.text(0, "samples", p.samples);
+  y.key(0, "gemm");
+  rate(y, 1, "bf16", p.gemm_bf16);
+  rate(y, 1, "fp8", p.gemm_fp8);
+  y.key(1, "tile");
+  y.value(2, "m", fmt::format("{}", p.tile_m));
+  y.value(2, "n", fmt::format("{}", p.tile_n));
+  y.text(2, "source", p.tile_source);
+  rate(y, 0, "hbm", p.hbm);
+  y.key(0, "attention");
+  rate(y, 1, "forward", p.attention_forward);
+  rate(y, 1, "backward", p.attention_backward);
+
+  const Fits& f = c.fits;
+  y.key(0, "fit");
+  y.text(1, "method",
+         "weighted least squares in (t0, 1/rate) on the median of each shape's repeats, weights 1/time (relative "
+         "errors), t0 >= 0; residual = (model - median) / median");
+  const int sms = p.sms;
+  const auto gemm_model = [&](const FlopsFit& g) {
+    return fmt::format("time = t0 + flops / (rate x wave efficiency(shape; {} x {} tile, {} SMs))", g.tile.m, g.tile.n,
+                       sms);
+  };
+  if (f.gemm_bf16) fit_report(y, "gemm_bf16", *f.gemm_bf16, gemm_model(*f.gemm_bf16), "gemm.bf16");
+  if (f.gemm_fp8) fit_report(y, "gemm_fp8", *f.gemm_fp8, gemm_model(*f.gemm_fp8), "gemm.fp8");
+  constexpr std::string_view kBytes = "time = t0 + bytes / rate";
+  if (f.hbm) fit_report(y, "hbm", *f.hbm, kBytes, "hbm: the model-shaped kernels (rmsnorm, swiglu, fp8_cast)");
+  if (f.hbm_copy) fit_report(y, "hbm_copy", *f.hbm_copy, kBytes, "ceiling: device copy, not used by op times");
+  if (f.hbm_triad) fit_report(y, "hbm_triad", *f.hbm_triad, kBytes, "ceiling: triad, not used by op times");
+  constexpr std::string_view kFlops = "time = t0 + flops / rate";
+  if (f.attention_forward) fit_report(y, "attention_forward", *f.attention_forward, kFlops, "attention.forward");
+  if (f.attention_backward) fit_report(y, "attention_backward", *f.attention_backward, kFlops, "attention.backward");
+  if (!c.notes.empty()) {
+    y.key(1, "notes");
+    for (const std::string& n : c.notes) y.item(2, n);
+  }
+  return y.str();
+}
+
+void write_file_atomically(const std::string& path, std::string_view text) {
+  const std::filesystem::path target(path);
+  std::filesystem::path temp = target;
+  temp += fmt::format(".tmp-{}", ::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    if (!out) throw ConfigError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      std::filesystem::remove(temp, ignored);
+      throw ConfigError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, target, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(temp, ignored);
+    throw ConfigError(fmt::format("{}: cannot write: {}", path, ec.message()));
+  }
+}
+
+}  // namespace tcsim::calibrate
