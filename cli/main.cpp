@@ -23,6 +23,8 @@ Usage:
   tcsim report [SCENARIO] --out DIR [--set PATH=VALUE]... [--compare SCENARIO_B] [--seed N]
   tcsim compare A B [--set PATH=VALUE]... [--set-a ...] [--set-b ...] [--json]
   tcsim validate
+  tcsim sweep [SCENARIO] --vary PATH=V1,V2,... [--vary ...] --out FILE.csv|FILE.jsonl [--jobs N] [--shard I/N]
+  tcsim sweep merge OUT INPUT...
   tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH] [--gpu PRESET] [--quick]
   tcsim --help | --version
   tcsim COMMAND --help
@@ -44,6 +46,9 @@ Commands:
           the difference attributed.
   validate
           The repository's validation cases: predicted against published, with errors.
+  sweep   Evaluate every combination of the --vary values (what-if at scale) on a pool
+          of threads, one row per variant in a CSV or JSON-lines table; resumable,
+          shardable (--shard, or ranks under mpirun), merged with `tcsim sweep merge`.
   calibrate
           Run the calibration kernels on this machine's GPU (or take their samples with
           --samples), fit the op-time model's rates and write a calibration profile.
@@ -71,6 +76,7 @@ int main(int argc, char** argv) {
     if (args[0] == "report") return tcsim::cli::report_command(rest);
     if (args[0] == "compare") return tcsim::cli::compare_command(rest);
     if (args[0] == "validate") return tcsim::cli::validate_command(rest);
+    if (args[0] == "sweep") return tcsim::cli::sweep_command(rest);
     if (args[0] == "calibrate") return tcsim::cli::calibrate_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
   } catch (const tcsim::ConfigError& e) {

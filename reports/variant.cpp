@@ -1,9 +1,13 @@
 #include "reports/variant.h"
 
+#include <mutex>
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "core/error.h"
 #include "model/memory.h"
+#include "reports/accounting.h"
 #include "reports/ledger.h"
 #include "sim/step.h"
 
@@ -12,23 +16,108 @@ namespace {
 
 constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
 
-void fill_step(const scenario::Scenario& s, const VariantOptions& o, VariantResult& r) {
-  scenario::Scenario first = s;
-  scenario::Phase p = s.training.phases.front();
+// What a sweep row keeps of a simulated step.
+struct StepFigures {
+  sim::StepTime time{Seconds(0)};
+  double tokens_per_s_per_gpu = 0;
+  double mfu = 0;
+};
+
+// The scenario reduced to one phase at one batch, without a ramp: the only
+// scenario a step simulation of that shape sees.
+scenario::Scenario step_scenario(const scenario::Scenario& s, const scenario::Phase& phase, std::int64_t batch) {
+  scenario::Scenario one = s;
+  scenario::Phase p = phase;
+  p.batch = batch;
   p.ramp.reset();
-  first.training.phases = {p};
-  const sim::StepResult step = sim::simulate_step(first, o.step);
-  r.step_s = step.time.value();
-  r.tokens_per_s_per_gpu = step.tokens_per_second_per_gpu;
-  r.mfu = step.mfu_bf16;
-  r.exposed_comm_s = step.breakdown.exposed_comm.value();
-  r.bubble_s = step.breakdown.bubble.value();
+  one.training.phases = {p};
+  return one;
+}
+
+// Everything a step simulation depends on, as text: the resolved scenario of
+// that one shape (every field, reports::echo_scenario) without what a step
+// never reads (names, reliability, cost), the calibration profile's rates, and
+// the step options.
+std::string step_key(const scenario::Scenario& shape, const sim::StepOptions& o) {
+  scenario::Scenario k = shape;
+  k.name.clear();
+  k.description.clear();
+  k.file.clear();
+  k.training.phases.front().name.clear();
+  k.training.phases.front().source.clear();
+  k.reliability = {};
+  k.cost = {};
+  std::string key = echo_scenario(k).dump(0);
+  if (const auto& p = shape.hardware.profile) {
+    key += fmt::format("|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", p->name, p->file, p->sms, p->gemm_bf16.value.value(),
+                       p->gemm_fp8.value.value(), p->tile_m, p->tile_n, p->hbm.value.value(),
+                       p->attention_forward.value.value(), p->attention_backward.value.value(), p->samples);
+    for (const auto* r : {&p->gemm_bf16, &p->gemm_fp8, &p->attention_forward, &p->attention_backward}) {
+      key += fmt::format("|{}", r->overhead.value());
+    }
+    key += fmt::format("|{}", p->hbm.overhead.value());
+  }
+  const sim::Variation& v = o.variation;
+  key += fmt::format("|{}|{}|{}|{}|{}|{}|{}|{}", static_cast<int>(o.fidelity), o.seed, o.transfers_as_flows,
+                     v.gpu_spread, v.expert_max_violation, v.routing_samples, v.sample_tokens_per_rank, "v1");
+  return key;
+}
+
+// Step simulations already run in this process, shared by every thread of a
+// sweep: variants that differ only in what a step never reads (prices,
+// reliability, other phases) simulate each shape once. A simulation is
+// deterministic, so a remembered result is the result.
+class StepMemo {
+ public:
+  StepFigures get(const scenario::Scenario& shape, const sim::StepOptions& o) {
+    const std::string key = step_key(shape, o);
+    {
+      const std::lock_guard lock(mutex_);
+      if (const auto it = steps_.find(key); it != steps_.end()) return it->second;
+    }
+    const sim::StepResult r = sim::simulate_step(shape, o);
+    const sim::StepBreakdown& b = r.breakdown;
+    StepFigures f;
+    f.time = sim::StepTime(r.time,
+                           {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
+    f.tokens_per_s_per_gpu = r.tokens_per_second_per_gpu;
+    f.mfu = r.mfu_bf16;
+    const std::lock_guard lock(mutex_);
+    return steps_.emplace(key, f).first->second;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, StepFigures> steps_;
+};
+
+StepMemo& memo() {
+  static StepMemo m;
+  return m;
+}
+
+// The step simulation as the run level's oracle, through the memo.
+sim::StepOracle memo_oracle(const scenario::Scenario& s, const sim::StepOptions& o) {
+  sim::StepOracle oracle = sim::step_simulation_oracle(s, o);
+  oracle.time = [s, o](const scenario::Phase& phase, std::int64_t batch) {
+    return memo().get(step_scenario(s, phase, batch), o).time;
+  };
+  return oracle;
+}
+
+void fill_step(const scenario::Scenario& s, const VariantOptions& o, VariantResult& r) {
+  const scenario::Phase& first = s.training.phases.front();
+  const StepFigures f = memo().get(step_scenario(s, first, first.batch), o.step);
+  r.step_s = f.time.total.value();
+  r.tokens_per_s_per_gpu = f.tokens_per_s_per_gpu;
+  r.mfu = f.mfu;
+  r.exposed_comm_s = f.time.parts->exposed_comm.value();
+  r.bubble_s = f.time.parts->bubble.value();
 }
 
 void fill_run(const scenario::Scenario& s, const VariantOptions& o, VariantResult& r) {
-  const sim::StepOracle oracle = o.oracle == "peak-flops"
-                                     ? sim::peak_flops_oracle(s)
-                                     : sim::interpolated_oracle(sim::step_simulation_oracle(s, o.step));
+  const sim::StepOracle oracle =
+      o.oracle == "peak-flops" ? sim::peak_flops_oracle(s) : sim::interpolated_oracle(memo_oracle(s, o.step));
   r.oracle = oracle.name;
   sim::StepTimeCache cache(oracle);
   const sim::RunResult run = sim::simulate_run(s, cache, o.run);

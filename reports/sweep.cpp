@@ -1,0 +1,664 @@
+#include "reports/sweep.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/error.h"
+#include "reports/json.h"
+
+namespace tcsim::reports {
+namespace {
+
+constexpr std::int64_t kMaxRangeValues = 1'000'000;
+
+std::string_view trim(std::string_view s) {
+  const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
+  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// A number as the range syntax takes it: -?digits(.digits)?, as an integer
+// count of 10^-decimals.
+struct Decimal {
+  std::int64_t digits = 0;  // the number without its decimal point
+  int decimals = 0;
+};
+
+std::optional<Decimal> parse_decimal(std::string_view s) {
+  Decimal d;
+  const bool negative = !s.empty() && s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  const auto dot = s.find('.');
+  const std::string_view whole = s.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? std::string_view() : s.substr(dot + 1);
+  const auto all_digits = [](std::string_view t) {
+    return !t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(frac))) return std::nullopt;
+  if (whole.size() + frac.size() > 15) return std::nullopt;  // exact in int64 after rescaling
+  for (const char c : whole) d.digits = d.digits * 10 + (c - '0');
+  for (const char c : frac) d.digits = d.digits * 10 + (c - '0');
+  d.decimals = static_cast<int>(frac.size());
+  if (negative) d.digits = -d.digits;
+  return d;
+}
+
+std::int64_t pow10(int n) {
+  std::int64_t p = 1;
+  for (int i = 0; i < n; ++i) p *= 10;
+  return p;
+}
+
+// `v` x 10^-decimals as the shortest decimal text: 150 with 2 decimals is "1.5".
+std::string format_decimal(std::int64_t v, int decimals) {
+  const std::int64_t scale = pow10(decimals);
+  const std::int64_t a = v < 0 ? -v : v;
+  std::string out = fmt::format("{}{}", v < 0 ? "-" : "", a / scale);
+  if (decimals > 0) {
+    std::string frac = fmt::format("{:0{}}", a % scale, decimals);
+    while (!frac.empty() && frac.back() == '0') frac.pop_back();
+    if (!frac.empty()) out += "." + frac;
+  }
+  return out;
+}
+
+// Shortest text that reads back to the same double; empty for NaN and infinities.
+std::string number_text(const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) return "";
+  return fmt::format("{}", *v);
+}
+
+// The figures of a row after status and reason, in column order.
+constexpr std::string_view kFigures[] = {
+    "memory_gib", "capacity_gib", "step_s",    "tokens_per_s_per_gpu", "mfu",       "exposed_comm_s",
+    "bubble_s",   "gpu_hours",    "wall_days", "final_run_usd",        "owned_usd", "rnd_p50_usd",
+};
+
+std::vector<std::optional<double>> figures(const VariantResult& r) {
+  // The memory budget was computed when the capacity is known (a scenario
+  // that failed to load has neither).
+  const bool memory = r.capacity_gib > 0;
+  return {memory ? std::optional(r.memory_gib) : std::nullopt,
+          memory ? std::optional(r.capacity_gib) : std::nullopt,
+          r.step_s,
+          r.tokens_per_s_per_gpu,
+          r.mfu,
+          r.exposed_comm_s,
+          r.bubble_s,
+          r.gpu_hours,
+          r.wall_days,
+          r.final_run_usd,
+          r.owned_usd,
+          r.rnd_p50_usd};
+}
+
+// A varied value in JSON: a number when its text is one that prints back the
+// same, otherwise a string, so the text survives a round trip.
+Json value_json(const std::string& text) {
+  std::int64_t i = 0;
+  const char* end = text.data() + text.size();
+  if (auto [p, ec] = std::from_chars(text.data(), end, i); ec == std::errc() && p == end) {
+    if (fmt::format("{}", i) == text) return Json(i);
+  }
+  double d = 0;
+  if (auto [p, ec] = std::from_chars(text.data(), end, d); ec == std::errc() && p == end && std::isfinite(d)) {
+    if (fmt::format("{}", d) == text) return Json(d);
+  }
+  return Json(text);
+}
+
+Json optional_string(const std::string& s) { return s.empty() ? Json() : Json(s); }
+
+std::string csv_line(std::span<const std::string> fields) {
+  std::string out;
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out += ',';
+    out += csv_field(fields[i]);
+  }
+  out += '\n';
+  return out;
+}
+
+std::int64_t parse_id(const std::string& text, std::string_view name, int line) {
+  std::int64_t id = -1;
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, id);
+  if (ec != std::errc() || p != end || id < 0) {
+    throw ConfigError(fmt::format("{}:{}: id: expected a non-negative whole number, got \"{}\"", name, line, text));
+  }
+  return id;
+}
+
+// ---- CSV ------------------------------------------------------------------
+
+SweepTable parse_csv(std::string_view text, std::string_view name) {
+  SweepTable t;
+  std::vector<std::string> fields;
+  std::string field;
+  bool in_quotes = false;
+  bool pending = false;  // a record has started
+  std::size_t record_start = 0;
+  int line = 1;
+  int record_line = 1;
+  const auto finish_record = [&](std::size_t end) {
+    fields.push_back(std::move(field));
+    field.clear();
+    const bool blank = fields.size() == 1 && fields[0].empty();
+    if (!blank) {
+      if (t.columns.empty()) {
+        t.columns = std::move(fields);
+        if (t.columns.front() != "id") {
+          throw ConfigError(
+              fmt::format("{}:1: not a sweep table: the first column is \"{}\", not id", name, t.columns.front()));
+        }
+      } else {
+        if (fields.size() != t.columns.size()) {
+          throw ConfigError(
+              fmt::format("{}:{}: expected {} fields, got {}", name, record_line, t.columns.size(), fields.size()));
+        }
+        SweepRecord r;
+        r.id = parse_id(fields[0], name, record_line);
+        r.fields = std::move(fields);
+        r.text = std::string(text.substr(record_start, end - record_start));
+        if (r.text.ends_with("\r\n")) r.text.replace(r.text.size() - 2, 2, "\n");
+        t.records.push_back(std::move(r));
+      }
+    }
+    fields.clear();
+    pending = false;
+    t.complete_bytes = end;
+    record_start = end;
+    record_line = line;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    pending = true;
+    if (in_quotes) {
+      if (c == '"') {
+        if (i + 1 < text.size() && text[i + 1] == '"') {
+          field += '"';
+          ++i;
+        } else {
+          in_quotes = false;
+        }
+      } else {
+        if (c == '\n') ++line;
+        field += c;
+      }
+    } else if (c == '"') {
+      in_quotes = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\n' || (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) {
+      if (c == '\r') ++i;
+      ++line;
+      finish_record(i + 1);
+    } else {
+      field += c;
+    }
+  }
+  t.truncated = pending;
+  return t;
+}
+
+// ---- JSON lines -----------------------------------------------------------
+
+// Appends code point `cp` to `out` as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// A reader of one flat JSON object ({"key": scalar, ...}), the shape every
+// line of a sweep's JSON-lines table has.
+class FlatObjectReader {
+ public:
+  FlatObjectReader(std::string_view text, std::string_view name, int line) : s_(text), name_(name), line_(line) {}
+
+  // Keys and decoded values in order; null is "".
+  std::vector<std::pair<std::string, std::string>> read() {
+    std::vector<std::pair<std::string, std::string>> out;
+    skip_blanks();
+    expect('{');
+    skip_blanks();
+    if (peek() == '}') {
+      ++i_;
+    } else {
+      while (true) {
+        skip_blanks();
+        std::string key = string();
+        skip_blanks();
+        expect(':');
+        skip_blanks();
+        out.emplace_back(std::move(key), value());
+        skip_blanks();
+        if (peek() == ',') {
+          ++i_;
+          continue;
+        }
+        expect('}');
+        break;
+      }
+    }
+    skip_blanks();
+    if (i_ != s_.size()) fail("text after the object");
+    return out;
+  }
+
+ private:
+  [[noreturn]] void fail(std::string_view what) const {
+    throw ConfigError(
+        fmt::format("{}:{}: not a sweep row (a flat JSON object): {} at column {}", name_, line_, what, i_ + 1));
+  }
+  char peek() const { return i_ < s_.size() ? s_[i_] : '\0'; }
+  void skip_blanks() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\r')) ++i_;
+  }
+  void expect(char c) {
+    if (peek() != c) fail(fmt::format("expected '{}'", c));
+    ++i_;
+  }
+  std::uint32_t hex4() {
+    if (i_ + 4 > s_.size()) fail("a short \\u escape");
+    std::uint32_t v = 0;
+    const auto [p, ec] = std::from_chars(s_.data() + i_, s_.data() + i_ + 4, v, 16);
+    if (ec != std::errc() || p != s_.data() + i_ + 4) fail("a bad \\u escape");
+    i_ += 4;
+    return v;
+  }
+  std::string string() {
+    expect('"');
+    std::string out;
+    while (true) {
+      if (i_ >= s_.size()) fail("an unterminated string");
+      const char c = s_[i_++];
+      if (c == '"') return out;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (i_ >= s_.size()) fail("an unterminated string");
+      const char e = s_[i_++];
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case '/': out += '/'; break;
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          std::uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u") {
+            i_ += 2;
+            const std::uint32_t low = hex4();
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          }
+          append_utf8(out, cp);
+          break;
+        }
+        default: fail("a bad escape");
+      }
+    }
+  }
+  std::string value() {
+    const char c = peek();
+    if (c == '"') return string();
+    for (const std::string_view word : {"null", "true", "false"}) {
+      if (s_.substr(i_, word.size()) == word) {
+        i_ += word.size();
+        return word == "null" ? "" : std::string(word);
+      }
+    }
+    const std::size_t start = i_;
+    while (i_ < s_.size() && std::string_view("+-.0123456789eE").find(s_[i_]) != std::string_view::npos) ++i_;
+    if (i_ == start) fail("expected a string, a number, true, false or null");
+    return std::string(s_.substr(start, i_ - start));
+  }
+
+  std::string_view s_;
+  std::string_view name_;
+  int line_;
+  std::size_t i_ = 0;
+};
+
+SweepTable parse_jsonl(std::string_view text, std::string_view name) {
+  SweepTable t;
+  std::size_t start = 0;
+  int line = 1;
+  while (start < text.size()) {
+    const std::size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) {
+      t.truncated = !trim(text.substr(start)).empty();
+      break;
+    }
+    const std::string_view body = text.substr(start, nl - start);
+    if (!trim(body).empty()) {
+      auto pairs = FlatObjectReader(body, name, line).read();
+      std::vector<std::string> keys;
+      SweepRecord r;
+      for (auto& [k, v] : pairs) {
+        keys.push_back(std::move(k));
+        r.fields.push_back(std::move(v));
+      }
+      if (t.columns.empty()) {
+        if (keys.empty() || keys.front() != "id") {
+          throw ConfigError(fmt::format("{}:{}: not a sweep row: the first key is not id", name, line));
+        }
+        t.columns = keys;
+      } else if (keys != t.columns) {
+        throw ConfigError(fmt::format("{}:{}: the keys differ from the first row's", name, line));
+      }
+      r.id = parse_id(r.fields.front(), name, line);
+      r.text = std::string(body);
+      if (r.text.ends_with('\r')) r.text.pop_back();
+      r.text += '\n';
+      t.records.push_back(std::move(r));
+    }
+    start = nl + 1;
+    t.complete_bytes = start;
+    ++line;
+  }
+  return t;
+}
+
+}  // namespace
+
+std::vector<std::string> split_values(std::string_view text) {
+  std::vector<std::string> out;
+  std::string stack;  // the closing brackets expected, innermost last
+  char quote = 0;
+  std::size_t start = 0;
+  const auto cut = [&](std::size_t end) {
+    const std::string_view item = trim(text.substr(start, end - start));
+    if (item.empty()) {
+      throw ConfigError(
+          fmt::format("\"{}\": empty value at character {} (values are separated by commas)", text, start + 1));
+    }
+    out.emplace_back(item);
+    start = end + 1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quote != 0) {
+      if (c == '\\' && quote == '"') {
+        ++i;
+      } else if (c == quote) {
+        quote = 0;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+      case '\'': quote = c; break;
+      case '{': stack += '}'; break;
+      case '[': stack += ']'; break;
+      case '(': stack += ')'; break;
+      case '}':
+      case ']':
+      case ')':
+        if (stack.empty() || stack.back() != c) {
+          throw ConfigError(fmt::format("\"{}\": unbalanced '{}' at character {}", text, c, i + 1));
+        }
+        stack.pop_back();
+        break;
+      case ',':
+        if (stack.empty()) cut(i);
+        break;
+      default: break;
+    }
+  }
+  if (quote != 0) throw ConfigError(fmt::format("\"{}\": unterminated {} quote", text, quote));
+  if (!stack.empty()) throw ConfigError(fmt::format("\"{}\": '{}' is never closed", text, stack.back()));
+  cut(text.size());
+  return out;
+}
+
+std::vector<std::string> expand_range(std::string_view item) {
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  // PREFIX NUMBER:NUMBER:NUMBER SUFFIX, the unit around the numbers ("$", " GB/s").
+  std::size_t i = 0;
+  while (i < item.size() && !digit(item[i]) && item[i] != '-' && item[i] != '.' && item[i] != ':') ++i;
+  const std::string_view prefix = item.substr(0, i);
+  std::optional<Decimal> parts[3];
+  for (int k = 0; k < 3; ++k) {
+    if (k > 0) {
+      if (i >= item.size() || item[i] != ':') return {};
+      ++i;
+    }
+    const std::size_t start = i;
+    if (i < item.size() && item[i] == '-') ++i;
+    while (i < item.size() && (digit(item[i]) || item[i] == '.')) ++i;
+    parts[k] = parse_decimal(item.substr(start, i - start));
+    if (!parts[k]) return {};
+  }
+  const std::string_view suffix = item.substr(i);
+  if (!suffix.empty() && (digit(suffix.front()) || suffix.front() == '.')) return {};
+  for (const std::string_view around : {prefix, suffix}) {
+    if (around.find_first_of(":{}[]()\"'") != std::string_view::npos) return {};  // YAML, not a unit
+  }
+  const Decimal& a = *parts[0];
+  const Decimal& b = *parts[1];
+  const Decimal& step = *parts[2];
+  const int decimals = std::max({a.decimals, b.decimals, step.decimals});
+  const auto scaled = [&](const Decimal& d) { return d.digits * pow10(decimals - d.decimals); };
+  const std::int64_t from = scaled(a);
+  const std::int64_t to = scaled(b);
+  const std::int64_t by = scaled(step);
+  if (by == 0) throw ConfigError(fmt::format("range \"{}\": the step is zero", item));
+  if ((to - from) != 0 && ((to - from) > 0) != (by > 0)) {
+    throw ConfigError(fmt::format("range \"{}\": the step goes away from the stop value", item));
+  }
+  const std::int64_t count = (to - from) / by + 1;
+  if (count > kMaxRangeValues) {
+    throw ConfigError(fmt::format("range \"{}\": {} values, more than {}", item, count, kMaxRangeValues));
+  }
+  std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t k = 0; k < count; ++k) {
+    out.push_back(fmt::format("{}{}{}", prefix, format_decimal(from + k * by, decimals), suffix));
+  }
+  return out;
+}
+
+Variation parse_variation(std::string_view arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string_view::npos) {
+    throw ConfigError(fmt::format("--vary \"{}\": expected PATH=V1,V2,... or PATH=START:STOP:STEP", arg));
+  }
+  Variation v;
+  v.path = std::string(trim(arg.substr(0, eq)));
+  if (v.path.empty()) throw ConfigError(fmt::format("--vary \"{}\": the path is empty", arg));
+  try {
+    for (std::string& item : split_values(arg.substr(eq + 1))) {
+      std::vector<std::string> range = expand_range(item);
+      if (range.empty()) {
+        v.values.push_back(std::move(item));
+      } else {
+        v.values.insert(v.values.end(), range.begin(), range.end());
+      }
+    }
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("--vary {}: {}", v.path, e.what()));
+  }
+  std::set<std::string> seen;
+  for (const std::string& value : v.values) {
+    if (!seen.insert(value).second) {
+      throw ConfigError(fmt::format("--vary {}: the value \"{}\" is given twice", v.path, value));
+    }
+  }
+  return v;
+}
+
+VariantSpace::VariantSpace(std::vector<Variation> variations) : variations_(std::move(variations)) {
+  std::set<std::string> paths;
+  for (const Variation& v : variations_) {
+    if (!paths.insert(v.path).second) throw ConfigError(fmt::format("--vary {}: the path is varied twice", v.path));
+    const auto n = static_cast<std::int64_t>(v.values.size());
+    if (n == 0) throw ConfigError(fmt::format("--vary {}: no values", v.path));
+    if (size_ > std::numeric_limits<std::int64_t>::max() / n) {
+      throw ConfigError("--vary: the cross product has more variants than a 64-bit id can number");
+    }
+    size_ *= n;
+  }
+}
+
+std::vector<std::string> VariantSpace::paths() const {
+  std::vector<std::string> out;
+  for (const Variation& v : variations_) out.push_back(v.path);
+  return out;
+}
+
+std::vector<std::string> VariantSpace::values(std::int64_t id) const {
+  std::vector<std::string> out(variations_.size());
+  for (std::size_t i = variations_.size(); i-- > 0;) {
+    const auto n = static_cast<std::int64_t>(variations_[i].values.size());
+    out[i] = variations_[i].values[static_cast<std::size_t>(id % n)];
+    id /= n;
+  }
+  return out;
+}
+
+std::vector<std::string> VariantSpace::overrides(std::int64_t id) const {
+  std::vector<std::string> out = values(id);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = variations_[i].path + "=" + out[i];
+  return out;
+}
+
+std::string VariantSpace::key(std::int64_t id) const {
+  std::string out;
+  for (const std::string& o : overrides(id)) {
+    if (!out.empty()) out += ' ';
+    out += o;
+  }
+  return out;
+}
+
+SweepFormat sweep_format(std::string_view path) {
+  if (path.ends_with(".jsonl")) return SweepFormat::jsonl;
+  if (path.ends_with(".csv")) return SweepFormat::csv;
+  throw ConfigError(fmt::format("\"{}\": a sweep table is FILE.csv or FILE.jsonl (JSON lines)", path));
+}
+
+std::vector<std::string> sweep_columns(std::span<const std::string> paths) {
+  std::vector<std::string> out{"id"};
+  out.insert(out.end(), paths.begin(), paths.end());
+  out.emplace_back("status");
+  out.emplace_back("reason");
+  for (const std::string_view f : kFigures) out.emplace_back(f);
+  out.emplace_back("oracle");
+  return out;
+}
+
+std::string format_header(std::span<const std::string> paths, SweepFormat format) {
+  return format == SweepFormat::csv ? csv_line(sweep_columns(paths)) : std::string();
+}
+
+std::string format_row(const SweepRow& row, std::span<const std::string> paths, SweepFormat format) {
+  const std::vector<std::optional<double>> numbers = figures(row.result);
+  const std::string_view status = status_name(row.result.status);
+  if (format == SweepFormat::csv) {
+    std::vector<std::string> fields{fmt::format("{}", row.id)};
+    fields.insert(fields.end(), row.values.begin(), row.values.end());
+    fields.emplace_back(status);
+    fields.push_back(row.result.reason);
+    for (const auto& n : numbers) fields.push_back(number_text(n));
+    fields.push_back(row.result.oracle);
+    return csv_line(fields);
+  }
+  Json o = Json::object();
+  o.set("id", Json(row.id));
+  for (std::size_t i = 0; i < paths.size(); ++i) o.set(paths[i], value_json(row.values.at(i)));
+  o.set("status", Json(status));
+  o.set("reason", optional_string(row.result.reason));
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    // Json prints a finite double in its shortest round-trip text and NaN as null.
+    o.set(kFigures[i], numbers[i] ? Json(*numbers[i]) : Json());
+  }
+  o.set("oracle", optional_string(row.result.oracle));
+  return o.dump(-1) + "\n";
+}
+
+std::string csv_field(std::string_view field) {
+  if (field.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(field);
+  std::string out = "\"";
+  for (const char c : field) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+SweepTable parse_table(std::string_view text, SweepFormat format, std::string_view name) {
+  return format == SweepFormat::csv ? parse_csv(text, name) : parse_jsonl(text, name);
+}
+
+MergedTable merge_tables(std::span<const SweepTable> tables, std::span<const std::string> names) {
+  MergedTable m;
+  std::map<std::int64_t, std::pair<SweepRecord, std::size_t>> by_id;  // record and the table it came from
+  std::size_t first = tables.size();
+  for (std::size_t t = 0; t < tables.size(); ++t) {
+    if (tables[t].columns.empty()) continue;
+    if (first == tables.size()) {
+      first = t;
+      m.columns = tables[t].columns;
+    } else if (tables[t].columns != m.columns) {
+      throw ConfigError(fmt::format("{}: its columns ({}) differ from {}'s ({})", names[t],
+                                    fmt::join(tables[t].columns, ","), names[first], fmt::join(m.columns, ",")));
+    }
+    for (const SweepRecord& r : tables[t].records) {
+      const auto [it, inserted] = by_id.try_emplace(r.id, r, t);
+      if (inserted) continue;
+      if (it->second.first.fields != r.fields) {
+        throw ConfigError(fmt::format("id {} differs between {} and {}: the same variant gave two results", r.id,
+                                      names[it->second.second], names[t]));
+      }
+      ++m.duplicates;
+    }
+  }
+  std::int64_t expected = 0;
+  for (auto& [id, entry] : by_id) {
+    for (; expected < id; ++expected) {
+      if (m.missing.size() < 10) m.missing.push_back(expected);
+      ++m.missing_count;
+    }
+    expected = id + 1;
+    m.records.push_back(std::move(entry.first));
+  }
+  return m;
+}
+
+std::string format_table(std::span<const std::string> columns, std::span<const SweepRecord> records,
+                         SweepFormat format) {
+  std::string out = format == SweepFormat::csv ? csv_line(columns) : std::string();
+  for (const SweepRecord& r : records) out += r.text;
+  return out;
+}
+
+}  // namespace tcsim::reports
