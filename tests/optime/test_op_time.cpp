@@ -29,7 +29,7 @@ model::Op gemm(std::int64_t m, std::int64_t n, std::int64_t k, model::Dtype dtyp
   op.cls = groups > 1 ? model::OpClass::grouped_gemm : model::OpClass::gemm;
   op.dtype = dtype;
   op.shape = {m, n, k, groups};
-  const Flops f(2.0 * m * n * k * groups);
+  const Flops f(2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) * groups);
   op.flops = {f, f, f};
   return op;
 }
