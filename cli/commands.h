@@ -24,6 +24,7 @@ int report_command(std::span<const std::string> args);     // cli/report_command
 int compare_command(std::span<const std::string> args);    // cli/compare_command.cpp
 int validate_command(std::span<const std::string> args);   // cli/validate_command.cpp
 int calibrate_command(std::span<const std::string> args);  // cli/calibrate_command.cpp
+int plan_command(std::span<const std::string> args);       // cli/plan_command.cpp
 int sweep_command(std::span<const std::string> args);      // cli/sweep_command.cpp
 
 // Flags `report` and `compare` share (parsed in cli/report_command.cpp).

@@ -25,6 +25,7 @@ Usage:
   tcsim validate
   tcsim sweep [SCENARIO] --vary PATH=V1,V2,... [--vary ...] --out FILE.csv|FILE.jsonl [--jobs N] [--shard I/N]
   tcsim sweep merge OUT INPUT...
+  tcsim plan [SCENARIO] [--gpus N[,N...]] [--objective time|cost] [--top K] [--jobs N] [--json] [--out FILE.csv]
   tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH] [--gpu PRESET] [--quick]
   tcsim --help | --version
   tcsim COMMAND --help
@@ -49,6 +50,9 @@ Commands:
   sweep   Evaluate every combination of the --vary values (what-if at scale) on a pool
           of threads, one row per variant in a CSV or JSON-lines table; resumable,
           shardable (--shard, or ranks under mpirun), merged with `tcsim sweep merge`.
+  plan    Search parallel plans for the scenario's model and cluster: enumerate, drop
+          what is invalid or does not fit in memory, simulate the rest; the best plans,
+          the time-vs-cost Pareto front and where the scenario's own plan ranks.
   calibrate
           Run the calibration kernels on this machine's GPU (or take their samples with
           --samples), fit the op-time model's rates and write a calibration profile.
@@ -76,6 +80,7 @@ int main(int argc, char** argv) {
     if (args[0] == "report") return tcsim::cli::report_command(rest);
     if (args[0] == "compare") return tcsim::cli::compare_command(rest);
     if (args[0] == "validate") return tcsim::cli::validate_command(rest);
+    if (args[0] == "plan") return tcsim::cli::plan_command(rest);
     if (args[0] == "sweep") return tcsim::cli::sweep_command(rest);
     if (args[0] == "calibrate") return tcsim::cli::calibrate_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));

@@ -1,0 +1,202 @@
+// `tcsim plan`: search the parallel plans of a scenario's model on its cluster
+// (or on several cluster sizes), print the best and the time-versus-cost
+// Pareto front (reports/plan_search.h).
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "reports/plan_search.h"
+#include "scenarios/loader.h"
+
+namespace tcsim::cli {
+namespace {
+
+constexpr std::string_view kPlanHelp =
+    R"(Usage: tcsim plan [SCENARIO] [--gpus N[,N...]] [--objective time|cost] [--top K] [--jobs N]
+                  [--set PATH=VALUE]... [--json] [--out FILE.csv] [--allow-overfit]
+                  [--max-candidates N] [--exhaustive] [--exact] [--depth step|run]
+
+Searches the parallel plans of SCENARIO's model (default builtin:deepseek-v3) for the
+first training phase: enumerates a bounded grid (tensor, pipeline, expert, context and
+data parallelism, schedule, micro-batch, ZeRO stage, recompute), discards the plans the
+loader or the schedules would reject and those the memory model says do not fit,
+simulates the steady-state step of the rest (symmetric fidelity, in parallel), and prints
+the best K, the Pareto front of time against cost per token, and where the scenario's own
+(published) plan ranks and why the best differs. docs/plan-search.md describes the grid,
+the pruning and its bounds.
+
+  SCENARIO            scenario file or builtin:NAME
+  --gpus N[,N...]     cluster sizes to search (multiples of hardware.gpus_per_node); default
+                      the scenario's own. Several sizes give a real time-versus-cost front
+  --objective NAME    time (default): step time per token; cost: dollars per token at the
+                      rental rate (time x GPUs x rate)
+  --top K             plans to list (default 10)
+  --jobs N            simulation workers (default: the hardware's threads); any N gives the
+                      same output
+  --set PATH=VALUE    override a scenario field before searching; repeatable
+  --json              print one JSON object {counts, top, pareto, published, ...}
+  --out FILE.csv      write every candidate that passed the rules, with its fate and figures
+  --allow-overfit     keep plans whose memory exceeds the GPU's capacity (marked !)
+  --max-candidates N  simulate at most N plans, those with the smallest closed-form pipeline
+                      bubble first (default 0: no bound)
+  --exhaustive        also simulate the plans a fitting plan of the same shape dominates:
+                      more recompute than needed to fit, or ZeRO-2 where ZeRO-1 (the same
+                      step in the model) fits
+  --exact             simulate every plan in full; by default a plan with 24 pp or more
+                      micro-batches per pipeline is first screened by two short steps (its
+                      step is affine in the micro-batch count) and simulated in full only
+                      when it might be reported
+  --depth step|run    step (default); run: also the whole run and its dollars for the top K
+                      (about a second each)
+  -h, --help          this text
+)";
+
+std::optional<std::string> value_of(std::span<const std::string> args, std::size_t& i, std::string_view flag) {
+  const std::string& a = args[i];
+  if (a == flag) {
+    if (i + 1 == args.size()) throw ConfigError(fmt::format("{} needs a value (see tcsim plan --help)", flag));
+    return args[++i];
+  }
+  if (a.starts_with(flag) && a.size() > flag.size() && a[flag.size()] == '=') return a.substr(flag.size() + 1);
+  return std::nullopt;
+}
+
+int parse_int(std::string_view flag, std::string_view v, int min) {
+  int x = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || end != v.data() + v.size() || v.empty() || x < min) {
+    throw ConfigError(fmt::format("{}: expected a whole number >= {}, got \"{}\"", flag, min, v));
+  }
+  return x;
+}
+
+std::vector<int> parse_gpus(std::string_view v) {
+  std::vector<int> out;
+  std::size_t from = 0;
+  while (from <= v.size()) {
+    const std::size_t comma = std::min(v.find(',', from), v.size());
+    const int g = parse_int("--gpus", v.substr(from, comma - from), 1);
+    if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
+    from = comma + 1;
+  }
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  const std::string tmp = fmt::format("{}.tmp", path);
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    if (!f) throw ConfigError(fmt::format("--out: cannot write {}", path));
+    f << text;
+    if (!f.flush()) throw ConfigError(fmt::format("--out: cannot write {}", path));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) throw ConfigError(fmt::format("--out: cannot rename {} to {}: {}", tmp, path, ec.message()));
+}
+
+}  // namespace
+
+int plan_command(std::span<const std::string> args) {
+  std::vector<std::string> positional;
+  std::vector<std::string> sets;
+  std::optional<std::string> out;
+  bool json = false;
+  reports::PlanSearchOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") {
+      fmt::print("{}", kPlanHelp);
+      return 0;
+    }
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--allow-overfit") {
+      o.allow_overfit = true;
+    } else if (a == "--exhaustive") {
+      o.exhaustive = true;
+    } else if (a == "--exact") {
+      o.extrapolate = false;
+    } else if (const auto v = value_of(args, i, "--set")) {
+      sets.push_back(*v);
+    } else if (const auto g = value_of(args, i, "--gpus")) {
+      o.gpus = parse_gpus(*g);
+    } else if (const auto obj = value_of(args, i, "--objective")) {
+      if (*obj == "time") {
+        o.objective = reports::PlanObjective::time;
+      } else if (*obj == "cost") {
+        o.objective = reports::PlanObjective::cost;
+      } else {
+        throw ConfigError(fmt::format("--objective: expected time or cost, got \"{}\"", *obj));
+      }
+    } else if (const auto t = value_of(args, i, "--top")) {
+      o.top = parse_int("--top", *t, 1);
+    } else if (const auto j = value_of(args, i, "--jobs")) {
+      o.jobs = parse_int("--jobs", *j, 1);
+    } else if (const auto m = value_of(args, i, "--max-candidates")) {
+      o.max_candidates = parse_int("--max-candidates", *m, 0);
+    } else if (const auto d = value_of(args, i, "--depth")) {
+      if (*d == "step") {
+        o.depth = reports::RunDepth::step;
+      } else if (*d == "run") {
+        o.depth = reports::RunDepth::run;
+      } else {
+        throw ConfigError(fmt::format("--depth: expected step or run, got \"{}\"", *d));
+      }
+    } else if (const auto f = value_of(args, i, "--out")) {
+      if (f->empty()) throw ConfigError("--out needs a file name");
+      out = *f;
+    } else if (a.starts_with("-")) {
+      throw ConfigError(fmt::format("plan: unknown flag \"{}\" (see tcsim plan --help)", a));
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() > 1) {
+    throw ConfigError(fmt::format("plan: expected at most one scenario, got {}", positional.size()));
+  }
+  const std::string path = positional.empty() ? std::string(scenario::kDefaultScenario) : positional.front();
+  const scenario::Scenario s = scenario::load_scenario(path, sets);
+
+  const auto start = std::chrono::steady_clock::now();
+  // Progress on stderr: the count to simulate, then every tenth of it.
+  const int workers = o.jobs > 0 ? o.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::mutex progress_mutex;
+  o.progress = [&](int done, int total) {
+    const std::lock_guard<std::mutex> lock(progress_mutex);
+    if (done == 0) {
+      fmt::print(stderr, "tcsim plan: simulating {} plans on {} workers\n", total, workers);
+    } else if (total >= 10 && done % (total / 10) == 0 && done < total) {
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print(stderr, "tcsim plan: {} of {} simulated, {:.0f} s\n", done, total, elapsed);
+    }
+  };
+  const reports::PlanSearchResult r = reports::search_plans(s, o);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Timing goes to stderr, so stdout is the same for any --jobs.
+  fmt::print(stderr, "tcsim plan: {} candidates, {} step simulations in {:.1f} s\n", r.counts.enumerated,
+             r.counts.simulated, wall);
+
+  if (out) write_file(*out, reports::plan_search_csv(r));
+  if (json) {
+    fmt::print("{}\n", reports::plan_search_json(r).dump());
+  } else {
+    fmt::print("{}", reports::plan_search_table(r));
+  }
+  return 0;
+}
+
+}  // namespace tcsim::cli
