@@ -21,8 +21,6 @@ Accounting account(const Scenario& s) {
   return a;
 }
 
-namespace {
-
 Json plan_json(const model::ParallelPlan& p) {
   Json j = Json::object();
   j.set("tp", p.tp);
@@ -42,6 +40,8 @@ Json plan_json(const model::ParallelPlan& p) {
   j.set("stage_layers", std::move(stages));
   return j;
 }
+
+namespace {
 
 Json model_spec_json(const model::ModelSpec& m) {
   Json j = Json::object();

@@ -22,6 +22,9 @@ struct Accounting {
 
 Accounting account(const scenario::Scenario& s);
 
+// A parallel plan, every field (as the resolved scenario echoes it).
+Json plan_json(const model::ParallelPlan& p);
+
 // The resolved scenario, every field, so a run can be reproduced from it.
 Json echo_scenario(const scenario::Scenario& s);
 

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "model/memory.h"
 #include "model/names.h"
+#include "reports/accounting.h"
 
 namespace tcsim::reports {
 namespace {
@@ -892,26 +893,6 @@ std::string table_header(const PlanSearchResult& r) {
       "tok/s/GPU", "MFU", "exp.comm", "bubble", "$/1M tok");
   if (r.depth == RunDepth::run) h += fmt::format(" {:>10}", "final run");
   return h + "\n";
-}
-
-Json plan_json(const ParallelPlan& p) {
-  Json j = Json::object();
-  j.set("tp", p.tp);
-  j.set("pp", p.pp);
-  j.set("ep", p.ep);
-  j.set("dp", p.dp);
-  j.set("cp", p.cp);
-  j.set("virtual_stages", p.virtual_stages);
-  j.set("micro_batch", p.micro_batch);
-  j.set("zero", p.zero);
-  j.set("schedule", schedule_name(p.schedule));
-  j.set("recompute", recompute_name(p.recompute));
-  j.set("recompute_moe_activation", p.recompute_moe_activation);
-  j.set("comm_sms", p.comm_sms);
-  Json layers = Json::array();
-  for (int l : p.stage_layers) layers.push(l);
-  j.set("stage_layers", std::move(layers));
-  return j;
 }
 
 Json optional_json(const std::optional<double>& v) { return v ? Json(*v) : Json(); }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/plan/fixtures.h"
 #include "tests/support/cli_runner.h"
 
 namespace {
@@ -17,29 +18,10 @@ using Result = tcsim_test::CliResult;
 
 Result tcsim(const std::string& args) { return tcsim_test::run_cli(TCSIM_BINARY, args); }
 
-// 16 H800 in 2 nodes, a 4-layer dense model, 32 sequences per step (as test_plan_search.cpp).
-constexpr const char* kSmall = R"(
-name: plan-small
-model: {layers: 4, hidden: 256, vocab: 1024, attention: {kind: mha, heads: 8, kv_heads: 8, head_dim: 32},
-        ffn: {kind: swiglu, intermediate: 512}}
-parallelism: {tp: 1, pp: 2, ep: 1, dp: 8, micro_batch: 1, zero: 1, schedule: dualpipe, recompute: selective}
-precision: {gemm: bf16, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: fp32, activations: bf16}
-hardware:
-  gpu: h800
-  gpus_per_node: 8
-  nodes: 2
-  network: {topology: multi-plane-fat-tree, nic_bandwidth: "400 Gb/s", nics_per_node: 8, switch_radix: 64,
-            latency_intra_leaf: "2.8 us", latency_cross_leaf: "3.7 us", latency_nvlink: "3.33 us"}
-training:
-  seq_len: 4096
-  phases: [{name: pre-training, tokens: "1B", batch: 32}]
-cost: {rental: "$2/GPU-h"}
-)";
-
 struct ScenarioFile {
   fs::path path;
   ScenarioFile() : path(fs::temp_directory_path() / ("tcsim-plan-" + std::to_string(::getpid()) + ".yaml")) {
-    std::ofstream(path) << kSmall;
+    std::ofstream(path) << tcsim_test::kPlanSmall;
   }
   ~ScenarioFile() { fs::remove(path); }
 };
