@@ -14,8 +14,8 @@
 
 #include <fmt/format.h>
 
+#include "model/schedule.h"
 #include "scenarios/loader.h"
-#include "sim/pipeline.h"
 #include "sim/pipeline_tasks.h"
 #include "sim/step.h"
 
@@ -36,7 +36,8 @@ double peak_rss_gib() {
 // chunks: about 400K compute tasks and markers on 256 streams.
 void bench_engine() {
   constexpr int kPipelines = 16, kRanks = 16, kMicroBatches = 512;
-  const tcsim::sim::Pipeline p = tcsim::sim::make_pipeline(tcsim::model::Schedule::dualpipe, kRanks, 1, kMicroBatches);
+  const tcsim::model::Pipeline p =
+      tcsim::model::make_pipeline(tcsim::model::Schedule::dualpipe, kRanks, 1, kMicroBatches);
   const auto t0 = Clock::now();
   std::int64_t events = 0, tasks = 0;
   double run_s = 0;

@@ -9,6 +9,7 @@
 
 #include "model/layer_shapes.h"
 #include "model/ops.h"
+#include "model/schedule.h"
 
 namespace tcsim::model {
 namespace {
@@ -84,18 +85,11 @@ std::vector<Stage> stages_of(const ModelSpec& m, const ParallelPlan& plan) {
   return stages;
 }
 
-// Stage indices one pipeline rank holds: chunks rank, rank + pp, ... (Megatron
-// interleaving); DualPipe adds each chunk's mirror, so rank i holds stages i
-// and pp-1-i (V3-TR §3.2.1, Table 2: two parameter copies).
+// Stage indices one pipeline rank holds (the schedule's: Megatron
+// interleaving holds chunks rank, rank + pp, ...; DualPipe adds each chunk's
+// mirror, V3-TR §3.2.1, Table 2: two parameter copies).
 std::vector<int> rank_stages(const ParallelPlan& plan, int rank) {
-  const int stages = plan.pp * plan.virtual_stages;
-  std::vector<int> held;
-  for (int c = 0; c < plan.virtual_stages; ++c) {
-    const int s = rank + c * plan.pp;
-    held.push_back(s);
-    if (plan.schedule == Schedule::dualpipe) held.push_back(stages - 1 - s);
-  }
-  return held;
+  return pipeline_schedule(plan.schedule).stages_of_rank(plan.pp, plan.virtual_stages, rank);
 }
 
 bool holds_first_stage(const std::vector<int>& held) { return std::find(held.begin(), held.end(), 0) != held.end(); }
@@ -163,24 +157,16 @@ void add_training_state(MemoryBudget& b, double params, double dp, const Precisi
 }
 
 // Activation bytes pipeline rank `rank` holds at its peak, from one
-// micro-batch's bytes per stage. DualPipe (deepseek-ai/DualPipe,
-// dualpipe/dualpipe.py, DualPipe.step): with half_rank = min(rank, pp-1-rank),
-// the chunk nearer its pipeline's start (model stage half_rank) runs
-// 2 (pp/2 - half_rank - 1) warm-up forwards, half_rank + 1 more in step 2 and
-// one overlapped with a backward in step 4, so it holds pp - half_rank
-// micro-batches; the far chunk (stage pp-1-half_rank) holds half_rank + 1:
-// pp + 1 together (V3-TR Table 2). Other schedules: the rank's in-flight count
-// times one micro-batch of every chunk it holds.
+// micro-batch's bytes per stage and the schedule's holdings (model/schedule.h).
 Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage_act, int rank) {
-  if (plan.schedule == Schedule::dualpipe) {
-    assert(plan.virtual_stages == 1);  // DualPipe's two chunks per rank are its own
-    const int near = std::min(rank, plan.pp - 1 - rank);
-    const int far = plan.pp - 1 - near;
-    return stage_act[near] * (plan.pp - near) + stage_act[far] * (near + 1);
+  Bytes total;
+  for (const ActivationHolding& h :
+       pipeline_schedule(plan.schedule).activation_holdings(plan.pp, plan.virtual_stages, rank)) {
+    Bytes per_micro_batch;
+    for (int s : h.stages) per_micro_batch += stage_act[s];
+    total += per_micro_batch * h.micro_batches;
   }
-  Bytes per_micro_batch;
-  for (int s : rank_stages(plan, rank)) per_micro_batch += stage_act[s];
-  return per_micro_batch * in_flight_micro_batches(plan, rank);
+  return total;
 }
 
 MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
@@ -193,7 +179,7 @@ MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const Pre
   const double expert_dp = static_cast<double>(plan.dp) * plan.tp * plan.cp / (static_cast<double>(plan.ep) * plan.tp);
   add_training_state(b, params.dense, dense_dp, prec, plan.zero);
   add_training_state(b, params.routed, expert_dp, prec, plan.zero);
-  b.parameter_copies = plan.schedule == Schedule::dualpipe ? 2 : 1;
+  b.parameter_copies = pipeline_schedule(plan.schedule).parameter_copies();
   b.in_flight = in_flight_micro_batches(plan, rank);
   b.activations = rank_activations(plan, stage_act, rank);
   b.activations_per_micro_batch = b.activations / b.in_flight;
@@ -217,23 +203,10 @@ std::vector<int> stage_layer_counts(const ModelSpec& m, const ParallelPlan& plan
 
 double in_flight_micro_batches(const ParallelPlan& plan) { return in_flight_micro_batches(plan, 0); }
 
-// 1F1B (PipeDream-Flush, Narayanan et al. 2021, arXiv:2104.04473 §2.2.1):
-// rank r runs pp - r - 1 warm-up forwards, then holds one more. ZB-H1 (Qi et
-// al. 2023, arXiv:2401.10241 §3.1) keeps 1F1B's peak. Interleaved (ibid.
-// §2.2.2; Megatron-LM schedules.py): (pp - r - 1) x 2 + (v - 1) x pp warm-up
-// chunks plus one, each 1/v of the rank's layers; rank 0 gives pp x (1 + (pp-1)/(pp v)).
-// DualPipe: pp + 1 (V3-TR §3.2.1, Table 2).
+// The schedule's peak in micro-batches (model/schedule.h: each leaf file
+// gives its source).
 double in_flight_micro_batches(const ParallelPlan& plan, int rank) {
-  const double pp = plan.pp, v = plan.virtual_stages, r = rank;
-  switch (plan.schedule) {
-    case Schedule::one_f_one_b:
-    case Schedule::zero_bubble: return pp - r;
-    case Schedule::interleaved_1f1b:
-      if (plan.virtual_stages == 1) return pp - r;
-      return (pp * (v + 1) - 2 * r - 1) / v;
-    case Schedule::dualpipe: return pp + 1;
-  }
-  return pp;
+  return pipeline_schedule(plan.schedule).in_flight(plan.pp, plan.virtual_stages, rank);
 }
 
 MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, int seq_len,

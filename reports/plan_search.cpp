@@ -16,7 +16,9 @@
 #include "core/error.h"
 #include "model/memory.h"
 #include "model/names.h"
+#include "model/schedule.h"
 #include "reports/accounting.h"
+#include "scenarios/rules.h"
 
 namespace tcsim::reports {
 namespace {
@@ -164,14 +166,7 @@ bool same_plan(const ParallelPlan& a, const ParallelPlan& b) {
 // gradient and weight gradient of one unit each (docs/simulation.md,
 // "Schedules"): the order in which a bounded search simulates.
 double bubble_estimate(const ParallelPlan& p, std::int64_t micro_batches) {
-  const double pp = p.pp;
-  double bubble = 0;
-  switch (p.schedule) {
-    case Schedule::one_f_one_b: bubble = (pp - 1) * 3; break;
-    case Schedule::interleaved_1f1b: bubble = (pp - 1) * 3 / p.virtual_stages; break;
-    case Schedule::zero_bubble: bubble = (pp - 1) * 1; break;
-    case Schedule::dualpipe: bubble = std::max(0.0, pp / 2 - 1) * 2; break;
-  }
+  const double bubble = model::pipeline_schedule(p.schedule).bubble(p.pp, p.virtual_stages);
   return bubble / (3.0 * static_cast<double>(micro_batches));
 }
 
@@ -429,61 +424,16 @@ std::string grid_dimensions(const scenario::Scenario& s, int gpus) {
 }
 
 std::optional<PlanRule> check_plan(const scenario::Scenario& s, const ParallelPlan& p, int gpus) {
-  const model::ModelSpec& m = s.model;
   const scenario::Phase& ph = first_phase(s);
-  const auto broken = [](std::string rule, std::string reason) {
-    return std::optional<PlanRule>(PlanRule{std::move(rule), std::move(reason)});
-  };
-  if (static_cast<long long>(p.tp) * p.cp * p.pp * p.dp != gpus) {
-    return broken("product",
-                  fmt::format("tp x cp x pp x dp = {} x {} x {} x {} is not {} GPUs", p.tp, p.cp, p.pp, p.dp, gpus));
-  }
-  if (m.attention.heads % p.tp != 0 ||
-      (m.attention.kind != model::AttentionKind::mla && m.attention.kv_heads % p.tp != 0)) {
-    return broken("tp", fmt::format("tp {} does not divide the attention heads ({} query, {} key/value)", p.tp,
-                                    m.attention.heads, m.attention.kv_heads));
-  }
-  const int stages = p.pp * p.virtual_stages;
-  if (stages > m.layers || (p.stage_layers.empty() && m.layers % stages != 0) ||
-      (!p.stage_layers.empty() && static_cast<int>(p.stage_layers.size()) != stages)) {
-    return broken("layers",
-                  fmt::format("{} layers do not split into pp x virtual stages = {} stages", m.layers, stages));
-  }
-  if (p.schedule == Schedule::dualpipe && (p.pp < 2 || p.pp % 2 != 0)) {
-    return broken("dualpipe-pp", fmt::format("dualpipe needs an even pp >= 2, got {}", p.pp));
-  }
-  if (m.moe) {
-    if (m.moe->routed % p.ep != 0 || (p.dp * p.cp) % p.ep != 0) {
-      return broken("ep", fmt::format("ep {} must divide the {} routed experts and dp x cp = {}", p.ep, m.moe->routed,
-                                      p.dp * p.cp));
-    }
-  } else if (p.ep != 1) {
-    return broken("ep", fmt::format("ep {} needs a mixture-of-experts model", p.ep));
+  const std::vector<scenario::RuleBreak> breaks =
+      scenario::plan_breaks(s, p, gpus, {"training.phases[0].parallelism", &ph, "training.phases[0]"});
+  if (!breaks.empty()) {
+    return PlanRule{std::string(scenario::rule_name(breaks.front().rule)), breaks.front().message};
   }
   if (p.ep * p.tp > kMaxEpSpanGpus) {
-    return broken("ep-span-bound", fmt::format("not searched: the expert-parallel group spans ep x tp = {} GPUs, over "
-                                               "the {} the search simulates",
-                                               p.ep * p.tp, kMaxEpSpanGpus));
-  }
-  if (ph.seq_len % p.cp != 0) {
-    return broken("cp", fmt::format("cp {} does not divide the sequence length {}", p.cp, ph.seq_len));
-  }
-  if (p.comm_sms >= s.hardware.gpu.sms) {
-    return broken("comm-sms", fmt::format("comm_sms {} leaves no SM of {}", p.comm_sms, s.hardware.gpu.sms));
-  }
-  const std::int64_t round = std::int64_t{p.dp} * p.micro_batch;
-  if (ph.batch % round != 0 || (ph.ramp && ph.ramp->from % round != 0)) {
-    return broken("batch", fmt::format("batch {} (ramp from {}) does not divide into dp x micro_batch = {}", ph.batch,
-                                       ph.ramp ? ph.ramp->from : ph.batch, round));
-  }
-  const std::int64_t n = ph.batch / round;
-  if (p.schedule == Schedule::interleaved_1f1b && p.virtual_stages > 1 && n % p.pp != 0) {
-    return broken("schedule", fmt::format("interleaved-1f1b needs micro-batches ({}) divisible by pp ({})", n, p.pp));
-  }
-  if (p.schedule == Schedule::dualpipe && (n % 2 != 0 || n < 2 * p.pp)) {
-    return broken(
-        "schedule",
-        fmt::format("dualpipe needs an even number of micro-batches of at least 2 pp = {}, got {}", 2 * p.pp, n));
+    return PlanRule{"ep-span-bound", fmt::format("not searched: the expert-parallel group spans ep x tp = {} GPUs, "
+                                                 "over the {} the search simulates",
+                                                 p.ep * p.tp, kMaxEpSpanGpus)};
   }
   return std::nullopt;
 }

@@ -1,19 +1,20 @@
 #include "sim/layout.h"
 
-#include <fmt/format.h>
+#include <stdexcept>
 
-#include "core/error.h"
+#include <fmt/format.h>
 
 namespace tcsim::sim {
 
 Layout::Layout(const model::ParallelPlan& plan, int gpus, int gpus_per_node)
     : tp_(plan.tp), cp_(plan.cp), dp_(plan.dp), pp_(plan.pp), ep_(plan.ep), gpus_per_node_(gpus_per_node) {
+  // scenarios/rules.h refuses such plans before anything lays them out.
   if (tp_ * cp_ * dp_ * pp_ != gpus) {
-    throw ConfigError(fmt::format("parallelism: tp {} x cp {} x dp {} x pp {} = {} GPUs, the cluster has {}", tp_, cp_,
-                                  dp_, pp_, tp_ * cp_ * dp_ * pp_, gpus));
+    throw std::invalid_argument(fmt::format("parallelism: tp {} x cp {} x dp {} x pp {} = {} GPUs, the cluster has {}",
+                                            tp_, cp_, dp_, pp_, tp_ * cp_ * dp_ * pp_, gpus));
   }
   if (ep_ < 1 || (dp_ * cp_) % ep_ != 0) {
-    throw ConfigError(
+    throw std::invalid_argument(
         fmt::format("parallelism.ep: {} must divide dp x cp = {} (experts are spread over the data- and "
                     "context-parallel ranks of a stage)",
                     ep_, dp_ * cp_));

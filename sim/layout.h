@@ -17,8 +17,8 @@ enum class Group { tp, cp, ep, dp, expert_dp };
 
 class Layout {
  public:
-  // Throws ConfigError when ep does not divide dp x cp or the plan does not
-  // fill `gpus` GPUs.
+  // The plan must pass scenarios/rules.h: ep divides dp x cp and the plan
+  // fills `gpus` GPUs; throws std::invalid_argument otherwise.
   Layout(const model::ParallelPlan& plan, int gpus, int gpus_per_node);
 
   int replicas() const { return tp_ * cp_ * dp_; }  // GPUs per pipeline rank

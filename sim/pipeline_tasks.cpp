@@ -4,6 +4,11 @@
 #include <vector>
 
 namespace tcsim::sim {
+
+using model::Chunk;
+using model::ChunkPass;
+using model::Pipeline;
+using model::Slot;
 namespace {
 
 SimTime chunk_time(ChunkPass pass, const ChunkTimes& t) {

@@ -9,8 +9,8 @@
 // formulas) and the engine benchmark.
 #pragma once
 
+#include "model/schedule.h"
 #include "sim/engine.h"
-#include "sim/pipeline.h"
 
 namespace tcsim::sim {
 
@@ -21,6 +21,6 @@ struct ChunkTimes {
 };
 
 // Adds the tasks to `engine`, rank r on engine GPU r.
-void add_pipeline_tasks(Engine& engine, const Pipeline& pipeline, const ChunkTimes& times);
+void add_pipeline_tasks(Engine& engine, const model::Pipeline& pipeline, const ChunkTimes& times);
 
 }  // namespace tcsim::sim

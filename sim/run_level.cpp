@@ -10,6 +10,8 @@
 #include "model/names.h"
 #include "model/ops.h"
 #include "model/params.h"
+#include "model/schedule.h"
+#include "scenarios/rules.h"
 #include "sim/step.h"
 
 namespace tcsim::sim {
@@ -49,6 +51,10 @@ StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options)
     p.batch = batch;
     p.ramp.reset();
     one.training.phases = {p};
+    // A batch the loader never saw (any batch a caller asks for) meets the same rules.
+    const std::vector<scenario::RuleBreak> breaks = scenario::plan_breaks(
+        one, p.parallelism, scenario::gpu_count(one), {"training.phases[0].parallelism", &p, "training.phases[0]"});
+    if (!breaks.empty()) throw ConfigError(breaks.front().message);
     const StepResult r = simulate_step(one, options);
     const StepBreakdown& b = r.breakdown;
     return StepTime(r.time, {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
@@ -106,7 +112,7 @@ StepTime StepTimeCache::step_time(std::size_t phase_index, const Phase& phase, s
 std::int64_t ramp_granule(const Phase& phase) {
   const model::ParallelPlan& p = phase.parallelism;
   const std::int64_t round = static_cast<std::int64_t>(p.dp) * p.micro_batch;
-  return p.schedule == model::Schedule::dualpipe ? 2 * round : round;
+  return round * model::pipeline_schedule(p.schedule).micro_batch_granule(p.pp, p.virtual_stages);
 }
 
 std::int64_t ramp_batch(const Phase& phase, std::int64_t tokens_done) {

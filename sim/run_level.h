@@ -11,9 +11,10 @@
 //   the parallel plan. Nothing assumes one step time per phase.
 // - A batch ramp grows the global batch linearly in tokens from ramp.from to
 //   phase.batch over ramp.over_tokens; each step's batch is rounded to the
-//   nearest multiple of ramp_granule (dp x micro_batch, doubled under DualPipe):
+//   nearest multiple of ramp_granule (dp x micro_batch times the schedule's
+//   micro-batch granule: 2 under DualPipe, pp under interleaved 1F1B):
 //   V3-TR §4.2 describes the ramp, not its granularity; a step must divide into
-//   whole micro-batches per replica, and an even number of them for DualPipe.
+//   whole micro-batches per replica, and into a count the schedule can run.
 // - A phase given in tokens runs whole steps until it has trained at least its
 //   tokens; a phase given in steps runs exactly those steps.
 // - Phases given as measured GPU-hours are taken as published: not simulated,
@@ -102,10 +103,11 @@ class StepTimeCache {
   std::map<std::pair<std::size_t, std::int64_t>, StepTime> times_;
 };
 
-// The step of a ramp: dp x micro_batch sequences, one micro-batch per replica;
-// twice that under DualPipe, which runs an even number of micro-batches ("DualPipe
-// only requires that the pipeline stages and micro-batches be divisible by 2",
-// V3-TR §3.2.1).
+// The step of a ramp: dp x micro_batch sequences, one micro-batch per replica,
+// times model::PipelineSchedule::micro_batch_granule: twice that under
+// DualPipe, which runs an even number of micro-batches ("DualPipe only requires
+// that the pipeline stages and micro-batches be divisible by 2", V3-TR
+// §3.2.1), pp times under interleaved 1F1B (Megatron-LM's rule).
 std::int64_t ramp_granule(const scenario::Phase& phase);
 
 // The global batch of the step that starts after `tokens_done` tokens of the

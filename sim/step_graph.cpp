@@ -51,7 +51,10 @@ std::string_view to_string(TaskKind k) {
 
 namespace {
 
+using model::Chunk;
+using model::ChunkPass;
 using model::Collective;
+using model::Slot;
 
 // Keys that keep the hash streams of different draws apart (any distinct values).
 constexpr std::uint64_t kGpuSpeedSalt = 0x9e7a;
@@ -296,15 +299,14 @@ class StepBuilder {
     profile_ = &*s_.hardware.profile;
     sms_ = profile_->sms;
     shared_sms_ = plan_.comm_sms > 0 ? sms_ - plan_.comm_sms : sms_;
+    // scenarios/rules.h refuses both before a step is built.
     if (shared_sms_ < 1) {
-      throw ConfigError(fmt::format("parallelism.comm_sms: {} leaves no SM of {} to compute", plan_.comm_sms, sms_));
+      throw std::invalid_argument(fmt::format("step graph: comm_sms {} leaves no SM of {}", plan_.comm_sms, sms_));
     }
     const std::int64_t per_step = std::int64_t{plan_.dp} * plan_.micro_batch;
     if (phase_.batch <= 0 || phase_.batch % per_step != 0) {
-      throw ConfigError(
-          fmt::format("training.phases[0].batch: {} sequences do not split into micro-batches of {} over "
-                      "dp {}",
-                      phase_.batch, plan_.micro_batch, plan_.dp));
+      throw std::invalid_argument(fmt::format("step graph: batch {} does not split into dp {} x micro-batch {}",
+                                              phase_.batch, plan_.dp, plan_.micro_batch));
     }
     micro_batches_ = static_cast<int>(phase_.batch / per_step);
     tokens_per_gpu_ = std::int64_t{plan_.micro_batch} * phase_.seq_len / plan_.cp;
@@ -351,10 +353,10 @@ class StepBuilder {
   }
 
   void prepare_pipeline() {
-    g_.pipeline = make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_);
+    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_);
     if (g_.pipeline.stages != static_cast<int>(stages_.size())) {
-      throw ConfigError(fmt::format("parallelism.stage_layers: {} stages for pp {} x {} virtual stages", stages_.size(),
-                                    plan_.pp, plan_.virtual_stages));
+      throw std::logic_error(fmt::format("step graph: {} stages for pp {} x {} virtual stages", stages_.size(),
+                                         plan_.pp, plan_.virtual_stages));
     }
   }
 
@@ -388,7 +390,7 @@ class StepBuilder {
   // DeepSeek-V3 runs the shared expert while the dispatch is in flight
   // (V3-TR §3.2.1, Fig. 4: the MLP of one chunk beside the other's
   // all-to-all); other schedules run it in line.
-  bool overlaps_shared_expert() const { return plan_.schedule == model::Schedule::dualpipe; }
+  bool overlaps_shared_expert() const { return model::pipeline_schedule(plan_.schedule).overlaps_expert_comm(); }
 
   static Bytes ep_bytes(const model::Block& b, Collective c) {
     for (const model::Op& op : b.ops) {

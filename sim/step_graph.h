@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "hardware/topology.h"
+#include "model/schedule.h"
 #include "scenarios/scenario.h"
 #include "sim/engine.h"
 #include "sim/layout.h"
-#include "sim/pipeline.h"
 
 namespace tcsim::sim {
 
@@ -81,7 +81,7 @@ struct StepGraph {
   std::vector<std::string> names;
   std::vector<int> gpu_ids;        // engine GPU -> cluster GPU
   std::vector<int> pipeline_rank;  // engine GPU -> its pipeline rank
-  Pipeline pipeline;
+  model::Pipeline pipeline;
   Fidelity fidelity = Fidelity::symmetric;
   int micro_batches = 0;
   std::int64_t tokens = 0;  // tokens per step (global batch x sequence length)

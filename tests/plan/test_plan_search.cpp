@@ -65,13 +65,14 @@ TEST_CASE("the rules reject by hand: interleaving past the layers, DualPipe on o
   const PlanSearchResult r = search_plans(s, o);
   // Per (tp, pp, dp) and micro-batch size, n = 32 / (dp mb) micro-batches:
   //   interleaved v2 with pp 4 has 8 stages for 4 layers: 3 triples x 2 mb = 6 shapes ("layers");
-  //   dualpipe with pp 1: 4 triples x 2 mb = 8 shapes ("dualpipe-pp");
-  //   dualpipe needs n even >= 2 pp: (1,2,8) mb 2 has n = 2 < 4, (1,4,4) mb 2 has n = 4 < 8: 2 shapes ("schedule").
+  //   dualpipe with pp 1: 4 triples x 2 mb = 8 shapes ("pipeline-shape");
+  //   dualpipe needs n even >= 2 pp: (1,2,8) mb 2 has n = 2 < 4, (1,4,4) mb 2 has n = 4 < 8: 2 shapes
+  //   ("micro-batches").
   // Each shape stands for 4 ZeRO stages x 3 recompute policies = 12 candidates.
   CHECK(r.counts.enumerated == 1056);
   CHECK(rule_count(r, "layers") == 6 * 12);
-  CHECK(rule_count(r, "dualpipe-pp") == 8 * 12);
-  CHECK(rule_count(r, "schedule") == 2 * 12);
+  CHECK(rule_count(r, "pipeline-shape") == 8 * 12);
+  CHECK(rule_count(r, "micro-batches") == 2 * 12);
   CHECK(r.counts.invalid == (6 + 8 + 2) * 12);
   CHECK(r.counts.invalid_by_rule.size() == 3);
   // The scenario's own plan is in the grid.
@@ -290,4 +291,29 @@ TEST_CASE("bad options are input errors") {
   o.gpus = {};
   o.top = 0;
   CHECK_THROWS_AS(search_plans(s, o), ConfigError);
+}
+
+TEST_CASE("one rule set: a candidate the search calls invalid is exactly one the loader refuses") {
+  // Every plan of the grid, given to the loader as the --set overrides that make it: the loader
+  // refuses it (ConfigError) exactly when the search finds a broken rule (bounds of the search
+  // itself, such as ep-span-bound, are not rules and do not occur in this small grid).
+  const scenario::Scenario s = small();
+  const int gpus = scenario::gpu_count(s);
+  int refused = 0, checked = 0;
+  for (const model::ParallelPlan& p : enumerate_plans(s, gpus)) {
+    if (p.zero != 1 || p.recompute != model::Recompute::selective) continue;  // one of each (ZeRO, recompute) family
+    const std::optional<PlanRule> rule = check_plan(s, p, gpus);
+    bool loads = true;
+    try {
+      (void)small(plan_overrides(s, p, gpus));
+    } catch (const ConfigError&) {
+      loads = false;
+    }
+    CAPTURE(plan_label(p));
+    CHECK(loads == !rule.has_value());
+    refused += loads ? 0 : 1;
+    ++checked;
+  }
+  CHECK(checked == 88);  // 11 triples x 4 schedules x 2 micro-batch sizes
+  CHECK(refused == 16);  // (6 + 8 + 2) shapes: test above
 }

@@ -179,7 +179,7 @@ TEST_CASE("a pipeline that does not divide the layers is rejected unless split e
   // pp 64 x dp 1 = 64 GPUs, but 32 layers cannot fill 64 stages.
   const std::string bad = replace(replace(kValid, "pp: 4", "pp: 64"), "dp: 16", "dp: 1");
   // ep 8 no longer divides dp x tp x cp = 1, but the layer rule comes first.
-  CHECK(error_of(bad).find("32 layers do not divide into pp x virtual_stages = 64 stages") != std::string::npos);
+  CHECK(error_of(bad).find("32 layers cannot fill pp x virtual_stages = 64 stages") != std::string::npos);
   const std::string uneven = replace(kValid, "dp: 16}", "dp: 16, stage_layers: [9, 8, 8, 6]}");
   CHECK(error_of(uneven).find("stage layers add up to 31, the model has 32 layers") != std::string::npos);
   const std::string ok = replace(kValid, "dp: 16}", "dp: 16, stage_layers: [9, 8, 8, 7]}");

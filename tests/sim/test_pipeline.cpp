@@ -8,12 +8,19 @@
 // (arXiv:2104.04473) §2.2.2 for interleaving: 1F1B's bubble over v.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
+#include "model/schedule.h"
 #include "sim/engine.h"
-#include "sim/pipeline.h"
 #include "sim/pipeline_tasks.h"
 
 using namespace tcsim;
 using namespace tcsim::sim;
+using tcsim::model::Chunk;
+using tcsim::model::ChunkPass;
+using tcsim::model::make_pipeline;
+using tcsim::model::Pipeline;
+using tcsim::model::Slot;
 
 namespace {
 
@@ -123,4 +130,35 @@ TEST_CASE("schedules reject shapes they cannot run") {
   CHECK_THROWS(make_pipeline(model::Schedule::dualpipe, 4, 1, 6));          // fewer than 2 pp micro-batches
   CHECK_THROWS(make_pipeline(model::Schedule::interleaved_1f1b, 4, 2, 6));  // n not a multiple of pp
   CHECK_THROWS(make_pipeline(model::Schedule::one_f_one_b, 4, 2, 8));       // virtual stages need interleaving
+}
+
+TEST_CASE("every schedule keeps its contract: each chunk on rank_of's rank, granules that pass the rule") {
+  for (const model::Schedule schedule : model::all_schedules()) {
+    const model::PipelineSchedule& sc = model::pipeline_schedule(schedule);
+    CHECK(sc.id() == schedule);
+    const int v = schedule == model::Schedule::interleaved_1f1b ? 2 : 1;
+    for (const int pp : {2, 4, 8}) {
+      REQUIRE(!sc.shape_rule(pp, v));
+      // Every multiple of the granule from the smallest that passes passes too: a batch ramp in
+      // granule steps never lands on a count the schedule cannot run.
+      int first = 1;
+      while (sc.micro_batch_rule({pp, v, first})) ++first;
+      const int g = sc.micro_batch_granule(pp, v);
+      for (int n = first; n <= first + 6 * g; n += g) {
+        CAPTURE(n);
+        CHECK(!sc.micro_batch_rule({pp, v, n}));
+      }
+      const Pipeline p = make_pipeline(schedule, pp, v, first + 2 * g);
+      for (int r = 0; r < pp; ++r) {
+        const std::vector<int> held = sc.stages_of_rank(pp, v, r);
+        for (const Slot& slot : p.programs[static_cast<std::size_t>(r)]) {
+          for (int c = 0; c < slot.count; ++c) {
+            const Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
+            CHECK(p.rank_of(ch.micro_batch, ch.stage) == r);
+            CHECK(std::find(held.begin(), held.end(), ch.stage) != held.end());
+          }
+        }
+      }
+    }
+  }
 }

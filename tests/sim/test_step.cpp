@@ -132,12 +132,18 @@ TEST_CASE("full fidelity is deterministic per seed, and its variation only slows
   CHECK(a.breakdown.total().value() == doctest::Approx(a.time.value()).epsilon(1e-9));
 }
 
-TEST_CASE("a plan the step simulation cannot run is a ConfigError, not a crash") {
+TEST_CASE("a plan the step simulation cannot run is refused at load, with its place") {
   // DualPipe needs at least 2 pp micro-batches per pipeline: 32 sequences over dp 32 is one.
   std::string text(kSmallMoe);
   text.replace(text.find("batch: 128"), 10, "batch: 32");
-  const scenario::Scenario s = scenario::load_scenario_text(text, "small-moe.yaml");
-  CHECK_THROWS_AS(simulate_step(s, {}), ConfigError);
+  try {
+    (void)scenario::load_scenario_text(text, "small-moe.yaml");
+    CHECK(false);
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    CHECK(m.starts_with("small-moe.yaml:"));
+    CHECK(m.find("training.phases[0].batch: batch 32 is 1 micro-batches per pipeline") != std::string::npos);
+  }
 }
 
 namespace {

@@ -1,0 +1,76 @@
+#include "model/schedule.h"
+
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace tcsim::model {
+
+// Defined by the leaf files in schedules/, one each.
+const PipelineSchedule& one_f_one_b_schedule();
+const PipelineSchedule& interleaved_1f1b_schedule();
+const PipelineSchedule& zero_bubble_schedule();
+const PipelineSchedule& dualpipe_schedule();
+
+const PipelineSchedule& pipeline_schedule(Schedule s) {
+  switch (s) {
+    case Schedule::one_f_one_b: return one_f_one_b_schedule();
+    case Schedule::interleaved_1f1b: return interleaved_1f1b_schedule();
+    case Schedule::zero_bubble: return zero_bubble_schedule();
+    case Schedule::dualpipe: return dualpipe_schedule();
+  }
+  throw std::invalid_argument("pipeline_schedule: not a schedule");
+}
+
+std::vector<Schedule> all_schedules() {
+  return {Schedule::one_f_one_b, Schedule::interleaved_1f1b, Schedule::zero_bubble, Schedule::dualpipe};
+}
+
+int PipelineSchedule::rank_of(const PipelineShape& shape, int /*micro_batch*/, int stage) const {
+  return stage % shape.pp;
+}
+
+// Megatron's interleaving: rank r holds chunks r, r + pp, ...
+std::vector<int> PipelineSchedule::stages_of_rank(int pp, int virtual_stages, int rank) const {
+  std::vector<int> held;
+  for (int c = 0; c < virtual_stages; ++c) held.push_back(rank + c * pp);
+  return held;
+}
+
+std::vector<ActivationHolding> PipelineSchedule::activation_holdings(int pp, int virtual_stages, int rank) const {
+  return {{stages_of_rank(pp, virtual_stages, rank), in_flight(pp, virtual_stages, rank)}};
+}
+
+int Pipeline::rank_of(int micro_batch, int stage) const {
+  return pipeline_schedule(schedule).rank_of({ranks, stages / ranks, micro_batches}, micro_batch, stage);
+}
+
+Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches) {
+  const PipelineSchedule& s = pipeline_schedule(schedule);
+  if (pp < 1 || virtual_stages < 1 || micro_batches < 1) {
+    throw std::invalid_argument(fmt::format("pipeline: pp {}, virtual stages {} and {} micro-batches must be positive",
+                                            pp, virtual_stages, micro_batches));
+  }
+  const PipelineShape shape{pp, virtual_stages, micro_batches};
+  if (auto why = s.shape_rule(pp, virtual_stages)) throw std::invalid_argument("pipeline: " + why->message);
+  if (auto why = s.micro_batch_rule(shape)) throw std::invalid_argument("pipeline: " + *why);
+  Pipeline p;
+  p.schedule = schedule;
+  p.ranks = pp;
+  p.stages = pp * virtual_stages;
+  p.micro_batches = micro_batches;
+  p.programs = s.programs(shape);
+  return p;
+}
+
+std::string to_string(ChunkPass pass) {
+  switch (pass) {
+    case ChunkPass::forward: return "F";
+    case ChunkPass::backward: return "B";
+    case ChunkPass::backward_input: return "Bi";
+    case ChunkPass::backward_weight: return "W";
+  }
+  return "?";
+}
+
+}  // namespace tcsim::model
