@@ -85,6 +85,8 @@ struct ParallelPlan {
   // Layers per pipeline stage (pp x virtual_stages entries, first stage
   // first). Empty: layers split evenly, which requires divisibility.
   std::vector<int> stage_layers;
+
+  bool operator==(const ParallelPlan&) const = default;
 };
 
 // e5m6: DeepSeek-V3's 12-bit storage format (1 sign, 5 exponent, 6 mantissa

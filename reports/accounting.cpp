@@ -5,6 +5,7 @@
 #include "hardware/names.h"
 #include "model/names.h"
 #include "model/ops.h"
+#include "model/plan_fields.h"
 #include "reports/ledger.h"
 
 namespace tcsim::reports {
@@ -23,21 +24,21 @@ Accounting account(const Scenario& s) {
 
 Json plan_json(const model::ParallelPlan& p) {
   Json j = Json::object();
-  j.set("tp", p.tp);
-  j.set("pp", p.pp);
-  j.set("ep", p.ep);
-  j.set("dp", p.dp);
-  j.set("cp", p.cp);
-  j.set("virtual_stages", p.virtual_stages);
-  j.set("micro_batch", p.micro_batch);
-  j.set("zero", p.zero);
-  j.set("schedule", model::name_of(model::kScheduleNames, p.schedule));
-  j.set("recompute", model::name_of(model::kRecomputeNames, p.recompute));
-  j.set("comm_sms", p.comm_sms);
-  j.set("recompute_moe_activation", p.recompute_moe_activation);
-  Json stages = Json::array();
-  for (const int l : p.stage_layers) stages.push(l);
-  j.set("stage_layers", std::move(stages));
+  model::for_each_plan_field([&](const auto& f) {
+    const auto& v = p.*f.member;
+    using T = std::remove_cvref_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, std::vector<int>>) {
+      Json list = Json::array();
+      for (const int x : v) list.push(x);
+      j.set(f.name, std::move(list));
+    } else if constexpr (std::is_same_v<T, model::Schedule>) {
+      j.set(f.name, model::name_of(model::kScheduleNames, v));
+    } else if constexpr (std::is_same_v<T, model::Recompute>) {
+      j.set(f.name, model::name_of(model::kRecomputeNames, v));
+    } else {
+      j.set(f.name, v);
+    }
+  });
   return j;
 }
 

@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "model/memory.h"
 #include "model/names.h"
+#include "model/plan_fields.h"
 #include "model/schedule.h"
 #include "reports/accounting.h"
 #include "scenarios/rules.h"
@@ -149,17 +150,12 @@ bool never_slower(const ParallelPlan& a, const ParallelPlan& b) {
 
 // Every field of the plan but the ZeRO stage and the recompute policy.
 std::string shape_key(int gpus, const ParallelPlan& p) {
-  return fmt::format("{} {} {} {} {} {} {} {} {} {} {} [{}]", gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.virtual_stages,
-                     p.micro_batch, static_cast<int>(p.schedule), p.recompute_moe_activation, p.comm_sms,
-                     fmt::join(p.stage_layers, " "));
-}
-
-bool same_plan(const ParallelPlan& a, const ParallelPlan& b) {
-  return a.tp == b.tp && a.pp == b.pp && a.ep == b.ep && a.dp == b.dp && a.cp == b.cp &&
-         a.virtual_stages == b.virtual_stages && a.micro_batch == b.micro_batch && a.zero == b.zero &&
-         a.schedule == b.schedule && a.recompute == b.recompute &&
-         a.recompute_moe_activation == b.recompute_moe_activation && a.comm_sms == b.comm_sms &&
-         a.stage_layers == b.stage_layers;
+  ParallelPlan shape = p;
+  shape.zero = 0;
+  shape.recompute = Recompute::none;
+  std::string key = fmt::format("{}", gpus);
+  for (const auto& [name, value] : model::plan_field_texts(shape)) key += fmt::format(" {}={}", name, value);
+  return key;
 }
 
 // Closed-form pipeline bubble over the work of one rank, with forward, input
@@ -205,44 +201,6 @@ std::string_view recompute_name(Recompute r) { return model::name_of(model::kRec
 std::string stage_layers_text(const std::vector<int>& v) {
   if (v.empty()) return "even";
   return fmt::format("{}", fmt::join(v, " "));
-}
-
-// Field by field: the plan's fields as --set values, in the loader's names.
-std::vector<std::pair<std::string, std::string>> plan_fields(const ParallelPlan& p) {
-  return {{"tp", fmt::format("{}", p.tp)},
-          {"pp", fmt::format("{}", p.pp)},
-          {"ep", fmt::format("{}", p.ep)},
-          {"dp", fmt::format("{}", p.dp)},
-          {"cp", fmt::format("{}", p.cp)},
-          {"virtual_stages", fmt::format("{}", p.virtual_stages)},
-          {"micro_batch", fmt::format("{}", p.micro_batch)},
-          {"zero", fmt::format("{}", p.zero)},
-          {"schedule", std::string(schedule_name(p.schedule))},
-          {"recompute", std::string(recompute_name(p.recompute))},
-          {"recompute_moe_activation", p.recompute_moe_activation ? "true" : "false"},
-          {"comm_sms", fmt::format("{}", p.comm_sms)},
-          {"stage_layers", fmt::format("[{}]", fmt::join(p.stage_layers, ", "))}};
-}
-
-// `over` with the fields where `phase` differs from `top` taken from `phase`.
-ParallelPlan overlay(const ParallelPlan& over, const ParallelPlan& top, const ParallelPlan& phase) {
-  ParallelPlan q = over;
-  if (phase.tp != top.tp) q.tp = phase.tp;
-  if (phase.pp != top.pp) q.pp = phase.pp;
-  if (phase.ep != top.ep) q.ep = phase.ep;
-  if (phase.dp != top.dp) q.dp = phase.dp;
-  if (phase.cp != top.cp) q.cp = phase.cp;
-  if (phase.virtual_stages != top.virtual_stages) q.virtual_stages = phase.virtual_stages;
-  if (phase.micro_batch != top.micro_batch) q.micro_batch = phase.micro_batch;
-  if (phase.zero != top.zero) q.zero = phase.zero;
-  if (phase.schedule != top.schedule) q.schedule = phase.schedule;
-  if (phase.recompute != top.recompute) q.recompute = phase.recompute;
-  if (phase.recompute_moe_activation != top.recompute_moe_activation) {
-    q.recompute_moe_activation = phase.recompute_moe_activation;
-  }
-  if (phase.comm_sms != top.comm_sms) q.comm_sms = phase.comm_sms;
-  if (phase.stage_layers != top.stage_layers) q.stage_layers = phase.stage_layers;
-  return q;
 }
 
 std::int64_t tokens_per_step(const PlanSearchResult& r) { return r.batch * r.seq_len; }
@@ -448,7 +406,7 @@ scenario::Scenario with_plan(const scenario::Scenario& s, const ParallelPlan& pl
       q = plan;
       continue;
     }
-    q = overlay(plan, s.parallelism, s.training.phases[i].parallelism);
+    q = model::overlay(plan, s.parallelism, s.training.phases[i].parallelism);
     const int rest = q.tp * q.pp * q.cp;
     if (rest > 0 && gpus % rest == 0) q.dp = gpus / rest;
   }
@@ -460,8 +418,8 @@ std::vector<std::string> plan_overrides(const scenario::Scenario& s, const Paral
   if (gpus != scenario::gpu_count(s)) out.push_back(fmt::format("hardware.nodes={}", gpus / s.hardware.gpus_per_node));
   const scenario::Scenario target = with_plan(s, plan, gpus);
   const auto diff = [&out](const std::string& prefix, const ParallelPlan& from, const ParallelPlan& to) {
-    const auto a = plan_fields(from);
-    const auto b = plan_fields(to);
+    const auto a = model::plan_field_texts(from);
+    const auto b = model::plan_field_texts(to);
     for (std::size_t k = 0; k < a.size(); ++k) {
       if (a[k].second != b[k].second) out.push_back(fmt::format("{}.{}={}", prefix, b[k].first, b[k].second));
     }
@@ -469,7 +427,7 @@ std::vector<std::string> plan_overrides(const scenario::Scenario& s, const Paral
   diff("parallelism", s.parallelism, plan);
   // What the loader makes of each phase with the new top-level plan, against what the search simulated.
   for (std::size_t i = 0; i < s.training.phases.size(); ++i) {
-    const ParallelPlan loaded = overlay(plan, s.parallelism, s.training.phases[i].parallelism);
+    const ParallelPlan loaded = model::overlay(plan, s.parallelism, s.training.phases[i].parallelism);
     diff(fmt::format("training.phases[{}].parallelism", i), loaded, target.training.phases[i].parallelism);
   }
   return out;
@@ -555,7 +513,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   const int own_gpus = scenario::gpu_count(s);
   if (std::find(r.gpus.begin(), r.gpus.end(), own_gpus) != r.gpus.end()) {
     for (std::size_t i = 0; i < r.candidates.size(); ++i) {
-      if (r.candidates[i].gpus == own_gpus && same_plan(r.candidates[i].plan, ph.parallelism)) {
+      if (r.candidates[i].gpus == own_gpus && r.candidates[i].plan == ph.parallelism) {
         r.published = static_cast<int>(i);
         break;
       }
@@ -742,8 +700,8 @@ std::optional<int> best_beside_published(const PlanSearchResult& r) {
 
 std::string plan_differences(const ParallelPlan& from, const ParallelPlan& to) {
   std::vector<std::string> out;
-  const auto a = plan_fields(from);
-  const auto b = plan_fields(to);
+  const auto a = model::plan_field_texts(from);
+  const auto b = model::plan_field_texts(to);
   for (std::size_t k = 0; k < a.size(); ++k) {
     if (a[k].second != b[k].second) out.push_back(fmt::format("{} {} -> {}", a[k].first, a[k].second, b[k].second));
   }

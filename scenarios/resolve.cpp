@@ -9,6 +9,7 @@
 #include "hardware/names.h"
 #include "model/catalog.h"
 #include "model/names.h"
+#include "model/plan_fields.h"
 #include "scenarios/loader.h"
 #include "scenarios/reader.h"
 
@@ -182,19 +183,22 @@ hw::ClusterSpec read_hardware(MapReader r) {
 // Reads the keys present into `plan`, leaving the others as they were: the
 // top-level plan starts from defaults, a phase's plan from the top level.
 void read_plan(MapReader r, model::ParallelPlan& p) {
-  r.integer("tp", p.tp, 1);
-  r.integer("pp", p.pp, 1);
-  r.integer("ep", p.ep, 1);
-  r.integer("dp", p.dp, 1);
-  r.integer("cp", p.cp, 1);
-  r.integer("virtual_stages", p.virtual_stages, 1);
-  r.integer("micro_batch", p.micro_batch, 1);
-  r.integer("zero", p.zero, 0);
-  r.choice("schedule", p.schedule, model::kScheduleNames);
-  r.choice("recompute", p.recompute, model::kRecomputeNames);
-  r.integer("comm_sms", p.comm_sms, 0);
-  r.flag("recompute_moe_activation", p.recompute_moe_activation);
-  r.int_list("stage_layers", p.stage_layers, 1);
+  model::for_each_plan_field([&](const auto& f) {
+    auto& v = p.*f.member;
+    using T = std::remove_reference_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, int>) {
+      r.integer(f.name, v, f.min);
+    } else if constexpr (std::is_same_v<T, bool>) {
+      r.flag(f.name, v);
+    } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+      r.int_list(f.name, v, f.min);
+    } else if constexpr (std::is_same_v<T, model::Schedule>) {
+      r.choice(f.name, v, model::kScheduleNames);
+    } else {
+      static_assert(std::is_same_v<T, model::Recompute>);
+      r.choice(f.name, v, model::kRecomputeNames);
+    }
+  });
   r.finish();
 }
 
