@@ -20,7 +20,9 @@
 #include "calibrate/fit/calibration.h"
 #include "calibrate/fit/profile_writer.h"
 #include "calibrate/fit/samples.h"
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "hardware/catalog.h"
 
@@ -73,14 +75,9 @@ CalibrateFlags parse_flags(std::span<const std::string> args) {
     std::string v;
     // "--flag VALUE" or "--flag=VALUE": true when `a` is `flag`, its value in `v`.
     const auto take = [&](std::string_view flag) {
-      if (a == flag) {
-        if (i + 1 == args.size()) throw ConfigError(fmt::format("calibrate: {} needs a value", flag));
-        v = args[++i];
-      } else if (a.starts_with(std::string(flag) + "=")) {
-        v = a.substr(flag.size() + 1);
-      } else {
-        return false;
-      }
+      std::optional<std::string> x = flag_value(args, i, flag, "calibrate");
+      if (!x) return false;
+      v = std::move(*x);
       if (v.empty()) throw ConfigError(fmt::format("calibrate: {} needs a value", flag));
       return true;
     };
@@ -314,7 +311,7 @@ int calibrate_command(std::span<const std::string> args) {
                     e.what(), samples_path, samples_path, flags.out));
   }
   const auto& [samples, c] = *result;
-  calibrate::write_file_atomically(flags.out, calibrate::profile_yaml(c));
+  write_file_atomically(flags.out, calibrate::profile_yaml(c), "--out");
 
   print_table(c, samples);
   fmt::print("\nWrote {} (samples: {}). Use it with `hardware.calibration: {}`.\n", flags.out, options.samples,

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "hardware/builders.h"
@@ -137,18 +138,6 @@ Bytes parse_size(std::string_view flag, const std::string& text) {
   return Bytes(*parsed.value);
 }
 
-// Splits "--flag=value" and "--flag value"; returns the value or nothing for
-// another argument.
-std::optional<std::string> value_of(std::span<const std::string> args, std::size_t& i, std::string_view flag) {
-  const std::string& a = args[i];
-  if (a == flag) {
-    if (i + 1 == args.size()) throw ConfigError(fmt::format("collective: {} needs a value", flag));
-    return args[++i];
-  }
-  if (a.size() > flag.size() && a.starts_with(flag) && a[flag.size()] == '=') return a.substr(flag.size() + 1);
-  return std::nullopt;
-}
-
 // Flags that only one kind of --op reads.
 constexpr std::array<std::string_view, 4> kCollectiveOnly{"--algo", "--size", "--channels", "--chunk"};
 constexpr std::array<std::string_view, 9> kExpertOnly{"--expert-weights", "--tokens",    "--experts",
@@ -174,37 +163,37 @@ Options parse(std::span<const std::string> args) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (auto v = value_of(args, i, "--set")) {
+    if (auto v = flag_value(args, i, "--set", "collective")) {
       o.sets.push_back(*v);
-    } else if (auto op = value_of(args, i, "--op")) {
+    } else if (auto op = flag_value(args, i, "--op", "collective")) {
       o.op = *op;
-    } else if (auto algo = value_of(args, i, "--algo")) {
+    } else if (auto algo = flag_value(args, i, "--algo", "collective")) {
       o.algo = *algo;
-    } else if (auto size = value_of(args, i, "--size")) {
+    } else if (auto size = flag_value(args, i, "--size", "collective")) {
       o.size = parse_size("--size", *size);
-    } else if (auto gpus = value_of(args, i, "--gpus")) {
+    } else if (auto gpus = flag_value(args, i, "--gpus", "collective")) {
       o.gpus = parse_int("--gpus", *gpus, 1);
-    } else if (auto ch = value_of(args, i, "--channels")) {
+    } else if (auto ch = flag_value(args, i, "--channels", "collective")) {
       o.channels = parse_int("--channels", *ch, 1);
-    } else if (auto chunk = value_of(args, i, "--chunk")) {
+    } else if (auto chunk = flag_value(args, i, "--chunk", "collective")) {
       o.chunk = parse_size("--chunk", *chunk);
-    } else if (auto t = value_of(args, i, "--tokens")) {
+    } else if (auto t = flag_value(args, i, "--tokens", "collective")) {
       o.tokens = parse_int("--tokens", *t, 1);
-    } else if (auto e = value_of(args, i, "--experts")) {
+    } else if (auto e = flag_value(args, i, "--experts", "collective")) {
       o.experts = parse_int("--experts", *e, 1);
-    } else if (auto k = value_of(args, i, "--top-k")) {
+    } else if (auto k = flag_value(args, i, "--top-k", "collective")) {
       o.top_k = parse_int("--top-k", *k, 1);
-    } else if (auto m = value_of(args, i, "--max-nodes")) {
+    } else if (auto m = flag_value(args, i, "--max-nodes", "collective")) {
       o.max_nodes = parse_int("--max-nodes", *m, 0);
-    } else if (auto g = value_of(args, i, "--node-score-experts")) {
+    } else if (auto g = flag_value(args, i, "--node-score-experts", "collective")) {
       o.node_score_experts = parse_int("--node-score-experts", *g, 1);
-    } else if (auto tb = value_of(args, i, "--token-bytes")) {
+    } else if (auto tb = flag_value(args, i, "--token-bytes", "collective")) {
       o.token_bytes = parse_size("--token-bytes", *tb);
-    } else if (auto z = value_of(args, i, "--zipf")) {
+    } else if (auto z = flag_value(args, i, "--zipf", "collective")) {
       o.zipf = parse_number("--zipf", *z);
-    } else if (auto w = value_of(args, i, "--expert-weights")) {
+    } else if (auto w = flag_value(args, i, "--expert-weights", "collective")) {
       o.expert_weights = parse_weights(*w);
-    } else if (auto s = value_of(args, i, "--seed")) {
+    } else if (auto s = flag_value(args, i, "--seed", "collective")) {
       o.seed = parse_int<std::uint64_t>("--seed", *s, 0);
     } else if (a == "--every-step") {
       o.every_step = true;

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/args.h"
 
 #include <charconv>
 #include <memory>
@@ -90,18 +91,6 @@ struct RunFlags {
   bool step_only = false;  // --step-only: no run-level simulation, no ledger
 };
 
-// The value of `flag` at args[i] ("--flag VALUE" or "--flag=VALUE"), or
-// nullopt when args[i] is another argument; advances i past a separate value.
-std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag) {
-  const std::string& a = args[i];
-  if (a == flag) {
-    if (i + 1 == args.size()) throw ConfigError(fmt::format("{} needs a value (see tcsim run --help)", flag));
-    return args[++i];
-  }
-  if (a.starts_with(flag) && a.size() > flag.size() && a[flag.size()] == '=') return a.substr(flag.size() + 1);
-  return std::nullopt;
-}
-
 sim::Fidelity parse_fidelity(const std::string& v) {
   if (v == "symmetric") return sim::Fidelity::symmetric;
   if (v == "full") return sim::Fidelity::full;
@@ -121,12 +110,12 @@ std::uint64_t parse_seed(const std::string& v) {
 std::vector<std::string> take_step_flags(std::span<const std::string> args, RunFlags& flags) {
   std::vector<std::string> rest;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (const auto v = flag_value(args, i, "--fidelity")) {
+    if (const auto v = flag_value(args, i, "--fidelity", "run")) {
       flags.step.fidelity = parse_fidelity(*v);
-    } else if (const auto t = flag_value(args, i, "--trace")) {
+    } else if (const auto t = flag_value(args, i, "--trace", "run")) {
       if (t->empty()) throw ConfigError("--trace needs a file name");
       flags.trace = *t;
-    } else if (const auto n = flag_value(args, i, "--seed")) {
+    } else if (const auto n = flag_value(args, i, "--seed", "run")) {
       flags.step.seed = parse_seed(*n);
     } else if (args[i] == "--step-only") {
       flags.step_only = true;
@@ -169,13 +158,6 @@ std::optional<SimulatedStep> simulate(const scenario::Scenario& s, const RunFlag
   out.result = out.simulation->run();
   if (trace) trace->write(*flags.trace);
   return out;
-}
-
-bool wants_help(std::span<const std::string> args) {
-  for (const std::string& a : args) {
-    if (a == "--help" || a == "-h") return true;
-  }
-  return false;
 }
 
 }  // namespace

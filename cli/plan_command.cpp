@@ -16,7 +16,9 @@
 
 #include <fmt/format.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "reports/plan_search.h"
 #include "scenarios/loader.h"
@@ -64,16 +66,6 @@ the pruning and its bounds.
   -h, --help          this text
 )";
 
-std::optional<std::string> value_of(std::span<const std::string> args, std::size_t& i, std::string_view flag) {
-  const std::string& a = args[i];
-  if (a == flag) {
-    if (i + 1 == args.size()) throw ConfigError(fmt::format("{} needs a value (see tcsim plan --help)", flag));
-    return args[++i];
-  }
-  if (a.starts_with(flag) && a.size() > flag.size() && a[flag.size()] == '=') return a.substr(flag.size() + 1);
-  return std::nullopt;
-}
-
 int parse_int(std::string_view flag, std::string_view v, int min) {
   int x = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
@@ -93,19 +85,6 @@ std::vector<int> parse_gpus(std::string_view v) {
     from = comma + 1;
   }
   return out;
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  const std::string tmp = fmt::format("{}.tmp", path);
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw ConfigError(fmt::format("--out: cannot write {}", path));
-    f << text;
-    if (!f.flush()) throw ConfigError(fmt::format("--out: cannot write {}", path));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw ConfigError(fmt::format("--out: cannot rename {} to {}: {}", tmp, path, ec.message()));
 }
 
 }  // namespace
@@ -130,11 +109,11 @@ int plan_command(std::span<const std::string> args) {
       o.exhaustive = true;
     } else if (a == "--exact") {
       o.extrapolate = false;
-    } else if (const auto v = value_of(args, i, "--set")) {
+    } else if (const auto v = flag_value(args, i, "--set", "plan")) {
       sets.push_back(*v);
-    } else if (const auto g = value_of(args, i, "--gpus")) {
+    } else if (const auto g = flag_value(args, i, "--gpus", "plan")) {
       o.gpus = parse_gpus(*g);
-    } else if (const auto obj = value_of(args, i, "--objective")) {
+    } else if (const auto obj = flag_value(args, i, "--objective", "plan")) {
       if (*obj == "time") {
         o.objective = reports::PlanObjective::time;
       } else if (*obj == "cost") {
@@ -142,13 +121,13 @@ int plan_command(std::span<const std::string> args) {
       } else {
         throw ConfigError(fmt::format("--objective: expected time or cost, got \"{}\"", *obj));
       }
-    } else if (const auto t = value_of(args, i, "--top")) {
+    } else if (const auto t = flag_value(args, i, "--top", "plan")) {
       o.top = parse_int("--top", *t, 1);
-    } else if (const auto j = value_of(args, i, "--jobs")) {
+    } else if (const auto j = flag_value(args, i, "--jobs", "plan")) {
       o.jobs = parse_int("--jobs", *j, 1);
-    } else if (const auto m = value_of(args, i, "--max-candidates")) {
+    } else if (const auto m = flag_value(args, i, "--max-candidates", "plan")) {
       o.max_candidates = parse_int("--max-candidates", *m, 0);
-    } else if (const auto d = value_of(args, i, "--depth")) {
+    } else if (const auto d = flag_value(args, i, "--depth", "plan")) {
       if (*d == "step") {
         o.depth = reports::RunDepth::step;
       } else if (*d == "run") {
@@ -156,7 +135,7 @@ int plan_command(std::span<const std::string> args) {
       } else {
         throw ConfigError(fmt::format("--depth: expected step or run, got \"{}\"", *d));
       }
-    } else if (const auto f = value_of(args, i, "--out")) {
+    } else if (const auto f = flag_value(args, i, "--out", "plan")) {
       if (f->empty()) throw ConfigError("--out needs a file name");
       out = *f;
     } else if (a.starts_with("-")) {
@@ -190,7 +169,7 @@ int plan_command(std::span<const std::string> args) {
   fmt::print(stderr, "tcsim plan: {} candidates, {} step simulations in {:.1f} s\n", r.counts.enumerated,
              r.counts.simulated, wall);
 
-  if (out) write_file(*out, reports::plan_search_csv(r));
+  if (out) write_file_atomically(*out, reports::plan_search_csv(r), "--out");
   if (json) {
     fmt::print("{}\n", reports::plan_search_json(r).dump());
   } else {

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "reports/report.h"
@@ -65,16 +66,9 @@ EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string
     // "--flag VALUE" or "--flag=VALUE": true when `a` is `flag`, its value in `v`.
     std::string v;
     const auto take = [&](std::string_view flag) {
-      if (a == flag) {
-        if (i + 1 == args.size()) throw ConfigError(fmt::format("{}: {} needs a value", command, flag));
-        v = args[++i];
-        return true;
-      }
-      if (a.starts_with(std::string(flag) + "=")) {
-        v = a.substr(flag.size() + 1);
-        return true;
-      }
-      return false;
+      std::optional<std::string> x = flag_value(args, i, flag, command);
+      if (x) v = std::move(*x);
+      return x.has_value();
     };
     if (take("--set")) {
       f.sets.push_back(v);

@@ -28,8 +28,10 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/sweep_mpi.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "reports/sweep.h"
 #include "scenarios/loader.h"
@@ -140,16 +142,6 @@ struct SweepFlags {
   bool restart = false;
 };
 
-std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag) {
-  const std::string& a = args[i];
-  if (a == flag) {
-    if (i + 1 == args.size()) throw ConfigError(fmt::format("{} needs a value (see tcsim sweep --help)", flag));
-    return args[++i];
-  }
-  if (a.starts_with(flag) && a.size() > flag.size() && a[flag.size()] == '=') return a.substr(flag.size() + 1);
-  return std::nullopt;
-}
-
 template <class T>
 std::optional<T> parse_number(std::string_view s) {
   T v{};
@@ -162,18 +154,18 @@ SweepFlags parse_sweep_flags(std::span<const std::string> args) {
   SweepFlags f;
   bool have_scenario = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    if (auto v = flag_value(args, i, "--vary")) {
+    if (auto v = flag_value(args, i, "--vary", "sweep")) {
       f.vary.push_back(*v);
-    } else if (auto s = flag_value(args, i, "--set")) {
+    } else if (auto s = flag_value(args, i, "--set", "sweep")) {
       f.sets.push_back(*s);
-    } else if (auto o = flag_value(args, i, "--out")) {
+    } else if (auto o = flag_value(args, i, "--out", "sweep")) {
       if (o->empty()) throw ConfigError("--out needs a file name");
       f.out = *o;
-    } else if (auto j = flag_value(args, i, "--jobs")) {
+    } else if (auto j = flag_value(args, i, "--jobs", "sweep")) {
       const auto n = parse_number<int>(*j);
       if (!n || *n < 1) throw ConfigError(fmt::format("--jobs: expected a whole number >= 1, got \"{}\"", *j));
       f.jobs = *n;
-    } else if (auto sh = flag_value(args, i, "--shard")) {
+    } else if (auto sh = flag_value(args, i, "--shard", "sweep")) {
       const auto slash = sh->find('/');
       const auto index = parse_number<int>(std::string_view(*sh).substr(0, slash));
       const auto count = slash == std::string::npos ? std::nullopt : parse_number<int>(sh->substr(slash + 1));
@@ -183,7 +175,7 @@ SweepFlags parse_sweep_flags(std::span<const std::string> args) {
       f.shard = *index - 1;
       f.shards = *count;
       f.shard_given = true;
-    } else if (auto d = flag_value(args, i, "--depth")) {
+    } else if (auto d = flag_value(args, i, "--depth", "sweep")) {
       if (*d == "step") {
         f.options.depth = reports::RunDepth::step;
       } else if (*d == "run") {
@@ -191,12 +183,12 @@ SweepFlags parse_sweep_flags(std::span<const std::string> args) {
       } else {
         throw ConfigError(fmt::format("--depth: expected step or run, got \"{}\"", *d));
       }
-    } else if (auto so = flag_value(args, i, "--step-oracle")) {
+    } else if (auto so = flag_value(args, i, "--step-oracle", "sweep")) {
       if (*so != "step-simulation" && *so != "peak-flops") {
         throw ConfigError(fmt::format("--step-oracle: expected step-simulation or peak-flops, got \"{}\"", *so));
       }
       f.options.oracle = *so;
-    } else if (auto sd = flag_value(args, i, "--seed")) {
+    } else if (auto sd = flag_value(args, i, "--seed", "sweep")) {
       const auto seed = parse_number<std::uint64_t>(*sd);
       if (!seed) throw ConfigError(fmt::format("--seed: expected a non-negative whole number, got \"{}\"", *sd));
       f.options.step.seed = *seed;
@@ -226,24 +218,6 @@ std::optional<std::string> read_file(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// Writes `text` to a temporary file beside `path` and renames it over `path`,
-// so a reader (or a kill) sees the old file or the new one, never half of one.
-void write_atomically(const std::string& path, std::string_view text) {
-  const std::string tmp = fmt::format("{}.tmp-{}", path, ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) throw ConfigError(fmt::format("{}: cannot write", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp);
-    throw ConfigError(fmt::format("{}: cannot replace it: {}", path, ec.message()));
-  }
 }
 
 struct FileCloser {
@@ -317,7 +291,7 @@ std::unordered_set<std::int64_t> read_done(const Sweep& sw, const std::string& p
     done.insert(r.id);
   }
   if (repair && (t.truncated || t.complete_bytes < text->size())) {
-    write_atomically(path, std::string_view(*text).substr(0, t.complete_bytes));
+    write_file_atomically(path, std::string_view(*text).substr(0, t.complete_bytes), "sweep");
     if (t.truncated) fmt::print(stderr, "sweep: {}: dropped a row cut short by an interruption\n", path);
   }
   return done;
@@ -603,7 +577,7 @@ reports::MergedTable merge_into(const std::string& out, const std::vector<std::s
   }
   reports::MergedTable m = reports::merge_tables(tables, inputs);
   if (m.columns.empty()) throw ConfigError("sweep merge: the inputs hold no rows");
-  write_atomically(out, reports::format_table(m.columns, m.records, format));
+  write_file_atomically(out, reports::format_table(m.columns, m.records, format), "sweep merge");
   if (m.missing_count > 0) {
     fmt::print(stderr, "warning: ids are not contiguous from 0 to {}: {} missing ({}{})\n", m.records.back().id,
                m.missing_count, fmt::join(m.missing, ", "), m.missing_count > 10 ? ", ..." : "");

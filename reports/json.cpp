@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/quoted.h"
+
 namespace tcsim::reports {
 
 Json& Json::set(std::string_view key, Json value) {
@@ -31,27 +33,6 @@ const Json* Json::find(std::string_view key) const {
 
 namespace {
 
-void write_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += fmt::format("\\u{:04x}", c);
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
-
 void newline(std::string& out, int indent, int depth) {
   if (indent < 0) return;
   out += '\n';
@@ -74,7 +55,7 @@ void Json::write(std::string& out, int indent, int depth) const {
           // JSON has no NaN or infinity; shortest round-trip text otherwise.
           out += std::isfinite(v) ? fmt::format("{}", v) : "null";
         } else if constexpr (std::is_same_v<T, std::string>) {
-          write_string(out, v);
+          out += json_quoted(v);
         } else if constexpr (std::is_same_v<T, Array>) {
           out += '[';
           for (std::size_t i = 0; i < v.size(); ++i) {
@@ -89,7 +70,7 @@ void Json::write(std::string& out, int indent, int depth) const {
           for (std::size_t i = 0; i < v.size(); ++i) {
             if (i > 0) out += ',';
             newline(out, indent, depth + 1);
-            write_string(out, v[i].first);
+            out += json_quoted(v[i].first);
             out += indent < 0 ? ":" : ": ";
             v[i].second.write(out, indent, depth + 1);
           }

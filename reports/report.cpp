@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "reports/accounting.h"
 #include "reports/charts.h"
@@ -426,28 +427,6 @@ std::string title_of(const Evaluation& e) { return fmt::format("tcsim report: {}
 
 // ---- files ----
 
-void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path tmp =
-      path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), ::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw ConfigError(fmt::format("report: cannot write {}", tmp.string()));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw ConfigError(fmt::format("report: cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
-  }
-}
-
 }  // namespace
 
 std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* cmp) {
@@ -577,12 +556,12 @@ void write_report(const std::filesystem::path& dir, const Evaluation& e, const E
   if (ec) throw ConfigError(fmt::format("report: cannot create {}: {}", (dir / "charts").string(), ec.message()));
   const std::vector<Chart> charts = report_charts(e, compared);
   for (const Chart& c : charts) {
-    if (!c.svg.empty()) write_atomically(dir / "charts" / (c.id + ".svg"), c.svg);
+    if (!c.svg.empty()) write_file_atomically(dir / "charts" / (c.id + ".svg"), c.svg, "report");
   }
   const std::vector<Section> doc = build(e, compared, charts);
-  write_atomically(dir / "report.md", render_markdown(doc, title_of(e)));
-  write_atomically(dir / "report.html", render_html(doc, title_of(e)));
-  write_atomically(dir / "report.json", report_json(e, compared).dump() + "\n");
+  write_file_atomically(dir / "report.md", render_markdown(doc, title_of(e)), "report");
+  write_file_atomically(dir / "report.html", render_html(doc, title_of(e)), "report");
+  write_file_atomically(dir / "report.json", report_json(e, compared).dump() + "\n", "report");
 }
 
 }  // namespace tcsim::reports

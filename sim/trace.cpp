@@ -1,14 +1,11 @@
 #include "sim/trace.h"
 
 #include <cstdio>
-#include <filesystem>
-#include <memory>
-
-#include <unistd.h>
 
 #include <fmt/format.h>
 
-#include "core/error.h"
+#include "core/atomic_file.h"
+#include "core/quoted.h"
 
 namespace tcsim::sim {
 namespace {
@@ -54,16 +51,6 @@ std::string device_name(const hw::ClusterTopology& t, hw::DeviceId id) {
   if (d.node >= 0) return fmt::format("{} {}.{}", kind_name(d.kind), d.node, d.index);
   if (d.plane >= 0) return fmt::format("{} p{}.{}", kind_name(d.kind), d.plane, d.index);
   return fmt::format("{} {}", kind_name(d.kind), d.index);
-}
-
-// JSON string escaping for names (quotes and backslashes; names are ASCII).
-std::string escaped(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out;
 }
 
 double micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
@@ -134,58 +121,48 @@ void ChromeTrace::on_end(const TaskEvent& t) {
 }
 
 void ChromeTrace::write(const std::string& path) const {
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "w"), &std::fclose);
-  if (!f) throw ConfigError(fmt::format("--trace: cannot write {}", tmp));
-  fmt::print(f.get(), "{{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
+  AtomicFile out(path, "--trace");
+  std::FILE* f = out.stream();
+  fmt::print(f, "{{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
   bool first = true;
   const auto sep = [&] {
-    if (!first) fmt::print(f.get(), ",\n");
+    if (!first) fmt::print(f, ",\n");
     first = false;
   };
   for (std::size_t g = 0; g < traced_.size(); ++g) {
     if (!traced_[g]) continue;
     const int pid = graph_.gpu_ids[g];
     sep();
-    fmt::print(f.get(),
+    fmt::print(f,
                R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "GPU {} (pipeline rank {})"}}}})j",
                pid, pid, graph_.pipeline_rank[g]);
     for (std::int32_t t = kCompute; t <= kPipeline; ++t) {
       sep();
-      fmt::print(f.get(), R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{}"}}}})j",
-                 pid, t, track_name(t));
+      fmt::print(f, R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{}"}}}})j", pid, t,
+                 track_name(t));
     }
   }
   sep();
-  fmt::print(f.get(), R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "network links"}}}})j",
+  fmt::print(f, R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "network links"}}}})j",
              kNetworkPid);
   for (std::size_t l = 0; l < busy_link_.size(); ++l) {
     if (!busy_link_[l]) continue;
     const hw::Link& link = topology_.link(static_cast<hw::LinkId>(l));
     sep();
-    fmt::print(f.get(),
-               R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{} -> {}"}}}})j",
+    fmt::print(f, R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{} -> {}"}}}})j",
                kNetworkPid, l, device_name(topology_, link.from), device_name(topology_, link.to));
   }
   for (const SliceRecord& s : slices_) {
     const TaskLabel& l = graph_.labels[s.tag];
     sep();
     fmt::print(
-        f.get(),
-        R"j({{"ph": "X", "name": "{}", "cat": "{}", "ts": {:.3f}, "dur": {:.3f}, "pid": {}, "tid": {}, "args": {{"stage": {}, "micro_batch": {}}}}})j",
-        escaped(slice_name(s.tag)), to_string(l.kind), micros(s.begin), micros(s.end - s.begin), s.pid, s.tid, l.stage,
-        l.micro_batch);
+        f,
+        R"j({{"ph": "X", "name": {}, "cat": "{}", "ts": {:.3f}, "dur": {:.3f}, "pid": {}, "tid": {}, "args": {{"stage": {}, "micro_batch": {}}}}})j",
+        json_quoted(slice_name(s.tag)), to_string(l.kind), micros(s.begin), micros(s.end - s.begin), s.pid, s.tid,
+        l.stage, l.micro_batch);
   }
-  fmt::print(f.get(), "\n]}}\n");
-  if (std::fflush(f.get()) != 0 || std::ferror(f.get()))
-    throw ConfigError(fmt::format("--trace: cannot write {}", tmp));
-  f.reset();
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp);
-    throw ConfigError(fmt::format("--trace: cannot rename {} to {}: {}", tmp, path, ec.message()));
-  }
+  fmt::print(f, "\n]}}\n");
+  out.commit();
 }
 
 }  // namespace tcsim::sim

@@ -1,40 +1,16 @@
 #include "calibrate/fit/profile_writer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "calibrate/fit/calibration.h"
-#include "core/error.h"
+#include "core/quoted.h"
 
 namespace tcsim::calibrate {
 namespace {
-
-// A YAML double-quoted scalar.
-std::string yaml_quoted(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 // Six significant digits: the loader parses these back within 5e-6.
 std::string rate_text(FlopsPerSecond r) { return fmt::format("{:.6g} TFLOP/s", r.value() / 1e12); }
@@ -50,8 +26,8 @@ class Yaml {
   void value(int depth, std::string_view k, std::string_view v) {
     out_ += fmt::format("{:{}}{}: {}\n", "", 2 * depth, k, v);
   }
-  void text(int depth, std::string_view k, std::string_view v) { value(depth, k, yaml_quoted(v)); }
-  void item(int depth, std::string_view v) { out_ += fmt::format("{:{}}- {}\n", "", 2 * depth, yaml_quoted(v)); }
+  void text(int depth, std::string_view k, std::string_view v) { value(depth, k, json_quoted(v)); }
+  void item(int depth, std::string_view v) { out_ += fmt::format("{:{}}- {}\n", "", 2 * depth, json_quoted(v)); }
   void comment(std::string_view line) { out_ += fmt::format("# {}\n", line); }
   const std::string& str() const { return out_; }
 
@@ -98,7 +74,7 @@ void fit_report(Yaml& y, std::string_view k, const RateFit<Rate>& f, std::string
         ++n;
       }
     }
-    y.text(3, yaml_quoted(v),
+    y.text(3, json_quoted(v),
            fmt::format("{} shape{}, residual rms {}", n, n == 1 ? "" : "s", percent(std::sqrt(sum2 / n))));
   }
   y.key(2, "points");
@@ -157,30 +133,6 @@ std::string profile_yaml(const Calibration& c) {
     for (const std::string& n : c.notes) y.item(2, n);
   }
   return y.str();
-}
-
-void write_file_atomically(const std::string& path, std::string_view text) {
-  const std::filesystem::path target(path);
-  std::filesystem::path temp = target;
-  temp += fmt::format(".tmp-{}", ::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) throw ConfigError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      throw ConfigError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, target, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    throw ConfigError(fmt::format("{}: cannot write: {}", path, ec.message()));
-  }
 }
 
 }  // namespace tcsim::calibrate

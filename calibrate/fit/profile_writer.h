@@ -14,8 +14,4 @@ struct Calibration;
 // (to the six significant digits written).
 std::string profile_yaml(const Calibration& calibration);
 
-// Writes `text` to `path` whole or not at all: a temporary file beside it,
-// then a rename. Throws ConfigError when the file cannot be written.
-void write_file_atomically(const std::string& path, std::string_view text);
-
 }  // namespace tcsim::calibrate

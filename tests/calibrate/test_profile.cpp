@@ -12,6 +12,7 @@
 #include "calibrate/fit/calibration.h"
 #include "calibrate/fit/profile_writer.h"
 #include "calibrate/fit/samples.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "hardware/op_time.h"
 #include "model/ops.h"
@@ -179,8 +180,8 @@ TEST_CASE("profiles are written whole or not at all") {
   const auto dir = std::filesystem::temp_directory_path() / "tcsim-calibrate-write";
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "p.yaml").string();
-  write_file_atomically(path, "name: a\n");
-  write_file_atomically(path, "name: b\n");
+  write_file_atomically(path, "name: a\n", "--out");
+  write_file_atomically(path, "name: b\n", "--out");
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
@@ -189,6 +190,10 @@ TEST_CASE("profiles are written whole or not at all") {
   int files = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++files;
   CHECK(files == 1);
-  CHECK_THROWS_AS(write_file_atomically((dir / "missing" / "p.yaml").string(), "x"), ConfigError);
+  CHECK_THROWS_AS(write_file_atomically((dir / "missing" / "p.yaml").string(), "x", "--out"), ConfigError);
+  // Only regular files are replaced: a directory (as a device or a FIFO) is refused and left as it is.
+  std::filesystem::create_directories(dir / "a-directory");
+  CHECK_THROWS_AS(write_file_atomically(dir / "a-directory", "x", "--out"), ConfigError);
+  CHECK(std::filesystem::is_directory(dir / "a-directory"));
   std::filesystem::remove_all(dir);
 }

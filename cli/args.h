@@ -1,0 +1,21 @@
+// Command-line arguments, read the same way by every subcommand.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace tcsim::cli {
+
+// The value of `flag` at args[i] ("--flag VALUE" or "--flag=VALUE"), or
+// nullopt when args[i] is another argument; advances i past a separate value.
+// Throws ConfigError naming `command` when the value is missing.
+std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag,
+                                      std::string_view command);
+
+// -h or --help among the arguments.
+bool wants_help(std::span<const std::string> args);
+
+}  // namespace tcsim::cli
