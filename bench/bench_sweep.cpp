@@ -9,11 +9,11 @@
 #include <atomic>
 #include <chrono>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "core/parallel.h"
 #include "reports/variant.h"
 #include "scenarios/loader.h"
 
@@ -41,26 +41,20 @@ std::vector<std::vector<std::string>> variants(const std::string& mode, int n) {
 void bench(const std::string& mode, int n, int jobs, tcsim::reports::RunDepth depth) {
   const auto sets = variants(mode, n);
   tcsim::reports::VariantOptions o;
+  o.step.jobs = 1;  // variants side by side, each step on one thread
   o.depth = depth;
-  std::atomic<int> next{0}, ok{0}, failed{0};
+  std::atomic<int> ok{0}, failed{0};
   const auto t0 = Clock::now();
-  std::vector<std::thread> workers;
-  for (int w = 0; w < jobs; ++w) {
-    workers.emplace_back([&] {
-      for (int i = next++; i < n; i = next++) {
-        try {
-          const auto s = tcsim::scenario::load_scenario("builtin:deepseek-v3", sets[static_cast<std::size_t>(i)]);
-          const auto r = tcsim::reports::evaluate_variant(s, o);
-          (r.status == tcsim::reports::VariantStatus::invalid ? failed : ok)++;
-          if (r.status == tcsim::reports::VariantStatus::invalid && failed == 1)
-            fmt::print("  invalid: {}\n", r.reason);
-        } catch (const std::exception& e) {
-          if (++failed == 1) fmt::print("  load failed: {}\n", e.what());
-        }
-      }
-    });
-  }
-  for (std::thread& t : workers) t.join();
+  tcsim::parallel_for(n, jobs, [&](std::int64_t i) {
+    try {
+      const auto s = tcsim::scenario::load_scenario("builtin:deepseek-v3", sets[static_cast<std::size_t>(i)]);
+      const auto r = tcsim::reports::evaluate_variant(s, o);
+      (r.status == tcsim::reports::VariantStatus::invalid ? failed : ok)++;
+      if (r.status == tcsim::reports::VariantStatus::invalid && failed == 1) fmt::print("  invalid: {}\n", r.reason);
+    } catch (const std::exception& e) {
+      if (++failed == 1) fmt::print("  load failed: {}\n", e.what());
+    }
+  });
   const double s = since(t0);
   fmt::print("{:<9} depth {:<4} {} variants on {} threads in {:.2f} s: {:.1f} variants/s ({} evaluated, {} failed)\n",
              mode, depth == tcsim::reports::RunDepth::run ? "run" : "step", n, jobs, s, n / s, ok.load(),
@@ -71,7 +65,7 @@ void bench(const std::string& mode, int n, int jobs, tcsim::reports::RunDepth de
 
 int main(int argc, char** argv) {
   std::vector<std::string> modes;
-  int n = 1000, jobs = static_cast<int>(std::thread::hardware_concurrency());
+  int n = 1000, jobs = tcsim::default_jobs();
   auto depth = tcsim::reports::RunDepth::run;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -33,6 +33,7 @@
 #include "cli/sweep_mpi.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "reports/sweep.h"
 #include "scenarios/loader.h"
 
@@ -138,7 +139,8 @@ struct SweepFlags {
   int shard = 0;  // 0-based
   int shards = 1;
   bool shard_given = false;
-  reports::VariantOptions options;
+  // Variants run side by side on --jobs threads, each step on one.
+  reports::VariantOptions options{.step = {.jobs = 1}};
   bool restart = false;
 };
 
@@ -435,49 +437,49 @@ ShardOutcome run_shard(const Sweep& sw, const std::string& path, int shard, int 
   for (const std::int64_t id : done) o.done_before += id % shards == shard ? 1 : 0;
   const File table = open_table(sw, path);
 
-  // Workers take the shard's k-th variant (id = shard + k x shards) in turn.
-  std::atomic<std::int64_t> next{0};
+  // Workers take the shard's k-th variant (id = shard + k x shards) in turn
+  // (parallel_for on a runner thread); this thread appends their rows.
   std::atomic<bool> stop{false};
   std::mutex mutex;
   std::condition_variable ready;
   std::deque<reports::SweepRow> finished;
-  const int worker_count = std::max(1, jobs);
-  int running = worker_count;  // workers not yet finished, guarded by `mutex`
+  bool all_done = false;  // guarded by `mutex`
   std::atomic<std::int64_t> internal_errors{0};
-  const auto work = [&] {
-    while (!stop.load() && !StopSignals::raised()) {
-      const std::int64_t id = shard + next.fetch_add(1) * shards;
-      if (id >= size) break;
-      if (done.contains(id)) continue;
-      bool internal = false;
-      reports::SweepRow row = evaluate(sw, id, internal);
-      if (internal) ++internal_errors;
-      const std::lock_guard lock(mutex);
-      finished.push_back(std::move(row));
-      ready.notify_one();
-    }
+  const std::int64_t in_shard = shard < size ? (size - shard + shards - 1) / shards : 0;
+  const auto evaluate_one = [&](std::int64_t k) {
+    const std::int64_t id = shard + k * shards;
+    if (done.contains(id)) return;
+    bool internal = false;
+    reports::SweepRow row = evaluate(sw, id, internal);
+    if (internal) ++internal_errors;
     const std::lock_guard lock(mutex);
-    --running;
+    finished.push_back(std::move(row));
     ready.notify_one();
   };
+  const auto stopping = [&] { return stop.load() || StopSignals::raised(); };
 
   Progress progress(o.total, o.done_before, show_progress);
   const auto start = Clock::now();
   {
-    std::vector<std::jthread> workers;
-    // Declared after the workers, so destroyed (and stopping them) first
-    // when the writer throws.
+    // Declared after the runner, so destroyed first: a writer that throws
+    // stops the runner before the runner is joined.
     struct StopOnExit {
       std::atomic<bool>& stop;
       ~StopOnExit() { stop = true; }
-    } stop_on_exit{stop};
-    for (int w = 0; w < worker_count; ++w) workers.emplace_back(work);
+    };
+    std::jthread runner([&] {
+      parallel_for(in_shard, jobs, evaluate_one, stopping);
+      const std::lock_guard lock(mutex);
+      all_done = true;
+      ready.notify_one();
+    });
+    const StopOnExit stop_on_exit{stop};
     std::unique_lock lock(mutex);
     while (true) {
-      ready.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finished.empty() || running == 0; });
+      ready.wait_for(lock, std::chrono::milliseconds(200), [&] { return !finished.empty() || all_done; });
       std::deque<reports::SweepRow> rows;
       rows.swap(finished);
-      const bool all_stopped = running == 0;
+      const bool all_stopped = all_done;
       lock.unlock();
       for (const reports::SweepRow& row : rows) {
         const std::string text = reports::format_row(row, sw.paths, sw.format);
@@ -505,10 +507,7 @@ ShardOutcome run_shard(const Sweep& sw, const std::string& path, int shard, int 
   return o;
 }
 
-int default_jobs(int ranks_on_node) {
-  const auto hw = static_cast<int>(std::thread::hardware_concurrency());
-  return std::max(1, (hw > 0 ? hw : 1) / std::max(1, ranks_on_node));
-}
+int default_jobs(int ranks_on_node) { return std::max(1, tcsim::default_jobs() / std::max(1, ranks_on_node)); }
 
 void print_summary(const Sweep& sw, const ShardOutcome& o, const std::string& path, std::string_view who) {
   fmt::print(stderr,

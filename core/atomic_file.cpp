@@ -12,7 +12,8 @@
 
 namespace tcsim {
 
-AtomicFile::AtomicFile(std::filesystem::path target, std::string what) : target_(std::move(target)), what_(std::move(what)) {
+AtomicFile::AtomicFile(std::filesystem::path target, std::string what)
+    : target_(std::move(target)), what_(std::move(what)) {
   std::error_code ec;
   const std::filesystem::file_status st = std::filesystem::status(target_, ec);
   if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {

@@ -8,12 +8,12 @@
 #include <cmath>
 #include <exception>
 #include <map>
-#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "model/memory.h"
 #include "model/names.h"
 #include "model/plan_fields.h"
@@ -164,35 +164,6 @@ std::string shape_key(int gpus, const ParallelPlan& p) {
 double bubble_estimate(const ParallelPlan& p, std::int64_t micro_batches) {
   const double bubble = model::pipeline_schedule(p.schedule).bubble(p.pp, p.virtual_stages);
   return bubble / (3.0 * static_cast<double>(micro_batches));
-}
-
-// Runs f(0) .. f(n-1) on `jobs` threads pulling from one counter; each call
-// writes only its own slot. The first exception (by index) is rethrown.
-template <class F>
-void parallel_for(int n, int jobs, F&& f) {
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(std::max(n, 0)));
-  std::atomic<int> next{0};
-  const auto work = [&] {
-    for (int i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
-      try {
-        f(i);
-      } catch (...) {
-        errors[static_cast<std::size_t>(i)] = std::current_exception();
-      }
-    }
-  };
-  const int workers = std::min(jobs, n);
-  if (workers <= 1) {
-    work();
-  } else {
-    std::vector<std::thread> threads;
-    threads.reserve(static_cast<std::size_t>(workers));
-    for (int w = 0; w < workers; ++w) threads.emplace_back(work);
-    for (std::thread& t : threads) t.join();
-  }
-  for (const std::exception_ptr& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
 }
 
 std::string_view schedule_name(Schedule s) { return model::name_of(model::kScheduleNames, s); }
@@ -494,7 +465,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     throw ConfigError("--objective cost needs a rental rate (cost.rental, e.g. \"$2/GPU-h\")");
   }
   if (o.top < 1) throw ConfigError(fmt::format("--top: expected a positive number, got {}", o.top));
-  const int jobs = o.jobs > 0 ? o.jobs : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int jobs = resolve_jobs(o.jobs);
 
   std::vector<std::string> grids;
   for (int g : r.gpus) {
@@ -532,7 +503,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   r.counts.enumerated = n;
 
   // Rules, then memory (cheap: no simulation), on every worker.
-  parallel_for(n, jobs, [&](int i) {
+  parallel_for(n, jobs, [&](std::int64_t i) {
     PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
     if (const auto broken = check_plan(s, c.plan, c.gpus)) {
       c.fate = PlanFate::invalid;
@@ -589,6 +560,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
 
   VariantOptions step_only;
   step_only.step = o.step;
+  step_only.step.jobs = 1;  // candidates run side by side, each step on one thread
   step_only.depth = RunDepth::step;
   const auto exact = [&](PlanCandidate& c) {
     c.result = evaluate_variant(with_plan(s, c.plan, c.gpus), step_only);
@@ -598,7 +570,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   const int total = static_cast<int>(to_simulate.size());
   std::atomic<int> done{0};
   if (o.progress) o.progress(0, total);
-  parallel_for(total, jobs, [&](int k) {
+  parallel_for(total, jobs, [&](std::int64_t k) {
     PlanCandidate& c = r.candidates[static_cast<std::size_t>(to_simulate[static_cast<std::size_t>(k)])];
     const std::int64_t micro_batches = ph.batch / (std::int64_t{c.plan.dp} * c.plan.micro_batch);
     if (o.extrapolate && micro_batches >= kExtrapolateFrom * c.plan.pp) {
@@ -620,8 +592,9 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     rank_candidates(r);
     const std::vector<int> verify = to_verify(r);
     if (verify.empty()) break;
-    parallel_for(static_cast<int>(verify.size()), jobs,
-                 [&](int k) { exact(r.candidates[static_cast<std::size_t>(verify[static_cast<std::size_t>(k)])]); });
+    parallel_for(std::ssize(verify), jobs, [&](std::int64_t k) {
+      exact(r.candidates[static_cast<std::size_t>(verify[static_cast<std::size_t>(k)])]);
+    });
     r.counts.verified += static_cast<int>(verify.size());
   }
   for (int i = 0; i < n; ++i) {
@@ -655,9 +628,9 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
       runs.push_back(*r.published);
     }
     VariantOptions whole;
-    whole.step = o.step;
+    whole.step = step_only.step;
     whole.depth = RunDepth::run;
-    parallel_for(static_cast<int>(runs.size()), jobs, [&](int k) {
+    parallel_for(std::ssize(runs), jobs, [&](std::int64_t k) {
       PlanCandidate& c = r.candidates[static_cast<std::size_t>(runs[static_cast<std::size_t>(k)])];
       c.run = evaluate_variant(with_plan(s, c.plan, c.gpus), whole);
     });

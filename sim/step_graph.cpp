@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <map>
-#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -12,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "hardware/collective_run.h"
 #include "hardware/op_time.h"
 #include "model/memory.h"
@@ -575,7 +575,7 @@ class StepBuilder {
     const int k = std::max(1, v.routing_samples);
     const int per_rank = static_cast<int>(std::min<std::int64_t>(v.sample_tokens_per_rank, tokens_per_gpu_));
     samples_.resize(static_cast<std::size_t>(k));
-    parallel_for(k, [&](int i) {
+    parallel_for(k, options_.jobs, [&](std::int64_t i) {
       hw::MoeRouting r;
       r.experts = shape.experts;
       r.top_k = shape.top_k;
@@ -591,7 +591,7 @@ class StepBuilder {
   }
 
   // The dispatch and combine of every routing sample at the byte widths the
-  // model's ops use, simulated on the flow network (two threads).
+  // model's ops use, simulated on the flow network (StepOptions::jobs threads).
   void prepare_expert_runs(const hw::GroupLayout& group, const RoutingShape& shape) {
     const model::Block* moe = nullptr;
     for (const model::Block& b : blocks_) {
@@ -609,7 +609,7 @@ class StepBuilder {
     for (int i = 0; i < static_cast<int>(samples_.size()); ++i) {
       for (const bool c : {false, true}) jobs.push_back({i, c, c ? combine : dispatch, {}});
     }
-    parallel_for(static_cast<int>(jobs.size()), [&](int j) {
+    parallel_for(std::ssize(jobs), options_.jobs, [&](std::int64_t j) {
       Job& job = jobs[static_cast<std::size_t>(j)];
       const RoutingSample& r = samples_[static_cast<std::size_t>(job.sample)];
       const Bytes per_token(bytes_per_token(job.bytes) * r.token_scale);
@@ -627,20 +627,6 @@ class StepBuilder {
 
   static std::string expert_key(int sample, bool combine, Bytes bytes) {
     return fmt::format("expert {} {} {:.0f}", sample, combine ? "combine" : "dispatch", bytes.value());
-  }
-
-  template <class F>
-  static void parallel_for(int n, F&& f) {
-    // Two workers: the machine this is tuned for has two cores; results do
-    // not depend on which worker ran what.
-    constexpr int kWorkers = 2;
-    std::vector<std::thread> workers;
-    for (int w = 0; w < kWorkers; ++w) {
-      workers.emplace_back([&, w] {
-        for (int i = w; i < n; i += kWorkers) f(i);
-      });
-    }
-    for (std::thread& t : workers) t.join();
   }
 
   int sample_of(int rank, int micro_batch, int layer, int ep_group) const {

@@ -46,6 +46,9 @@ struct StepOptions {
   // Pipeline transfers as live flows sharing links (true), or as delays timed
   // alone on the flow network like the collectives (false).
   bool transfers_as_flows = true;
+  // Threads for the routing samples and their all-to-alls (0: the machine's
+  // hardware threads). Results do not depend on it.
+  int jobs = 0;
 };
 
 enum class TaskKind : std::uint8_t {

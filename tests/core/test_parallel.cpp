@@ -1,0 +1,50 @@
+// core/parallel.h: every index once, on any number of workers; errors and
+// stops as documented.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/parallel.h"
+
+using namespace tcsim;
+
+TEST_CASE("parallel_for calls f once per index whatever the worker count") {
+  for (const int jobs : {0, 1, 2, 7, 64}) {
+    CAPTURE(jobs);
+    std::vector<int> calls(1000, 0);
+    parallel_for(1000, jobs, [&](std::int64_t i) { ++calls[static_cast<std::size_t>(i)]; });
+    // Each slot written by its own call only: every count is exactly 1.
+    CHECK(std::accumulate(calls.begin(), calls.end(), 0) == 1000);
+    CHECK(*std::min_element(calls.begin(), calls.end()) == 1);
+  }
+  parallel_for(0, 4, [](std::int64_t) { CHECK(false); });
+  CHECK(resolve_jobs(3) == 3);
+  CHECK(resolve_jobs(0) == default_jobs());
+  CHECK(default_jobs() >= 1);
+}
+
+TEST_CASE("parallel_for rethrows the exception of the lowest index after every call has ended") {
+  std::atomic<int> ran{0};
+  try {
+    parallel_for(100, 4, [&](std::int64_t i) {
+      ++ran;
+      if (i == 70 || i == 30) throw std::runtime_error("at " + std::to_string(i));
+    });
+    CHECK(false);
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) == "at 30");
+  }
+  CHECK(ran == 100);
+}
+
+TEST_CASE("parallel_for takes no new index once stop() says so") {
+  std::atomic<int> ran{0};
+  // One worker: index i runs only while fewer than 10 have run, so exactly 10 run.
+  parallel_for(1000, 1, [&](std::int64_t) { ++ran; }, [&] { return ran >= 10; });
+  CHECK(ran == 10);
+}
