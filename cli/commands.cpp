@@ -10,13 +10,14 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "cost/ledger.h"
 #include "hardware/builders.h"
 #include "hardware/catalog.h"
 #include "model/catalog.h"
 #include "reports/accounting.h"
 #include "reports/cluster_report.h"
+#include "reports/cost_json.h"
 #include "reports/evaluation.h"
-#include "reports/ledger.h"
 #include "reports/op_table.h"
 #include "reports/step_report.h"
 #include "scenarios/loader.h"
@@ -200,16 +201,16 @@ int run_command(std::span<const std::string> args) {
   const hw::ClusterTopology* topology = step ? &step->simulation->topology() : built ? &*built : nullptr;
   // The whole run and its cost, over the symmetric step simulation (exact at
   // the ends of a batch ramp, interpolated between: sim::interpolated_oracle).
-  std::optional<reports::Evaluation> eval;
+  std::optional<cost::Evaluation> eval;
   std::string run_not_simulated;
   if (step && !flags.step_only) {
     sim::StepOptions o;
     o.seed = flags.step.seed;
-    reports::EvalOptions eo;
+    cost::EvalOptions eo;
     eo.run.seed = flags.step.seed;
     eo.rnd.seed = flags.step.seed;
     try {
-      eval = reports::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, o)), eo);
+      eval = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, o)), eo);
     } catch (const ConfigError& e) {
       run_not_simulated = e.what();
     }

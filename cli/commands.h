@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tcsim::reports {
+namespace tcsim::cost {
 struct Evaluation;
 }
 
@@ -43,7 +43,7 @@ struct EvalFlags {
 };
 EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string> args);
 // Loads `path` with `sets` applied and evaluates it (run-level simulation and ledger).
-reports::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
-                                      const EvalFlags& flags);
+cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
+                                   const EvalFlags& flags);
 
 }  // namespace tcsim::cli

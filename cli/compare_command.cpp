@@ -55,8 +55,8 @@ int compare_command(std::span<const std::string> args) {
   sets_a.insert(sets_a.end(), f.sets_a.begin(), f.sets_a.end());
   std::vector<std::string> sets_b = f.sets;
   sets_b.insert(sets_b.end(), f.sets_b.begin(), f.sets_b.end());
-  const reports::Evaluation a = evaluate_scenario(f.scenarios[0], sets_a, f);
-  const reports::Evaluation b = evaluate_scenario(f.scenarios[1], sets_b, f);
+  const cost::Evaluation a = evaluate_scenario(f.scenarios[0], sets_a, f);
+  const cost::Evaluation b = evaluate_scenario(f.scenarios[1], sets_b, f);
   if (f.json) {
     fmt::print("{}\n", reports::comparison_json(a, b).dump());
   } else {

@@ -114,17 +114,16 @@ sim::StepOracle make_oracle(std::string_view name, const scenario::Scenario& s, 
 
 }  // namespace
 
-reports::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
-                                      const EvalFlags& f) {
+cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets, const EvalFlags& f) {
   const scenario::Scenario s = scenario::load_scenario(path, sets);
-  reports::EvalOptions o;
+  cost::EvalOptions o;
   o.run.seed = f.seed;
   o.run.trials = f.trials;
   o.rnd.seed = f.seed;
   o.rnd.samples = f.samples;
   sim::StepOptions step;
   step.seed = f.seed;
-  return reports::evaluate(s, make_oracle(f.oracle, s, step), o);
+  return cost::evaluate(s, make_oracle(f.oracle, s, step), o);
 }
 
 int report_command(std::span<const std::string> args) {
@@ -144,8 +143,8 @@ int report_command(std::span<const std::string> args) {
   if (!f.sets_b.empty() && !f.compare) throw ConfigError("report: --set-b needs --compare SCENARIO_B");
   if (f.json) throw ConfigError("report: --json belongs to tcsim compare; the report writes DIR/report.json");
   const std::string path = f.scenarios.empty() ? std::string(scenario::kDefaultScenario) : f.scenarios[0];
-  const reports::Evaluation a = evaluate_scenario(path, f.sets, f);
-  std::optional<reports::Evaluation> b;
+  const cost::Evaluation a = evaluate_scenario(path, f.sets, f);
+  std::optional<cost::Evaluation> b;
   if (f.compare) {
     std::vector<std::string> sets = f.sets;
     sets.insert(sets.end(), f.sets_b.begin(), f.sets_b.end());

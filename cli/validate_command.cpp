@@ -39,7 +39,7 @@ void row(std::string_view case_name, std::string_view quantity, double predicted
 void run_cases() {
   constexpr double kPreTraining = 2664e3, kContext = 119e3, kTotal = 2788e3, kDollars = 5.576e6;
   const scenario::Scenario s = scenario::load_scenario(std::string(scenario::kDefaultScenario));
-  const reports::Evaluation e = reports::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, {})));
+  const cost::Evaluation e = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, {})));
   double pre = 0, context = 0;
   for (const sim::PhaseResult& p : e.run.phases) {
     if (p.name == "pre-training") pre += p.gpu_hours.value();

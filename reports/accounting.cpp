@@ -2,11 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "cost/ledger.h"
 #include "hardware/names.h"
 #include "model/names.h"
 #include "model/ops.h"
 #include "model/plan_fields.h"
-#include "reports/ledger.h"
+#include "reports/cost_json.h"
 
 namespace tcsim::reports {
 

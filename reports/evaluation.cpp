@@ -6,19 +6,11 @@
 #include <fmt/format.h>
 
 #include "reports/accounting.h"
+#include "reports/cost_json.h"
 
 namespace tcsim::reports {
 
-Evaluation evaluate(const scenario::Scenario& s, const sim::StepOracle& oracle, const EvalOptions& options) {
-  Evaluation e;
-  e.scenario = s;
-  sim::StepTimeCache cache(oracle);
-  e.run = sim::simulate_run(s, cache, options.run);
-  e.ledger = make_ledger(s, e.run, options.rnd);
-  return e;
-}
-
-Json evaluation_json(const Evaluation& e) {
+Json evaluation_json(const cost::Evaluation& e) {
   Json j = Json::object();
   Json& sc = j.set("scenario", Json::object());
   sc.set("name", e.scenario.name);
@@ -33,24 +25,6 @@ Json evaluation_json(const Evaluation& e) {
 
 namespace {
 
-struct Split {
-  GpuHours compute, checkpoints, failures, measured;
-};
-
-Split split(const sim::RunResult& r) {
-  Split s;
-  for (const sim::PhaseResult& p : r.phases) {
-    if (p.measured) {
-      s.measured += p.gpu_hours;
-      continue;
-    }
-    s.compute += gpu_hours(p.schedule.compute, p.gpus);
-    s.checkpoints += gpu_hours(p.overheads.checkpoints, p.gpus);
-    s.failures += gpu_hours(p.overheads.restarts + p.overheads.lost_work, p.gpus);
-  }
-  return s;
-}
-
 std::string money(std::optional<Dollars> d) { return d ? to_string(*d) : "n/a"; }
 std::string signed_money(std::optional<Dollars> d) {
   if (!d) return "n/a";
@@ -60,62 +34,18 @@ std::string hours(GpuHours h) { return to_count_string(h.value()) + " GPU-h"; }
 std::string signed_hours(GpuHours h) { return (h.value() >= 0 ? "+" : "-") + hours(GpuHours(std::fabs(h.value()))); }
 double wall_days(Seconds t) { return t.value() / sim::kSecondsPerDay; }
 
-std::optional<Dollars> rnd_p50(const Evaluation& e) {
+std::optional<Dollars> rnd_p50(const cost::Evaluation& e) {
   if (!e.ledger.rnd) return std::nullopt;
   return e.ledger.rnd->total.p50;
 }
 
 }  // namespace
 
-std::optional<StepSplit> step_split(const sim::RunResult& run) {
-  StepSplit s;
-  bool any = false;
-  for (const sim::PhaseResult& p : run.phases) {
-    if (p.measured) continue;
-    if (!p.schedule.parts) return std::nullopt;
-    any = true;
-    s.compute += gpu_hours(p.schedule.parts->compute, p.gpus);
-    s.exposed_comm += gpu_hours(p.schedule.parts->exposed_comm, p.gpus);
-    s.bubble += gpu_hours(p.schedule.parts->bubble, p.gpus);
-  }
-  if (!any) return std::nullopt;
-  return s;
-}
-
-Difference difference(const Evaluation& a, const Evaluation& b) {
-  Difference d;
-  const Split sa = split(a.run), sb = split(b.run);
-  d.wall = b.run.wall - a.run.wall;
-  d.gpu_hours = b.run.gpu_hours_total - a.run.gpu_hours_total;
-  d.compute = sb.compute - sa.compute;
-  d.checkpoints = sb.checkpoints - sa.checkpoints;
-  d.failures = sb.failures - sa.failures;
-  d.measured = sb.measured - sa.measured;
-  const Ledger& la = a.ledger;
-  const Ledger& lb = b.ledger;
-  d.final_run = lb.final_run - la.final_run;
-  d.final_run_from_gpu_hours = (lb.gpu_hours - la.gpu_hours) * la.rental;
-  d.final_run_from_rate = lb.gpu_hours * (lb.rental - la.rental);
-  if (la.owned && lb.owned) {
-    d.owned = *lb.owned_final_run - *la.owned_final_run;
-    d.owned_from_gpu_hours = (lb.gpu_hours - la.gpu_hours) * la.owned->total;
-    d.owned_from_rate = lb.gpu_hours * (lb.owned->total - la.owned->total);
-  }
-  if (la.rnd && lb.rnd) d.rnd_p50 = lb.rnd->total.p50 - la.rnd->total.p50;
-  const std::optional<StepSplit> pa = step_split(a.run), pb = step_split(b.run);
-  if (pa && pb) {
-    d.step_compute = pb->compute - pa->compute;
-    d.exposed_comm = pb->exposed_comm - pa->exposed_comm;
-    d.bubble = pb->bubble - pa->bubble;
-  }
-  return d;
-}
-
-Json comparison_json(const Evaluation& a, const Evaluation& b) {
+Json comparison_json(const cost::Evaluation& a, const cost::Evaluation& b) {
   Json j = Json::object();
   j.set("a", evaluation_json(a));
   j.set("b", evaluation_json(b));
-  const Difference d = difference(a, b);
+  const cost::Difference d = cost::difference(a, b);
   Json& dj = j.set("difference", Json::object());
   dj.set("wall_days", wall_days(d.wall));
   Json& h = dj.set("gpu_hours", Json::object());
@@ -155,7 +85,7 @@ Json comparison_json(const Evaluation& a, const Evaluation& b) {
   return j;
 }
 
-std::string evaluation_table(const Evaluation& e) {
+std::string evaluation_table(const cost::Evaluation& e) {
   const sim::RunResult& r = e.run;
   std::string out = fmt::format("\nRun (step times: {}{})\n", r.oracle.name,
                                 rests_on_stand_in(r) ? ", a stand-in: every figure below is a lower bound" : "");
@@ -174,7 +104,7 @@ std::string evaluation_table(const Evaluation& e) {
                   to_count_string(r.gpu_hours_per_trillion_tokens), 100.0 * r.goodput, r.interruptions);
   out += fmt::format("  spread over {} failure histories: GPU-hours p10 {}  p50 {}  p90 {}\n", r.options.trials,
                      hours(r.gpu_hours_mc.p10), hours(r.gpu_hours_mc.p50), hours(r.gpu_hours_mc.p90));
-  const Ledger& l = e.ledger;
+  const cost::Ledger& l = e.ledger;
   out += "\nCost\n";
   out += fmt::format("  {:<34}{:>14}  at {} ({})\n", "final run, rental", to_string(l.final_run), to_string(l.rental),
                      l.rental_source);
@@ -189,8 +119,8 @@ std::string evaluation_table(const Evaluation& e) {
     out += fmt::format("  {:<34}{:>14}  p10 {}, p90 {} ({} samples, seed {})\n", "R&D total, median",
                        to_string(l.rnd->total.p50), to_string(l.rnd->total.p10), to_string(l.rnd->total.p90),
                        l.rnd->options.samples, l.rnd->options.seed);
-    std::vector<const RndItemResult*> items;
-    for (const RndItemResult& i : l.rnd->items) {
+    std::vector<const cost::RndItemResult*> items;
+    for (const cost::RndItemResult& i : l.rnd->items) {
       if (i.quantified) items.push_back(&i);
     }
     std::sort(items.begin(), items.end(), [](const auto* x, const auto* y) { return x->share > y->share; });
@@ -198,7 +128,7 @@ std::string evaluation_table(const Evaluation& e) {
                        fmt::format("final run at the {} rate (fixed)",
                                    l.rnd->compute_price == scenario::ComputePrice::owned ? "owned" : "rental"),
                        to_string(l.rnd->final_run), fmt::format("{:.1f}%", 100.0 * l.rnd->final_run_share));
-    for (const RndItemResult* i : items) {
+    for (const cost::RndItemResult* i : items) {
       out += fmt::format("    {:<50}{:>14}  {:>6}\n", i->name, to_string(i->usd.p50),
                          fmt::format("{:.1f}%", 100.0 * i->share));
     }
@@ -207,9 +137,9 @@ std::string evaluation_table(const Evaluation& e) {
   return out;
 }
 
-std::string comparison_table(const Evaluation& a, const Evaluation& b) {
-  const Difference d = difference(a, b);
-  const Split sa = split(a.run), sb = split(b.run);
+std::string comparison_table(const cost::Evaluation& a, const cost::Evaluation& b) {
+  const cost::Difference d = cost::difference(a, b);
+  const cost::RunSplit sa = cost::run_split(a.run), sb = cost::run_split(b.run);
   std::string out;
   const auto row = [&out](std::string_view label, const std::string& va, const std::string& vb,
                           const std::string& diff) {
@@ -227,7 +157,7 @@ std::string comparison_table(const Evaluation& a, const Evaluation& b) {
       fmt::format("{:+.1f} days", wall_days(d.wall)));
   row("GPU-hours, total", hours(a.run.gpu_hours_total), hours(b.run.gpu_hours_total), signed_hours(d.gpu_hours));
   row("  steps (fault-free)", hours(sa.compute), hours(sb.compute), signed_hours(d.compute));
-  const std::optional<StepSplit> pa = step_split(a.run), pb = step_split(b.run);
+  const std::optional<cost::StepSplit> pa = cost::step_split(a.run), pb = cost::step_split(b.run);
   if (pa && pb) {
     row("    compute", hours(pa->compute), hours(pb->compute), signed_hours(*d.step_compute));
     row("    exposed communication", hours(pa->exposed_comm), hours(pb->exposed_comm), signed_hours(*d.exposed_comm));
@@ -249,7 +179,7 @@ std::string comparison_table(const Evaluation& a, const Evaluation& b) {
   row("R&D total, median", money(rnd_p50(a)), money(rnd_p50(b)), signed_money(d.rnd_p50));
   out += "\n";
   if (!d.step_compute) out += fmt::format("  within a step: {}\n", kStepBreakdownPending);
-  for (const Evaluation* e : {&a, &b}) {
+  for (const cost::Evaluation* e : {&a, &b}) {
     if (sim::rests_on_stand_in(e->run)) {
       out += fmt::format("  {} step times: {}\n", e == &a ? "A" : "B", e->run.oracle.description);
     }

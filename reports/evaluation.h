@@ -1,9 +1,6 @@
-// A scenario evaluated on the cost side, end to end: the run-level simulation
-// over a step-time oracle, then the ledger over the GPU-hours it produced.
-// Two evaluations compare side by side, their difference attributed to what
-// the run-level simulation and the ledger know; what only the step
-// simulation can tell (compute, exposed communication, pipeline bubble inside
-// a step) is reported as pending, never estimated here.
+// Evaluations (cost/evaluation.h) as JSON and text, one alone or two side by
+// side; what only the step simulation can tell is reported as pending when
+// the step oracle does not split it.
 #pragma once
 
 #include <optional>
@@ -11,74 +8,31 @@
 #include <string_view>
 
 #include "core/units.h"
+#include "cost/evaluation.h"
 #include "reports/json.h"
-#include "reports/ledger.h"
 #include "scenarios/scenario.h"
 #include "sim/run_level.h"
 
 namespace tcsim::reports {
 
-struct EvalOptions {
-  sim::RunOptions run;
-  RndOptions rnd;
-};
-
-struct Evaluation {
-  scenario::Scenario scenario;
-  sim::RunResult run;
-  Ledger ledger;
-};
-
-Evaluation evaluate(const scenario::Scenario& s, const sim::StepOracle& oracle, const EvalOptions& options = {});
+using cost::Evaluation;
 
 // {scenario: {name, file, gpus, gpu}, run: {...}, cost: {...}, resolved: {...}}
-Json evaluation_json(const Evaluation& e);
+Json evaluation_json(const cost::Evaluation& e);
 
 inline constexpr std::string_view kStepBreakdownPending =
     "pending: compute, exposed communication and pipeline bubble within a step come from the step simulation "
     "(--step-oracle step-simulation); this run's step times come from a stand-in that does not split them";
 
-// GPU-hours of the simulated phases' steps by part, when every simulated
-// phase's oracle reported parts.
-struct StepSplit {
-  GpuHours compute, exposed_comm, bubble;
-};
-std::optional<StepSplit> step_split(const sim::RunResult& run);
-
-// B - A. GPU-hours split by where the run-level simulation put them; dollars
-// split exactly as (hB - hA) x rateA + hB x (rateB - rateA): the change in
-// GPU-hours at A's rate plus the change in rate at B's GPU-hours.
-struct Difference {
-  Seconds wall;
-  GpuHours gpu_hours;
-  GpuHours compute;      // fault-free step time x GPUs, simulated phases
-  GpuHours checkpoints;  // checkpoint stalls
-  GpuHours failures;     // restarts and lost work
-  GpuHours measured;     // phases given as measured GPU-hours
-  // Inside the steps (simulated phases), when both oracles report where step time went.
-  std::optional<GpuHours> step_compute;
-  std::optional<GpuHours> exposed_comm;
-  std::optional<GpuHours> bubble;
-  Dollars final_run;
-  Dollars final_run_from_gpu_hours;
-  Dollars final_run_from_rate;
-  std::optional<Dollars> owned;
-  std::optional<Dollars> owned_from_gpu_hours;
-  std::optional<Dollars> owned_from_rate;
-  std::optional<Dollars> rnd_p50;
-};
-
-Difference difference(const Evaluation& a, const Evaluation& b);
-
 // {a: {...}, b: {...}, difference: {...}, pending: [...]}
-Json comparison_json(const Evaluation& a, const Evaluation& b);
+Json comparison_json(const cost::Evaluation& a, const cost::Evaluation& b);
 
 // One evaluation as text: the run's phases (tokens, steps, GPU-hours, wall
 // days), its totals and reliability overheads, and the ledger (final run at
 // the rental rate, on owned hardware, the R&D total with its largest items).
-std::string evaluation_table(const Evaluation& e);
+std::string evaluation_table(const cost::Evaluation& e);
 
 // Side-by-side text table.
-std::string comparison_table(const Evaluation& a, const Evaluation& b);
+std::string comparison_table(const cost::Evaluation& a, const cost::Evaluation& b);
 
 }  // namespace tcsim::reports

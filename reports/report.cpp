@@ -61,7 +61,7 @@ const Chart* find_chart(const std::vector<Chart>& charts, std::string_view id) {
 }
 
 // "name on 2048 x h800": two variants of one file differ in what they run on.
-std::string label_of(const Evaluation& e) {
+std::string label_of(const cost::Evaluation& e) {
   return fmt::format("{} on {} x {}", e.scenario.name, scenario::gpu_count(e.scenario), e.scenario.hardware.gpu.name);
 }
 
@@ -71,10 +71,10 @@ std::string oracle_label(const sim::RunResult& r) {
                            : fmt::format("{} step times", r.oracle.name);
 }
 
-std::vector<Section> build(const Evaluation& e, const Evaluation* cmp, const std::vector<Chart>& charts) {
+std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cmp, const std::vector<Chart>& charts) {
   const scenario::Scenario& s = e.scenario;
   const sim::RunResult& run = e.run;
-  const Ledger& l = e.ledger;
+  const cost::Ledger& l = e.ledger;
   std::vector<Section> doc;
 
   // Summary.
@@ -244,7 +244,7 @@ std::vector<Section> build(const Evaluation& e, const Evaluation* cmp, const std
 
   // R&D items.
   if (l.rnd) {
-    const RndResult& r = *l.rnd;
+    const cost::RndResult& r = *l.rnd;
     Section sec{"Full research-and-development total", {}};
     sec.para(fmt::format(
         "Compute in the total is priced at the {} rate, {} per GPU-hour. Each item is a distribution with a source; "
@@ -255,7 +255,7 @@ std::vector<Section> build(const Evaluation& e, const Evaluation* cmp, const std
     t.rows.push_back({"final run", money(r.final_run), money(r.final_run), money(r.final_run), money(r.final_run),
                       pct(r.final_run_share), "",
                       fmt::format("{} x {}", gpu_h(l.gpu_hours), to_string(r.compute_rate))});
-    for (const RndItemResult& it : r.items) {
+    for (const cost::RndItemResult& it : r.items) {
       if (!it.quantified) {
         t.rows.push_back({it.name, "not quantified", "", "", "", "", "", it.note});
         continue;
@@ -423,21 +423,21 @@ std::string render_html(const std::vector<Section>& doc, const std::string& titl
   return out;
 }
 
-std::string title_of(const Evaluation& e) { return fmt::format("tcsim report: {}", e.scenario.name); }
+std::string title_of(const cost::Evaluation& e) { return fmt::format("tcsim report: {}", e.scenario.name); }
 
 // ---- files ----
 
 }  // namespace
 
-std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* cmp) {
+std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluation* cmp) {
   std::vector<Chart> out;
   const sim::RunResult& run = e.run;
-  const Ledger& l = e.ledger;
+  const cost::Ledger& l = e.ledger;
   const charts::Format usd = [](double v) { return to_string(Dollars(v)); };
   const charts::Format hours = [](double v) { return to_count_string(v) + " GPU-h"; };
 
   if (l.rnd) {
-    const RndResult& r = *l.rnd;
+    const cost::RndResult& r = *l.rnd;
     std::vector<charts::WaterfallStep> steps;
     steps.push_back({"final run at rental (headline)", l.final_run.value(), true});
     if (std::fabs(r.final_run.value() - l.final_run.value()) > 0) {
@@ -446,7 +446,7 @@ std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* cmp) {
                                            r.compute_price)),
                        r.final_run.value() - l.final_run.value(), false});
     }
-    for (const RndItemResult& it : r.items) {
+    for (const cost::RndItemResult& it : r.items) {
       if (it.quantified) steps.push_back({it.name, it.usd.mean.value(), false});
     }
     steps.push_back({"full R&D total (mean)", r.total.mean.value(), true});
@@ -478,7 +478,7 @@ std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* cmp) {
                    charts::stacked_bars(rows, hours)});
   }
 
-  if (step_split(run)) {
+  if (cost::step_split(run)) {
     std::vector<charts::StackedRow> rows;
     for (const sim::PhaseResult& p : run.phases) {
       if (p.measured) continue;
@@ -498,7 +498,7 @@ std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* cmp) {
   }
 
   if (l.rnd) {
-    const RndResult& r = *l.rnd;
+    const cost::RndResult& r = *l.rnd;
     out.push_back(
         {"distribution", "Distribution of the full R&D total",
          fmt::format("Monte Carlo over the R&D items: {} samples, seed {}; p10 {}, p50 {}, p90 {}. Samples "
@@ -525,32 +525,33 @@ std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* cmp) {
       add("R&D total, median", e.ledger.rnd->total.p50.value(), cmp->ledger.rnd->total.p50.value(),
           money(e.ledger.rnd->total.p50), money(cmp->ledger.rnd->total.p50));
     }
-    out.push_back({"compare", fmt::format("{} against {}", label_of(*cmp), label_of(e)),
-                   fmt::format("A: {} ({}); B: {} ({}).{}", label_of(e), oracle_label(e.run), label_of(*cmp),
-                               oracle_label(cmp->run),
-                               difference(e, *cmp).step_compute ? "" : " " + std::string(kStepBreakdownPending) + "."),
-                   charts::paired_bars(m, label_of(e), label_of(*cmp))});
+    out.push_back(
+        {"compare", fmt::format("{} against {}", label_of(*cmp), label_of(e)),
+         fmt::format("A: {} ({}); B: {} ({}).{}", label_of(e), oracle_label(e.run), label_of(*cmp),
+                     oracle_label(cmp->run),
+                     cost::difference(e, *cmp).step_compute ? "" : " " + std::string(kStepBreakdownPending) + "."),
+         charts::paired_bars(m, label_of(e), label_of(*cmp))});
   }
   return out;
 }
 
-std::string report_markdown(const Evaluation& e, const Evaluation* compared) {
+std::string report_markdown(const cost::Evaluation& e, const cost::Evaluation* compared) {
   const std::vector<Chart> charts = report_charts(e, compared);
   return render_markdown(build(e, compared, charts), title_of(e));
 }
 
-std::string report_html(const Evaluation& e, const Evaluation* compared) {
+std::string report_html(const cost::Evaluation& e, const cost::Evaluation* compared) {
   const std::vector<Chart> charts = report_charts(e, compared);
   return render_html(build(e, compared, charts), title_of(e));
 }
 
-Json report_json(const Evaluation& e, const Evaluation* compared) {
+Json report_json(const cost::Evaluation& e, const cost::Evaluation* compared) {
   Json j = evaluation_json(e);
   if (compared != nullptr) j.set("compare", comparison_json(e, *compared));
   return j;
 }
 
-void write_report(const std::filesystem::path& dir, const Evaluation& e, const Evaluation* compared) {
+void write_report(const std::filesystem::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared) {
   std::error_code ec;
   std::filesystem::create_directories(dir / "charts", ec);
   if (ec) throw ConfigError(fmt::format("report: cannot create {}: {}", (dir / "charts").string(), ec.message()));

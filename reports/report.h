@@ -25,16 +25,17 @@ struct Chart {
 };
 
 // `compared` (may be null): a second evaluation shown side by side.
-std::vector<Chart> report_charts(const Evaluation& e, const Evaluation* compared);
+std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluation* compared);
 
-std::string report_markdown(const Evaluation& e, const Evaluation* compared = nullptr);
-std::string report_html(const Evaluation& e, const Evaluation* compared = nullptr);
-Json report_json(const Evaluation& e, const Evaluation* compared = nullptr);
+std::string report_markdown(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
+std::string report_html(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
+Json report_json(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
 
 // Writes DIR/report.md, DIR/report.html, DIR/report.json and DIR/charts/*.svg,
 // each to a temporary file in its directory that is then renamed into place,
 // so a reader never sees a partial file. Creates DIR. Throws ConfigError when
 // DIR cannot be written.
-void write_report(const std::filesystem::path& dir, const Evaluation& e, const Evaluation* compared = nullptr);
+void write_report(const std::filesystem::path& dir, const cost::Evaluation& e,
+                  const cost::Evaluation* compared = nullptr);
 
 }  // namespace tcsim::reports

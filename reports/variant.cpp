@@ -6,9 +6,10 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "cost/ledger.h"
 #include "model/memory.h"
 #include "reports/accounting.h"
-#include "reports/ledger.h"
+#include "reports/cost_json.h"
 #include "sim/step.h"
 
 namespace tcsim::reports {
@@ -121,7 +122,7 @@ void fill_run(const scenario::Scenario& s, const VariantOptions& o, VariantResul
   r.oracle = oracle.name;
   sim::StepTimeCache cache(oracle);
   const sim::RunResult run = sim::simulate_run(s, cache, o.run);
-  const Ledger ledger = make_ledger(s, run, o.rnd);
+  const cost::Ledger ledger = cost::make_ledger(s, run, o.rnd);
   r.gpu_hours = run.gpu_hours_total.value();
   r.wall_days = run.wall.value() / sim::kSecondsPerDay;
   r.final_run_usd = ledger.final_run.value();

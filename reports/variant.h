@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "reports/monte_carlo.h"
+#include "cost/monte_carlo.h"
 #include "scenarios/scenario.h"
 #include "sim/run_level.h"
 #include "sim/step_graph.h"
@@ -30,7 +30,7 @@ struct VariantOptions {
   // them (sim::interpolated_oracle); "peak-flops" uses the labelled stand-in.
   std::string oracle = "step-simulation";
   sim::RunOptions run{1, 200};
-  RndOptions rnd{1, 2000};
+  cost::RndOptions rnd{1, 2000};
 };
 
 // Why a variant has no figures, or has figures with a caveat.

@@ -45,6 +45,7 @@ TEST_CASE("parallel_for rethrows the exception of the lowest index after every c
 TEST_CASE("parallel_for takes no new index once stop() says so") {
   std::atomic<int> ran{0};
   // One worker: index i runs only while fewer than 10 have run, so exactly 10 run.
-  parallel_for(1000, 1, [&](std::int64_t) { ++ran; }, [&] { return ran >= 10; });
+  parallel_for(
+      1000, 1, [&](std::int64_t) { ++ran; }, [&] { return ran >= 10; });
   CHECK(ran == 10);
 }

@@ -5,12 +5,14 @@
 
 #include <cmath>
 
-#include "reports/ledger.h"
+#include "cost/ledger.h"
+#include "reports/cost_json.h"
 #include "scenarios/loader.h"
 #include "tests/ledger/fixtures.h"
 
 using namespace tcsim;
 using namespace tcsim::reports;
+using namespace tcsim::cost;
 
 namespace {
 

@@ -4,10 +4,10 @@
 #include <cmath>
 
 #include "core/random.h"
-#include "reports/monte_carlo.h"
+#include "cost/monte_carlo.h"
 
 using namespace tcsim;
-using namespace tcsim::reports;
+using namespace tcsim::cost;
 using scenario::DistKind;
 using scenario::Distribution;
 using scenario::RndItem;

@@ -11,12 +11,14 @@
 #include <fmt/format.h>
 
 #include "reports/accounting.h"
+#include "reports/cost_json.h"
 #include "reports/report.h"
 #include "scenarios/loader.h"
 #include "tests/ledger/fixtures.h"
 
 using namespace tcsim;
 using namespace tcsim::reports;
+using namespace tcsim::cost;
 namespace fs = std::filesystem;
 
 namespace {

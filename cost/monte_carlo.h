@@ -19,7 +19,7 @@
 #include "core/units.h"
 #include "scenarios/scenario.h"
 
-namespace tcsim::reports {
+namespace tcsim::cost {
 
 // The u-quantile (0 < u < 1) of a distribution, in its own unit:
 //   fixed       value
@@ -73,4 +73,4 @@ struct RndResult {
 
 RndResult simulate_rnd(const scenario::RndSpec& spec, const RndPrices& prices, const RndOptions& options = {});
 
-}  // namespace tcsim::reports
+}  // namespace tcsim::cost

@@ -20,12 +20,11 @@
 #include <vector>
 
 #include "core/units.h"
-#include "reports/json.h"
-#include "reports/monte_carlo.h"
+#include "cost/monte_carlo.h"
 #include "scenarios/scenario.h"
 #include "sim/run_level.h"
 
-namespace tcsim::reports {
+namespace tcsim::cost {
 
 constexpr double kHoursPerYear = 8760.0;  // 365 days x 24 h, Epoch's convention
 
@@ -75,14 +74,4 @@ Ledger price_run(const scenario::CostSpec& cost, Watts tdp, const std::vector<st
 // Prices a simulated run.
 Ledger make_ledger(const scenario::Scenario& s, const sim::RunResult& run, const RndOptions& options = {});
 
-// The contract's run.* and cost.* objects (DESIGN.md), with their sources and
-// the step oracle's label.
-Json run_json(const sim::RunResult& run);
-Json cost_json(const Ledger& ledger, const scenario::CostSpec& spec);
-
-// The resolved reliability and cost sections, every field (for the echo of the
-// resolved scenario).
-Json reliability_spec_json(const scenario::ReliabilitySpec& r);
-Json cost_spec_json(const scenario::CostSpec& c);
-
-}  // namespace tcsim::reports
+}  // namespace tcsim::cost

@@ -1,4 +1,4 @@
-#include "reports/ledger.h"
+#include "reports/cost_json.h"
 
 #include <cmath>
 #include <span>
@@ -10,70 +10,6 @@ namespace tcsim::reports {
 
 using scenario::CostSpec;
 using scenario::OwnershipSpec;
-
-DollarsPerGpuHour epoch_amortisation(Dollars value, double ooms_per_year) {
-  return DollarsPerGpuHour(value.value() * ooms_per_year * std::log(10.0) / kHoursPerYear);
-}
-
-DollarsPerGpuHour straight_line_amortisation(Dollars value, Seconds lifetime) {
-  return DollarsPerGpuHour(value.value() / (lifetime.value() / kSecondsPerHour));
-}
-
-Watts average_power_per_gpu(Watts tdp, const OwnershipSpec& o) {
-  return tdp * (o.server_power_factor * o.power_fraction * o.pue);
-}
-
-OwnedRate owned_rate(const OwnershipSpec& o, Watts tdp) {
-  OwnedRate r;
-  for (const scenario::CapitalItem& c : o.capital) r.capital_value += c.per_gpu;
-  switch (o.depreciation) {
-    case scenario::Depreciation::epoch:
-      r.capital = epoch_amortisation(r.capital_value, o.depreciation_ooms_per_year);
-      break;
-    case scenario::Depreciation::straight_line:
-      r.capital = straight_line_amortisation(r.capital_value, o.lifetime);
-      break;
-  }
-  r.power = average_power_per_gpu(tdp, o);
-  // One GPU-hour of energy at the facility: power x 3600 s, priced per kWh.
-  r.energy = DollarsPerGpuHour((r.power * Seconds(kSecondsPerHour) * o.energy_price).value());
-  r.facility = o.facility;
-  r.total = r.capital + r.energy + r.facility;
-  return r;
-}
-
-Ledger price_run(const CostSpec& cost, Watts tdp, const std::vector<std::pair<std::string, GpuHours>>& phases,
-                 const RndOptions& options) {
-  Ledger l;
-  l.rental = cost.rental;
-  l.rental_source = cost.rental_source;
-  if (cost.owned) l.owned = owned_rate(*cost.owned, tdp);
-  for (const auto& [name, hours] : phases) {
-    PhaseCost pc{name, hours, hours * cost.rental, std::nullopt};
-    if (l.owned) pc.owned = hours * l.owned->total;
-    l.gpu_hours += hours;
-    l.phases.push_back(std::move(pc));
-  }
-  l.final_run = l.gpu_hours * cost.rental;
-  if (l.owned) {
-    l.owned_final_run = l.gpu_hours * l.owned->total;
-    l.energy = l.owned->power * Seconds(l.gpu_hours.value() * kSecondsPerHour);
-  }
-  if (cost.rnd) {
-    RndPrices p;
-    p.final_run = l.gpu_hours;
-    p.compute = cost.rnd->compute_price == scenario::ComputePrice::owned ? l.owned->total : cost.rental;
-    if (l.owned) p.owned_capital = l.owned->capital;
-    l.rnd = simulate_rnd(*cost.rnd, p, options);
-  }
-  return l;
-}
-
-Ledger make_ledger(const scenario::Scenario& s, const sim::RunResult& run, const RndOptions& options) {
-  std::vector<std::pair<std::string, GpuHours>> phases;
-  for (const sim::PhaseResult& p : run.phases) phases.emplace_back(p.name, p.gpu_hours);
-  return price_run(s.cost, s.hardware.gpu.tdp, phases, options);
-}
 
 namespace {
 
@@ -216,14 +152,14 @@ Json run_json(const sim::RunResult& run) {
   return j;
 }
 
-Json cost_json(const Ledger& l, const CostSpec& spec) {
+Json cost_json(const cost::Ledger& l, const CostSpec& spec) {
   Json j = Json::object();
   j.set("rental_usd_per_gpu_hour", l.rental.value());
   j.set("rental_source", l.rental_source);
   j.set("gpu_hours", l.gpu_hours.value());
   j.set("final_run_usd", l.final_run.value());
   Json phases = Json::array();
-  for (const PhaseCost& p : l.phases) {
+  for (const cost::PhaseCost& p : l.phases) {
     Json pj = Json::object();
     pj.set("name", p.name);
     pj.set("gpu_hours", p.gpu_hours.value());
@@ -251,7 +187,7 @@ Json cost_json(const Ledger& l, const CostSpec& spec) {
     parts.set("facility", (l.gpu_hours * l.owned->facility).value());
   }
   if (l.rnd) {
-    const RndResult& r = *l.rnd;
+    const cost::RndResult& r = *l.rnd;
     j.set("rnd_total_usd", spread_json(r.total));
     Json& rj = j.set("rnd", Json::object());
     rj.set("compute_price", nm(scenario::kComputePriceNames, r.compute_price));
@@ -261,7 +197,7 @@ Json cost_json(const Ledger& l, const CostSpec& spec) {
     rj.set("final_run_usd", r.final_run.value());
     rj.set("final_run_share", r.final_run_share);
     Json items = Json::array();
-    for (const RndItemResult& it : r.items) {
+    for (const cost::RndItemResult& it : r.items) {
       Json ij = Json::object();
       ij.set("name", it.name);
       ij.set("kind", nm(scenario::kRndKindNames, it.kind));

@@ -1,10 +1,10 @@
-#include "reports/monte_carlo.h"
+#include "cost/monte_carlo.h"
 
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
 
-namespace tcsim::reports {
+namespace tcsim::cost {
 
 using scenario::DistKind;
 using scenario::Distribution;
@@ -169,4 +169,4 @@ RndResult simulate_rnd(const scenario::RndSpec& spec, const RndPrices& prices, c
   return res;
 }
 
-}  // namespace tcsim::reports
+}  // namespace tcsim::cost
