@@ -62,7 +62,7 @@ void bench_step(tcsim::sim::Fidelity fidelity) {
   tcsim::sim::StepOptions o;
   o.fidelity = fidelity;
   const auto b0 = Clock::now();
-  tcsim::sim::StepSimulation sim(s, o);
+  tcsim::sim::StepSimulation sim(tcsim::sim::step_shape(s), o);
   const double build_s = since(b0);
   const auto r0 = Clock::now();
   const tcsim::sim::StepResult r = sim.run();

@@ -1,6 +1,6 @@
 // Sweep throughput: DeepSeek-V3 variants evaluated per second, the way
 // `tcsim sweep` evaluates them (load with --set overrides, then
-// reports::evaluate_variant), on N threads (docs/performance.md, "Sweep").
+// study::evaluate_variant), on N threads (docs/performance.md, "Sweep").
 //   cost       variants that differ only in prices (owned PUE x energy price):
 //              every step simulation after the first is a memo hit
 //   hardware   variants that differ in what a step reads (NVLink bandwidth x
@@ -14,8 +14,8 @@
 #include <fmt/format.h>
 
 #include "core/parallel.h"
-#include "reports/variant.h"
 #include "scenarios/loader.h"
+#include "study/variant.h"
 
 namespace {
 
@@ -38,9 +38,9 @@ std::vector<std::vector<std::string>> variants(const std::string& mode, int n) {
   return out;
 }
 
-void bench(const std::string& mode, int n, int jobs, tcsim::reports::RunDepth depth) {
+void bench(const std::string& mode, int n, int jobs, tcsim::study::RunDepth depth) {
   const auto sets = variants(mode, n);
-  tcsim::reports::VariantOptions o;
+  tcsim::study::VariantOptions o;
   o.step.jobs = 1;  // variants side by side, each step on one thread
   o.depth = depth;
   std::atomic<int> ok{0}, failed{0};
@@ -48,17 +48,16 @@ void bench(const std::string& mode, int n, int jobs, tcsim::reports::RunDepth de
   tcsim::parallel_for(n, jobs, [&](std::int64_t i) {
     try {
       const auto s = tcsim::scenario::load_scenario("builtin:deepseek-v3", sets[static_cast<std::size_t>(i)]);
-      const auto r = tcsim::reports::evaluate_variant(s, o);
-      (r.status == tcsim::reports::VariantStatus::invalid ? failed : ok)++;
-      if (r.status == tcsim::reports::VariantStatus::invalid && failed == 1) fmt::print("  invalid: {}\n", r.reason);
+      const auto r = tcsim::study::evaluate_variant(s, o);
+      (r.status == tcsim::study::VariantStatus::invalid ? failed : ok)++;
+      if (r.status == tcsim::study::VariantStatus::invalid && failed == 1) fmt::print("  invalid: {}\n", r.reason);
     } catch (const std::exception& e) {
       if (++failed == 1) fmt::print("  load failed: {}\n", e.what());
     }
   });
   const double s = since(t0);
   fmt::print("{:<9} depth {:<4} {} variants on {} threads in {:.2f} s: {:.1f} variants/s ({} evaluated, {} failed)\n",
-             mode, depth == tcsim::reports::RunDepth::run ? "run" : "step", n, jobs, s, n / s, ok.load(),
-             failed.load());
+             mode, depth == tcsim::study::RunDepth::run ? "run" : "step", n, jobs, s, n / s, ok.load(), failed.load());
 }
 
 }  // namespace
@@ -66,7 +65,7 @@ void bench(const std::string& mode, int n, int jobs, tcsim::reports::RunDepth de
 int main(int argc, char** argv) {
   std::vector<std::string> modes;
   int n = 1000, jobs = tcsim::default_jobs();
-  auto depth = tcsim::reports::RunDepth::run;
+  auto depth = tcsim::study::RunDepth::run;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--variants" && i + 1 < argc) {
@@ -74,7 +73,7 @@ int main(int argc, char** argv) {
     } else if (a == "--jobs" && i + 1 < argc) {
       jobs = std::stoi(argv[++i]);
     } else if (a == "--depth" && i + 1 < argc) {
-      depth = std::string(argv[++i]) == "step" ? tcsim::reports::RunDepth::step : tcsim::reports::RunDepth::run;
+      depth = std::string(argv[++i]) == "step" ? tcsim::study::RunDepth::step : tcsim::study::RunDepth::run;
     } else if (a == "cost" || a == "hardware") {
       modes.push_back(a);
     } else {

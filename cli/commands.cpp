@@ -150,7 +150,7 @@ std::optional<SimulatedStep> simulate(const scenario::Scenario& s, const RunFlag
     return std::nullopt;
   }
   SimulatedStep out;
-  out.simulation = std::make_unique<sim::StepSimulation>(s, flags.step);
+  out.simulation = std::make_unique<sim::StepSimulation>(sim::step_shape(s), flags.step);
   std::optional<sim::ChromeTrace> trace;
   if (flags.trace) {
     trace.emplace(out.simulation->graph(), out.simulation->topology(), traced_gpus(out.simulation->graph()));

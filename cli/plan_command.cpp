@@ -20,8 +20,9 @@
 #include "cli/commands.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
-#include "reports/plan_search.h"
+#include "reports/plan_report.h"
 #include "scenarios/loader.h"
+#include "study/plan_search.h"
 
 namespace tcsim::cli {
 namespace {
@@ -94,7 +95,7 @@ int plan_command(std::span<const std::string> args) {
   std::vector<std::string> sets;
   std::optional<std::string> out;
   bool json = false;
-  reports::PlanSearchOptions o;
+  study::PlanSearchOptions o;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--help" || a == "-h") {
@@ -115,9 +116,9 @@ int plan_command(std::span<const std::string> args) {
       o.gpus = parse_gpus(*g);
     } else if (const auto obj = flag_value(args, i, "--objective", "plan")) {
       if (*obj == "time") {
-        o.objective = reports::PlanObjective::time;
+        o.objective = study::PlanObjective::time;
       } else if (*obj == "cost") {
-        o.objective = reports::PlanObjective::cost;
+        o.objective = study::PlanObjective::cost;
       } else {
         throw ConfigError(fmt::format("--objective: expected time or cost, got \"{}\"", *obj));
       }
@@ -129,9 +130,9 @@ int plan_command(std::span<const std::string> args) {
       o.max_candidates = parse_int("--max-candidates", *m, 0);
     } else if (const auto d = flag_value(args, i, "--depth", "plan")) {
       if (*d == "step") {
-        o.depth = reports::RunDepth::step;
+        o.depth = study::RunDepth::step;
       } else if (*d == "run") {
-        o.depth = reports::RunDepth::run;
+        o.depth = study::RunDepth::run;
       } else {
         throw ConfigError(fmt::format("--depth: expected step or run, got \"{}\"", *d));
       }
@@ -163,7 +164,7 @@ int plan_command(std::span<const std::string> args) {
       fmt::print(stderr, "tcsim plan: {} of {} simulated, {:.0f} s\n", done, total, elapsed);
     }
   };
-  const reports::PlanSearchResult r = reports::search_plans(s, o);
+  const study::PlanSearchResult r = study::search_plans(s, o);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Timing goes to stderr, so stdout is the same for any --jobs.
   fmt::print(stderr, "tcsim plan: {} candidates, {} step simulations in {:.1f} s\n", r.counts.enumerated,

@@ -34,8 +34,9 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/parallel.h"
-#include "reports/sweep.h"
+#include "reports/sweep_table.h"
 #include "scenarios/loader.h"
+#include "study/variant_space.h"
 
 namespace tcsim::cli {
 namespace {
@@ -140,7 +141,7 @@ struct SweepFlags {
   int shards = 1;
   bool shard_given = false;
   // Variants run side by side on --jobs threads, each step on one.
-  reports::VariantOptions options{.step = {.jobs = 1}};
+  study::VariantOptions options{.step = {.jobs = 1}};
   bool restart = false;
 };
 
@@ -179,9 +180,9 @@ SweepFlags parse_sweep_flags(std::span<const std::string> args) {
       f.shard_given = true;
     } else if (auto d = flag_value(args, i, "--depth", "sweep")) {
       if (*d == "step") {
-        f.options.depth = reports::RunDepth::step;
+        f.options.depth = study::RunDepth::step;
       } else if (*d == "run") {
-        f.options.depth = reports::RunDepth::run;
+        f.options.depth = study::RunDepth::run;
       } else {
         throw ConfigError(fmt::format("--depth: expected step or run, got \"{}\"", *d));
       }
@@ -231,16 +232,16 @@ using File = std::unique_ptr<std::FILE, FileCloser>;
 
 struct Sweep {
   SweepFlags flags;
-  reports::VariantSpace space;
+  study::VariantSpace space;
   std::vector<std::string> paths;
   std::vector<std::string> columns;
   reports::SweepFormat format;
 };
 
 Sweep make_sweep(SweepFlags flags) {
-  std::vector<reports::Variation> variations;
-  for (const std::string& v : flags.vary) variations.push_back(reports::parse_variation(v));
-  reports::VariantSpace space(std::move(variations));
+  std::vector<study::Variation> variations;
+  for (const std::string& v : flags.vary) variations.push_back(study::parse_variation(v));
+  study::VariantSpace space(std::move(variations));
   std::vector<std::string> paths = space.paths();
   std::vector<std::string> columns = reports::sweep_columns(paths);
   const reports::SweepFormat format = reports::sweep_format(flags.out);
@@ -400,7 +401,7 @@ struct ShardOutcome {
   double elapsed_s = 0;
 };
 
-reports::SweepRow evaluate(const Sweep& sw, std::int64_t id, bool& internal_error) {
+reports::SweepRow evaluate(const Sweep& sw, std::int64_t id, study::StepMemo& memo, bool& internal_error) {
   reports::SweepRow row;
   row.id = id;
   row.values = sw.space.values(id);
@@ -409,16 +410,16 @@ reports::SweepRow evaluate(const Sweep& sw, std::int64_t id, bool& internal_erro
   sets.insert(sets.end(), overrides.begin(), overrides.end());
   try {
     const scenario::Scenario s = scenario::load_scenario(sw.flags.scenario, sets);
-    row.result = reports::evaluate_variant(s, sw.flags.options);
+    row.result = study::evaluate_variant(s, sw.flags.options, memo);
   } catch (const ConfigError& e) {
     row.result = {};
-    row.result.status = reports::VariantStatus::invalid;
+    row.result.status = study::VariantStatus::invalid;
     row.result.reason = e.what();
   } catch (const std::exception& e) {
     // A bug of ours, not the user's: the row says so, and the sweep exits
     // with code 1 once every other variant has its row.
     row.result = {};
-    row.result.status = reports::VariantStatus::invalid;
+    row.result.status = study::VariantStatus::invalid;
     row.result.reason = fmt::format("internal error: {}", e.what());
     internal_error = true;
   }
@@ -445,12 +446,15 @@ ShardOutcome run_shard(const Sweep& sw, const std::string& path, int shard, int 
   std::deque<reports::SweepRow> finished;
   bool all_done = false;  // guarded by `mutex`
   std::atomic<std::int64_t> internal_errors{0};
+  // Steps already simulated, shared by the workers: variants that differ in
+  // what a step never reads (prices, reliability, later phases) reuse them.
+  study::StepMemo memo;
   const std::int64_t in_shard = shard < size ? (size - shard + shards - 1) / shards : 0;
   const auto evaluate_one = [&](std::int64_t k) {
     const std::int64_t id = shard + k * shards;
     if (done.contains(id)) return;
     bool internal = false;
-    reports::SweepRow row = evaluate(sw, id, internal);
+    reports::SweepRow row = evaluate(sw, id, memo, internal);
     if (internal) ++internal_errors;
     const std::lock_guard lock(mutex);
     finished.push_back(std::move(row));
@@ -488,8 +492,7 @@ ShardOutcome run_shard(const Sweep& sw, const std::string& path, int shard, int 
         }
         ++o.written;
         ++o.by_status[static_cast<int>(row.result.status)];
-        if (row.result.status == reports::VariantStatus::invalid &&
-            (!o.first_invalid || row.id < o.first_invalid->id)) {
+        if (row.result.status == study::VariantStatus::invalid && (!o.first_invalid || row.id < o.first_invalid->id)) {
           o.first_invalid = row;
         }
       }

@@ -17,6 +17,8 @@ struct Sourced {
   // Fixed time per launch at this rate (the fitted t0 of time = t0 + work /
   // rate); zero when the profile gives none, as public ceilings do.
   Seconds overhead{};
+
+  bool operator==(const Sourced&) const = default;
 };
 
 struct CalibrationProfile {
@@ -38,6 +40,8 @@ struct CalibrationProfile {
   Sourced<FlopsPerSecond> attention_backward;
   // A fitted profile's `fit:` map (residuals, points, ceilings) is a report
   // for people; the loader checks it is a map and keeps nothing of it.
+
+  bool operator==(const CalibrationProfile&) const = default;
 };
 
 }  // namespace tcsim::hw

@@ -22,6 +22,8 @@ struct GpuSpec {
   BytesPerSecond nvlink_bandwidth;  // per direction, per GPU
   Watts tdp;
   std::string profile;  // default calibration profile ("public-h800"); empty: none yet
+
+  bool operator==(const GpuSpec&) const = default;
 };
 
 enum class Topology { single_node, fat_tree, rail_optimized, multi_plane_fat_tree };
@@ -35,6 +37,8 @@ struct NetworkSpec {
   Seconds latency_intra_leaf;     // small-message latency, same leaf
   Seconds latency_cross_leaf;     // small-message latency, across leaves
   Seconds latency_nvlink;         // small-message latency inside a node
+
+  bool operator==(const NetworkSpec&) const = default;
 };
 
 struct ClusterSpec {
@@ -44,6 +48,8 @@ struct ClusterSpec {
   NetworkSpec network;
   std::string calibration;                    // calibration profile: a path or builtin:NAME; empty: the GPU's default
   std::optional<CalibrationProfile> profile;  // resolved; empty when the GPU has none
+
+  bool operator==(const ClusterSpec&) const = default;
 };
 
 constexpr int gpu_count(const ClusterSpec& c) { return c.gpus_per_node * c.nodes; }

@@ -32,4 +32,7 @@ constexpr std::string_view name_of(const std::array<Named<E>, N>& table, E value
   return tcsim::name_of(std::span<const Named<E>>(table), value);
 }
 
+constexpr std::string_view schedule_name(Schedule s) { return name_of(kScheduleNames, s); }
+constexpr std::string_view recompute_name(Recompute r) { return name_of(kRecomputeNames, r); }
+
 }  // namespace tcsim::model

@@ -28,6 +28,8 @@ struct AttentionSpec {
   int qk_nope_head_dim = 0;
   int qk_rope_head_dim = 0;
   int v_head_dim = 0;
+
+  bool operator==(const AttentionSpec&) const = default;
 };
 
 struct MoeSpec {
@@ -36,6 +38,8 @@ struct MoeSpec {
   int per_token = 0;            // routed experts each token activates (top-k)
   int expert_intermediate = 0;  // FFN width of one expert
   int max_nodes_per_token = 0;  // node-limited routing (0: unlimited)
+
+  bool operator==(const MoeSpec&) const = default;
 };
 
 struct ModelSpec {
@@ -58,6 +62,8 @@ struct ModelSpec {
   // How the model's paper counts "activated" parameters: with the whole input
   // embedding table (Mistral), or with only the row a token reads (DeepSeek).
   bool active_counts_embedding = true;
+
+  bool operator==(const ModelSpec&) const = default;
 };
 
 enum class Schedule { one_f_one_b, interleaved_1f1b, zero_bubble, dualpipe };
@@ -110,6 +116,8 @@ struct PrecisionSpec {
   // read by the attention core's backward; one copy serves both. Scaled like
   // gemm_input_cache. DeepSeek-V3: e5m6 (V3-TR §3.3.4 (1)).
   Dtype attention_output_cache = Dtype::bf16;
+
+  bool operator==(const PrecisionSpec&) const = default;
 };
 
 // Bytes per element of a dtype (IEEE 754 and OCP FP8 sizes; e5m6 packed,

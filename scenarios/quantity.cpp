@@ -1,4 +1,5 @@
 #include "scenarios/quantity.h"
+#include "core/text.h"
 
 #include <array>
 #include <cctype>
@@ -88,12 +89,6 @@ std::optional<double> count_multiplier(char c) {
     case 'T': return 1e12;
     default: return std::nullopt;
   }
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 struct Spec {

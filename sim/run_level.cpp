@@ -46,16 +46,14 @@ StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options)
                   options.fidelity == Fidelity::full ? "full" : "symmetric", options.seed);
   o.stand_in = false;
   o.time = [s, options](const Phase& phase, std::int64_t batch) {
-    Scenario one = s;
-    Phase p = phase;
-    p.batch = batch;
-    p.ramp.reset();
-    one.training.phases = {p};
     // A batch the loader never saw (any batch a caller asks for) meets the same rules.
+    Phase at = phase;
+    at.batch = batch;
+    at.ramp.reset();
     const std::vector<scenario::RuleBreak> breaks = scenario::plan_breaks(
-        one, p.parallelism, scenario::gpu_count(one), {"training.phases[0].parallelism", &p, "training.phases[0]"});
+        s, at.parallelism, scenario::gpu_count(s), {"training.phases[0].parallelism", &at, "training.phases[0]"});
     if (!breaks.empty()) throw ConfigError(breaks.front().message);
-    const StepResult r = simulate_step(one, options);
+    const StepResult r = simulate_step(step_shape(s, phase, batch), options);
     const StepBreakdown& b = r.breakdown;
     return StepTime(r.time, {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
   };

@@ -1,6 +1,7 @@
 #include "sim/step.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "hardware/builders.h"
 #include "model/ops.h"
@@ -30,11 +31,11 @@ StepBreakdown breakdown_of(const GpuTime& g) {
 
 }  // namespace
 
-StepSimulation::StepSimulation(const scenario::Scenario& s, const StepOptions& options)
-    : scenario_(s),
+StepSimulation::StepSimulation(StepShape shape, const StepOptions& options)
+    : shape_(std::move(shape)),
       options_(options),
-      topology_(std::make_unique<hw::ClusterTopology>(hw::build_topology(s.hardware))),
-      graph_(build_step_graph(s, *topology_, options_)) {}
+      topology_(std::make_unique<hw::ClusterTopology>(hw::build_topology(shape_.cluster))),
+      graph_(build_step_graph(shape_, *topology_, options_)) {}
 
 StepSimulation::~StepSimulation() = default;
 
@@ -54,13 +55,13 @@ StepResult StepSimulation::run() {
   r.gpus = topology_->gpu_count();
   r.micro_batches = graph_.micro_batches;
   r.tokens_per_second_per_gpu = static_cast<double>(r.tokens) / r.time.value() / r.gpus;
-  const int seq_len = scenario_.training.phases.front().seq_len;
+  const int seq_len = shape_.seq_len;
   const double tokens_per_gpu = static_cast<double>(r.tokens) / r.gpus;
   r.flops_per_gpu =
-      model::train_flops_per_token(scenario_.model, seq_len, model::AttentionFlops::causal) * tokens_per_gpu / r.time;
+      model::train_flops_per_token(shape_.model, seq_len, model::AttentionFlops::causal) * tokens_per_gpu / r.time;
   r.flops_per_gpu_full_attention =
-      model::train_flops_per_token(scenario_.model, seq_len, model::AttentionFlops::full) * tokens_per_gpu / r.time;
-  const FlopsPerSecond peak = scenario_.hardware.gpu.bf16_dense;
+      model::train_flops_per_token(shape_.model, seq_len, model::AttentionFlops::full) * tokens_per_gpu / r.time;
+  const FlopsPerSecond peak = shape_.cluster.gpu.bf16_dense;
   r.mfu_bf16 = r.flops_per_gpu / peak;
   r.mfu_bf16_full_attention = r.flops_per_gpu_full_attention / peak;
   r.gpu_hours_per_trillion_tokens = 1e12 / (r.tokens_per_second_per_gpu * kSecondsPerHour);
@@ -92,9 +93,13 @@ StepResult StepSimulation::run() {
   return r;
 }
 
-StepResult simulate_step(const scenario::Scenario& s, const StepOptions& options) {
-  StepSimulation sim(s, options);
+StepResult simulate_step(const StepShape& shape, const StepOptions& options) {
+  StepSimulation sim(shape, options);
   return sim.run();
+}
+
+StepResult simulate_step(const scenario::Scenario& s, const StepOptions& options) {
+  return simulate_step(step_shape(s), options);
 }
 
 }  // namespace tcsim::sim

@@ -14,6 +14,7 @@
 #include "scenarios/scenario.h"
 #include "sim/engine.h"
 #include "sim/step_graph.h"
+#include "sim/step_shape.h"
 
 namespace tcsim::sim {
 
@@ -72,9 +73,9 @@ struct StepResult {
 
 class StepSimulation {
  public:
-  // Builds the cluster and the graph. Throws ConfigError on plans the step
-  // simulation cannot run.
-  StepSimulation(const scenario::Scenario& s, const StepOptions& options);
+  // Builds the cluster and the graph. Throws ConfigError when the cluster
+  // has no calibration profile or its network cannot be built.
+  StepSimulation(StepShape shape, const StepOptions& options);
   ~StepSimulation();
 
   const StepGraph& graph() const { return graph_; }
@@ -85,13 +86,15 @@ class StepSimulation {
   StepResult run();
 
  private:
-  const scenario::Scenario& scenario_;
+  StepShape shape_;
   StepOptions options_;
   std::unique_ptr<hw::ClusterTopology> topology_;
   StepGraph graph_;
 };
 
 // Shorthand: build and run.
+StepResult simulate_step(const StepShape& shape, const StepOptions& options);
+// The step `tcsim run` reports (sim::step_shape(s)).
 StepResult simulate_step(const scenario::Scenario& s, const StepOptions& options);
 
 }  // namespace tcsim::sim

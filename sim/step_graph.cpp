@@ -259,14 +259,13 @@ int pass_index(ChunkPass p) {
 
 class StepBuilder {
  public:
-  StepBuilder(const scenario::Scenario& s, const hw::ClusterTopology& topology, const StepOptions& options)
-      : s_(s),
-        phase_(s.training.phases.front()),
-        plan_(phase_.parallelism),
+  StepBuilder(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options)
+      : shape_(shape),
+        plan_(shape.plan),
         topology_(topology),
         options_(options),
         layout_(plan_, topology.gpu_count(), topology.gpus_per_node()),
-        cache_(topology, s.hardware.network.nics_per_node) {}
+        cache_(topology, shape.cluster.network.nics_per_node) {}
 
   StepGraph build() {
     g_.names.push_back("");
@@ -290,13 +289,13 @@ class StepBuilder {
  private:
   // ---- inputs -------------------------------------------------------------
   void check_inputs() {
-    if (!s_.hardware.profile) {
+    if (!shape_.cluster.profile) {
       throw ConfigError(
           fmt::format("hardware.calibration: the step simulation needs a calibration profile for GPU "
                       "\"{}\" (docs/calibration.md)",
-                      s_.hardware.gpu.name));
+                      shape_.cluster.gpu.name));
     }
-    profile_ = &*s_.hardware.profile;
+    profile_ = &*shape_.cluster.profile;
     sms_ = profile_->sms;
     shared_sms_ = plan_.comm_sms > 0 ? sms_ - plan_.comm_sms : sms_;
     // scenarios/rules.h refuses both before a step is built.
@@ -304,21 +303,21 @@ class StepBuilder {
       throw std::invalid_argument(fmt::format("step graph: comm_sms {} leaves no SM of {}", plan_.comm_sms, sms_));
     }
     const std::int64_t per_step = std::int64_t{plan_.dp} * plan_.micro_batch;
-    if (phase_.batch <= 0 || phase_.batch % per_step != 0) {
+    if (shape_.batch <= 0 || shape_.batch % per_step != 0) {
       throw std::invalid_argument(fmt::format("step graph: batch {} does not split into dp {} x micro-batch {}",
-                                              phase_.batch, plan_.dp, plan_.micro_batch));
+                                              shape_.batch, plan_.dp, plan_.micro_batch));
     }
-    micro_batches_ = static_cast<int>(phase_.batch / per_step);
-    tokens_per_gpu_ = std::int64_t{plan_.micro_batch} * phase_.seq_len / plan_.cp;
+    micro_batches_ = static_cast<int>(shape_.batch / per_step);
+    tokens_per_gpu_ = std::int64_t{plan_.micro_batch} * shape_.seq_len / plan_.cp;
     g_.micro_batches = micro_batches_;
-    g_.tokens = phase_.batch * phase_.seq_len;
+    g_.tokens = shape_.batch * shape_.seq_len;
     g_.fidelity = options_.fidelity;
   }
 
   void prepare_blocks() {
-    const model::MicroBatch mb{plan_.micro_batch, phase_.seq_len};
-    blocks_ = model::build_model_blocks(s_.model, plan_, s_.precision, mb);
-    const std::vector<int> counts = model::stage_layer_counts(s_.model, plan_);
+    const model::MicroBatch mb{plan_.micro_batch, shape_.seq_len};
+    blocks_ = model::build_model_blocks(shape_.model, plan_, shape_.precision, mb);
+    const std::vector<int> counts = model::stage_layer_counts(shape_.model, plan_);
     stages_.resize(counts.size());
     std::size_t next = 1;  // blocks_[0] is the embedding
     for (std::size_t st = 0; st < counts.size(); ++st) {
@@ -328,7 +327,7 @@ class StepBuilder {
         for (; next < blocks_.size(); ++next) stages_[st].blocks.push_back(&blocks_[next]);  // MTP modules, head
       }
     }
-    const model::ParamCounts counted = model::count_params(s_.model);
+    const model::ParamCounts counted = model::count_params(shape_.model);
     for (auto& st : stages_) {
       std::vector<BlockParams> ps;
       for (const model::Block* b : st.blocks) ps.push_back(block_params(*b, counted));
@@ -344,7 +343,7 @@ class StepBuilder {
       case model::BlockKind::embedding: p.dense = static_cast<double>(counted.embedding) / plan_.tp; break;
       case model::BlockKind::head: p.dense = static_cast<double>(counted.head) / plan_.tp; break;
       default: {
-        const model::LayerParams lp = model::layer_params(s_.model, b.layer);
+        const model::LayerParams lp = model::layer_params(shape_.model, b.layer);
         p.dense = static_cast<double>(lp.dense) / plan_.tp;
         p.expert = static_cast<double>(lp.routed_experts) / (plan_.ep * plan_.tp);
       }
@@ -539,8 +538,8 @@ class StepBuilder {
   };
 
   RoutingShape routing_shape() const {
-    return {s_.model.moe ? s_.model.moe->routed : 0, s_.model.moe ? s_.model.moe->per_token : 0,
-            s_.model.moe ? s_.model.moe->max_nodes_per_token : 0};
+    return {shape_.model.moe ? shape_.model.moe->routed : 0, shape_.model.moe ? shape_.model.moe->per_token : 0,
+            shape_.model.moe ? shape_.model.moe->max_nodes_per_token : 0};
   }
 
   hw::GroupLayout ep_group_layout() const { return {layout_.member_gpus(Group::ep, 0, 0), topology_.gpus_per_node()}; }
@@ -554,7 +553,7 @@ class StepBuilder {
   }
 
   void prepare_routing() {
-    if (!s_.model.moe || plan_.ep == 1) return;
+    if (!shape_.model.moe || plan_.ep == 1) return;
     const hw::GroupLayout group = ep_group_layout();
     const RoutingShape shape = routing_shape();
     if (options_.fidelity == Fidelity::symmetric) {
@@ -994,7 +993,7 @@ class StepBuilder {
   void reduce_gradients(int rank, int q, const Chunk& ch, ReplicaState& st) {
     const ChunkRecord& rec = record(ch, q);
     const auto& blocks = stages_[static_cast<std::size_t>(ch.stage)].blocks;
-    const double grad_bytes = model::dtype_bytes(s_.precision.grads);
+    const double grad_bytes = model::dtype_bytes(shape_.precision.grads);
     const hw::CollectiveOp op = plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
     for (int b = static_cast<int>(blocks.size()) - 1; b >= 0; --b) {
       const BlockParams& p = params_[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(b)];
@@ -1045,7 +1044,7 @@ class StepBuilder {
   // ZeRO-3 (ZeRO §5.3): a stage's weights are gathered before each forward
   // and backward chunk that needs them, one slot ahead (prefetch).
   void gather_weights(int rank, int q, const Chunk& ch, TaskId entry, ReplicaState& st) {
-    const double weight_bytes = model::dtype_bytes(s_.precision.weights);
+    const double weight_bytes = model::dtype_bytes(shape_.precision.weights);
     double dense = 0, expert = 0;
     for (const BlockParams& p : params_[static_cast<std::size_t>(ch.stage)]) {
       dense += p.dense;
@@ -1065,7 +1064,7 @@ class StepBuilder {
   // read the gradient, write the working weights. Without a separate master
   // copy the working weights are read and written instead.
   Bytes optimizer_bytes(int rank) const {
-    const auto& prec = s_.precision;
+    const auto& prec = shape_.precision;
     const bool separate_master = prec.master_weights != prec.weights;
     const double per_weight = 2.0 * model::dtype_bytes(separate_master ? prec.master_weights : prec.weights) +
                               2.0 * 2.0 * model::dtype_bytes(prec.optimizer_states) + model::dtype_bytes(prec.grads) +
@@ -1108,7 +1107,7 @@ class StepBuilder {
     if (st.dp_lane != kNoTask) g_.engine->add_dependency(st.dp_lane, opt);
     if (plan_.zero < 1 || plan_.zero >= 3) return;
     // ZeRO-1/2: every GPU gathers the updated weights of the others' shards.
-    const double weight_bytes = model::dtype_bytes(s_.precision.weights);
+    const double weight_bytes = model::dtype_bytes(shape_.precision.weights);
     st.dp_lane = opt;
     for (const auto& [stage, b] : buckets_of_rank(rank)) {
       const BlockParams& p = params_[static_cast<std::size_t>(stage)][static_cast<std::size_t>(b)];
@@ -1135,7 +1134,8 @@ class StepBuilder {
   // Activations forward and their gradients backward: tokens x hidden in the
   // activation dtype per micro-batch (no sequence parallelism).
   Bytes handoff_bytes() const {
-    return Bytes(static_cast<double>(tokens_per_gpu_) * s_.model.hidden * model::dtype_bytes(s_.precision.activations));
+    return Bytes(static_cast<double>(tokens_per_gpu_) * shape_.model.hidden *
+                 model::dtype_bytes(shape_.precision.activations));
   }
 
   void connect_handoffs() {
@@ -1212,8 +1212,7 @@ class StepBuilder {
   }
 
   // ---- state ----------------------------------------------------------------
-  const scenario::Scenario& s_;
-  const scenario::Phase& phase_;
+  const StepShape& shape_;
   const model::ParallelPlan& plan_;
   const hw::ClusterTopology& topology_;
   const StepOptions& options_;
@@ -1248,9 +1247,8 @@ class StepBuilder {
 
 }  // namespace
 
-StepGraph build_step_graph(const scenario::Scenario& s, const hw::ClusterTopology& topology,
-                           const StepOptions& options) {
-  return StepBuilder(s, topology, options).build();
+StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options) {
+  return StepBuilder(shape, topology, options).build();
 }
 
 }  // namespace tcsim::sim

@@ -12,9 +12,9 @@
 
 #include "hardware/topology.h"
 #include "model/schedule.h"
-#include "scenarios/scenario.h"
 #include "sim/engine.h"
 #include "sim/layout.h"
+#include "sim/step_shape.h"
 
 namespace tcsim::sim {
 
@@ -37,6 +37,8 @@ struct Variation {
   // rank (bytes scaled to the real count).
   int routing_samples = 8;
   int sample_tokens_per_rank = 1024;
+
+  bool operator==(const Variation&) const = default;
 };
 
 struct StepOptions {
@@ -49,6 +51,12 @@ struct StepOptions {
   // Threads for the routing samples and their all-to-alls (0: the machine's
   // hardware threads). Results do not depend on it.
   int jobs = 0;
+
+  // The same step: every field but jobs.
+  bool same_step(const StepOptions& o) const {
+    return fidelity == o.fidelity && seed == o.seed && variation == o.variation &&
+           transfers_as_flows == o.transfers_as_flows;
+  }
 };
 
 enum class TaskKind : std::uint8_t {
@@ -102,10 +110,8 @@ struct StepGraph {
   std::vector<std::int32_t> traffic_use_of_task;  // per engine task; -1 when not a collective
 };
 
-// Builds the steady-state step of the scenario's first training phase at its
-// final batch size. Throws ConfigError when the plan cannot be simulated
-// (no calibration profile, a schedule the shape does not allow, ...).
-StepGraph build_step_graph(const scenario::Scenario& s, const hw::ClusterTopology& topology,
-                           const StepOptions& options);
+// Builds the steady-state step of `shape`, which passes scenarios/rules.h.
+// Throws ConfigError when the cluster has no calibration profile.
+StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options);
 
 }  // namespace tcsim::sim

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/named.h"
+#include "core/text.h"
 
 namespace tcsim::calibrate {
 namespace {
@@ -33,12 +34,6 @@ constexpr std::string_view kHeader = "family,variant,dtype,m,n,k,groups,flops,by
 constexpr std::size_t kColumns = 11;
 constexpr std::array<std::string_view, kColumns> kColumnNames{"family", "variant", "dtype", "m",      "n",      "k",
                                                               "groups", "flops",   "bytes", "repeat", "seconds"};
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // A metadata key: lower-case letters, digits and underscores.
 bool is_key(std::string_view s) {

@@ -4,9 +4,9 @@
 #include <doctest/doctest.h>
 
 #include "model/memory.h"
-#include "reports/variant.h"
 #include "scenarios/loader.h"
 #include "sim/step.h"
+#include "study/variant.h"
 
 using namespace tcsim;
 
@@ -21,9 +21,9 @@ scenario::Scenario deepseek(const std::string& set) {
 
 TEST_CASE("a variant's step is the step simulation of its first phase at its final batch") {
   const scenario::Scenario s = scenario::load_scenario("builtin:deepseek-v3");
-  reports::VariantOptions o;
-  o.depth = reports::RunDepth::step;
-  const reports::VariantResult r = reports::evaluate_variant(s, o);
+  study::VariantOptions o;
+  o.depth = study::RunDepth::step;
+  const study::VariantResult r = study::evaluate_variant(s, o);
   scenario::Scenario first = s;
   first.training.phases = {s.training.phases.front()};
   first.training.phases.front().ramp.reset();
@@ -38,15 +38,15 @@ TEST_CASE("a variant's step is the step simulation of its first phase at its fin
   const model::MemoryBudget m = model::memory_per_gpu(s.model, s.training.phases[0].parallelism, s.precision,
                                                       s.training.phases[0].seq_len, s.hardware.gpu.hbm_capacity);
   CHECK(r.memory_gib == doctest::Approx(m.total.value() / (1024.0 * 1024.0 * 1024.0)));
-  CHECK(r.status == (m.fits ? reports::VariantStatus::ok : reports::VariantStatus::does_not_fit));
+  CHECK(r.status == (m.fits ? study::VariantStatus::ok : study::VariantStatus::does_not_fit));
 }
 
 TEST_CASE("variants that differ only in price share the step and scale the dollars exactly") {
-  reports::VariantOptions o;
+  study::VariantOptions o;
   o.run.trials = 20;
   o.rnd.samples = 200;
-  const reports::VariantResult a = reports::evaluate_variant(scenario::load_scenario("builtin:deepseek-v3"), o);
-  const reports::VariantResult b = reports::evaluate_variant(deepseek("cost.rental=$3/GPU-h"), o);
+  const study::VariantResult a = study::evaluate_variant(scenario::load_scenario("builtin:deepseek-v3"), o);
+  const study::VariantResult b = study::evaluate_variant(deepseek("cost.rental=$3/GPU-h"), o);
   REQUIRE(a.gpu_hours);
   REQUIRE(b.gpu_hours);
   CHECK(*a.step_s == *b.step_s);
@@ -55,16 +55,46 @@ TEST_CASE("variants that differ only in price share the step and scale the dolla
   CHECK(*a.final_run_usd == doctest::Approx(2 * *a.gpu_hours));
   CHECK(*b.final_run_usd == doctest::Approx(3 * *b.gpu_hours));
   // A step-relevant change is simulated anew, not taken from the remembered step.
-  const reports::VariantResult c = reports::evaluate_variant(deepseek("hardware.gpu=h100"), o);
+  const study::VariantResult c = study::evaluate_variant(deepseek("hardware.gpu=h100"), o);
   REQUIRE(c.step_s);
   CHECK(*c.step_s < *a.step_s);  // NVLink 900 vs 400 GB/s: less exposed communication
 }
 
 TEST_CASE("a variant that cannot be simulated is a row with its reason") {
   // The H200 preset has no calibration profile.
-  const reports::VariantResult r = reports::evaluate_variant(deepseek("hardware.gpu=h200"));
-  CHECK(r.status == reports::VariantStatus::invalid);
+  const study::VariantResult r = study::evaluate_variant(deepseek("hardware.gpu=h200"));
+  CHECK(r.status == study::VariantStatus::invalid);
   CHECK(r.reason.find("calibration") != std::string::npos);
   CHECK(!r.step_s);
-  CHECK(reports::status_name(r.status) == "invalid");
+  CHECK(study::status_name(r.status) == "invalid");
+}
+
+TEST_CASE("the step memo a study hands over is keyed by the whole shape and bounded") {
+  const scenario::Scenario s = scenario::load_scenario("builtin:deepseek-v3");
+  const scenario::Scenario pricier = deepseek("cost.rental=$3/GPU-h");
+  const scenario::Scenario tdp_changed =
+      deepseek("hardware.gpu={preset: h800, tdp: \"650 W\"}");  // never read by a step
+  const scenario::Scenario h100 = deepseek("hardware.gpu=h100");
+  study::StepMemo memo(2);
+  study::VariantOptions o;
+  o.depth = study::RunDepth::step;
+  const study::VariantResult a = study::evaluate_variant(s, o, memo);
+  CHECK(memo.misses() == 1);
+  // Price: not part of the step's shape; the remembered step is taken.
+  const study::VariantResult b = study::evaluate_variant(pricier, o, memo);
+  CHECK(memo.hits() == 1);
+  CHECK(*b.step_s == *a.step_s);
+  // The TDP is part of the GPU spec, so of the shape's key, even though the step does not read it:
+  // the key errs on the side of simulating again, never on sharing a step it should not.
+  (void)study::evaluate_variant(tdp_changed, o, memo);
+  CHECK(memo.misses() == 2);
+  // A different GPU is a different step; with a capacity of 2 the least recently used is forgotten.
+  const study::VariantResult c = study::evaluate_variant(h100, o, memo);
+  CHECK(memo.misses() == 3);
+  CHECK(memo.size() == 2);
+  CHECK(*c.step_s == sim::simulate_step(h100, {}).time.value());
+  // The first shape was the least recently used: asked again, it is simulated again, to the same figures.
+  const study::VariantResult again = study::evaluate_variant(s, o, memo);
+  CHECK(memo.misses() == 4);
+  CHECK(*again.step_s == *a.step_s);
 }

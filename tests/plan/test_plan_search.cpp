@@ -10,12 +10,14 @@
 
 #include "core/error.h"
 #include "model/memory.h"
-#include "reports/plan_search.h"
+#include "reports/plan_report.h"
 #include "scenarios/loader.h"
+#include "study/plan_search.h"
 #include "tests/plan/fixtures.h"
 
 using namespace tcsim;
 using namespace tcsim::reports;
+using namespace tcsim::study;
 
 namespace {
 

@@ -163,7 +163,7 @@ struct Durations : Observer {
 
 TEST_CASE("DeepSeek-V3's expert dispatch is bound by each GPU's 50 GB/s NIC") {
   const scenario::Scenario s = scenario::load_scenario("builtin:deepseek-v3");
-  StepSimulation sim(s, {});
+  StepSimulation sim(step_shape(s), {});
   Durations dispatch(sim.graph(), "moe.dispatch");
   sim.add_observer(dispatch);
   sim.run();

@@ -18,7 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "reports/sweep.h"
+#include "reports/sweep_table.h"
+#include "study/variant_space.h"
 #include "tests/support/cli_runner.h"
 
 extern char** environ;

@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "core/error.h"
-#include "reports/sweep.h"
+#include "reports/sweep_table.h"
+#include "study/variant_space.h"
 
 using namespace tcsim;
 using namespace tcsim::reports;
+using namespace tcsim::study;
 using Strings = std::vector<std::string>;
 
 TEST_CASE("values split at top-level commas only, never inside braces, brackets or quotes") {

@@ -1,7 +1,7 @@
 // Parallel-plan search: the grid, the rules, memory pruning, dominance,
 // parallel step simulation, ranking and the Pareto front. Conventions and the
 // reasons behind each bound: plan_search.h and docs/plan-search.md.
-#include "reports/plan_search.h"
+#include "study/plan_search.h"
 
 #include <algorithm>
 #include <atomic>
@@ -18,10 +18,9 @@
 #include "model/names.h"
 #include "model/plan_fields.h"
 #include "model/schedule.h"
-#include "reports/accounting.h"
 #include "scenarios/rules.h"
 
-namespace tcsim::reports {
+namespace tcsim::study {
 namespace {
 
 constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
@@ -44,7 +43,6 @@ constexpr int kMaxTp = 8;
 // short steps start at 4 pp; the margin is over six times the largest
 // extrapolation error against full simulations of 648 DeepSeek-V3 plans
 // (0.15%, docs/plan-search.md).
-constexpr std::int64_t kExtrapolateFrom = 24;
 constexpr std::array<std::int64_t, 2> kShortSteps{4, 8};
 // A bound of the search, not a rule of the loader: expert-parallel groups span
 // ep x tp GPUs (the ep ranks of one tp rank, tp apart: sim/layout.h). The
@@ -148,15 +146,6 @@ bool never_slower(const ParallelPlan& a, const ParallelPlan& b) {
   return recompute_rank(a.recompute) <= recompute_rank(b.recompute) && zero_never_slower(a.zero, b.zero);
 }
 
-// Every field of the plan but the ZeRO stage and the recompute policy.
-std::string shape_key(int gpus, const ParallelPlan& p) {
-  ParallelPlan shape = p;
-  shape.zero = 0;
-  shape.recompute = Recompute::none;
-  std::string key = fmt::format("{}", gpus);
-  for (const auto& [name, value] : model::plan_field_texts(shape)) key += fmt::format(" {}={}", name, value);
-  return key;
-}
 
 // Closed-form pipeline bubble over the work of one rank, with forward, input
 // gradient and weight gradient of one unit each (docs/simulation.md,
@@ -166,27 +155,13 @@ double bubble_estimate(const ParallelPlan& p, std::int64_t micro_batches) {
   return bubble / (3.0 * static_cast<double>(micro_batches));
 }
 
-std::string_view schedule_name(Schedule s) { return model::name_of(model::kScheduleNames, s); }
-std::string_view recompute_name(Recompute r) { return model::name_of(model::kRecomputeNames, r); }
-
-std::string stage_layers_text(const std::vector<int>& v) {
-  if (v.empty()) return "even";
-  return fmt::format("{}", fmt::join(v, " "));
-}
-
-std::int64_t tokens_per_step(const PlanSearchResult& r) { return r.batch * r.seq_len; }
+using model::recompute_name;
+using model::schedule_name;
 
 // (objective, the other figure): the ranking key.
 std::pair<double, double> key_of(const PlanSearchResult& r, const PlanCandidate& c) {
   if (r.objective == PlanObjective::cost) return {c.usd_per_mtok, c.seconds_per_mtok};
   return {c.seconds_per_mtok, c.usd_per_mtok};
-}
-
-bool better(const PlanSearchResult& r, int a, int b) {
-  const auto ka = key_of(r, r.candidates[static_cast<std::size_t>(a)]);
-  const auto kb = key_of(r, r.candidates[static_cast<std::size_t>(b)]);
-  if (ka != kb) return ka < kb;
-  return a < b;
 }
 
 void fill_memory(const scenario::Scenario& s, PlanCandidate& c) {
@@ -200,7 +175,7 @@ void fill_memory(const scenario::Scenario& s, PlanCandidate& c) {
 
 void fill_per_token(const PlanSearchResult& r, PlanCandidate& c) {
   if (!c.has_step()) return;
-  const double tokens = static_cast<double>(tokens_per_step(r));
+  const double tokens = static_cast<double>(r.tokens_per_step());
   c.seconds_per_mtok = *c.result->step_s / tokens * kMillion;
   c.usd_per_mtok = *c.result->step_s * c.gpus * r.rental_usd_per_gpu_hour / kSecondsPerHour / tokens * kMillion;
 }
@@ -210,16 +185,16 @@ void fill_per_token(const PlanSearchResult& r, PlanCandidate& c) {
 // forward and backward work to every rank (docs/plan-search.md; DeepSeek-V3
 // plans agree within 0.15%, tests/plan). Two short steps of 4 pp and 8 pp
 // micro-batches then predict a long one at a fraction of its cost.
-VariantResult extrapolated_step(scenario::Scenario s, std::int64_t n, const VariantOptions& o) {
+VariantResult extrapolated_step(scenario::Scenario s, std::int64_t n, const VariantOptions& o, StepMemo& memo) {
   scenario::Phase& ph = s.training.phases.front();
   const ParallelPlan& p = ph.parallelism;
   const std::int64_t round = std::int64_t{p.dp} * p.micro_batch;
   const std::int64_t n1 = kShortSteps[0] * p.pp;
   const std::int64_t n2 = kShortSteps[1] * p.pp;
   ph.batch = n1 * round;
-  const VariantResult a = evaluate_variant(s, o);
+  const VariantResult a = evaluate_variant(s, o, memo);
   ph.batch = n2 * round;
-  VariantResult b = evaluate_variant(s, o);
+  VariantResult b = evaluate_variant(s, o, memo);
   if (!a.step_s || !b.step_s) return a.step_s ? b : a;
   const auto line = [&](double ya, double yb) {
     return yb + (yb - ya) / static_cast<double>(n2 - n1) * static_cast<double>(n - n2);
@@ -244,7 +219,7 @@ void rank_candidates(PlanSearchResult& r) {
     const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
     if (c.fate == PlanFate::simulated && c.has_step()) r.ranking.push_back(i);
   }
-  std::sort(r.ranking.begin(), r.ranking.end(), [&](int a, int b) { return better(r, a, b); });
+  std::sort(r.ranking.begin(), r.ranking.end(), [&](int a, int b) { return ranks_before(r, a, b); });
   std::vector<std::pair<double, double>> points;
   for (int i : r.ranking) {
     const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
@@ -520,7 +495,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     std::map<std::string, std::vector<int>> shapes;
     for (int i = 0; i < n; ++i) {
       const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
-      if (c.fate == PlanFate::simulated) shapes[shape_key(c.gpus, c.plan)].push_back(i);
+      if (c.fate == PlanFate::simulated) shapes[plan_shape_key(c.gpus, c.plan)].push_back(i);
     }
     for (const auto& [key, members] : shapes) {
       for (int b : members) {
@@ -558,12 +533,15 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     if (c.fate != PlanFate::simulated && c.fate != PlanFate::invalid) to_simulate.push_back(*r.published);
   }
 
+  // The steps this search has simulated: a verified plan, or its whole run,
+  // reuses the step its screening or ranking simulated.
+  StepMemo memo;
   VariantOptions step_only;
   step_only.step = o.step;
   step_only.step.jobs = 1;  // candidates run side by side, each step on one thread
   step_only.depth = RunDepth::step;
   const auto exact = [&](PlanCandidate& c) {
-    c.result = evaluate_variant(with_plan(s, c.plan, c.gpus), step_only);
+    c.result = evaluate_variant(with_plan(s, c.plan, c.gpus), step_only, memo);
     c.estimated = false;
     fill_per_token(r, c);
   };
@@ -574,7 +552,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     PlanCandidate& c = r.candidates[static_cast<std::size_t>(to_simulate[static_cast<std::size_t>(k)])];
     const std::int64_t micro_batches = ph.batch / (std::int64_t{c.plan.dp} * c.plan.micro_batch);
     if (o.extrapolate && micro_batches >= kExtrapolateFrom * c.plan.pp) {
-      c.result = extrapolated_step(with_plan(s, c.plan, c.gpus), micro_batches, step_only);
+      c.result = extrapolated_step(with_plan(s, c.plan, c.gpus), micro_batches, step_only, memo);
       c.estimated = true;
       fill_per_token(r, c);
     } else {
@@ -632,400 +610,26 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     whole.depth = RunDepth::run;
     parallel_for(std::ssize(runs), jobs, [&](std::int64_t k) {
       PlanCandidate& c = r.candidates[static_cast<std::size_t>(runs[static_cast<std::size_t>(k)])];
-      c.run = evaluate_variant(with_plan(s, c.plan, c.gpus), whole);
+      c.run = evaluate_variant(with_plan(s, c.plan, c.gpus), whole, memo);
     });
   }
   return r;
 }
 
-// ---- output ----------------------------------------------------------------
-
-namespace {
-
-const PlanCandidate& at(const PlanSearchResult& r, int i) { return r.candidates[static_cast<std::size_t>(i)]; }
-
-// Where a candidate would stand in the ranking: 1 + the ranked candidates better than it.
-int rank_of(const PlanSearchResult& r, int i) {
-  const auto pos = std::find(r.ranking.begin(), r.ranking.end(), i);
-  if (pos != r.ranking.end()) return static_cast<int>(pos - r.ranking.begin()) + 1;
-  int rank = 1;
-  for (int j : r.ranking) {
-    if (better(r, j, i)) ++rank;
-  }
-  return rank;
+bool ranks_before(const PlanSearchResult& r, int a, int b) {
+  const auto ka = key_of(r, r.candidates[static_cast<std::size_t>(a)]);
+  const auto kb = key_of(r, r.candidates[static_cast<std::size_t>(b)]);
+  if (ka != kb) return ka < kb;
+  return a < b;
 }
 
-std::string objective_words(PlanObjective o) {
-  return o == PlanObjective::cost ? "dollars per token" : "step time per token";
+std::string plan_shape_key(int gpus, const ParallelPlan& p) {
+  ParallelPlan shape = p;
+  shape.zero = 0;
+  shape.recompute = Recompute::none;
+  std::string key = fmt::format("{}", gpus);
+  for (const auto& [name, value] : model::plan_field_texts(shape)) key += fmt::format(" {}={}", name, value);
+  return key;
 }
 
-double compute_s(const VariantResult& v) { return *v.step_s - v.bubble_s.value_or(0) - v.exposed_comm_s.value_or(0); }
-
-// The best ranked plan on the published plan's cluster, other than itself.
-std::optional<int> best_beside_published(const PlanSearchResult& r) {
-  if (!r.published) return std::nullopt;
-  const int gpus = at(r, *r.published).gpus;
-  for (int i : r.ranking) {
-    if (at(r, i).gpus == gpus) return i;
-  }
-  return std::nullopt;
-}
-
-std::string plan_differences(const ParallelPlan& from, const ParallelPlan& to) {
-  std::vector<std::string> out;
-  const auto a = model::plan_field_texts(from);
-  const auto b = model::plan_field_texts(to);
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    if (a[k].second != b[k].second) out.push_back(fmt::format("{} {} -> {}", a[k].first, a[k].second, b[k].second));
-  }
-  return fmt::format("{}", fmt::join(out, ", "));
-}
-
-struct Gap {
-  double step_s = 0;  // published - best
-  double compute_s = 0;
-  double bubble_s = 0;
-  double exposed_comm_s = 0;
-  std::string main;  // the part that explains most of the gap
-};
-
-Gap gap_between(const VariantResult& published, const VariantResult& best) {
-  Gap g;
-  g.step_s = *published.step_s - *best.step_s;
-  g.compute_s = compute_s(published) - compute_s(best);
-  g.bubble_s = published.bubble_s.value_or(0) - best.bubble_s.value_or(0);
-  g.exposed_comm_s = published.exposed_comm_s.value_or(0) - best.exposed_comm_s.value_or(0);
-  const std::array<std::pair<double, const char*>, 3> parts{
-      {{g.compute_s, "compute"}, {g.bubble_s, "pipeline bubble"}, {g.exposed_comm_s, "exposed communication"}}};
-  // The part that moves most in the direction of the whole gap.
-  const double sign = g.step_s >= 0 ? 1.0 : -1.0;
-  const auto* largest = std::max_element(
-      parts.begin(), parts.end(), [sign](const auto& x, const auto& y) { return sign * x.first < sign * y.first; });
-  g.main = largest->second;
-  return g;
-}
-
-std::string dollars_text(double usd) {
-  if (usd >= 1e6) return fmt::format("${:.3f}M", usd / 1e6);
-  if (usd >= 1e3) return fmt::format("${:.1f}K", usd / 1e3);
-  return fmt::format("${:.2f}", usd);
-}
-
-// "X is n% slower than the best ... published minus best: compute, bubble, exposed communication".
-std::string gap_text(std::string_view who, const PlanCandidate& a, const PlanCandidate& best) {
-  const Gap g = gap_between(*a.result, *best.result);
-  std::string out = fmt::format("    {}: step {:.4g} s against {:.4g} s, {:.1f}% {}{}\n", who, *a.result->step_s,
-                                *best.result->step_s, std::abs(g.step_s) / *best.result->step_s * 100,
-                                g.step_s >= 0 ? "slower" : "faster",
-                                g.step_s < 0 && !a.fits ? " than every plan that fits, but it does not fit" : "");
-  out += fmt::format(
-      "      minus the best: compute {:+.4g} s, pipeline bubble {:+.4g} s, exposed communication {:+.4g} s; mostly "
-      "{}\n",
-      g.compute_s, g.bubble_s, g.exposed_comm_s, g.main);
-  return out;
-}
-
-Json gap_json(const PlanCandidate& a, const PlanCandidate& best) {
-  const Gap g = gap_between(*a.result, *best.result);
-  Json j = Json::object();
-  j.set("step_s", g.step_s);
-  j.set("compute_s", g.compute_s);
-  j.set("bubble_s", g.bubble_s);
-  j.set("exposed_comm_s", g.exposed_comm_s);
-  j.set("mostly", g.main);
-  return j;
-}
-
-// The best ranked plan of the published plan's shape (its ZeRO stage and
-// recompute policy aside) other than itself: the published plan made to fit.
-std::optional<int> fitting_variant(const PlanSearchResult& r) {
-  if (!r.published) return std::nullopt;
-  const PlanCandidate& pub = at(r, *r.published);
-  const std::string key = shape_key(pub.gpus, pub.plan);
-  for (int i : r.ranking) {
-    if (i != *r.published && shape_key(at(r, i).gpus, at(r, i).plan) == key) return i;
-  }
-  return std::nullopt;
-}
-
-std::string table_row(const PlanSearchResult& r, int rank, const PlanCandidate& c) {
-  const ParallelPlan& p = c.plan;
-  std::string schedule(schedule_name(p.schedule));
-  if (p.virtual_stages > 1) schedule += fmt::format(" v{}", p.virtual_stages);
-  const VariantResult& v = *c.result;
-  std::string row = fmt::format(
-      "{:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>7.1f}{} {:>8.4g} {:>9.0f} {:>6.1f}% "
-      "{:>8.4g} {:>8.4g} {:>9}",
-      rank, c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.micro_batch, p.zero, schedule, recompute_name(p.recompute),
-      c.memory_gib, c.fits ? " " : "!", *v.step_s, v.tokens_per_s_per_gpu.value_or(0), v.mfu.value_or(0) * 100,
-      v.exposed_comm_s.value_or(0), v.bubble_s.value_or(0),
-      r.rental_usd_per_gpu_hour > 0 ? fmt::format("{:.4g}", c.usd_per_mtok) : std::string("-"));
-  if (c.run) {
-    row += c.run->final_run_usd ? fmt::format(" {:>10}", dollars_text(*c.run->final_run_usd))
-                                : fmt::format("  n/a: {}", c.run->reason);
-  }
-  return row + "\n";
-}
-
-std::string table_header(const PlanSearchResult& r) {
-  std::string h = fmt::format(
-      "{:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8} {:>9}",
-      "#", "GPUs", "TP", "PP", "EP", "DP", "CP", "MB", "ZeRO", "schedule", "recompute", "mem GiB", "step s",
-      "tok/s/GPU", "MFU", "exp.comm", "bubble", "$/1M tok");
-  if (r.depth == RunDepth::run) h += fmt::format(" {:>10}", "final run");
-  return h + "\n";
-}
-
-Json optional_json(const std::optional<double>& v) { return v ? Json(*v) : Json(); }
-
-Json candidate_json(const PlanSearchResult& r, int i) {
-  const PlanCandidate& c = at(r, i);
-  Json j = Json::object();
-  j.set("gpus", c.gpus);
-  j.set("plan", plan_json(c.plan));
-  j.set("label", plan_label(c.plan));
-  j.set("fate", fate_name(c.fate));
-  if (c.fate == PlanFate::invalid) {
-    j.set("rule", c.rule);
-    j.set("reason", c.reason);
-    return j;
-  }
-  j.set("memory_gib", c.memory_gib);
-  j.set("capacity_gib", c.capacity_gib);
-  j.set("fits", c.fits);
-  if (c.result) {
-    const VariantResult& v = *c.result;
-    j.set("status", status_name(v.status));
-    if (v.status == VariantStatus::invalid) j.set("reason", v.reason);
-    j.set("step_s", optional_json(v.step_s));
-    j.set("tokens_per_s_per_gpu", optional_json(v.tokens_per_s_per_gpu));
-    j.set("mfu_bf16", optional_json(v.mfu));
-    j.set("exposed_comm_s", optional_json(v.exposed_comm_s));
-    j.set("bubble_s", optional_json(v.bubble_s));
-    j.set("estimated", c.estimated);
-    if (c.has_step()) {
-      j.set("seconds_per_million_tokens", c.seconds_per_mtok);
-      j.set("usd_per_million_tokens", c.usd_per_mtok);
-      j.set("rank", rank_of(r, i));
-    }
-  }
-  if (c.run) {
-    Json run = Json::object();
-    run.set("status", status_name(c.run->status));
-    if (c.run->status == VariantStatus::invalid) run.set("reason", c.run->reason);
-    run.set("gpu_hours", optional_json(c.run->gpu_hours));
-    run.set("wall_days", optional_json(c.run->wall_days));
-    run.set("final_run_usd", optional_json(c.run->final_run_usd));
-    run.set("oracle", c.run->oracle);
-    j.set("run", std::move(run));
-  }
-  return j;
-}
-
-std::string csv_field(std::string_view v) {
-  if (v.find_first_of(",\"\n") == std::string_view::npos) return std::string(v);
-  std::string out = "\"";
-  for (char ch : v) {
-    if (ch == '"') out += '"';
-    out += ch;
-  }
-  return out + "\"";
-}
-
-std::string csv_number(const std::optional<double>& v) { return v ? fmt::format("{}", *v) : std::string(); }
-
-}  // namespace
-
-std::string plan_search_table(const PlanSearchResult& r) {
-  std::string out;
-  const PlanCounts& k = r.counts;
-  out += fmt::format("Plan search  {}: {}{} x {}, batch {} x {} tokens per step, objective {}\n", r.scenario,
-                     r.model.empty() ? "" : r.model + " on ", fmt::join(r.gpus, "/"), r.gpu, r.batch, r.seq_len,
-                     objective_words(r.objective));
-  out += fmt::format("  grid                {}\n", r.grid);
-  out += fmt::format("  candidates   {:>7}\n", k.enumerated);
-  std::vector<std::string> rules;
-  for (const auto& [rule, count] : k.invalid_by_rule) rules.push_back(fmt::format("{} {}", rule, count));
-  out += fmt::format("  invalid      {:>7}  by rule: {}\n", k.invalid, fmt::join(rules, ", "));
-  out += fmt::format("  over memory  {:>7}  {}\n", k.over_memory,
-                     r.allow_overfit ? "kept (--allow-overfit)" : "model::memory_per_gpu above the GPU's capacity");
-  out += fmt::format("  dominated    {:>7}  {}\n", k.dominated,
-                     r.exhaustive ? "none pruned (--exhaustive)"
-                                  : "a fitting plan of the same shape with less recompute, or ZeRO-1 for ZeRO-2");
-  out += fmt::format("  beyond bound {:>7}  {}\n", k.beyond_bound,
-                     r.max_candidates > 0 ? fmt::format("--max-candidates {}", r.max_candidates) : "no bound");
-  out += fmt::format("  simulated    {:>7}  steady-state step of the first phase; {} refused by the step simulation\n",
-                     k.simulated, k.simulation_rejected);
-  if (k.extrapolated > 0) {
-    out += fmt::format(
-        "               {:>7}  of them screened by two short steps ({} or more micro-batches per pipeline rank), "
-        "{} of those then in full\n",
-        k.extrapolated, kExtrapolateFrom, k.verified);
-  }
-
-  const int shown = std::min<int>(r.top, static_cast<int>(r.ranking.size()));
-  out += fmt::format("\nTop {} by {}  (! = over memory capacity, kept by --allow-overfit)\n", shown,
-                     objective_words(r.objective));
-  out += table_header(r);
-  for (int i = 0; i < shown; ++i) out += table_row(r, i + 1, at(r, r.ranking[static_cast<std::size_t>(i)]));
-
-  out += fmt::format("\nPareto front, time vs cost per token ({} plan{}, fastest first)\n", r.pareto.size(),
-                     r.pareto.size() == 1 ? "" : "s");
-  out += table_header(r);
-  for (int i : r.pareto) out += table_row(r, rank_of(r, i), at(r, i));
-
-  out += "\n";
-  if (!r.published) {
-    out += "Published plan  not searched: the scenario's own cluster size is not among --gpus\n";
-    return out;
-  }
-  const PlanCandidate& pub = at(r, *r.published);
-  out += fmt::format("Published plan  {}{} on {} GPUs\n", plan_label(pub.plan),
-                     pub.in_grid ? "" : " (outside the grid)", pub.gpus);
-  if (pub.fate == PlanFate::invalid) {
-    out += fmt::format("  invalid ({}): {}\n", pub.rule, pub.reason);
-    return out;
-  }
-  if (!pub.has_step()) {
-    out += fmt::format("  {}; the step simulation refused it: {}\n", fate_name(pub.fate),
-                       pub.result ? pub.result->reason : std::string("not simulated"));
-    return out;
-  }
-  const int rank = rank_of(r, *r.published);
-  const int of = static_cast<int>(r.ranking.size());
-  const VariantResult& pv = *pub.result;
-  switch (pub.fate) {
-    case PlanFate::simulated: out += fmt::format("  rank {} of {}", rank, of); break;
-    case PlanFate::over_memory:
-      out +=
-          fmt::format("  pruned, memory {:.1f} GiB > {:.1f} GiB; simulated anyway for reference: would rank {} of {}",
-                      pub.memory_gib, pub.capacity_gib, rank, of);
-      break;
-    default:
-      out += fmt::format("  {}; simulated anyway for reference: would rank {} of {}", fate_name(pub.fate), rank, of);
-      break;
-  }
-  out += fmt::format("  (step {:.4g} s, {:.0f} tokens/s/GPU, MFU {:.1f}%)\n", *pv.step_s,
-                     pv.tokens_per_s_per_gpu.value_or(0), pv.mfu.value_or(0) * 100);
-  if (pub.run) {
-    out += pub.run->final_run_usd ? fmt::format("  whole run: {:.4g} GPU-hours, {:.1f} days, final run {}\n",
-                                                pub.run->gpu_hours.value_or(0), pub.run->wall_days.value_or(0),
-                                                dollars_text(*pub.run->final_run_usd))
-                                  : fmt::format("  whole run: n/a: {}\n", pub.run->reason);
-  }
-  const std::optional<int> variant = fitting_variant(r);
-  if (variant) {
-    const PlanCandidate& v = at(r, *variant);
-    out +=
-        fmt::format("  same shape, fitting: ZeRO-{}, recompute {}: {:.1f} GiB, step {:.4g} s, rank {}\n", v.plan.zero,
-                    recompute_name(v.plan.recompute), v.memory_gib, *v.result->step_s, rank_of(r, *variant));
-  }
-  const std::optional<int> best = best_beside_published(r);
-  if (!best || *best == *r.published) {
-    out += fmt::format("  it is the best plan on {} GPUs\n", pub.gpus);
-    return out;
-  }
-  const PlanCandidate& b = at(r, *best);
-  out += fmt::format("  best on {} GPUs: {}\n", b.gpus, plan_label(b.plan));
-  out += fmt::format("    differs in {}\n", plan_differences(pub.plan, b.plan));
-  out += gap_text("the published plan", pub, b);
-  if (variant && *variant != *best) out += gap_text("the same shape made to fit", at(r, *variant), b);
-  std::string sets;
-  for (const std::string& o : b.overrides) sets += fmt::format(" --set '{}'", o);
-  out += fmt::format("  the best as overrides of this scenario:{}\n", sets);
-  return out;
-}
-
-Json plan_search_json(const PlanSearchResult& r) {
-  Json j = Json::object();
-  j.set("scenario", r.scenario);
-  j.set("model", r.model);
-  j.set("gpu", r.gpu);
-  Json gpus = Json::array();
-  for (int g : r.gpus) gpus.push(g);
-  j.set("gpus", std::move(gpus));
-  j.set("objective", model::name_of(kPlanObjectiveNames, r.objective));
-  j.set("depth", r.depth == RunDepth::run ? "run" : "step");
-  j.set("batch", r.batch);
-  j.set("seq_len", r.seq_len);
-  j.set("tokens_per_step", tokens_per_step(r));
-  j.set("rental_usd_per_gpu_hour", r.rental_usd_per_gpu_hour);
-  j.set("grid", r.grid);
-  Json counts = Json::object();
-  counts.set("enumerated", r.counts.enumerated);
-  counts.set("invalid", r.counts.invalid);
-  Json rules = Json::object();
-  for (const auto& [rule, count] : r.counts.invalid_by_rule) rules.set(rule, count);
-  counts.set("invalid_by_rule", std::move(rules));
-  counts.set("over_memory", r.counts.over_memory);
-  counts.set("dominated", r.counts.dominated);
-  counts.set("beyond_bound", r.counts.beyond_bound);
-  counts.set("simulated", r.counts.simulated);
-  counts.set("extrapolated", r.counts.extrapolated);
-  counts.set("verified", r.counts.verified);
-  counts.set("simulation_rejected", r.counts.simulation_rejected);
-  j.set("counts", std::move(counts));
-  j.set("allow_overfit", r.allow_overfit);
-  j.set("exhaustive", r.exhaustive);
-  j.set("extrapolate", r.extrapolate);
-  j.set("max_candidates", r.max_candidates);
-  Json top = Json::array();
-  for (int k = 0; k < std::min<int>(r.top, static_cast<int>(r.ranking.size())); ++k) {
-    top.push(candidate_json(r, r.ranking[static_cast<std::size_t>(k)]));
-  }
-  j.set("top", std::move(top));
-  Json pareto = Json::array();
-  for (int i : r.pareto) pareto.push(candidate_json(r, i));
-  j.set("pareto", std::move(pareto));
-  if (!r.published) {
-    j.set("published", Json());
-    return j;
-  }
-  Json pub = candidate_json(r, *r.published);
-  pub.set("in_grid", at(r, *r.published).in_grid);
-  const PlanCandidate& pc = at(r, *r.published);
-  const std::optional<int> variant = fitting_variant(r);
-  pub.set("fitting_variant", variant ? candidate_json(r, *variant) : Json());
-  const std::optional<int> best = best_beside_published(r);
-  if (pc.has_step() && best && *best != *r.published) {
-    const PlanCandidate& b = at(r, *best);
-    Json gap = gap_json(pc, b);
-    gap.set("best", candidate_json(r, *best));
-    gap.set("differs", plan_differences(pc.plan, b.plan));
-    Json sets = Json::array();
-    for (const std::string& o : b.overrides) sets.push(o);
-    gap.set("best_overrides", std::move(sets));
-    pub.set("gap_to_best", std::move(gap));
-    if (variant && *variant != *best) pub.set("fitting_variant_gap_to_best", gap_json(at(r, *variant), b));
-  }
-  j.set("published", std::move(pub));
-  return j;
-}
-
-std::string plan_search_csv(const PlanSearchResult& r) {
-  std::string out =
-      "gpus,tp,pp,ep,dp,cp,virtual_stages,micro_batch,zero,schedule,recompute,stage_layers,fate,published,"
-      "memory_gib,capacity_gib,fits,status,reason,step_s,tokens_per_s_per_gpu,mfu_bf16,exposed_comm_s,bubble_s,"
-      "estimated,seconds_per_million_tokens,usd_per_million_tokens,rank,pareto,run_gpu_hours,run_final_usd\n";
-  for (int i = 0; i < static_cast<int>(r.candidates.size()); ++i) {
-    const PlanCandidate& c = at(r, i);
-    if (c.fate == PlanFate::invalid) continue;
-    const ParallelPlan& p = c.plan;
-    const bool step = c.has_step();
-    const bool on_front = std::find(r.pareto.begin(), r.pareto.end(), i) != r.pareto.end();
-    const VariantResult none;
-    const VariantResult& v = c.result ? *c.result : none;
-    out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-        c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.virtual_stages, p.micro_batch, p.zero, schedule_name(p.schedule),
-        recompute_name(p.recompute), stage_layers_text(p.stage_layers), fate_name(c.fate), c.published, c.memory_gib,
-        c.capacity_gib, c.fits, c.result ? status_name(v.status) : "", csv_field(v.reason), csv_number(v.step_s),
-        csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(v.exposed_comm_s), csv_number(v.bubble_s),
-        c.estimated, step ? fmt::format("{}", c.seconds_per_mtok) : "", step ? fmt::format("{}", c.usd_per_mtok) : "",
-        step ? fmt::format("{}", rank_of(r, i)) : "", on_front, c.run ? csv_number(c.run->gpu_hours) : "",
-        c.run ? csv_number(c.run->final_run_usd) : "");
-  }
-  return out;
-}
-
-}  // namespace tcsim::reports
+}  // namespace tcsim::study

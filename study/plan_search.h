@@ -28,11 +28,10 @@
 
 #include "core/named.h"
 #include "model/spec.h"
-#include "reports/json.h"
-#include "reports/variant.h"
+#include "study/variant.h"
 #include "scenarios/scenario.h"
 
-namespace tcsim::reports {
+namespace tcsim::study {
 
 enum class PlanObjective {
   time,  // step time per token (the global batch is the scenario's: same tokens per step)
@@ -128,6 +127,8 @@ struct PlanSearchResult {
   std::vector<int> ranking;  // candidates with a step (fitting unless --allow-overfit), best first
   std::vector<int> pareto;   // of `ranking`: not dominated in (time, cost) per token, fastest first
   std::optional<int> published;
+
+  std::int64_t tokens_per_step() const { return batch * seq_len; }
 };
 
 // The grid for one cluster size, in a fixed order, before any check: tp over
@@ -168,13 +169,20 @@ std::string plan_label(const model::ParallelPlan& p);
 // in either, less in one), ordered by time, then cost, then index.
 std::vector<int> pareto_front(const std::vector<std::pair<double, double>>& points);
 
+// Plans with at least kExtrapolateFrom x pp micro-batches per pipeline are
+// screened by two short steps (plan_search.cpp, docs/plan-search.md).
+inline constexpr std::int64_t kExtrapolateFrom = 24;
+
+// Candidate `a` ranks before `b`: by the objective, then the other figure,
+// then enumeration order.
+bool ranks_before(const PlanSearchResult& r, int a, int b);
+
+// Every field of the plan but the ZeRO stage and the recompute policy, with
+// the GPU count: plans of one shape share it.
+std::string plan_shape_key(int gpus, const model::ParallelPlan& p);
+
 // Runs the search. Throws ConfigError for bad options (a GPU count that is
 // not a multiple of gpus_per_node, a cost objective without a rental rate).
 PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptions& options);
 
-std::string plan_search_table(const PlanSearchResult& r);
-Json plan_search_json(const PlanSearchResult& r);
-// Every candidate that passed the rules (its memory was evaluated), with its fate.
-std::string plan_search_csv(const PlanSearchResult& r);
-
-}  // namespace tcsim::reports
+}  // namespace tcsim::study

@@ -15,8 +15,9 @@
 #include "scenarios/scenario.h"
 #include "sim/run_level.h"
 #include "sim/step_graph.h"
+#include "study/step_memo.h"
 
-namespace tcsim::reports {
+namespace tcsim::study {
 
 enum class RunDepth {
   step,  // memory and the steady-state step only (plan search)
@@ -63,6 +64,9 @@ struct VariantResult {
 };
 
 // Never throws for a bad scenario or plan (ConfigError becomes `invalid`).
+// Steps come from `memo` when it has them (study/step_memo.h).
+VariantResult evaluate_variant(const scenario::Scenario& s, const VariantOptions& options, StepMemo& memo);
+// With a memo of its own, for one scenario alone.
 VariantResult evaluate_variant(const scenario::Scenario& s, const VariantOptions& options = {});
 
-}  // namespace tcsim::reports
+}  // namespace tcsim::study

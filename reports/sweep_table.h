@@ -1,13 +1,7 @@
-// A sweep: the cross product of a few varied scenario fields, each variant
-// evaluated (reports/variant.h) into one row of a CSV or JSON-lines table.
-// This file holds what does not need threads or files: parsing `--vary`,
-// numbering the cross product, writing a row, and reading a table back for
-// resume and merge. The CLI (cli/sweep_command.cpp) runs the variants.
-//
-// Ids: the first --vary is the outermost loop, the last the innermost, so
-// with `--vary a=1,2 --vary b=x,y,z` ids 0..5 are (1,x) (1,y) (1,z) (2,x)
-// (2,y) (2,z). An id names the same variant as long as the --vary flags stay
-// the same.
+// A sweep's table: one row per variant (study/variant_space.h numbers them,
+// study/variant.h evaluates them) in CSV or JSON lines; written row by row,
+// read back for resume and merge. The CLI (cli/sweep_command.cpp) runs the
+// variants.
 #pragma once
 
 #include <cstdint>
@@ -16,55 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "reports/variant.h"
+#include "study/variant.h"
 
 namespace tcsim::reports {
-
-// One --vary flag: a scenario path and its values, in the order given.
-struct Variation {
-  std::string path;
-  std::vector<std::string> values;
-};
-
-// Splits `text` at commas outside {...}, [...], (...) and quotes, trimming
-// blanks around each item: "{dp: 32, cp: 4},{dp: 16, cp: 8}" gives two items.
-// Throws ConfigError for unbalanced brackets or quotes and for empty items.
-std::vector<std::string> split_values(std::string_view text);
-
-// "START:STOP:STEP" with whole or decimal numbers: the values from START to
-// STOP inclusive (STOP when a whole number of steps reaches it), in STEP's
-// direction; "1:4:1" gives 1 2 3 4, "0.5:1:0.25" gives 0.5 0.75 1. A unit may
-// stand around the numbers: "100:300:100 GB/s" gives "100 GB/s" .. "300 GB/s",
-// "$1.5:2:0.5/GPU-h" gives "$1.5/GPU-h" "$2/GPU-h". Returns empty when `item`
-// is not a range; throws ConfigError for a bad one (zero step, a step away
-// from STOP, over a million values).
-std::vector<std::string> expand_range(std::string_view item);
-
-// Parses "PATH=V1,V2,..." (each value YAML as --set takes it, or a range).
-// Throws ConfigError for a missing '=', an empty path or value, or a value
-// given twice.
-Variation parse_variation(std::string_view arg);
-
-// The cross product of the variations, numbered as the file comment says.
-class VariantSpace {
- public:
-  // Throws ConfigError when a path is varied twice or the product overflows.
-  explicit VariantSpace(std::vector<Variation> variations);
-
-  std::int64_t size() const { return size_; }
-  const std::vector<Variation>& variations() const { return variations_; }
-  std::vector<std::string> paths() const;
-  // The value of each variation for variant `id` (0 <= id < size()).
-  std::vector<std::string> values(std::int64_t id) const;
-  // The "PATH=VALUE" overrides of variant `id`, for scenario::load_scenario.
-  std::vector<std::string> overrides(std::int64_t id) const;
-  // The canonical text of variant `id`'s assignments: "a=1 b={dp: 32, cp: 4}".
-  std::string key(std::int64_t id) const;
-
- private:
-  std::vector<Variation> variations_;
-  std::int64_t size_ = 1;
-};
 
 enum class SweepFormat { csv, jsonl };
 // By the file name: ".jsonl" is JSON lines, ".csv" is CSV; anything else is a
@@ -75,7 +23,7 @@ SweepFormat sweep_format(std::string_view path);
 struct SweepRow {
   std::int64_t id = 0;
   std::vector<std::string> values;  // one per varied path
-  VariantResult result;
+  study::VariantResult result;
 };
 
 // The columns: id, the varied paths, status, reason, then the figures
