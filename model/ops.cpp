@@ -17,8 +17,15 @@ struct Ctx {
   const PrecisionSpec& prec;
   std::int64_t tokens = 0;  // tokens on this GPU: sequences x seq_len / cp
   std::int64_t seq_len = 0;
-  bool in_layer = false;  // inside a transformer layer: the span full recompute covers
+  bool in_layer = false;            // inside a transformer layer: the span full recompute covers
+  OpRole role = OpRole::attention;  // of the ops built with this context
 };
+
+Ctx with_role(const Ctx& c, OpRole role) {
+  Ctx r = c;
+  r.role = role;
+  return r;
+}
 
 double act_bytes(const Ctx& c) { return dtype_bytes(c.prec.activations); }
 
@@ -62,10 +69,11 @@ bool recomputed(const Ctx& c, bool selective_target) {
 
 Bytes elems(double count, double bytes_each) { return Bytes(count * bytes_each); }
 
-Op new_op(std::string name, OpClass cls, Dtype dtype) {
+Op new_op(const Ctx& c, std::string name, OpClass cls, Dtype dtype) {
   Op op;
   op.name = std::move(name);
   op.cls = cls;
+  op.role = c.role;
   op.dtype = dtype;
   return op;
 }
@@ -95,7 +103,7 @@ void fill_gemm_costs(const Ctx& c, Op& op, double rows, double mats) {
 
 // A dense GEMM over this GPU's tokens; `saved` is its output kept for backward.
 Op gemm_op(const Ctx& c, const Linear& l, Bytes saved, bool selective_target = false) {
-  Op op = new_op(l.name, OpClass::gemm, gemm_dtype(c, l));
+  Op op = new_op(c, l.name, OpClass::gemm, gemm_dtype(c, l));
   op.shape = {.m = c.tokens, .n = local_out(l, c.plan.tp), .k = local_in(l, c.plan.tp)};
   fill_gemm_costs(c, op, static_cast<double>(c.tokens), 1.0);
   op.saved = saved;
@@ -106,7 +114,7 @@ Op gemm_op(const Ctx& c, const Linear& l, Bytes saved, bool selective_target = f
 // One GEMM per local expert over `assignments` token-expert pairs; the shape
 // records the average m per expert, the costs the exact total.
 Op grouped_gemm_op(const Ctx& c, const Linear& l, double assignments, int groups, Bytes saved) {
-  Op op = new_op(l.name, OpClass::grouped_gemm, gemm_dtype(c, l));
+  Op op = new_op(c, l.name, OpClass::grouped_gemm, gemm_dtype(c, l));
   op.shape = {.m = std::llround(assignments / groups),
               .n = local_out(l, c.plan.tp),
               .k = local_in(l, c.plan.tp),
@@ -120,7 +128,7 @@ Op grouped_gemm_op(const Ctx& c, const Linear& l, double assignments, int groups
 // A memory-bound op: zero FLOPs (O(elements), negligible beside the GEMMs),
 // bytes read + written per pass.
 Op memory_op(const Ctx& c, std::string name, std::array<Bytes, kPasses> bytes, Bytes saved, bool recompute) {
-  Op op = new_op(std::move(name), OpClass::memory, c.prec.activations);
+  Op op = new_op(c, std::move(name), OpClass::memory, c.prec.activations);
   op.hbm_bytes = bytes;
   op.saved = saved;
   op.recomputed = recompute;
@@ -177,7 +185,7 @@ Op activation_op(const Ctx& c, std::string name, double rows, std::int64_t width
 }
 
 Op comm_op(const Ctx& c, std::string name, Collective coll, Bytes bytes, Bytes saved) {
-  Op op = new_op(std::move(name), OpClass::comm, c.prec.activations);
+  Op op = new_op(c, std::move(name), OpClass::comm, c.prec.activations);
   op.collective = coll;
   op.comm_bytes = bytes;
   op.saved = saved;
@@ -208,7 +216,7 @@ Op attention_core_op(const Ctx& c) {
   const double s = static_cast<double>(c.seq_len);
   const double fwd = 2.0 * s * static_cast<double>(d.d_qk + d.d_v) * heads * t *
                      attention_fraction(static_cast<int>(c.seq_len), AttentionFlops::causal);
-  Op op = new_op("attn.core", OpClass::attention, c.prec.activations);
+  Op op = new_op(c, "attn.core", OpClass::attention, c.prec.activations);
   op.flops = {Flops(fwd), Flops(2.0 * fwd), Flops(0)};
   const double a = act_bytes(c);
   const double lse = dtype_bytes(Dtype::fp32);
@@ -245,7 +253,8 @@ bool is_mla_up_projection(const Linear& l) { return l.name == "attn.q_up" || l.n
 
 // Pre-norm attention half of a layer. Each projection but the output one keeps
 // its output (the next norm's or the core's input).
-void append_attention(const Ctx& c, std::vector<Op>& ops) {
+void append_attention(const Ctx& layer, std::vector<Op>& ops) {
+  const Ctx c = with_role(layer, OpRole::attention);
   ops.push_back(norm_op(c, "attn.norm", c.m.hidden, c.prec.gemm_input_cache));
   const std::vector<Linear> linears = attention_linears(c.m);
   const double t = static_cast<double>(c.tokens);
@@ -275,7 +284,8 @@ void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, s
 // Tokens to their experts: the EP all-to-all when ep > 1 (tokens in the GEMM
 // dtype: DeepSeek dispatches FP8, V3-TR §3.3.4), a local permute otherwise.
 // Either way the dispatched tokens are the expert GEMM's cached input.
-void append_dispatch(const Ctx& c, std::vector<Op>& ops, double assignments) {
+void append_dispatch(const Ctx& experts, std::vector<Op>& ops, double assignments) {
+  const Ctx c = with_role(experts, OpRole::expert_exchange);
   const double h = static_cast<double>(c.m.hidden);
   const Bytes kept = cached_input(c, assignments, c.m.hidden);
   const int ep = c.plan.ep;
@@ -295,7 +305,8 @@ void append_dispatch(const Ctx& c, std::vector<Op>& ops, double assignments) {
 // Expert outputs back to their tokens, weighted by the gates: the EP
 // all-to-all in BF16 (V3-TR §3.3.4 keeps the combine in BF16) or a local
 // unpermute.
-void append_combine(const Ctx& c, std::vector<Op>& ops, double assignments) {
+void append_combine(const Ctx& experts, std::vector<Op>& ops, double assignments) {
+  const Ctx c = with_role(experts, OpRole::expert_exchange);
   const double h = static_cast<double>(c.m.hidden);
   const int ep = c.plan.ep;
   if (ep > 1) {
@@ -314,7 +325,8 @@ void append_combine(const Ctx& c, std::vector<Op>& ops, double assignments) {
 // average tokens x per_token assignments (each of the ep GPUs in the group
 // sends 1/ep of its tokens x per_token to each), spread over routed/ep local
 // experts, each expert's width split over tp (expert tensor parallel = tp).
-void append_routed_experts(const Ctx& c, std::vector<Op>& ops) {
+void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
+  const Ctx c = with_role(layer, OpRole::routed_expert);
   const MoeSpec& e = *c.m.moe;
   assert(e.routed % c.plan.ep == 0);
   const int groups = e.routed / c.plan.ep;
@@ -339,15 +351,19 @@ void append_moe(const Ctx& c, std::vector<Op>& ops) {
   const MoeSpec& e = *c.m.moe;
   const double t = static_cast<double>(c.tokens);
   // The router keeps its scores (tokens x routed) for the gate's backward.
-  ops.push_back(gemm_op(c, router_linear(c.m), elems(t * e.routed, act_bytes(c))));
-  if (e.shared > 0) append_mlp(c, ops, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate, true);
+  ops.push_back(gemm_op(with_role(c, OpRole::router), router_linear(c.m), elems(t * e.routed, act_bytes(c))));
+  if (e.shared > 0) {
+    append_mlp(with_role(c, OpRole::shared_expert), ops, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate,
+               true);
+  }
   append_routed_experts(c, ops);
 }
 
 // One transformer layer: attention half, then a dense FFN or MoE half.
 // keep_output: the layer's output is read inside the same block (MTP).
-void append_layer(const Ctx& c, std::vector<Op>& ops, bool moe, bool keep_output) {
-  append_attention(c, ops);
+void append_layer(const Ctx& layer, std::vector<Op>& ops, bool moe, bool keep_output) {
+  append_attention(layer, ops);
+  const Ctx c = with_role(layer, OpRole::ffn);
   // In an MoE layer the router, a high-precision GEMM (V3-TR §3.3), reads the
   // norm's output too, so it is kept in the activation dtype.
   ops.push_back(norm_op(c, "ffn.norm", c.m.hidden, moe ? c.prec.activations : c.prec.gemm_input_cache));
@@ -386,7 +402,8 @@ Op loss_op(const Ctx& c, std::string name) {
 }
 
 // Final norm, output projection (the shared head for MTP) and loss.
-void append_output(const Ctx& c, std::vector<Op>& ops, const std::string& prefix) {
+void append_output(const Ctx& block, std::vector<Op>& ops, const std::string& prefix) {
+  const Ctx c = with_role(block, OpRole::output);
   // The head GEMM stays in high precision (V3-TR §3.3): its input is kept in the activation dtype.
   ops.push_back(norm_op(c, prefix + ".norm", c.m.hidden, c.prec.activations));
   ops.push_back(gemm_op(c, head_linear(c.m, prefix + ".proj"), Bytes(0)));
@@ -397,6 +414,7 @@ void append_output(const Ctx& c, std::vector<Op>& ops, const std::string& prefix
 // table), RMSNorm it and the previous depth's hidden state, project [h; e]
 // from 2h to h, run one transformer layer, then the shared head and its loss.
 void append_mtp(Ctx c, std::vector<Op>& ops) {
+  c.role = OpRole::mtp;
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
   const double a = act_bytes(c);
   append_lookup(c, ops, "mtp.embedding", Bytes(e * a));
@@ -449,7 +467,7 @@ Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionS
   switch (kind) {
     case BlockKind::embedding: {
       Block b = new_block(kind, -1);
-      append_lookup(c, b.ops, "embedding", Bytes(0));  // its output is layer 0's input
+      append_lookup(with_role(c, OpRole::embedding), b.ops, "embedding", Bytes(0));  // its output is layer 0's input
       return b;
     }
     case BlockKind::dense_layer:

@@ -37,6 +37,22 @@ enum class OpClass {
 enum class Pass { forward = 0, backward_input = 1, backward_weight = 2 };
 inline constexpr int kPasses = 3;
 
+// What part of the model an op belongs to: the step simulation places and
+// times ops by role (a routed expert's work follows the tokens its GPU
+// receives; DualPipe runs the shared expert beside the dispatch), never by
+// name.
+enum class OpRole : std::uint8_t {
+  embedding,        // the token (and learned position) lookup
+  attention,        // a layer's attention half: norm, projections, core, CP gather, TP all-reduce, residual
+  ffn,              // a dense layer's FFN half, and the norm, TP all-reduce and residual around an MoE
+  router,           // the MoE gate
+  shared_expert,    // shared experts, on every token beside the routed ones
+  routed_expert,    // routed experts' GEMMs and activation: work that follows the tokens a GPU receives
+  expert_exchange,  // tokens to and from their experts: the EP all-to-all, or a local permute
+  mtp,              // an MTP module's own input: its embedding lookup, norms and projection
+  output,           // final norm, output projection and loss
+};
+
 // Which collective a comm op is and over which group of the plan.
 enum class Collective { none, tp_all_reduce, tp_all_gather, tp_reduce_scatter, ep_dispatch, ep_combine, cp_all_gather };
 
@@ -52,6 +68,7 @@ struct GemmShape {
 struct Op {
   std::string name;  // "attn.q_down", "moe.experts.up_gate", "ep.dispatch"
   OpClass cls = OpClass::memory;
+  OpRole role = OpRole::attention;
   Dtype dtype = Dtype::bf16;               // GEMM input type (fp8 when the plan runs GEMMs in FP8)
   GemmShape shape;                         // gemm / grouped_gemm: the forward shape
   std::array<Flops, kPasses> flops{};      // model FLOPs per pass (backward attention = 2x forward)

@@ -13,8 +13,8 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
-#include "reports/json.h"
 #include "core/text.h"
+#include "reports/json.h"
 
 namespace tcsim::reports {
 namespace {

@@ -95,11 +95,9 @@ struct ChunkTemplate {
 
 bool is_ep(Collective c) { return c == Collective::ep_dispatch || c == Collective::ep_combine; }
 
-bool is_routed_expert_op(const model::Op& op) {
-  return op.cls == model::OpClass::grouped_gemm || op.name == "moe.experts.act";
-}
+bool is_routed_expert_op(const model::Op& op) { return op.role == model::OpRole::routed_expert; }
 
-bool is_shared_expert_op(const model::Op& op) { return op.name.starts_with("moe.shared."); }
+bool is_shared_expert_op(const model::Op& op) { return op.role == model::OpRole::shared_expert; }
 
 // Accumulates ops into compute segments between communication pieces.
 class TemplateBuilder {

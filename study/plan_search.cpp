@@ -146,7 +146,6 @@ bool never_slower(const ParallelPlan& a, const ParallelPlan& b) {
   return recompute_rank(a.recompute) <= recompute_rank(b.recompute) && zero_never_slower(a.zero, b.zero);
 }
 
-
 // Closed-form pipeline bubble over the work of one rank, with forward, input
 // gradient and weight gradient of one unit each (docs/simulation.md,
 // "Schedules"): the order in which a bounded search simulates.

@@ -28,8 +28,8 @@
 
 #include "core/named.h"
 #include "model/spec.h"
-#include "study/variant.h"
 #include "scenarios/scenario.h"
+#include "study/variant.h"
 
 namespace tcsim::study {
 

@@ -56,7 +56,8 @@ StepFigures StepMemo::get(const sim::StepShape& shape, const sim::StepOptions& o
   const sim::StepResult r = sim::simulate_step(shape, options);
   const sim::StepBreakdown& b = r.breakdown;
   StepFigures f;
-  f.time = sim::StepTime(r.time, {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
+  f.time =
+      sim::StepTime(r.time, {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
   f.tokens_per_s_per_gpu = r.tokens_per_second_per_gpu;
   f.mfu = r.mfu_bf16;
   const std::lock_guard lock(mutex_);

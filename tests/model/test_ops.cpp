@@ -340,3 +340,38 @@ TEST_CASE("a model is embedding, layers in order, MTP modules, head") {
 }
 
 }  // namespace tcsim::model
+
+namespace tcsim::model {
+
+TEST_CASE("every op carries the role of the part of the model it belongs to") {
+  // DeepSeek-V3 with EP 64: an MoE layer's routed-expert work is its two grouped GEMMs and their
+  // activation; the shared expert's is its own up, activation and down; the all-to-alls move tokens.
+  const ModelSpec m = preset("deepseek-v3");
+  ParallelPlan plan;
+  plan.ep = 64;
+  plan.dp = 64;
+  const Block b = build_block(m, plan, PrecisionSpec{}, BlockKind::moe_layer, 5, {1, 4096});
+  int routed = 0, shared = 0, exchange = 0, router = 0;
+  for (const Op& op : b.ops) {
+    CAPTURE(op.name);
+    if (op.cls == OpClass::grouped_gemm) CHECK(op.role == OpRole::routed_expert);
+    if (op.collective == Collective::ep_dispatch || op.collective == Collective::ep_combine) {
+      CHECK(op.role == OpRole::expert_exchange);
+    }
+    if (op.cls == OpClass::attention) CHECK(op.role == OpRole::attention);
+    routed += op.role == OpRole::routed_expert ? 1 : 0;
+    shared += op.role == OpRole::shared_expert ? 1 : 0;
+    exchange += op.role == OpRole::expert_exchange ? 1 : 0;
+    router += op.role == OpRole::router ? 1 : 0;
+  }
+  CHECK(routed == 3);    // up_gate, act, down
+  CHECK(shared == 3);    // up_gate, act, down
+  CHECK(exchange == 2);  // dispatch, combine
+  CHECK(router == 1);
+  const Block head = build_block(m, plan, PrecisionSpec{}, BlockKind::head, -1, {1, 4096});
+  for (const Op& op : head.ops) CHECK(op.role == OpRole::output);
+  const Block embedding = build_block(m, plan, PrecisionSpec{}, BlockKind::embedding, -1, {1, 4096});
+  for (const Op& op : embedding.ops) CHECK(op.role == OpRole::embedding);
+}
+
+}  // namespace tcsim::model
