@@ -9,63 +9,11 @@
 
 #include "model/layer_shapes.h"
 #include "model/ops.h"
+#include "model/placement.h"
 #include "model/schedule.h"
 
 namespace tcsim::model {
 namespace {
-
-// Weights one GPU holds after TP and EP sharding (elements; fractional when
-// experts do not divide evenly over ep).
-struct LocalParams {
-  double dense = 0;   // replicated over data and expert parallelism
-  double routed = 0;  // routed experts, replicated over the expert data-parallel group
-
-  LocalParams& operator+=(const LocalParams& o) {
-    dense += o.dense;
-    routed += o.routed;
-    return *this;
-  }
-};
-
-// Weights of these linears on one TP rank; biased: they carry biases, as the
-// attention, dense-FFN and MTP-projection linears of a `biases` model do
-// (params.cpp; MoE experts carry none).
-double local_weights(const std::vector<Linear>& ls, int tp, bool biased) {
-  double n = 0;
-  for (const Linear& l : ls) {
-    n += static_cast<double>(local_in(l, tp) * local_out(l, tp));
-    if (biased) n += static_cast<double>(local_out(l, tp));
-  }
-  return n;
-}
-
-// One layer (or MTP module) on one GPU: norms replicated over TP, projections
-// split as layer_shapes.h records, routed/ep experts each split over tp.
-LocalParams layer_local(const ModelSpec& m, const ParallelPlan& plan, int layer) {
-  const int tp = plan.tp;
-  LocalParams p;
-  p.dense = local_weights(attention_linears(m), tp, m.biases) + 2.0 * static_cast<double>(norm_weights(m, m.hidden));
-  for (std::int64_t width : attention_norm_widths(m)) p.dense += static_cast<double>(norm_weights(m, width));
-  if (is_moe_layer(m, layer)) {
-    const MoeSpec& e = *m.moe;
-    p.dense += static_cast<double>(router_linear(m).weights());
-    const std::int64_t shared_width = std::int64_t{e.shared} * e.expert_intermediate;
-    if (e.shared > 0) p.dense += local_weights(mlp_linears(m, "moe.shared", shared_width), tp, false);
-    const double local_experts = static_cast<double>(e.routed) / plan.ep;
-    p.routed = local_experts * local_weights(mlp_linears(m, "moe.experts", e.expert_intermediate), tp, false);
-  } else {
-    p.dense += local_weights(mlp_linears(m, "ffn", m.ffn_intermediate), tp, m.biases);
-  }
-  if (is_mtp_layer(m, layer)) {
-    p.dense += local_weights({mtp_projection(m)}, tp, m.biases) + 3.0 * static_cast<double>(norm_weights(m, m.hidden));
-  }
-  return p;
-}
-
-// The vocabulary table, split over TP (Megatron's vocab-parallel embedding).
-double vocab_table_local(const ModelSpec& m, int tp) {
-  return static_cast<double>(ceil_div(m.vocab, tp)) * static_cast<double>(m.hidden);
-}
 
 struct Stage {
   int first_layer = 0;
@@ -92,26 +40,18 @@ std::vector<int> rank_stages(const ParallelPlan& plan, int rank) {
   return pipeline_schedule(plan.schedule).stages_of_rank(plan.pp, plan.virtual_stages, rank);
 }
 
-bool holds_first_stage(const std::vector<int>& held) { return std::find(held.begin(), held.end(), 0) != held.end(); }
-
-// A stage's weights on one GPU. The last stage needs the vocabulary table
-// again when the head is tied to it or MTP modules look tokens up through it,
-// unless its rank also holds the first stage (DualPipe: the MTP shares the
-// embedding and head "on the same PP rank", V3-TR §3.2.3); Megatron-LM keeps
-// such a copy on the last stage and all-reduces the two tables' gradients.
-LocalParams stage_local(const ModelSpec& m, const ParallelPlan& plan, const Stage& s, bool rank_has_embedding) {
-  LocalParams p;
-  for (int l = s.first_layer; l < s.first_layer + s.layers; ++l) p += layer_local(m, plan, l);
-  if (s.first) {
-    p.dense += vocab_table_local(m, plan.tp);
-    if (m.position == PositionKind::learned) p.dense += static_cast<double>(m.max_position) * m.hidden;
-  }
+// A stage's weights on one GPU (model/placement.h): its blocks, and the
+// second vocabulary table a last stage keeps when its rank does not hold the
+// first stage (Megatron-LM all-reduces the two tables' gradients).
+BlockWeights stage_weights(const ModelSpec& m, const ParallelPlan& plan, const std::vector<BlockWeights>& blocks,
+                           const Stage& s, const std::vector<int>& held) {
+  BlockWeights p;
+  if (s.first) p += blocks.front();
+  for (int l = s.first_layer; l < s.first_layer + s.layers; ++l) p += blocks[static_cast<std::size_t>(l + 1)];
   if (!s.last) return p;
-  p.dense += static_cast<double>(norm_weights(m, m.hidden));
-  for (int d = 0; d < m.mtp_depth; ++d) p += layer_local(m, plan, m.layers + d);
-  if (!m.tied_embeddings) p.dense += vocab_table_local(m, plan.tp);
-  const bool needs_table = m.tied_embeddings || m.mtp_depth > 0;
-  if (needs_table && !rank_has_embedding) p.dense += vocab_table_local(m, plan.tp);
+  for (int d = 0; d < m.mtp_depth; ++d) p += blocks[static_cast<std::size_t>(m.layers + d + 1)];
+  p += blocks.back();
+  p.dense += table_copy_weights(m, plan, held);
   return p;
 }
 
@@ -172,13 +112,13 @@ Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage
 MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
                          const std::vector<Stage>& stages, const std::vector<Bytes>& stage_act, int rank) {
   const std::vector<int> held = rank_stages(plan, rank);
-  LocalParams params;
-  for (int s : held) params += stage_local(m, plan, stages[s], holds_first_stage(held));
+  const std::vector<BlockWeights> blocks = block_weights(m, plan);
+  BlockWeights params;
+  for (int s : held) params += stage_weights(m, plan, blocks, stages[s], held);
   MemoryBudget b;
-  const double dense_dp = static_cast<double>(plan.dp) * plan.cp;
-  const double expert_dp = static_cast<double>(plan.dp) * plan.tp * plan.cp / (static_cast<double>(plan.ep) * plan.tp);
-  add_training_state(b, params.dense, dense_dp, prec, plan.zero);
-  add_training_state(b, params.routed, expert_dp, prec, plan.zero);
+  const DataParallelDegrees dp = data_parallel_degrees(plan);
+  add_training_state(b, params.dense, dp.dense, prec, plan.zero);
+  add_training_state(b, params.routed, dp.routed, prec, plan.zero);
   b.parameter_copies = pipeline_schedule(plan.schedule).parameter_copies();
   b.in_flight = in_flight_micro_batches(plan, rank);
   b.activations = rank_activations(plan, stage_act, rank);
