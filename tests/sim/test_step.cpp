@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "hardware/op_time.h"
 #include "model/ops.h"
@@ -104,12 +106,39 @@ TEST_CASE("DeepSeek-V3 symmetric: the critical GPU's six parts add up to the ste
   for (const GpuUse& g : r.gpu_use) CHECK(g.compute_utilisation <= 1.0);
 }
 
-TEST_CASE("DeepSeek-V3 symmetric step time (golden: a change here is a change in the prediction)") {
-  const scenario::Scenario s = scenario::load_scenario("builtin:deepseek-v3");
-  const StepResult r = simulate_step(s, {});
-  // Pinned from the model as of this commit; docs/validation.md ("Step time") compares it with
-  // V3-TR's 180K GPU-hours per trillion tokens.
-  CHECK(r.time.value() == doctest::Approx(11.5337).epsilon(1e-4));
+TEST_CASE("once every rank is past its warm-up, each further micro-batch adds the same time") {
+  // The steady state of a pipeline: a micro-batch more is one more forward and backward on every
+  // rank, so the step is affine in the micro-batches per pipeline n (the plan search extrapolates
+  // on it). With DualPipe on PP2 (warm-up 2 pp = 4), steps of n = 8, 12, 16: equal increments.
+  const auto step = [](int n) {
+    std::string text(kSmallMoe);
+    text.replace(text.find("batch: 128"), 10, fmt::format("batch: {}", 32 * n));
+    return simulate_step(scenario::load_scenario_text(text, "small-moe.yaml"), {}).time.value();
+  };
+  const double t8 = step(8), t12 = step(12), t16 = step(16);
+  CHECK(t12 > t8);
+  CHECK(t16 - t12 == doctest::Approx(t12 - t8).epsilon(1e-3));
+}
+
+TEST_CASE("faster kernels and faster links never slow the step") {
+  const scenario::Scenario s = scenario::load_scenario_text(kSmallMoe, "small-moe.yaml");
+  const double base = simulate_step(s, {}).time.value();
+  // Every compute rate of the calibration profile twice as high: strictly faster.
+  scenario::Scenario fast = s;
+  hw::CalibrationProfile& p = *fast.hardware.profile;
+  p.gemm_bf16.value = p.gemm_bf16.value * 2.0;
+  p.gemm_fp8.value = p.gemm_fp8.value * 2.0;
+  p.hbm.value = p.hbm.value * 2.0;
+  p.attention_forward.value = p.attention_forward.value * 2.0;
+  p.attention_backward.value = p.attention_backward.value * 2.0;
+  CHECK(simulate_step(fast, {}).time.value() < base);
+  // Twice the NIC and NVLink bandwidth: no slower (the all-to-all crosses both).
+  scenario::Scenario wide = s;
+  wide.hardware.network.nic_bandwidth = wide.hardware.network.nic_bandwidth * 2.0;
+  wide.hardware.gpu.nvlink_bandwidth = wide.hardware.gpu.nvlink_bandwidth * 2.0;
+  const StepResult w = simulate_step(wide, {});
+  CHECK(w.time.value() <= base);
+  CHECK(w.breakdown.exposed_comm.value() <= simulate_step(s, {}).breakdown.exposed_comm.value());
 }
 
 TEST_CASE("full fidelity is deterministic per seed, and its variation only slows the step") {

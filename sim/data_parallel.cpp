@@ -1,0 +1,184 @@
+#include "sim/data_parallel.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "sim/time.h"
+
+namespace tcsim::sim {
+namespace {
+
+int pass_index(model::ChunkPass p) {
+  switch (p) {
+    case model::ChunkPass::forward: return 0;
+    case model::ChunkPass::backward:
+    case model::ChunkPass::backward_input: return 1;
+    case model::ChunkPass::backward_weight: return 2;
+  }
+  return 0;
+}
+
+SimTime scaled(Seconds t, double factor) { return to_sim_time(t * factor); }
+
+}  // namespace
+
+DataParallel::DataParallel(StepWriter& writer, const Layout& layout, CollectiveCache& cache,
+                           const model::ParallelPlan& plan, const model::PrecisionSpec& precision,
+                           const model::StepWorkload& workload,
+                           std::vector<std::vector<model::BlockWeights>> stage_weights,
+                           const model::Pipeline& pipeline, const hw::CalibrationProfile& profile,
+                           const std::vector<double>& gpu_factor)
+    : w_(writer),
+      layout_(layout),
+      cache_(cache),
+      plan_(plan),
+      precision_(precision),
+      workload_(workload),
+      weights_(std::move(stage_weights)),
+      pipeline_(pipeline),
+      profile_(profile),
+      gpu_factor_(gpu_factor) {}
+
+std::string DataParallel::block_name(int stage, int b) const {
+  const int block = workload_.stages[static_cast<std::size_t>(stage)].blocks[static_cast<std::size_t>(b)];
+  return model::block_name(workload_.blocks[static_cast<std::size_t>(block)]);
+}
+
+// ZeRO-1/2/3 reduce-scatter gradients (Megatron-LM's distributed optimizer;
+// ZeRO §5), ZeRO-0 all-reduces them; non-expert weights over the dp x cp
+// ranks of a stage, routed experts over their expert-data-parallel group
+// (model/placement.h). One bucket per block, issued when the block's last
+// weight gradient of the step is done, as Megatron's bucketed overlap does.
+void DataParallel::reduce_gradients(int rank, int q, int stage, const ChunkRecord& rec, ReplicaState& st) {
+  const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
+  const double grad_bytes = model::dtype_bytes(precision_.grads);
+  const hw::CollectiveOp op = plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+  for (int b = static_cast<int>(blocks.size()) - 1; b >= 0; --b) {
+    const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
+    const TaskId after = rec.weight_of_block.empty() ? rec.output : rec.weight_of_block[static_cast<std::size_t>(b)];
+    const std::string what = fmt::format("grads {}", block_name(stage, b));
+    collective(rank, q, stage, Group::dp, op, Bytes(p.dense * grad_bytes), what, after, st, b);
+    collective(rank, q, stage, Group::expert_dp, op, Bytes(p.routed * grad_bytes), what + " (experts)", after, st, b);
+  }
+}
+
+TaskId DataParallel::collective(int rank, int q, int stage, Group g, hw::CollectiveOp op, Bytes bytes,
+                                const std::string& what, TaskId after, ReplicaState& st, int bucket) {
+  if (bytes.value() <= 0 || layout_.size(g) == 1) return kNoTask;
+  const int group_index = layout_.group_index(g, q);
+  const CollectiveUse use = ring_use(op, g, rank, group_index, bytes);
+  const std::uint32_t t_tag =
+      tag(fmt::format("{} {}", op == hw::CollectiveOp::all_gather ? "all-gather" : "reduce", what), stage);
+  const std::uint64_t key = (std::uint64_t{1} << 63U) ^ (static_cast<std::uint64_t>(op) << 59U) ^
+                            (static_cast<std::uint64_t>(g) << 56U) ^ (static_cast<std::uint64_t>(stage) << 40U) ^
+                            (static_cast<std::uint64_t>(bucket) << 24U) ^ static_cast<std::uint64_t>(group_index);
+  const TaskId t = w_.collective_task(use, rank, g, group_index, t_tag, key);
+  if (after != kNoTask) w_.depend(after, t);
+  w_.depend_once(st.dp_lane, t);
+  st.dp_lane = t;
+  return t;
+}
+
+CollectiveUse DataParallel::ring_use(hw::CollectiveOp op, Group g, int rank, int group_index, Bytes bytes) {
+  const auto key = std::make_tuple(static_cast<int>(op), static_cast<int>(g), rank, group_index, bytes.value());
+  const auto it = ring_uses_.find(key);
+  if (it != ring_uses_.end()) return it->second;
+  const CollectiveUse use = cache_.ring(op, layout_.member_gpus(g, rank, group_index), bytes);
+  ring_uses_.emplace(key, use);
+  return use;
+}
+
+std::uint32_t DataParallel::tag(const std::string& name, int stage) {
+  const auto key = std::make_pair(name, stage);
+  const auto it = tags_.find(key);
+  if (it != tags_.end()) return it->second;
+  const std::uint32_t t =
+      w_.add_label({.kind = TaskKind::dp_comm, .stage = static_cast<std::int16_t>(stage), .name = w_.intern(name)});
+  tags_.emplace(key, t);
+  return t;
+}
+
+// ZeRO-3 (ZeRO §5.3): a stage's weights are gathered before each forward
+// and backward chunk that needs them, one slot ahead (prefetch).
+void DataParallel::gather_weights(int rank, int q, const model::Chunk& ch, TaskId entry, ReplicaState& st) {
+  const double weight_bytes = model::dtype_bytes(precision_.weights);
+  double dense = 0, routed = 0;
+  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(ch.stage)]) {
+    dense += p.dense;
+    routed += p.routed;
+  }
+  const std::string what = fmt::format("weights stage {}", ch.stage);
+  const int bucket = 1000 + ch.micro_batch * 4 + pass_index(ch.pass);
+  for (const auto& [g, bytes] : {std::pair{Group::dp, dense}, std::pair{Group::expert_dp, routed}}) {
+    const TaskId t = collective(rank, q, ch.stage, g, hw::CollectiveOp::all_gather, Bytes(bytes * weight_bytes), what,
+                               st.previous_window, st, bucket);
+    if (t != kNoTask) w_.depend(t, entry);
+  }
+}
+
+// AdamW over the GPU's shard (Loshchilov & Hutter 2019), one fused
+// memory-bound pass: read and write the master weights and both moments,
+// read the gradient, write the working weights. Without a separate master
+// copy the working weights are read and written instead.
+Bytes DataParallel::optimizer_bytes(int rank) const {
+  const model::PrecisionSpec& prec = precision_;
+  const bool separate_master = prec.master_weights != prec.weights;
+  const double per_weight = 2.0 * model::dtype_bytes(separate_master ? prec.master_weights : prec.weights) +
+                            2.0 * 2.0 * model::dtype_bytes(prec.optimizer_states) + model::dtype_bytes(prec.grads) +
+                            (separate_master ? model::dtype_bytes(prec.weights) : 0.0);
+  const model::DataParallelDegrees degrees = model::data_parallel_degrees(plan_);
+  const double dense_shard = plan_.zero >= 1 ? degrees.dense : 1.0;
+  const double routed_shard = plan_.zero >= 1 ? degrees.routed : 1.0;
+  double weights = 0;
+  for (const int stage : stages_of_rank(rank)) {
+    for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
+      weights += p.dense / dense_shard + p.routed / routed_shard;
+    }
+  }
+  return Bytes(weights * per_weight);
+}
+
+std::vector<int> DataParallel::stages_of_rank(int rank) const {
+  std::vector<int> out;
+  for (int st = 0; st < pipeline_.stages; ++st) {
+    for (int mb : {0, pipeline_.micro_batches - 1}) {
+      if (pipeline_.rank_of(mb, st) == rank && std::find(out.begin(), out.end(), st) == out.end()) out.push_back(st);
+    }
+  }
+  return out;
+}
+
+void DataParallel::finish_step(int rank, int q, std::int32_t priority, ReplicaState& st) {
+  const Bytes bytes = optimizer_bytes(rank);
+  const Seconds t = bytes / profile_.hbm.value;
+  const double f = gpu_factor_[static_cast<std::size_t>(w_.engine_gpu(rank, q))];
+  if (optimizer_tag_ == 0) {
+    optimizer_tag_ = w_.add_label({.kind = TaskKind::optimizer, .name = w_.intern("optimizer (AdamW)")});
+  }
+  const TaskId opt = w_.add({.activity = Activity::compute,
+                             .gpu = w_.engine_gpu(rank, q),
+                             .priority = priority,
+                             .tag = optimizer_tag_,
+                             .time = scaled(t, f),
+                             .time_shared = scaled(t, f)});
+  if (st.window != kNoTask) w_.depend(st.window, opt);
+  if (st.dp_lane != kNoTask) w_.depend(st.dp_lane, opt);
+  if (plan_.zero < 1 || plan_.zero >= 3) return;
+  // ZeRO-1/2: every GPU gathers the updated weights of the others' shards.
+  const double weight_bytes = model::dtype_bytes(precision_.weights);
+  st.dp_lane = opt;
+  for (const int stage : stages_of_rank(rank)) {
+    const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
+    for (int b = 0; b < static_cast<int>(blocks.size()); ++b) {
+      const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
+      const std::string what = fmt::format("weights {}", block_name(stage, b));
+      collective(rank, q, stage, Group::dp, hw::CollectiveOp::all_gather, Bytes(p.dense * weight_bytes), what, opt, st,
+                 b);
+      collective(rank, q, stage, Group::expert_dp, hw::CollectiveOp::all_gather, Bytes(p.routed * weight_bytes),
+                 what + " (experts)", opt, st, b);
+    }
+  }
+}
+
+}  // namespace tcsim::sim

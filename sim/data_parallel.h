@@ -1,0 +1,69 @@
+// Data parallelism in the step: gradient reduction in buckets as each
+// block's last weight gradient of the step is done, ZeRO-3's weight gathers
+// one slot ahead of each chunk, the optimizer step over each GPU's shard, and
+// ZeRO-1/2's gather of the updated weights. The weights come from
+// model/placement.h, as the memory budget's do. Rules and sources:
+// docs/simulation.md ("Data parallelism").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "hardware/profile.h"
+#include "model/placement.h"
+#include "model/schedule.h"
+#include "model/workload.h"
+#include "sim/collective_cache.h"
+#include "sim/layout.h"
+#include "sim/step_state.h"
+#include "sim/step_writer.h"
+
+namespace tcsim::sim {
+
+class DataParallel {
+ public:
+  // `stage_weights[s][b]`: the weights one GPU holds of block b of stage s.
+  DataParallel(StepWriter& writer, const Layout& layout, CollectiveCache& cache, const model::ParallelPlan& plan,
+               const model::PrecisionSpec& precision, const model::StepWorkload& workload,
+               std::vector<std::vector<model::BlockWeights>> stage_weights, const model::Pipeline& pipeline,
+               const hw::CalibrationProfile& profile, const std::vector<double>& gpu_factor);
+
+  // The gradients of `stage`'s blocks, bucket by bucket from the last block,
+  // after `chunk`'s weight gradients (the stage's last on this rank).
+  void reduce_gradients(int rank, int q, int stage, const ChunkRecord& chunk, ReplicaState& st);
+
+  // ZeRO-3: the stage's weights gathered before `chunk` (entry task `entry`).
+  void gather_weights(int rank, int q, const model::Chunk& chunk, TaskId entry, ReplicaState& st);
+
+  // The optimizer step after the rank's last slot, and ZeRO-1/2's gathers.
+  void finish_step(int rank, int q, std::int32_t priority, ReplicaState& st);
+
+ private:
+  TaskId collective(int rank, int q, int stage, Group g, hw::CollectiveOp op, Bytes bytes, const std::string& what,
+                    TaskId after, ReplicaState& st, int bucket);
+  CollectiveUse ring_use(hw::CollectiveOp op, Group g, int rank, int group_index, Bytes bytes);
+  std::uint32_t tag(const std::string& name, int stage);
+  Bytes optimizer_bytes(int rank) const;
+  std::vector<int> stages_of_rank(int rank) const;
+  std::string block_name(int stage, int b) const;
+
+  StepWriter& w_;
+  const Layout& layout_;
+  CollectiveCache& cache_;
+  const model::ParallelPlan& plan_;
+  const model::PrecisionSpec& precision_;
+  const model::StepWorkload& workload_;
+  std::vector<std::vector<model::BlockWeights>> weights_;
+  const model::Pipeline& pipeline_;
+  const hw::CalibrationProfile& profile_;
+  const std::vector<double>& gpu_factor_;
+  std::uint32_t optimizer_tag_ = 0;
+  std::map<std::pair<std::string, int>, std::uint32_t> tags_;
+  std::map<std::tuple<int, int, int, int, double>, CollectiveUse> ring_uses_;
+};
+
+}  // namespace tcsim::sim
