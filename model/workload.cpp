@@ -202,8 +202,8 @@ class WorkloadBuilder {
       if (is_ep(op.collective)) {
         if (++ep_seen == 1 && !side.empty()) {
           b.close();
-          side_piece = b.side(side_uses(index, side, pass, backward), blk.layer,
-                              backward ? "moe.shared (bwd)" : "moe.shared");
+          side_piece =
+              b.side(side_uses(index, side, pass, backward), blk.layer, backward ? "moe.shared (bwd)" : "moe.shared");
         }
         comm(b, blk, op, backward, false);
         if (ep_seen == 2 && side_piece >= 0) b.join_later(side_piece);

@@ -44,11 +44,11 @@ struct WorkPiece {
   // side: use by use (a recomputed forward is a use of its own).
   std::vector<OpUse> ops;
   Collective collective = Collective::none;  // comm
-  bool combine_traffic = false;  // EP: results back to the tokens' GPUs (combine), else tokens to experts
-  Bytes bytes;                   // comm: the op's comm_bytes (backward EP: see workload.cpp)
-  std::vector<int> deps;         // pieces of the same chunk it waits for; none: the chunk's entry
-  int layer = -1;                // the layer whose routing it follows (EP pieces, expert work)
-  int first_layer = -1;          // main-model layer range of the blocks it covers
+  bool combine_traffic = false;              // EP: results back to the tokens' GPUs (combine), else tokens to experts
+  Bytes bytes;                               // comm: the op's comm_bytes (backward EP: see workload.cpp)
+  std::vector<int> deps;                     // pieces of the same chunk it waits for; none: the chunk's entry
+  int layer = -1;                            // the layer whose routing it follows (EP pieces, expert work)
+  int first_layer = -1;                      // main-model layer range of the blocks it covers
   int last_layer = -1;
   std::string name;
 

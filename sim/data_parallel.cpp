@@ -26,9 +26,8 @@ SimTime scaled(Seconds t, double factor) { return to_sim_time(t * factor); }
 DataParallel::DataParallel(StepWriter& writer, const Layout& layout, CollectiveCache& cache,
                            const model::ParallelPlan& plan, const model::PrecisionSpec& precision,
                            const model::StepWorkload& workload,
-                           std::vector<std::vector<model::BlockWeights>> stage_weights,
-                           const model::Pipeline& pipeline, const hw::CalibrationProfile& profile,
-                           const std::vector<double>& gpu_factor)
+                           std::vector<std::vector<model::BlockWeights>> stage_weights, const model::Pipeline& pipeline,
+                           const hw::CalibrationProfile& profile, const std::vector<double>& gpu_factor)
     : w_(writer),
       layout_(layout),
       cache_(cache),
@@ -112,7 +111,7 @@ void DataParallel::gather_weights(int rank, int q, const model::Chunk& ch, TaskI
   const int bucket = 1000 + ch.micro_batch * 4 + pass_index(ch.pass);
   for (const auto& [g, bytes] : {std::pair{Group::dp, dense}, std::pair{Group::expert_dp, routed}}) {
     const TaskId t = collective(rank, q, ch.stage, g, hw::CollectiveOp::all_gather, Bytes(bytes * weight_bytes), what,
-                               st.previous_window, st, bucket);
+                                st.previous_window, st, bucket);
     if (t != kNoTask) w_.depend(t, entry);
   }
 }

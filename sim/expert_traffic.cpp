@@ -145,8 +145,7 @@ CollectiveUse ExpertTraffic::use(const model::WorkPiece& p, const std::vector<in
   const RoutingShape shape = routing_shape();
   const int per_rank = balanced_tokens_per_rank(group, shape);
   use.pattern = cache_.pattern(fmt::format("expert {} {}", p.combine_traffic, group_members(gpus)), [&] {
-    return expert_schedule(group, balanced_routing(group, shape, per_rank), p.combine_traffic, Bytes(1),
-                           shape.experts);
+    return expert_schedule(group, balanced_routing(group, shape, per_rank), p.combine_traffic, Bytes(1), shape.experts);
   });
   use.scale = bytes_per_token(p.bytes) * static_cast<double>(tokens_per_gpu_) / per_rank;
   return use;
