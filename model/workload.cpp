@@ -147,7 +147,7 @@ class WorkloadBuilder {
     w_.blocks = build_model_blocks(m, plan, prec, mb);
   }
 
-  StepWorkload build() {
+  StepWorkload assemble() {
     const std::vector<int> counts = stage_layer_counts(m_, plan_);
     w_.stages.resize(counts.size());
     int next = 1;  // blocks[0] is the embedding
@@ -321,7 +321,7 @@ bool has_work(const Op& op, Pass pass) {
 
 StepWorkload build_workload(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
                             MicroBatch micro_batch) {
-  return WorkloadBuilder(m, plan, prec, micro_batch).build();
+  return WorkloadBuilder(m, plan, prec, micro_batch).assemble();
 }
 
 }  // namespace tcsim::model
