@@ -11,6 +11,7 @@
 #include "model/names.h"
 #include "model/plan_fields.h"
 #include "reports/accounting.h"
+#include "reports/figures.h"
 #include "reports/sweep_table.h"
 
 namespace tcsim::reports {
@@ -46,7 +47,7 @@ std::string objective_words(PlanObjective o) {
   return o == PlanObjective::cost ? "dollars per token" : "step time per token";
 }
 
-double compute_s(const VariantResult& v) { return *v.step_s - v.bubble_s.value_or(0) - v.exposed_comm_s.value_or(0); }
+double compute_s(const VariantResult& v) { return v.step->value() - or_zero(v.bubble) - or_zero(v.exposed_comm); }
 
 // The best ranked plan on the published plan's cluster, other than itself.
 std::optional<int> best_beside_published(const PlanSearchResult& r) {
@@ -78,10 +79,10 @@ struct Gap {
 
 Gap gap_between(const VariantResult& published, const VariantResult& best) {
   Gap g;
-  g.step_s = *published.step_s - *best.step_s;
+  g.step_s = published.step->value() - best.step->value();
   g.compute_s = compute_s(published) - compute_s(best);
-  g.bubble_s = published.bubble_s.value_or(0) - best.bubble_s.value_or(0);
-  g.exposed_comm_s = published.exposed_comm_s.value_or(0) - best.exposed_comm_s.value_or(0);
+  g.bubble_s = or_zero(published.bubble) - or_zero(best.bubble);
+  g.exposed_comm_s = or_zero(published.exposed_comm) - or_zero(best.exposed_comm);
   const std::array<std::pair<double, const char*>, 3> parts{
       {{g.compute_s, "compute"}, {g.bubble_s, "pipeline bubble"}, {g.exposed_comm_s, "exposed communication"}}};
   // The part that moves most in the direction of the whole gap.
@@ -101,8 +102,8 @@ std::string dollars_text(double usd) {
 // "X is n% slower than the best ... published minus best: compute, bubble, exposed communication".
 std::string gap_text(std::string_view who, const PlanCandidate& a, const PlanCandidate& best) {
   const Gap g = gap_between(*a.result, *best.result);
-  std::string out = fmt::format("    {}: step {:.4g} s against {:.4g} s, {:.1f}% {}{}\n", who, *a.result->step_s,
-                                *best.result->step_s, std::abs(g.step_s) / *best.result->step_s * 100,
+  std::string out = fmt::format("    {}: step {:.4g} s against {:.4g} s, {:.1f}% {}{}\n", who, a.result->step->value(),
+                                best.result->step->value(), std::abs(g.step_s) / best.result->step->value() * 100,
                                 g.step_s >= 0 ? "slower" : "faster",
                                 g.step_s < 0 && !a.fits ? " than every plan that fits, but it does not fit" : "");
   out += fmt::format(
@@ -144,12 +145,12 @@ std::string table_row(const PlanSearchResult& r, int rank, const PlanCandidate& 
       "{:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>7.1f}{} {:>8.4g} {:>9.0f} {:>6.1f}% "
       "{:>8.4g} {:>8.4g} {:>9}",
       rank, c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.micro_batch, p.zero, schedule, recompute_name(p.recompute),
-      c.memory_gib, c.fits ? " " : "!", *v.step_s, v.tokens_per_s_per_gpu.value_or(0), v.mfu.value_or(0) * 100,
-      v.exposed_comm_s.value_or(0), v.bubble_s.value_or(0),
-      r.rental_usd_per_gpu_hour > 0 ? fmt::format("{:.4g}", c.usd_per_mtok) : std::string("-"));
+      gib(c.memory), c.fits ? " " : "!", v.step->value(), v.tokens_per_s_per_gpu.value_or(0), v.mfu.value_or(0) * 100,
+      or_zero(v.exposed_comm), or_zero(v.bubble),
+      r.rental.value() > 0 ? fmt::format("{:.4g}", c.cost_per_mtok.value()) : std::string("-"));
   if (c.run) {
-    row += c.run->final_run_usd ? fmt::format(" {:>10}", dollars_text(*c.run->final_run_usd))
-                                : fmt::format("  n/a: {}", c.run->reason);
+    row += c.run->final_run ? fmt::format(" {:>10}", dollars_text(c.run->final_run->value()))
+                            : fmt::format("  n/a: {}", c.run->reason);
   }
   return row + "\n";
 }
@@ -177,22 +178,22 @@ Json candidate_json(const PlanSearchResult& r, int i) {
     j.set("reason", c.reason);
     return j;
   }
-  j.set("memory_gib", c.memory_gib);
-  j.set("capacity_gib", c.capacity_gib);
+  j.set("memory_gib", gib(c.memory));
+  j.set("capacity_gib", gib(c.capacity));
   j.set("fits", c.fits);
   if (c.result) {
     const VariantResult& v = *c.result;
     j.set("status", status_name(v.status));
     if (v.status == VariantStatus::invalid) j.set("reason", v.reason);
-    j.set("step_s", optional_json(v.step_s));
+    j.set("step_s", optional_json(raw(v.step)));
     j.set("tokens_per_s_per_gpu", optional_json(v.tokens_per_s_per_gpu));
     j.set("mfu_bf16", optional_json(v.mfu));
-    j.set("exposed_comm_s", optional_json(v.exposed_comm_s));
-    j.set("bubble_s", optional_json(v.bubble_s));
+    j.set("exposed_comm_s", optional_json(raw(v.exposed_comm)));
+    j.set("bubble_s", optional_json(raw(v.bubble)));
     j.set("estimated", c.estimated);
     if (c.has_step()) {
-      j.set("seconds_per_million_tokens", c.seconds_per_mtok);
-      j.set("usd_per_million_tokens", c.usd_per_mtok);
+      j.set("seconds_per_million_tokens", c.time_per_mtok.value());
+      j.set("usd_per_million_tokens", c.cost_per_mtok.value());
       j.set("rank", rank_of(r, i));
     }
   }
@@ -200,9 +201,9 @@ Json candidate_json(const PlanSearchResult& r, int i) {
     Json run = Json::object();
     run.set("status", status_name(c.run->status));
     if (c.run->status == VariantStatus::invalid) run.set("reason", c.run->reason);
-    run.set("gpu_hours", optional_json(c.run->gpu_hours));
-    run.set("wall_days", optional_json(c.run->wall_days));
-    run.set("final_run_usd", optional_json(c.run->final_run_usd));
+    run.set("gpu_hours", optional_json(raw(c.run->gpu_hours)));
+    run.set("wall_days", optional_json(days(c.run->wall)));
+    run.set("final_run_usd", optional_json(raw(c.run->final_run)));
     run.set("oracle", c.run->oracle);
     j.set("run", std::move(run));
   }
@@ -276,26 +277,26 @@ std::string plan_search_table(const PlanSearchResult& r) {
     case PlanFate::over_memory:
       out +=
           fmt::format("  pruned, memory {:.1f} GiB > {:.1f} GiB; simulated anyway for reference: would rank {} of {}",
-                      pub.memory_gib, pub.capacity_gib, rank, of);
+                      gib(pub.memory), gib(pub.capacity), rank, of);
       break;
     default:
       out += fmt::format("  {}; simulated anyway for reference: would rank {} of {}", fate_name(pub.fate), rank, of);
       break;
   }
-  out += fmt::format("  (step {:.4g} s, {:.0f} tokens/s/GPU, MFU {:.1f}%)\n", *pv.step_s,
+  out += fmt::format("  (step {:.4g} s, {:.0f} tokens/s/GPU, MFU {:.1f}%)\n", pv.step->value(),
                      pv.tokens_per_s_per_gpu.value_or(0), pv.mfu.value_or(0) * 100);
   if (pub.run) {
-    out += pub.run->final_run_usd ? fmt::format("  whole run: {:.4g} GPU-hours, {:.1f} days, final run {}\n",
-                                                pub.run->gpu_hours.value_or(0), pub.run->wall_days.value_or(0),
-                                                dollars_text(*pub.run->final_run_usd))
-                                  : fmt::format("  whole run: n/a: {}\n", pub.run->reason);
+    out += pub.run->final_run ? fmt::format("  whole run: {:.4g} GPU-hours, {:.1f} days, final run {}\n",
+                                            raw(pub.run->gpu_hours).value_or(0), days(pub.run->wall).value_or(0),
+                                            dollars_text(pub.run->final_run->value()))
+                              : fmt::format("  whole run: n/a: {}\n", pub.run->reason);
   }
   const std::optional<int> variant = fitting_variant(r);
   if (variant) {
     const PlanCandidate& v = at(r, *variant);
     out +=
         fmt::format("  same shape, fitting: ZeRO-{}, recompute {}: {:.1f} GiB, step {:.4g} s, rank {}\n", v.plan.zero,
-                    recompute_name(v.plan.recompute), v.memory_gib, *v.result->step_s, rank_of(r, *variant));
+                    recompute_name(v.plan.recompute), gib(v.memory), v.result->step->value(), rank_of(r, *variant));
   }
   const std::optional<int> best = best_beside_published(r);
   if (!best || *best == *r.published) {
@@ -326,7 +327,7 @@ Json plan_search_json(const PlanSearchResult& r) {
   j.set("batch", r.batch);
   j.set("seq_len", r.seq_len);
   j.set("tokens_per_step", r.tokens_per_step());
-  j.set("rental_usd_per_gpu_hour", r.rental_usd_per_gpu_hour);
+  j.set("rental_usd_per_gpu_hour", r.rental.value());
   j.set("grid", r.grid);
   Json counts = Json::object();
   counts.set("enumerated", r.counts.enumerated);
@@ -395,12 +396,12 @@ std::string plan_search_csv(const PlanSearchResult& r) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
         c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.virtual_stages, p.micro_batch, p.zero, schedule_name(p.schedule),
-        recompute_name(p.recompute), stage_layers_text(p.stage_layers), fate_name(c.fate), c.published, c.memory_gib,
-        c.capacity_gib, c.fits, c.result ? status_name(v.status) : "", csv_field(v.reason), csv_number(v.step_s),
-        csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(v.exposed_comm_s), csv_number(v.bubble_s),
-        c.estimated, step ? fmt::format("{}", c.seconds_per_mtok) : "", step ? fmt::format("{}", c.usd_per_mtok) : "",
-        step ? fmt::format("{}", rank_of(r, i)) : "", on_front, c.run ? csv_number(c.run->gpu_hours) : "",
-        c.run ? csv_number(c.run->final_run_usd) : "");
+        recompute_name(p.recompute), stage_layers_text(p.stage_layers), fate_name(c.fate), c.published, gib(c.memory),
+        gib(c.capacity), c.fits, c.result ? status_name(v.status) : "", csv_field(v.reason), csv_number(raw(v.step)),
+        csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(raw(v.exposed_comm)),
+        csv_number(raw(v.bubble)), c.estimated, step ? fmt::format("{}", c.time_per_mtok.value()) : "",
+        step ? fmt::format("{}", c.cost_per_mtok.value()) : "", step ? fmt::format("{}", rank_of(r, i)) : "", on_front,
+        c.run ? csv_number(raw(c.run->gpu_hours)) : "", c.run ? csv_number(raw(c.run->final_run)) : "");
   }
   return out;
 }

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/text.h"
+#include "reports/figures.h"
 #include "reports/json.h"
 
 namespace tcsim::reports {
@@ -33,19 +34,19 @@ constexpr std::string_view kFigures[] = {
 std::vector<std::optional<double>> figures(const study::VariantResult& r) {
   // The memory budget was computed when the capacity is known (a scenario
   // that failed to load has neither).
-  const bool memory = r.capacity_gib > 0;
-  return {memory ? std::optional(r.memory_gib) : std::nullopt,
-          memory ? std::optional(r.capacity_gib) : std::nullopt,
-          r.step_s,
+  const bool memory = r.capacity.value() > 0;
+  return {memory ? std::optional(gib(r.memory)) : std::nullopt,
+          memory ? std::optional(gib(r.capacity)) : std::nullopt,
+          raw(r.step),
           r.tokens_per_s_per_gpu,
           r.mfu,
-          r.exposed_comm_s,
-          r.bubble_s,
-          r.gpu_hours,
-          r.wall_days,
-          r.final_run_usd,
-          r.owned_usd,
-          r.rnd_p50_usd};
+          raw(r.exposed_comm),
+          raw(r.bubble),
+          raw(r.gpu_hours),
+          days(r.wall),
+          raw(r.final_run),
+          raw(r.owned),
+          raw(r.rnd_p50)};
 }
 
 // A varied value in JSON: a number when its text is one that prints back the

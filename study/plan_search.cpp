@@ -159,24 +159,25 @@ using model::schedule_name;
 
 // (objective, the other figure): the ranking key.
 std::pair<double, double> key_of(const PlanSearchResult& r, const PlanCandidate& c) {
-  if (r.objective == PlanObjective::cost) return {c.usd_per_mtok, c.seconds_per_mtok};
-  return {c.seconds_per_mtok, c.usd_per_mtok};
+  if (r.objective == PlanObjective::cost) return {c.cost_per_mtok.value(), c.time_per_mtok.value()};
+  return {c.time_per_mtok.value(), c.cost_per_mtok.value()};
 }
 
 void fill_memory(const scenario::Scenario& s, PlanCandidate& c) {
   const scenario::Phase& ph = first_phase(s);
   const model::MemoryBudget m =
       model::memory_per_gpu(s.model, c.plan, s.precision, ph.seq_len, s.hardware.gpu.hbm_capacity);
-  c.memory_gib = m.total.value() / kBytesPerGib;
-  c.capacity_gib = m.capacity.value() / kBytesPerGib;
+  c.memory = m.total;
+  c.capacity = m.capacity;
   c.fits = m.fits;
 }
 
 void fill_per_token(const PlanSearchResult& r, PlanCandidate& c) {
   if (!c.has_step()) return;
   const double tokens = static_cast<double>(r.tokens_per_step());
-  c.seconds_per_mtok = *c.result->step_s / tokens * kMillion;
-  c.usd_per_mtok = *c.result->step_s * c.gpus * r.rental_usd_per_gpu_hour / kSecondsPerHour / tokens * kMillion;
+  const double step_s = c.result->step->value();
+  c.time_per_mtok = Seconds(step_s / tokens * kMillion);
+  c.cost_per_mtok = Dollars(step_s * c.gpus * r.rental.value() / kSecondsPerHour / tokens * kMillion);
 }
 
 // The steady-state step is affine in the micro-batches per pipeline n once
@@ -194,17 +195,17 @@ VariantResult extrapolated_step(scenario::Scenario s, std::int64_t n, const Vari
   const VariantResult a = evaluate_variant(s, o, memo);
   ph.batch = n2 * round;
   VariantResult b = evaluate_variant(s, o, memo);
-  if (!a.step_s || !b.step_s) return a.step_s ? b : a;
-  const auto line = [&](double ya, double yb) {
-    return yb + (yb - ya) / static_cast<double>(n2 - n1) * static_cast<double>(n - n2);
+  if (!a.step || !b.step) return a.step ? b : a;
+  const auto line = [&](Seconds ya, Seconds yb) {
+    return Seconds(yb.value() + (yb.value() - ya.value()) / static_cast<double>(n2 - n1) * static_cast<double>(n - n2));
   };
-  const double t = line(*a.step_s, *b.step_s);
+  const Seconds t = line(*a.step, *b.step);
   // Throughput and MFU scale with the tokens per second.
-  const double speedup = static_cast<double>(n) / static_cast<double>(n2) * *b.step_s / t;
+  const double speedup = static_cast<double>(n) / static_cast<double>(n2) * b.step->value() / t.value();
   VariantResult out = b;
-  out.step_s = t;
-  if (a.exposed_comm_s && b.exposed_comm_s) out.exposed_comm_s = line(*a.exposed_comm_s, *b.exposed_comm_s);
-  if (a.bubble_s && b.bubble_s) out.bubble_s = line(*a.bubble_s, *b.bubble_s);
+  out.step = t;
+  if (a.exposed_comm && b.exposed_comm) out.exposed_comm = line(*a.exposed_comm, *b.exposed_comm);
+  if (a.bubble && b.bubble) out.bubble = line(*a.bubble, *b.bubble);
   if (b.tokens_per_s_per_gpu) out.tokens_per_s_per_gpu = *b.tokens_per_s_per_gpu * speedup;
   if (b.mfu) out.mfu = *b.mfu * speedup;
   return out;
@@ -222,7 +223,7 @@ void rank_candidates(PlanSearchResult& r) {
   std::vector<std::pair<double, double>> points;
   for (int i : r.ranking) {
     const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
-    points.emplace_back(c.seconds_per_mtok, c.usd_per_mtok);
+    points.emplace_back(c.time_per_mtok.value(), c.cost_per_mtok.value());
   }
   for (int k : pareto_front(points)) r.pareto.push_back(r.ranking[static_cast<std::size_t>(k)]);
 }
@@ -245,8 +246,8 @@ std::vector<int> to_verify(const PlanSearchResult& r) {
     bool near_front = true;
     for (int q : r.pareto) {
       const PlanCandidate& f = cs[static_cast<std::size_t>(q)];
-      if (q != i && f.seconds_per_mtok * (1 + kScreenMargin) <= c.seconds_per_mtok &&
-          f.usd_per_mtok * (1 + kScreenMargin) <= c.usd_per_mtok) {
+      if (q != i && f.time_per_mtok * (1 + kScreenMargin) <= c.time_per_mtok &&
+          f.cost_per_mtok * (1 + kScreenMargin) <= c.cost_per_mtok) {
         near_front = false;
         break;
       }
@@ -428,14 +429,14 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   r.top = o.top;
   r.batch = ph.batch;
   r.seq_len = ph.seq_len;
-  r.rental_usd_per_gpu_hour = s.cost.rental.value();
+  r.rental = s.cost.rental;
   for (int g : r.gpus) {
     if (g <= 0 || gpn <= 0 || g % gpn != 0) {
       throw ConfigError(fmt::format(
           "--gpus: {} is not a positive multiple of the {} GPUs per node (hardware.gpus_per_node)", g, gpn));
     }
   }
-  if (o.objective == PlanObjective::cost && r.rental_usd_per_gpu_hour <= 0) {
+  if (o.objective == PlanObjective::cost && r.rental.value() <= 0) {
     throw ConfigError("--objective cost needs a rental rate (cost.rental, e.g. \"$2/GPU-h\")");
   }
   if (o.top < 1) throw ConfigError(fmt::format("--top: expected a positive number, got {}", o.top));

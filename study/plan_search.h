@@ -56,15 +56,15 @@ struct PlanCandidate {
   PlanFate fate = PlanFate::invalid;
   std::string rule;    // invalid: the rule's category ("layers", "batch", "ep", ...)
   std::string reason;  // invalid: the message
-  double memory_gib = 0;
-  double capacity_gib = 0;
+  Bytes memory;        // per GPU
+  Bytes capacity;
   bool fits = false;
   bool published = false;  // the scenario's own first-phase plan on its own cluster
   bool in_grid = true;     // false: the published plan, added because the grid does not hold it
   // The step (simulated candidates, and the published plan whatever its fate).
   std::optional<VariantResult> result;
-  double seconds_per_mtok = 0;         // step time per million tokens
-  double usd_per_mtok = 0;             // step time x GPUs x rental rate per million tokens
+  Seconds time_per_mtok;               // step time per million tokens
+  Dollars cost_per_mtok;               // step time x GPUs x rental rate per million tokens
   std::optional<VariantResult> run;    // the whole run (--depth run, top K only)
   std::vector<std::string> overrides;  // ranked candidates: the --set overrides that give it (plan_overrides)
   // The step figures are extrapolated from two short steps (many micro-batches
@@ -72,7 +72,7 @@ struct PlanCandidate {
   bool estimated = false;
 
   // A simulated step with figures.
-  bool has_step() const { return result && result->step_s && result->status != VariantStatus::invalid; }
+  bool has_step() const { return result && result->step && result->status != VariantStatus::invalid; }
 };
 
 struct PlanSearchOptions {
@@ -120,7 +120,7 @@ struct PlanSearchResult {
   int top = 10;
   std::int64_t batch = 0;  // sequences per step
   int seq_len = 0;
-  double rental_usd_per_gpu_hour = 0;
+  DollarsPerGpuHour rental;
   std::string grid;                       // the grid's dimensions in words
   std::vector<PlanCandidate> candidates;  // every candidate, in enumeration order
   PlanCounts counts;

@@ -23,11 +23,11 @@ sim::StepOracle memo_oracle(const scenario::Scenario& s, const sim::StepOptions&
 
 void fill_step(const scenario::Scenario& s, const VariantOptions& o, StepMemo& memo, VariantResult& r) {
   const StepFigures f = memo.get(sim::step_shape(s), o.step);
-  r.step_s = f.time.total.value();
+  r.step = f.time.total;
   r.tokens_per_s_per_gpu = f.tokens_per_s_per_gpu;
   r.mfu = f.mfu;
-  r.exposed_comm_s = f.time.parts->exposed_comm.value();
-  r.bubble_s = f.time.parts->bubble.value();
+  r.exposed_comm = f.time.parts->exposed_comm;
+  r.bubble = f.time.parts->bubble;
 }
 
 void fill_run(const scenario::Scenario& s, const VariantOptions& o, StepMemo& memo, VariantResult& r) {
@@ -37,11 +37,11 @@ void fill_run(const scenario::Scenario& s, const VariantOptions& o, StepMemo& me
   sim::StepTimeCache cache(oracle);
   const sim::RunResult run = sim::simulate_run(s, cache, o.run);
   const cost::Ledger ledger = cost::make_ledger(s, run, o.rnd);
-  r.gpu_hours = run.gpu_hours_total.value();
-  r.wall_days = run.wall.value() / sim::kSecondsPerDay;
-  r.final_run_usd = ledger.final_run.value();
-  if (ledger.owned_final_run) r.owned_usd = ledger.owned_final_run->value();
-  if (ledger.rnd) r.rnd_p50_usd = ledger.rnd->total.p50.value();
+  r.gpu_hours = run.gpu_hours_total;
+  r.wall = run.wall;
+  r.final_run = ledger.final_run;
+  if (ledger.owned_final_run) r.owned = ledger.owned_final_run;
+  if (ledger.rnd) r.rnd_p50 = ledger.rnd->total.p50;
 }
 
 }  // namespace
@@ -66,11 +66,12 @@ VariantResult evaluate_variant(const scenario::Scenario& s, const VariantOptions
     const scenario::Phase& first = s.training.phases.front();
     const model::MemoryBudget m =
         model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len, s.hardware.gpu.hbm_capacity);
-    r.memory_gib = m.total.value() / kBytesPerGib;
-    r.capacity_gib = m.capacity.value() / kBytesPerGib;
+    r.memory = m.total;
+    r.capacity = m.capacity;
     if (!m.fits) {
       r.status = VariantStatus::does_not_fit;
-      r.reason = fmt::format("memory {:.1f} GiB per GPU > {:.1f} GiB", r.memory_gib, r.capacity_gib);
+      r.reason = fmt::format("memory {:.1f} GiB per GPU > {:.1f} GiB", m.total.value() / kBytesPerGib,
+                             m.capacity.value() / kBytesPerGib);
     }
     if (!s.hardware.profile) {
       throw ConfigError(fmt::format("no calibration profile for GPU {} (hardware.calibration)", s.hardware.gpu.name));

@@ -45,21 +45,22 @@ std::string_view status_name(VariantStatus s);
 struct VariantResult {
   VariantStatus status = VariantStatus::ok;
   std::string reason;  // empty when ok
-  // Memory (first phase's plan and sequence length).
-  double memory_gib = 0;
-  double capacity_gib = 0;
+  // Memory per GPU (first phase's plan and sequence length); capacity 0:
+  // not evaluated.
+  Bytes memory;
+  Bytes capacity;
   // Steady-state step of the first phase at its final batch.
-  std::optional<double> step_s;
+  std::optional<Seconds> step;
   std::optional<double> tokens_per_s_per_gpu;
   std::optional<double> mfu;  // model FLOPs (causal attention) / dense BF16 peak
-  std::optional<double> exposed_comm_s;
-  std::optional<double> bubble_s;
+  std::optional<Seconds> exposed_comm;
+  std::optional<Seconds> bubble;
   // Run and cost (RunDepth::run).
-  std::optional<double> gpu_hours;
-  std::optional<double> wall_days;
-  std::optional<double> final_run_usd;
-  std::optional<double> owned_usd;
-  std::optional<double> rnd_p50_usd;
+  std::optional<GpuHours> gpu_hours;
+  std::optional<Seconds> wall;
+  std::optional<Dollars> final_run;
+  std::optional<Dollars> owned;
+  std::optional<Dollars> rnd_p50;
   std::string oracle;  // the run-level step oracle's name
 };
 

@@ -28,16 +28,16 @@ TEST_CASE("a variant's step is the step simulation of its first phase at its fin
   first.training.phases = {s.training.phases.front()};
   first.training.phases.front().ramp.reset();
   const sim::StepResult direct = sim::simulate_step(first, {});
-  REQUIRE(r.step_s);
-  CHECK(*r.step_s == direct.time.value());
+  REQUIRE(r.step);
+  CHECK(*r.step == direct.time);
   CHECK(*r.tokens_per_s_per_gpu == direct.tokens_per_second_per_gpu);
-  CHECK(*r.exposed_comm_s == direct.breakdown.exposed_comm.value());
+  CHECK(*r.exposed_comm == direct.breakdown.exposed_comm);
   CHECK(!r.gpu_hours);  // depth step: no run level
   // The memory budget as model::memory_per_gpu gives it; DeepSeek's published
   // plan does not fit as modelled (docs/validation.md), and the row says so.
   const model::MemoryBudget m = model::memory_per_gpu(s.model, s.training.phases[0].parallelism, s.precision,
                                                       s.training.phases[0].seq_len, s.hardware.gpu.hbm_capacity);
-  CHECK(r.memory_gib == doctest::Approx(m.total.value() / (1024.0 * 1024.0 * 1024.0)));
+  CHECK(r.memory == m.total);
   CHECK(r.status == (m.fits ? study::VariantStatus::ok : study::VariantStatus::does_not_fit));
 }
 
@@ -49,15 +49,15 @@ TEST_CASE("variants that differ only in price share the step and scale the dolla
   const study::VariantResult b = study::evaluate_variant(deepseek("cost.rental=$3/GPU-h"), o);
   REQUIRE(a.gpu_hours);
   REQUIRE(b.gpu_hours);
-  CHECK(*a.step_s == *b.step_s);
+  CHECK(a.step->value() == b.step->value());
   CHECK(*a.gpu_hours == *b.gpu_hours);
   // final run = GPU-hours x rental: $2 (V3-TR Table 1) and $3 per GPU-hour.
-  CHECK(*a.final_run_usd == doctest::Approx(2 * *a.gpu_hours));
-  CHECK(*b.final_run_usd == doctest::Approx(3 * *b.gpu_hours));
+  CHECK(a.final_run->value() == doctest::Approx(2 * a.gpu_hours->value()));
+  CHECK(b.final_run->value() == doctest::Approx(3 * b.gpu_hours->value()));
   // A step-relevant change is simulated anew, not taken from the remembered step.
   const study::VariantResult c = study::evaluate_variant(deepseek("hardware.gpu=h100"), o);
-  REQUIRE(c.step_s);
-  CHECK(*c.step_s < *a.step_s);  // NVLink 900 vs 400 GB/s: less exposed communication
+  REQUIRE(c.step);
+  CHECK(c.step->value() < a.step->value());  // NVLink 900 vs 400 GB/s: less exposed communication
 }
 
 TEST_CASE("a variant that cannot be simulated is a row with its reason") {
@@ -65,7 +65,7 @@ TEST_CASE("a variant that cannot be simulated is a row with its reason") {
   const study::VariantResult r = study::evaluate_variant(deepseek("hardware.gpu=h200"));
   CHECK(r.status == study::VariantStatus::invalid);
   CHECK(r.reason.find("calibration") != std::string::npos);
-  CHECK(!r.step_s);
+  CHECK(!r.step);
   CHECK(study::status_name(r.status) == "invalid");
 }
 
@@ -83,7 +83,7 @@ TEST_CASE("the step memo a study hands over is keyed by the whole shape and boun
   // Price: not part of the step's shape; the remembered step is taken.
   const study::VariantResult b = study::evaluate_variant(pricier, o, memo);
   CHECK(memo.hits() == 1);
-  CHECK(*b.step_s == *a.step_s);
+  CHECK(b.step->value() == a.step->value());
   // The TDP is part of the GPU spec, so of the shape's key, even though the step does not read it:
   // the key errs on the side of simulating again, never on sharing a step it should not.
   (void)study::evaluate_variant(tdp_changed, o, memo);
@@ -92,9 +92,9 @@ TEST_CASE("the step memo a study hands over is keyed by the whole shape and boun
   const study::VariantResult c = study::evaluate_variant(h100, o, memo);
   CHECK(memo.misses() == 3);
   CHECK(memo.size() == 2);
-  CHECK(*c.step_s == sim::simulate_step(h100, {}).time.value());
+  CHECK(c.step->value() == sim::simulate_step(h100, {}).time.value());
   // The first shape was the least recently used: asked again, it is simulated again, to the same figures.
   const study::VariantResult again = study::evaluate_variant(s, o, memo);
   CHECK(memo.misses() == 4);
-  CHECK(*again.step_s == *a.step_s);
+  CHECK(again.step->value() == a.step->value());
 }

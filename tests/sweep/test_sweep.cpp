@@ -130,9 +130,9 @@ SweepRow sample_row() {
   row.values = {"h100", "{dp: 32, cp: 4}", "8"};
   row.result.status = VariantStatus::does_not_fit;
   row.result.reason = "a reason, with \"quotes\",\nand a second line";
-  row.result.memory_gib = 93.9070816040039;
-  row.result.capacity_gib = 74.50580596923828;
-  row.result.step_s = 0.1 + 0.2;  // 0.30000000000000004: needs 17 digits to read back
+  row.result.memory = Bytes(93.9070816040039 * 1024 * 1024 * 1024);
+  row.result.capacity = Bytes(80e9);
+  row.result.step = Seconds(0.1 + 0.2);  // 0.30000000000000004: needs 17 digits to read back
   row.result.mfu = 1.0 / 3.0;
   return row;
 }
@@ -154,8 +154,8 @@ TEST_CASE("a CSV row reads back field for field, numbers bit for bit, missing fi
   CHECK(r.fields[2] == "{dp: 32, cp: 4}");
   CHECK(r.fields[4] == "does-not-fit");
   CHECK(r.fields[5] == row.result.reason);
-  CHECK(std::strtod(r.fields[6].c_str(), nullptr) == row.result.memory_gib);
-  CHECK(std::strtod(r.fields[8].c_str(), nullptr) == *row.result.step_s);
+  CHECK(std::strtod(r.fields[6].c_str(), nullptr) == row.result.memory.value() / (1024.0 * 1024.0 * 1024.0));
+  CHECK(std::strtod(r.fields[8].c_str(), nullptr) == row.result.step->value());
   CHECK(std::strtod(r.fields[10].c_str(), nullptr) == *row.result.mfu);
   CHECK(r.fields[9].empty());      // tokens_per_s_per_gpu: not set
   CHECK(r.fields.back().empty());  // oracle: step depth
@@ -175,7 +175,7 @@ TEST_CASE("a JSON-lines row is one flat object; numeric values stay numbers and 
   REQUIRE(t.records.size() == 2);
   CHECK(t.records[0].fields[3] == "8");
   CHECK(t.records[0].fields[5] == row.result.reason);
-  CHECK(std::strtod(t.records[0].fields[8].c_str(), nullptr) == *row.result.step_s);
+  CHECK(std::strtod(t.records[0].fields[8].c_str(), nullptr) == row.result.step->value());
   CHECK(t.records[1].text == line);
 }
 
