@@ -51,50 +51,83 @@ constexpr double kHopsPerTraversal = 2.0;  // a path enters and leaves each laye
 
 std::string_view topology_name(Topology t) { return name_of(kTopologyNames, t); }
 
-[[noreturn]] void missing(std::string_view key, Topology t, std::string_view why = {}) {
-  throw ConfigError(fmt::format("{}: needed by the {} topology{}", key, topology_name(t), why));
+// The figures a topology needs and their consistency, as breaks (pure: the
+// loader's rule set asks for them too, scenarios/rules.h).
+class NetworkChecks {
+ public:
+  explicit NetworkChecks(Topology t) : t_(t) {}
+
+  void missing(std::string_view key, std::string_view why = {}) {
+    out_.push_back({std::string(key), fmt::format("needed by the {} topology{}", topology_name(t_), why)});
+  }
+  void require(bool ok, std::string_view key, std::string message) {
+    if (!ok) out_.push_back({std::string(key), std::move(message)});
+  }
+
+  void node(const NodeParams& n, bool scale_out) {
+    if (n.gpus_per_node < 1) missing("hardware.gpus_per_node");
+    if (n.gpus_per_node > 1) {
+      const std::string why = fmt::format(" ({} GPUs per node share an NVSwitch)", n.gpus_per_node);
+      if (n.nvlink_bandwidth.value() <= 0.0) missing("hardware.gpu.nvlink_bandwidth", why);
+      if (n.nvlink_latency.value() <= 0.0) missing("hardware.network.latency_nvlink", why);
+    }
+    if (!scale_out) return;
+    if (n.nics_per_node < 1) missing("hardware.network.nics_per_node");
+    if (n.nic_bandwidth.value() <= 0.0) missing("hardware.network.nic_bandwidth");
+    if (n.nics_per_node >= 1) {
+      require(n.gpus_per_node % n.nics_per_node == 0, "hardware.network.nics_per_node",
+              fmt::format("{} NICs do not divide {} GPUs per node evenly", n.nics_per_node, n.gpus_per_node));
+    }
+  }
+
+  void fabric(const FabricParams& f) {
+    if (f.switch_radix < 2) missing("hardware.network.switch_radix");
+    require(f.oversubscription >= 1.0, "hardware.network.oversubscription",
+            fmt::format("expected at least 1 (downlinks per uplink), got {}", f.oversubscription));
+    if (f.latency_intra_leaf.value() <= 0.0) missing("hardware.network.latency_intra_leaf");
+    if (f.latency_cross_leaf.value() <= 0.0) missing("hardware.network.latency_cross_leaf");
+    if (f.latency_intra_leaf.value() > 0.0 && f.latency_cross_leaf.value() > 0.0) {
+      require(!(f.latency_cross_leaf < f.latency_intra_leaf), "hardware.network.latency_cross_leaf",
+              fmt::format("{} is below latency_intra_leaf {}", f.latency_cross_leaf, f.latency_intra_leaf));
+    }
+    require(f.layers == 0 || f.layers == 2 || f.layers == 3, "hardware.network.layers",
+            fmt::format("fat-tree layers: expected 2 or 3, got {}", f.layers));
+  }
+
+  void one_nic_per_gpu(const NodeParams& n) {
+    require(n.nics_per_node == n.gpus_per_node, "hardware.network.nics_per_node",
+            fmt::format("the {} topology pairs one NIC with each GPU; got {} NICs for {} GPUs per node",
+                        topology_name(t_), n.nics_per_node, n.gpus_per_node));
+  }
+
+  std::vector<NetworkBreak> take() { return std::move(out_); }
+
+ private:
+  Topology t_;
+  std::vector<NetworkBreak> out_;
+};
+
+// The first break as the ConfigError the builders throw: "key: message".
+void throw_first(const std::vector<NetworkBreak>& breaks) {
+  if (!breaks.empty()) throw ConfigError(fmt::format("{}: {}", breaks.front().key, breaks.front().message));
 }
 
 void check_node(const NodeParams& n, Topology t, bool scale_out) {
-  if (n.gpus_per_node < 1) missing("hardware.gpus_per_node", t);
-  if (n.gpus_per_node > 1) {
-    const std::string why = fmt::format(" ({} GPUs per node share an NVSwitch)", n.gpus_per_node);
-    if (n.nvlink_bandwidth.value() <= 0.0) missing("hardware.gpu.nvlink_bandwidth", t, why);
-    if (n.nvlink_latency.value() <= 0.0) missing("hardware.network.latency_nvlink", t, why);
-  }
-  if (!scale_out) return;
-  if (n.nics_per_node < 1) missing("hardware.network.nics_per_node", t);
-  if (n.nic_bandwidth.value() <= 0.0) missing("hardware.network.nic_bandwidth", t);
-  if (n.gpus_per_node % n.nics_per_node != 0) {
-    throw ConfigError(fmt::format("hardware.network.nics_per_node: {} NICs do not divide {} GPUs per node evenly",
-                                  n.nics_per_node, n.gpus_per_node));
-  }
+  NetworkChecks c(t);
+  c.node(n, scale_out);
+  throw_first(c.take());
 }
 
 void check_fabric(const FabricParams& f, Topology t) {
-  if (f.switch_radix < 2) missing("hardware.network.switch_radix", t);
-  if (f.oversubscription < 1.0) {
-    throw ConfigError(fmt::format(
-        "hardware.network.oversubscription: expected at least 1 (downlinks per uplink), got {}", f.oversubscription));
-  }
-  if (f.latency_intra_leaf.value() <= 0.0) missing("hardware.network.latency_intra_leaf", t);
-  if (f.latency_cross_leaf.value() <= 0.0) missing("hardware.network.latency_cross_leaf", t);
-  if (f.latency_cross_leaf < f.latency_intra_leaf) {
-    throw ConfigError(fmt::format("hardware.network.latency_cross_leaf: {} is below latency_intra_leaf {}",
-                                  f.latency_cross_leaf, f.latency_intra_leaf));
-  }
-  if (f.layers != 0 && f.layers != 2 && f.layers != 3) {
-    throw ConfigError(fmt::format("fat-tree layers: expected 2 or 3, got {}", f.layers));
-  }
+  NetworkChecks c(t);
+  c.fabric(f);
+  throw_first(c.take());
 }
 
 void check_one_nic_per_gpu(const NodeParams& n, Topology t) {
-  if (n.nics_per_node != n.gpus_per_node) {
-    throw ConfigError(
-        fmt::format("hardware.network.nics_per_node: the {} topology pairs one NIC with each GPU; got {} "
-                    "NICs for {} GPUs per node",
-                    topology_name(t), n.nics_per_node, n.gpus_per_node));
-  }
+  NetworkChecks c(t);
+  c.one_nic_per_gpu(n);
+  throw_first(c.take());
 }
 
 HopLatencies hop_latencies(const NodeParams& n, const FabricParams& f) {
@@ -384,18 +417,49 @@ ClusterTopology build_multi_plane_fat_tree(int nodes, const NodeParams& node, co
                 describe(fmt::format("multi-plane fat-tree ({} planes)", node.nics_per_node), nodes, node, fabric));
 }
 
+namespace {
+
+NodeParams node_params(const ClusterSpec& spec) {
+  const NetworkSpec& net = spec.network;
+  return {.gpus_per_node = spec.gpus_per_node,
+          .nvlink_bandwidth = spec.gpu.nvlink_bandwidth,
+          .nvlink_latency = net.latency_nvlink,
+          .nics_per_node = net.nics_per_node,
+          .nic_bandwidth = net.nic_bandwidth};
+}
+
+FabricParams fabric_params(const ClusterSpec& spec) {
+  const NetworkSpec& net = spec.network;
+  return {.switch_radix = net.switch_radix,
+          .oversubscription = net.oversubscription,
+          .latency_intra_leaf = net.latency_intra_leaf,
+          .latency_cross_leaf = net.latency_cross_leaf,
+          .layers = 0};
+}
+
+}  // namespace
+
+std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec) {
+  const Topology t = spec.network.topology;
+  NetworkChecks c(t);
+  const NodeParams node = node_params(spec);
+  if (t == Topology::single_node) {
+    c.require(spec.nodes == 1, "hardware.nodes",
+              fmt::format("the single-node topology has one node, got {}", spec.nodes));
+    c.node(node, /*scale_out=*/false);
+    return c.take();
+  }
+  c.require(spec.nodes >= 1, "hardware.nodes", fmt::format("expected at least 1, got {}", spec.nodes));
+  c.node(node, /*scale_out=*/true);
+  c.fabric(fabric_params(spec));
+  if (t == Topology::rail_optimized || t == Topology::multi_plane_fat_tree) c.one_nic_per_gpu(node);
+  return c.take();
+}
+
 ClusterTopology build_topology(const ClusterSpec& spec) {
   const NetworkSpec& net = spec.network;
-  const NodeParams node{.gpus_per_node = spec.gpus_per_node,
-                        .nvlink_bandwidth = spec.gpu.nvlink_bandwidth,
-                        .nvlink_latency = net.latency_nvlink,
-                        .nics_per_node = net.nics_per_node,
-                        .nic_bandwidth = net.nic_bandwidth};
-  const FabricParams fabric{.switch_radix = net.switch_radix,
-                            .oversubscription = net.oversubscription,
-                            .latency_intra_leaf = net.latency_intra_leaf,
-                            .latency_cross_leaf = net.latency_cross_leaf,
-                            .layers = 0};
+  const NodeParams node = node_params(spec);
+  const FabricParams fabric = fabric_params(spec);
   switch (net.topology) {
     case Topology::single_node:
       if (spec.nodes != 1) {

@@ -4,6 +4,9 @@
 // names the scenario key of any figure it needs and does not have.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "hardware/spec.h"
 #include "hardware/topology.h"
 
@@ -34,6 +37,17 @@ ClusterTopology build_fat_tree(int nodes, const NodeParams& node, const FabricPa
 ClusterTopology build_rail_optimized(int nodes, const NodeParams& node, const FabricParams& fabric);
 // One two-layer fat-tree per NIC index (a plane); planes meet only inside nodes.
 ClusterTopology build_multi_plane_fat_tree(int nodes, const NodeParams& node, const FabricParams& fabric);
+
+// What the cluster's topology needs of the scenario and does not have, or has
+// inconsistently, with the scenario key each finding is about
+// ("hardware.network.nic_bandwidth", "needed by the fat-tree topology").
+// Pure and cheap: the loader's rule set refuses such a network at load
+// (scenarios/rules.h); build_topology throws the first as a ConfigError.
+struct NetworkBreak {
+  std::string key;
+  std::string message;
+};
+std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec);
 
 // Switches over spec.network.topology. Throws ConfigError naming the scenario
 // key ("hardware.network.nic_bandwidth: needed by the fat-tree topology") when

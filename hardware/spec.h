@@ -46,6 +46,9 @@ struct ClusterSpec {
   int gpus_per_node = 0;
   int nodes = 0;
   NetworkSpec network;
+  // A network section was given: the cluster can be built, and its figures
+  // must be complete (scenarios/rules.h). Without one only the accounting runs.
+  bool has_network = false;
   std::string calibration;                    // calibration profile: a path or builtin:NAME; empty: the GPU's default
   std::optional<CalibrationProfile> profile;  // resolved; empty when the GPU has none
 

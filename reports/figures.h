@@ -10,7 +10,7 @@ namespace tcsim::reports {
 
 inline constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
 
-inline double gib(Bytes b) { return b.value() / kBytesPerGib; }
+inline double in_gib(Bytes b) { return b.value() / kBytesPerGib; }
 
 // The number in the quantity's own unit (seconds, GPU-hours, dollars), or none.
 template <class Q>

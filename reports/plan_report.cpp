@@ -145,8 +145,8 @@ std::string table_row(const PlanSearchResult& r, int rank, const PlanCandidate& 
       "{:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>7.1f}{} {:>8.4g} {:>9.0f} {:>6.1f}% "
       "{:>8.4g} {:>8.4g} {:>9}",
       rank, c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.micro_batch, p.zero, schedule, recompute_name(p.recompute),
-      gib(c.memory), c.fits ? " " : "!", v.step->value(), v.tokens_per_s_per_gpu.value_or(0), v.mfu.value_or(0) * 100,
-      or_zero(v.exposed_comm), or_zero(v.bubble),
+      in_gib(c.memory), c.fits ? " " : "!", v.step->value(), v.tokens_per_s_per_gpu.value_or(0),
+      v.mfu.value_or(0) * 100, or_zero(v.exposed_comm), or_zero(v.bubble),
       r.rental.value() > 0 ? fmt::format("{:.4g}", c.cost_per_mtok.value()) : std::string("-"));
   if (c.run) {
     row += c.run->final_run ? fmt::format(" {:>10}", dollars_text(c.run->final_run->value()))
@@ -178,8 +178,8 @@ Json candidate_json(const PlanSearchResult& r, int i) {
     j.set("reason", c.reason);
     return j;
   }
-  j.set("memory_gib", gib(c.memory));
-  j.set("capacity_gib", gib(c.capacity));
+  j.set("memory_gib", in_gib(c.memory));
+  j.set("capacity_gib", in_gib(c.capacity));
   j.set("fits", c.fits);
   if (c.result) {
     const VariantResult& v = *c.result;
@@ -277,7 +277,7 @@ std::string plan_search_table(const PlanSearchResult& r) {
     case PlanFate::over_memory:
       out +=
           fmt::format("  pruned, memory {:.1f} GiB > {:.1f} GiB; simulated anyway for reference: would rank {} of {}",
-                      gib(pub.memory), gib(pub.capacity), rank, of);
+                      in_gib(pub.memory), in_gib(pub.capacity), rank, of);
       break;
     default:
       out += fmt::format("  {}; simulated anyway for reference: would rank {} of {}", fate_name(pub.fate), rank, of);
@@ -296,7 +296,7 @@ std::string plan_search_table(const PlanSearchResult& r) {
     const PlanCandidate& v = at(r, *variant);
     out +=
         fmt::format("  same shape, fitting: ZeRO-{}, recompute {}: {:.1f} GiB, step {:.4g} s, rank {}\n", v.plan.zero,
-                    recompute_name(v.plan.recompute), gib(v.memory), v.result->step->value(), rank_of(r, *variant));
+                    recompute_name(v.plan.recompute), in_gib(v.memory), v.result->step->value(), rank_of(r, *variant));
   }
   const std::optional<int> best = best_beside_published(r);
   if (!best || *best == *r.published) {
@@ -396,9 +396,9 @@ std::string plan_search_csv(const PlanSearchResult& r) {
     out += fmt::format(
         "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
         c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.virtual_stages, p.micro_batch, p.zero, schedule_name(p.schedule),
-        recompute_name(p.recompute), stage_layers_text(p.stage_layers), fate_name(c.fate), c.published, gib(c.memory),
-        gib(c.capacity), c.fits, c.result ? status_name(v.status) : "", csv_field(v.reason), csv_number(raw(v.step)),
-        csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(raw(v.exposed_comm)),
+        recompute_name(p.recompute), stage_layers_text(p.stage_layers), fate_name(c.fate), c.published,
+        in_gib(c.memory), in_gib(c.capacity), c.fits, c.result ? status_name(v.status) : "", csv_field(v.reason),
+        csv_number(raw(v.step)), csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(raw(v.exposed_comm)),
         csv_number(raw(v.bubble)), c.estimated, step ? fmt::format("{}", c.time_per_mtok.value()) : "",
         step ? fmt::format("{}", c.cost_per_mtok.value()) : "", step ? fmt::format("{}", rank_of(r, i)) : "", on_front,
         c.run ? csv_number(raw(c.run->gpu_hours)) : "", c.run ? csv_number(raw(c.run->final_run)) : "");

@@ -35,8 +35,8 @@ std::vector<std::optional<double>> figures(const study::VariantResult& r) {
   // The memory budget was computed when the capacity is known (a scenario
   // that failed to load has neither).
   const bool memory = r.capacity.value() > 0;
-  return {memory ? std::optional(gib(r.memory)) : std::nullopt,
-          memory ? std::optional(gib(r.capacity)) : std::nullopt,
+  return {memory ? std::optional(in_gib(r.memory)) : std::nullopt,
+          memory ? std::optional(in_gib(r.capacity)) : std::nullopt,
           raw(r.step),
           r.tokens_per_s_per_gpu,
           r.mfu,

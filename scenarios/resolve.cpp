@@ -173,7 +173,10 @@ hw::ClusterSpec read_hardware(MapReader r) {
   // Caps keep gpus_per_node x nodes (an int) exact: at most 2^10 x 2^20 GPUs.
   r.integer("gpus_per_node", c.gpus_per_node, 1, /*required=*/true, 1 << 10);
   r.integer("nodes", c.nodes, 1, /*required=*/true, 1 << 20);
-  if (const Node* n = r.take("network")) c.network = read_network(MapReader(*n, "hardware.network"));
+  if (const Node* n = r.take("network")) {
+    c.network = read_network(MapReader(*n, "hardware.network"));
+    c.has_network = true;
+  }
   r.text("calibration", c.calibration);
   r.finish();
   c.profile = read_profile(r, c);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "hardware/builders.h"
 #include "model/schedule.h"
 
 namespace tcsim::scenario {
@@ -202,6 +203,10 @@ std::vector<RuleBreak> scenario_breaks(const Scenario& s) {
   model_rules(f, s.model);
   gpu_rules(f, s.hardware.gpu);
   precision_rules(f, s);
+  if (s.hardware.has_network) {
+    f.rule(Rule::network);
+    for (hw::NetworkBreak& b : hw::network_breaks(s.hardware)) f.require(false, std::move(b.key), std::move(b.message));
+  }
   std::vector<RuleBreak> out = f.take();
   const auto add = [&out](std::vector<RuleBreak> more) {
     for (RuleBreak& b : more) out.push_back(std::move(b));

@@ -25,6 +25,7 @@ enum class Rule {
   gpu,             // the GPU's required figures
   precision,       // dtypes the GPU or the GEMMs cannot provide
   calibration,     // the calibration profile against the GPU
+  network,         // a network section's figures, as its topology needs them (hardware/builders.h)
   product,         // tp x cp x pp x dp = the GPUs
   zero,            // ZeRO stage 0..3
   tp,              // tensor parallelism splits the attention heads
@@ -37,10 +38,11 @@ enum class Rule {
   micro_batches,   // the schedule's rule on micro-batches per step (model/schedule.h)
 };
 
-inline constexpr std::array<Named<Rule>, 14> kRuleNames{{{"model", Rule::model},
+inline constexpr std::array<Named<Rule>, 15> kRuleNames{{{"model", Rule::model},
                                                          {"gpu", Rule::gpu},
                                                          {"precision", Rule::precision},
                                                          {"calibration", Rule::calibration},
+                                                         {"network", Rule::network},
                                                          {"product", Rule::product},
                                                          {"zero", Rule::zero},
                                                          {"tp", Rule::tp},
@@ -77,8 +79,8 @@ struct PlanSite {
 std::vector<RuleBreak> plan_breaks(const Scenario& s, const model::ParallelPlan& plan, int gpus, const PlanSite& site);
 
 // Every rule the scenario breaks: the model, the GPU, precision and
-// calibration, then the top-level plan and each phase's plan on the
-// scenario's GPUs.
+// calibration, the network when the scenario gives one, then the top-level
+// plan and each phase's plan on the scenario's GPUs.
 std::vector<RuleBreak> scenario_breaks(const Scenario& s);
 
 }  // namespace tcsim::scenario

@@ -237,3 +237,18 @@ TEST_CASE("a plan the step cannot run is refused at load with exit 2 and the key
   CHECK(ramp.err.find("training.phases[0].batch_ramp.from: batch 4096 is 16 micro-batches per pipeline") !=
         std::string::npos);
 }
+
+TEST_CASE("an incomplete network section is refused at load with its place") {
+  // A fat-tree needs NVLink and fabric latencies, NICs and switches; before the one rule set this said
+  // "Cluster and step: not simulated" with exit code 0.
+  const std::string f = write_temp("tcsim-cli-net.yaml",
+                                   "model: mixtral-8x7b\nparallelism: {tp: 1, pp: 4, ep: 8, dp: 16}\n"
+                                   "hardware: {gpu: h100, gpus_per_node: 8, nodes: 8,\n"
+                                   "           network: {topology: fat-tree, nic_bandwidth: \"400 Gb/s\"}}\n"
+                                   "training:\n  seq_len: 4096\n"
+                                   "  phases:\n    - {name: main, tokens: \"1T\", batch: 1024}\n");
+  const Result r = tcsim("run --step-only --json " + f);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("tcsim-cli-net.yaml:4:") != std::string::npos);
+  CHECK(r.err.find("hardware.network.latency_nvlink: needed by the fat-tree topology") != std::string::npos);
+}

@@ -242,3 +242,34 @@ TEST_CASE("build_topology follows spec.network.topology") {
   spec.network.topology = Topology::single_node;
   CHECK(build_topology(spec).counts().nics == 0);
 }
+
+TEST_CASE("network_breaks names every figure a topology lacks, and the builder throws the first of them") {
+  ClusterSpec spec;
+  spec.gpu.nvlink_bandwidth = gigabytes_per_second(400);
+  spec.gpus_per_node = 8;
+  spec.nodes = 4;
+  spec.network.topology = Topology::multi_plane_fat_tree;
+  spec.network.nics_per_node = 4;  // one NIC per GPU is what a multi-plane fabric pairs
+  const std::vector<NetworkBreak> breaks = network_breaks(spec);
+  std::set<std::string> keys;
+  for (const NetworkBreak& b : breaks) keys.insert(b.key);
+  // NVLink latency, NIC bandwidth, switch radix, both fabric latencies missing; NICs not one per GPU.
+  CHECK(keys == std::set<std::string>{"hardware.network.latency_nvlink", "hardware.network.nic_bandwidth",
+                                      "hardware.network.switch_radix", "hardware.network.latency_intra_leaf",
+                                      "hardware.network.latency_cross_leaf", "hardware.network.nics_per_node"});
+  try {
+    (void)build_topology(spec);
+    CHECK(false);
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) == breaks.front().key + ": " + breaks.front().message);
+  }
+  // Complete, the same spec breaks nothing and builds.
+  spec.network.nics_per_node = 8;
+  spec.network.nic_bandwidth = gigabytes_per_second(50);
+  spec.network.switch_radix = 64;
+  spec.network.latency_nvlink = Seconds(3.33e-6);
+  spec.network.latency_intra_leaf = Seconds(2.8e-6);
+  spec.network.latency_cross_leaf = Seconds(3.7e-6);
+  CHECK(network_breaks(spec).empty());
+  CHECK(build_topology(spec).gpu_count() == 32);
+}
