@@ -45,10 +45,11 @@ void bench(const std::string& mode, int n, int jobs, tcsim::study::RunDepth dept
   o.depth = depth;
   std::atomic<int> ok{0}, failed{0};
   const auto t0 = Clock::now();
+  tcsim::study::StepMemo memo;  // one per sweep, as tcsim sweep owns one
   tcsim::parallel_for(n, jobs, [&](std::int64_t i) {
     try {
       const auto s = tcsim::scenario::load_scenario("builtin:deepseek-v3", sets[static_cast<std::size_t>(i)]);
-      const auto r = tcsim::study::evaluate_variant(s, o);
+      const auto r = tcsim::study::evaluate_variant(s, o, memo);
       (r.status == tcsim::study::VariantStatus::invalid ? failed : ok)++;
       if (r.status == tcsim::study::VariantStatus::invalid && failed == 1) fmt::print("  invalid: {}\n", r.reason);
     } catch (const std::exception& e) {

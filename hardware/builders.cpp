@@ -456,7 +456,9 @@ std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec) {
   return c.take();
 }
 
-ClusterTopology build_topology(const ClusterSpec& spec) {
+namespace {
+
+ClusterTopology build_uncached(const ClusterSpec& spec) {
   const NetworkSpec& net = spec.network;
   const NodeParams node = node_params(spec);
   const FabricParams fabric = fabric_params(spec);
@@ -471,6 +473,14 @@ ClusterTopology build_topology(const ClusterSpec& spec) {
     case Topology::multi_plane_fat_tree: return build_multi_plane_fat_tree(spec.nodes, node, fabric);
   }
   throw ConfigError("hardware.network.topology: unknown topology");
+}
+
+}  // namespace
+
+ClusterTopology build_topology(const ClusterSpec& spec, DistanceCache* distances) {
+  ClusterTopology t = build_uncached(spec);
+  if (distances != nullptr) t.share_distances(*distances);
+  return t;
 }
 
 }  // namespace tcsim::hw

@@ -90,26 +90,9 @@ std::string shape_key(const TopologyParts& parts) {
   return key;
 }
 
-// The table of a shape, shared by every topology of that shape; the most
-// recently used few shapes stay alive between topologies.
-std::shared_ptr<DistanceTable> shared_table(const TopologyParts& parts) {
-  constexpr std::size_t kKept = 8;
-  static std::mutex mutex;
-  static std::vector<std::pair<std::string, std::shared_ptr<DistanceTable>>> kept;  // most recent last
-  std::string key = shape_key(parts);
-  const std::lock_guard<std::mutex> lock(mutex);
-  for (auto it = kept.begin(); it != kept.end(); ++it) {
-    if (it->first == key) {
-      auto entry = std::move(*it);
-      kept.erase(it);
-      kept.push_back(std::move(entry));
-      return kept.back().second;
-    }
-  }
+std::shared_ptr<DistanceTable> new_table(const TopologyParts& parts) {
   auto table = std::make_shared<DistanceTable>();
   table->to.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
-  if (kept.size() == kKept) kept.erase(kept.begin());
-  kept.emplace_back(std::move(key), table);
   return table;
 }
 
@@ -120,7 +103,7 @@ struct ClusterTopology::Impl {
   Graph graph;
   std::shared_ptr<DistanceTable> distances;
 
-  explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()), distances(shared_table(parts)) {
+  explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()), distances(new_table(parts)) {
     for (std::size_t i = 0; i < parts.links.size(); ++i) {
       const Link& l = parts.links[i];
       boost::add_edge(static_cast<Vertex>(l.from), static_cast<Vertex>(l.to), EdgeData{static_cast<LinkId>(i)}, graph);
@@ -220,7 +203,38 @@ struct ClusterTopology::Impl {
   }
 };
 
+// The tables of the most recently used shapes, most recent last.
+struct DistanceCache::Impl {
+  std::size_t shapes;
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::shared_ptr<DistanceTable>>> kept;
+
+  std::shared_ptr<DistanceTable> table_for(const TopologyParts& parts) {
+    std::string key = shape_key(parts);
+    const std::lock_guard<std::mutex> lock(mutex);
+    for (auto it = kept.begin(); it != kept.end(); ++it) {
+      if (it->first == key) {
+        auto entry = std::move(*it);
+        kept.erase(it);
+        kept.push_back(std::move(entry));
+        return kept.back().second;
+      }
+    }
+    auto table = new_table(parts);
+    if (kept.size() == shapes) kept.erase(kept.begin());
+    kept.emplace_back(std::move(key), table);
+    return table;
+  }
+};
+
+DistanceCache::DistanceCache(std::size_t shapes) : impl_(std::make_unique<Impl>()) {
+  impl_->shapes = shapes > 0 ? shapes : 1;
+}
+DistanceCache::~DistanceCache() = default;
+
 ClusterTopology::ClusterTopology(TopologyParts parts) : impl_(std::make_shared<Impl>(std::move(parts))) {}
+
+void ClusterTopology::share_distances(DistanceCache& cache) { impl_->distances = cache.impl_->table_for(impl_->parts); }
 ClusterTopology::~ClusterTopology() = default;
 ClusterTopology::ClusterTopology(const ClusterTopology&) = default;
 ClusterTopology::ClusterTopology(ClusterTopology&&) noexcept = default;

@@ -6,6 +6,7 @@
 // datasheet or a paper. The graph itself (Boost.Graph) stays in topology.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -75,6 +76,24 @@ struct TopologyCounts {
   int fabric_cables = 0;  // switch to switch
 };
 
+// Hop distances shared by the topologies of one shape (which devices are
+// GPUs, which links exist; never bandwidths or latencies): a sweep over link
+// speeds or prices searches each destination once. Owned by whoever builds
+// many topologies (a study's step memo, study/step_memo.h) and handed to
+// build_topology; thread-safe; keeps the `shapes` most recently used shapes.
+class DistanceCache {
+ public:
+  explicit DistanceCache(std::size_t shapes = 8);
+  ~DistanceCache();
+  DistanceCache(const DistanceCache&) = delete;
+  DistanceCache& operator=(const DistanceCache&) = delete;
+
+ private:
+  friend class ClusterTopology;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Contract:
 // - Immutable after construction; copies share the graph. GPUs are devices
 //   0..gpu_count()-1, node-major: GPU g sits in node g / gpus_per_node() at
@@ -120,6 +139,11 @@ class ClusterTopology {
   // Number of distinct routes route() can return for this pair over all keys.
   double equal_cost_paths(int src_gpu, int dst_gpu) const;
   BytesPerSecond max_flow(std::span<const int> from_gpus, std::span<const int> to_gpus) const;
+
+  // From now on, take hop distances from (and add them to) `cache`'s table
+  // for this shape. Call before the first route; copies made earlier keep
+  // their own table.
+  void share_distances(DistanceCache& cache);
 
  private:
   struct Impl;

@@ -31,10 +31,10 @@ StepBreakdown breakdown_of(const GpuTime& g) {
 
 }  // namespace
 
-StepSimulation::StepSimulation(StepShape shape, const StepOptions& options)
+StepSimulation::StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances)
     : shape_(std::move(shape)),
       options_(options),
-      topology_(std::make_unique<hw::ClusterTopology>(hw::build_topology(shape_.cluster))),
+      topology_(std::make_unique<hw::ClusterTopology>(hw::build_topology(shape_.cluster, distances))),
       graph_(build_step_graph(shape_, *topology_, options_)) {}
 
 StepSimulation::~StepSimulation() = default;
@@ -93,8 +93,8 @@ StepResult StepSimulation::run() {
   return r;
 }
 
-StepResult simulate_step(const StepShape& shape, const StepOptions& options) {
-  StepSimulation sim(shape, options);
+StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances) {
+  StepSimulation sim(shape, options, distances);
   return sim.run();
 }
 

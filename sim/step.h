@@ -74,8 +74,9 @@ struct StepResult {
 class StepSimulation {
  public:
   // Builds the cluster and the graph. Throws ConfigError when the cluster
-  // has no calibration profile or its network cannot be built.
-  StepSimulation(StepShape shape, const StepOptions& options);
+  // has no calibration profile or its network cannot be built. `distances`:
+  // hop distances shared with other topologies of the cluster's shape.
+  StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances = nullptr);
   ~StepSimulation();
 
   const StepGraph& graph() const { return graph_; }
@@ -93,7 +94,7 @@ class StepSimulation {
 };
 
 // Shorthand: build and run.
-StepResult simulate_step(const StepShape& shape, const StepOptions& options);
+StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances = nullptr);
 // The step `tcsim run` reports (sim::step_shape(s)).
 StepResult simulate_step(const scenario::Scenario& s, const StepOptions& options);
 

@@ -8,7 +8,8 @@
 //
 // Owned by the study that uses it (a sweep, a plan search) and handed to
 // evaluate_variant; shared by that study's threads (thread-safe); bounded:
-// beyond `capacity` shapes the least recently used is forgotten.
+// beyond `capacity` shapes the least recently used is forgotten. The
+// clusters of its steps share hop distances (hw::DistanceCache) too.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "hardware/topology.h"
 #include "sim/run_level.h"
 #include "sim/step_graph.h"
 #include "sim/step_shape.h"
@@ -52,6 +54,7 @@ class StepMemo {
   using Order = std::list<Entry>;  // most recently used first
 
   std::size_t capacity_;
+  hw::DistanceCache distances_;  // hop distances of the clusters the steps ran on
   mutable std::mutex mutex_;
   Order order_;
   std::unordered_multimap<std::size_t, Order::iterator> index_;

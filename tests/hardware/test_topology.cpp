@@ -273,3 +273,33 @@ TEST_CASE("network_breaks names every figure a topology lacks, and the builder t
   CHECK(network_breaks(spec).empty());
   CHECK(build_topology(spec).gpu_count() == 32);
 }
+
+TEST_CASE("topologies that share a distance cache route as they would alone") {
+  // Two fat-trees of one shape with different link speeds share hop distances: routes depend only on
+  // the shape, so each routes exactly as an uncached copy of itself.
+  ClusterSpec spec;
+  spec.gpu.nvlink_bandwidth = gigabytes_per_second(400);
+  spec.gpus_per_node = 8;
+  spec.nodes = 8;
+  spec.network.topology = Topology::fat_tree;
+  spec.network.nics_per_node = 8;
+  spec.network.nic_bandwidth = gigabytes_per_second(50);
+  spec.network.switch_radix = 16;
+  spec.network.latency_nvlink = Seconds(3.33e-6);
+  spec.network.latency_intra_leaf = Seconds(2.8e-6);
+  spec.network.latency_cross_leaf = Seconds(3.7e-6);
+  ClusterSpec faster = spec;
+  faster.network.nic_bandwidth = gigabytes_per_second(100);
+  DistanceCache cache;
+  const ClusterTopology a = build_topology(spec, &cache);
+  const ClusterTopology b = build_topology(faster, &cache);
+  const ClusterTopology alone = build_topology(faster);
+  for (int src = 0; src < a.gpu_count(); src += 7) {
+    for (int dst = 0; dst < a.gpu_count(); dst += 5) {
+      for (std::uint64_t key : {1ULL, 99ULL}) {
+        CHECK(b.route(src, dst, key).links == alone.route(src, dst, key).links);
+        CHECK(a.route(src, dst, key).links == alone.route(src, dst, key).links);
+      }
+    }
+  }
+}
