@@ -144,13 +144,14 @@ struct SimulatedStep {
   std::unique_ptr<sim::StepSimulation> simulation;
 };
 
-std::optional<SimulatedStep> simulate(const scenario::Scenario& s, const RunFlags& flags) {
+std::optional<SimulatedStep> simulate(const scenario::Scenario& s, const RunFlags& flags,
+                                      const std::shared_ptr<hw::DistanceCache>& distances) {
   if (!s.hardware.profile) {
     if (flags.trace) throw ConfigError("--trace: the step simulation needs hardware.calibration for this GPU");
     return std::nullopt;
   }
   SimulatedStep out;
-  out.simulation = std::make_unique<sim::StepSimulation>(sim::step_shape(s), flags.step);
+  out.simulation = std::make_unique<sim::StepSimulation>(sim::step_shape(s), flags.step, distances.get());
   std::optional<sim::ChromeTrace> trace;
   if (flags.trace) {
     trace.emplace(out.simulation->graph(), out.simulation->topology(), traced_gpus(out.simulation->graph()));
@@ -190,9 +191,11 @@ int run_command(std::span<const std::string> args) {
   // accounting still stands, and the output says what was missing.
   std::optional<hw::ClusterTopology> built;
   std::optional<SimulatedStep> step;
+  // The step and the run level's steps share hop distances (one cluster shape).
+  const auto distances = std::make_shared<hw::DistanceCache>();
   std::string not_built;
   try {
-    step = simulate(s, flags);
+    step = simulate(s, flags, distances);
     if (!step) built.emplace(hw::build_topology(s.hardware));
   } catch (const ConfigError& e) {
     if (flags.trace) throw;
@@ -210,7 +213,7 @@ int run_command(std::span<const std::string> args) {
     eo.run.seed = flags.step.seed;
     eo.rnd.seed = flags.step.seed;
     try {
-      eval = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, o)), eo);
+      eval = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, o, distances)), eo);
     } catch (const ConfigError& e) {
       run_not_simulated = e.what();
     }

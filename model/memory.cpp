@@ -110,9 +110,9 @@ Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage
 }
 
 MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
-                         const std::vector<Stage>& stages, const std::vector<Bytes>& stage_act, int rank) {
+                         const std::vector<Stage>& stages, const std::vector<BlockWeights>& blocks,
+                         const std::vector<Bytes>& stage_act, int rank) {
   const std::vector<int> held = rank_stages(plan, rank);
-  const std::vector<BlockWeights> blocks = block_weights(m, plan);
   BlockWeights params;
   for (int s : held) params += stage_weights(m, plan, blocks, stages[s], held);
   MemoryBudget b;
@@ -155,9 +155,10 @@ MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const 
   const MicroBatch mb{.sequences = plan.micro_batch, .seq_len = seq_len};
   std::vector<Bytes> stage_act;
   for (const Stage& s : stages) stage_act.push_back(stage_activations(m, plan, prec, s, mb));
-  MemoryBudget peak = rank_budget(m, plan, prec, stages, stage_act, 0);
+  const std::vector<BlockWeights> blocks = block_weights(m, plan);
+  MemoryBudget peak = rank_budget(m, plan, prec, stages, blocks, stage_act, 0);
   for (int rank = 1; rank < plan.pp; ++rank) {
-    MemoryBudget b = rank_budget(m, plan, prec, stages, stage_act, rank);
+    MemoryBudget b = rank_budget(m, plan, prec, stages, blocks, stage_act, rank);
     if (b.total > peak.total) peak = b;
   }
   peak.capacity = capacity;

@@ -38,14 +38,16 @@ StepOracle peak_flops_oracle(const Scenario& s) {
   return o;
 }
 
-StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options) {
+StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options,
+                                  std::shared_ptr<hw::DistanceCache> distances) {
+  if (!distances) distances = std::make_shared<hw::DistanceCache>();
   StepOracle o;
   o.name = "step-simulation";
   o.description =
       fmt::format("the discrete-event step simulation ({} fidelity, seed {}), run once per distinct (phase, batch)",
                   options.fidelity == Fidelity::full ? "full" : "symmetric", options.seed);
   o.stand_in = false;
-  o.time = [s, options](const Phase& phase, std::int64_t batch) {
+  o.time = [s, options, distances](const Phase& phase, std::int64_t batch) {
     // A batch the loader never saw (any batch a caller asks for) meets the same rules.
     Phase at = phase;
     at.batch = batch;
@@ -53,7 +55,7 @@ StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options)
     const std::vector<scenario::RuleBreak> breaks = scenario::plan_breaks(
         s, at.parallelism, scenario::gpu_count(s), {"training.phases[0].parallelism", &at, "training.phases[0]"});
     if (!breaks.empty()) throw ConfigError(breaks.front().message);
-    const StepResult r = simulate_step(step_shape(s, phase, batch), options);
+    const StepResult r = simulate_step(step_shape(s, phase, batch), options, distances.get());
     const StepBreakdown& b = r.breakdown;
     return StepTime(r.time, {b.forward + b.backward_input + b.backward_weight + b.optimizer, b.exposed_comm, b.bubble});
   };

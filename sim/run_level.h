@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,7 +79,10 @@ StepOracle peak_flops_oracle(const scenario::Scenario& s);
 // The discrete-event step simulation (sim/step.h) as the oracle: each shape is
 // the scenario with that phase, at that batch and without its ramp, as its only
 // phase, simulated once; the parts are the critical GPU's breakdown.
-StepOracle step_simulation_oracle(const scenario::Scenario& s, const StepOptions& options = {});
+// `distances`: hop distances shared with other simulations on clusters of the
+// same shape (the caller's step, say); none: the oracle keeps its own.
+StepOracle step_simulation_oracle(const scenario::Scenario& s, const StepOptions& options = {},
+                                  std::shared_ptr<hw::DistanceCache> distances = nullptr);
 
 // `exact` at the two ends of each ramp (its first step's batch and the phase
 // batch), linear in the batch between them; phases without a ramp get
