@@ -45,8 +45,11 @@ TEST_CASE("variants that differ only in price share the step and scale the dolla
   study::VariantOptions o;
   o.run.trials = 20;
   o.rnd.samples = 200;
-  const study::VariantResult a = study::evaluate_variant(scenario::load_scenario("builtin:deepseek-v3"), o);
-  const study::VariantResult b = study::evaluate_variant(deepseek("cost.rental=$3/GPU-h"), o);
+  study::StepMemo memo;
+  const study::VariantResult a = study::evaluate_variant(scenario::load_scenario("builtin:deepseek-v3"), o, memo);
+  const std::int64_t simulated = memo.misses();
+  const study::VariantResult b = study::evaluate_variant(deepseek("cost.rental=$3/GPU-h"), o, memo);
+  CHECK(memo.misses() == simulated);  // the price variant simulated no step of its own
   REQUIRE(a.gpu_hours);
   REQUIRE(b.gpu_hours);
   CHECK(a.step->value() == b.step->value());
@@ -55,7 +58,8 @@ TEST_CASE("variants that differ only in price share the step and scale the dolla
   CHECK(a.final_run->value() == doctest::Approx(2 * a.gpu_hours->value()));
   CHECK(b.final_run->value() == doctest::Approx(3 * b.gpu_hours->value()));
   // A step-relevant change is simulated anew, not taken from the remembered step.
-  const study::VariantResult c = study::evaluate_variant(deepseek("hardware.gpu=h100"), o);
+  const study::VariantResult c = study::evaluate_variant(deepseek("hardware.gpu=h100"), o, memo);
+  CHECK(memo.misses() > simulated);
   REQUIRE(c.step);
   CHECK(c.step->value() < a.step->value());  // NVLink 900 vs 400 GB/s: less exposed communication
 }
@@ -70,11 +74,25 @@ TEST_CASE("a variant that cannot be simulated is a row with its reason") {
 }
 
 TEST_CASE("the step memo a study hands over is keyed by the whole shape and bounded") {
-  const scenario::Scenario s = scenario::load_scenario("builtin:deepseek-v3");
-  const scenario::Scenario pricier = deepseek("cost.rental=$3/GPU-h");
+  // A 4-layer dense model on one node of 8 H800 (cheap steps).
+  constexpr std::string_view kSmall = R"(
+name: memo-small
+model: {layers: 4, hidden: 256, vocab: 1024, attention: {kind: mha, heads: 8, kv_heads: 8, head_dim: 32},
+        ffn: {kind: swiglu, intermediate: 512}}
+parallelism: {tp: 1, pp: 2, ep: 1, dp: 4, micro_batch: 1, zero: 1, schedule: 1f1b, recompute: none}
+precision: {gemm: bf16, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: fp32, activations: bf16}
+hardware: {gpu: h800, gpus_per_node: 8, nodes: 1, network: {topology: single-node, latency_nvlink: "3.33 us"}}
+training: {seq_len: 1024, phases: [{name: main, tokens: "1B", batch: 32}]}
+cost: {rental: "$2/GPU-h"}
+)";
+  const auto small = [&](std::vector<std::string> sets) {
+    return scenario::load_scenario_text(kSmall, "memo-small.yaml", sets);
+  };
+  const scenario::Scenario s = small({});
+  const scenario::Scenario pricier = small({"cost.rental=$3/GPU-h"});
   const scenario::Scenario tdp_changed =
-      deepseek("hardware.gpu={preset: h800, tdp: \"650 W\"}");  // never read by a step
-  const scenario::Scenario h100 = deepseek("hardware.gpu=h100");
+      small({"hardware.gpu={preset: h800, tdp: \"650 W\"}"});  // never read by a step
+  const scenario::Scenario h100 = small({"hardware.gpu=h100"});
   study::StepMemo memo(2);
   study::VariantOptions o;
   o.depth = study::RunDepth::step;
@@ -83,7 +101,7 @@ TEST_CASE("the step memo a study hands over is keyed by the whole shape and boun
   // Price: not part of the step's shape; the remembered step is taken.
   const study::VariantResult b = study::evaluate_variant(pricier, o, memo);
   CHECK(memo.hits() == 1);
-  CHECK(b.step->value() == a.step->value());
+  CHECK(*b.step == *a.step);
   // The TDP is part of the GPU spec, so of the shape's key, even though the step does not read it:
   // the key errs on the side of simulating again, never on sharing a step it should not.
   (void)study::evaluate_variant(tdp_changed, o, memo);
@@ -92,9 +110,9 @@ TEST_CASE("the step memo a study hands over is keyed by the whole shape and boun
   const study::VariantResult c = study::evaluate_variant(h100, o, memo);
   CHECK(memo.misses() == 3);
   CHECK(memo.size() == 2);
-  CHECK(c.step->value() == sim::simulate_step(h100, {}).time.value());
+  CHECK(*c.step == sim::simulate_step(h100, {}).time);
   // The first shape was the least recently used: asked again, it is simulated again, to the same figures.
   const study::VariantResult again = study::evaluate_variant(s, o, memo);
   CHECK(memo.misses() == 4);
-  CHECK(again.step->value() == a.step->value());
+  CHECK(*again.step == *a.step);
 }
