@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,6 +12,9 @@
 
 namespace tcsim::cost {
 struct Evaluation;
+}
+namespace tcsim::hw {
+class DistanceCache;
 }
 
 namespace tcsim::cli {
@@ -26,6 +30,7 @@ int validate_command(std::span<const std::string> args);   // cli/validate_comma
 int calibrate_command(std::span<const std::string> args);  // cli/calibrate_command.cpp
 int plan_command(std::span<const std::string> args);       // cli/plan_command.cpp
 int sweep_command(std::span<const std::string> args);      // cli/sweep_command.cpp
+int trace_command(std::span<const std::string> args);      // cli/trace_command.cpp
 
 // Flags `report` and `compare` share (parsed in cli/report_command.cpp).
 struct EvalFlags {
@@ -42,8 +47,9 @@ struct EvalFlags {
   bool json = false;
 };
 EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string> args);
-// Loads `path` with `sets` applied and evaluates it (run-level simulation and ledger).
+// Loads `path` with `sets` applied and evaluates it (run-level simulation and
+// ledger); `distances` is shared by every cluster the command simulates.
 cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
-                                   const EvalFlags& flags);
+                                   const EvalFlags& flags, const std::shared_ptr<hw::DistanceCache>& distances);
 
 }  // namespace tcsim::cli

@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "hardware/topology.h"
 #include "reports/evaluation.h"
 
 namespace tcsim::cli {
@@ -55,8 +56,9 @@ int compare_command(std::span<const std::string> args) {
   sets_a.insert(sets_a.end(), f.sets_a.begin(), f.sets_a.end());
   std::vector<std::string> sets_b = f.sets;
   sets_b.insert(sets_b.end(), f.sets_b.begin(), f.sets_b.end());
-  const cost::Evaluation a = evaluate_scenario(f.scenarios[0], sets_a, f);
-  const cost::Evaluation b = evaluate_scenario(f.scenarios[1], sets_b, f);
+  const auto distances = std::make_shared<hw::DistanceCache>();  // both scenarios' clusters
+  const cost::Evaluation a = evaluate_scenario(f.scenarios[0], sets_a, f, distances);
+  const cost::Evaluation b = evaluate_scenario(f.scenarios[1], sets_b, f, distances);
   if (f.json) {
     fmt::print("{}\n", reports::comparison_json(a, b).dump());
   } else {

@@ -27,6 +27,7 @@ Usage:
   tcsim sweep merge OUT INPUT...
   tcsim plan [SCENARIO] [--gpus N[,N...]] [--objective time|cost] [--top K] [--jobs N] [--json] [--out FILE.csv]
   tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH] [--gpu PRESET] [--quick]
+  tcsim trace summary TRACE.json[.gz] [--json]
   tcsim --help | --version
   tcsim COMMAND --help
 
@@ -56,6 +57,8 @@ Commands:
   calibrate
           Run the calibration kernels on this machine's GPU (or take their samples with
           --samples), fit the op-time model's rates and write a calibration profile.
+  trace   Read a PyTorch profiler (Kineto) trace: busy time per stream, kernel time
+          per family and per annotated region, compute/communication overlap.
 
 Exit codes: 0 success, 2 bad input (scenario or flags), 1 internal error.
 )";
@@ -83,6 +86,7 @@ int main(int argc, char** argv) {
     if (args[0] == "plan") return tcsim::cli::plan_command(rest);
     if (args[0] == "sweep") return tcsim::cli::sweep_command(rest);
     if (args[0] == "calibrate") return tcsim::cli::calibrate_command(rest);
+    if (args[0] == "trace") return tcsim::cli::trace_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
   } catch (const tcsim::ConfigError& e) {
     fmt::print(stderr, "tcsim: error: {}\n", e.what());

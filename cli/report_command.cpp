@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "hardware/topology.h"
 #include "reports/report.h"
 #include "scenarios/loader.h"
 #include "sim/run_level.h"
@@ -106,15 +107,17 @@ EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string
 
 namespace {
 
-sim::StepOracle make_oracle(std::string_view name, const scenario::Scenario& s, const sim::StepOptions& step) {
+sim::StepOracle make_oracle(std::string_view name, const scenario::Scenario& s, const sim::StepOptions& step,
+                            const std::shared_ptr<hw::DistanceCache>& distances) {
   if (name == "peak-flops") return sim::peak_flops_oracle(s);
-  if (name == "step-simulation-exact") return sim::step_simulation_oracle(s, step);
-  return sim::interpolated_oracle(sim::step_simulation_oracle(s, step));
+  if (name == "step-simulation-exact") return sim::step_simulation_oracle(s, step, distances);
+  return sim::interpolated_oracle(sim::step_simulation_oracle(s, step, distances));
 }
 
 }  // namespace
 
-cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets, const EvalFlags& f) {
+cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets, const EvalFlags& f,
+                                   const std::shared_ptr<hw::DistanceCache>& distances) {
   const scenario::Scenario s = scenario::load_scenario(path, sets);
   cost::EvalOptions o;
   o.run.seed = f.seed;
@@ -123,7 +126,7 @@ cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<st
   o.rnd.samples = f.samples;
   sim::StepOptions step;
   step.seed = f.seed;
-  return cost::evaluate(s, make_oracle(f.oracle, s, step), o);
+  return cost::evaluate(s, make_oracle(f.oracle, s, step, distances), o);
 }
 
 int report_command(std::span<const std::string> args) {
@@ -143,12 +146,13 @@ int report_command(std::span<const std::string> args) {
   if (!f.sets_b.empty() && !f.compare) throw ConfigError("report: --set-b needs --compare SCENARIO_B");
   if (f.json) throw ConfigError("report: --json belongs to tcsim compare; the report writes DIR/report.json");
   const std::string path = f.scenarios.empty() ? std::string(scenario::kDefaultScenario) : f.scenarios[0];
-  const cost::Evaluation a = evaluate_scenario(path, f.sets, f);
+  const auto distances = std::make_shared<hw::DistanceCache>();  // both scenarios' clusters
+  const cost::Evaluation a = evaluate_scenario(path, f.sets, f, distances);
   std::optional<cost::Evaluation> b;
   if (f.compare) {
     std::vector<std::string> sets = f.sets;
     sets.insert(sets.end(), f.sets_b.begin(), f.sets_b.end());
-    b = evaluate_scenario(*f.compare, sets, f);
+    b = evaluate_scenario(*f.compare, sets, f, distances);
   }
   reports::write_report(*f.out, a, b ? &*b : nullptr);
   fmt::print("wrote {0}/report.md, {0}/report.html, {0}/report.json\n", *f.out);

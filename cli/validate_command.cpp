@@ -3,12 +3,14 @@
 // command reports, it does not judge (docs/validation.md says what each gap
 // means).
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "hardware/topology.h"
 #include "reports/evaluation.h"
 #include "reports/step_report.h"
 #include "scenarios/loader.h"
@@ -36,10 +38,10 @@ void row(std::string_view case_name, std::string_view quantity, double predicted
 
 // V3-TR Table 1: pre-training 2,664K, context extension 119K, post-training 5K
 // H800 GPU-hours; 2,788K in all, $5.576M at the assumed $2/GPU-hour.
-void run_cases() {
+void run_cases(const std::shared_ptr<hw::DistanceCache>& distances) {
   constexpr double kPreTraining = 2664e3, kContext = 119e3, kTotal = 2788e3, kDollars = 5.576e6;
   const scenario::Scenario s = scenario::load_scenario(std::string(scenario::kDefaultScenario));
-  const cost::Evaluation e = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, {})));
+  const cost::Evaluation e = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, {}, distances)));
   double pre = 0, context = 0;
   for (const sim::PhaseResult& p : e.run.phases) {
     if (p.name == "pre-training") pre += p.gpu_hours.value();
@@ -70,9 +72,10 @@ int validate_command(std::span<const std::string> args) {
     throw ConfigError(fmt::format("validate: unexpected argument \"{}\" (see tcsim validate --help)", a));
   }
   fmt::print("{:<40} {:<30} {:>12} {:>12} {:>9}\n", "case", "quantity", "predicted", "published", "error");
+  const auto distances = std::make_shared<hw::DistanceCache>();  // every case's clusters
   for (const reports::PublishedStep& c : reports::published_steps()) {
     const scenario::Scenario s = scenario::load_scenario(c.scenario_ref);
-    const sim::StepResult r = sim::simulate_step(s, {});
+    const sim::StepResult r = sim::simulate_step(sim::step_shape(s), {}, distances.get());
     const double err = reports::relative_error(r.gpu_hours_per_trillion_tokens, c.gpu_hours_per_trillion_tokens);
     fmt::print("{:<40} {:<30} {:>12} {:>12} {:>+8.1f}%\n", c.case_name, "GPU-hours per 1T tokens",
                to_count_string(r.gpu_hours_per_trillion_tokens), to_count_string(c.gpu_hours_per_trillion_tokens),
@@ -82,7 +85,7 @@ int validate_command(std::span<const std::string> args) {
                published_rate, 100 * reports::relative_error(r.tokens_per_second_per_gpu, published_rate));
     fmt::print("  source: {}\n", c.source);
   }
-  run_cases();
+  run_cases(distances);
   return 0;
 }
 

@@ -26,6 +26,28 @@ std::vector<Schedule> all_schedules() {
   return {Schedule::one_f_one_b, Schedule::interleaved_1f1b, Schedule::zero_bubble, Schedule::dualpipe};
 }
 
+std::optional<ShapeBreak> PipelineSchedule::shape_rule(int /*pp*/, int v) const {
+  if (v != 1)
+    return ShapeBreak{"virtual_stages", fmt::format("virtual_stages = {} needs schedule: interleaved-1f1b", v)};
+  return std::nullopt;
+}
+
+std::optional<std::string> PipelineSchedule::micro_batch_rule(const PipelineShape& /*shape*/) const {
+  return std::nullopt;
+}
+
+std::vector<std::vector<Slot>> PipelineSchedule::programs(const PipelineShape& shape) const {
+  std::vector<std::vector<Slot>> out;
+  for (int r = 0; r < shape.pp; ++r) out.push_back(program(shape, r));
+  return out;
+}
+
+// 1F1B's peak (Narayanan et al. 2021 §2.2.1): rank r holds its pp - r - 1
+// warm-up forwards and one more.
+double PipelineSchedule::in_flight(int pp, int /*v*/, int rank) const { return pp - rank; }
+
+int PipelineSchedule::micro_batch_granule(int /*pp*/, int /*v*/) const { return 1; }
+
 int PipelineSchedule::rank_of(const PipelineShape& shape, int /*micro_batch*/, int stage) const {
   return stage % shape.pp;
 }

@@ -67,32 +67,37 @@ struct ActivationHolding {
 //  - shape_rule(pp, v) is empty when pp ranks with v virtual stages each can
 //    run the schedule, else why not; micro_batch_rule(shape) likewise for
 //    the micro-batches per step. A shape that passes both can be laid out.
-//  - programs(shape) gives each rank's slots in order: every micro-batch
-//    crosses every stage once forward and once backward (whole, or input
-//    then weight gradients), each chunk on rank_of(shape, micro-batch, stage).
-//  - stages_of_rank(pp, v, rank) lists the stages whose weights rank holds;
-//    activation_holdings(pp, v, rank) what its activations peak at, in
-//    micro-batches of those stages; in_flight(pp, v, rank) the same peak in
-//    micro-batches of the rank's whole work.
+//    Defaults: one virtual stage; any micro-batch count.
+//  - program(shape, rank) gives one rank's slots in order; over all ranks
+//    (programs()) every micro-batch crosses every stage once forward and once
+//    backward (whole, or input then weight gradients), each chunk on
+//    rank_of(shape, micro-batch, stage) (default: stage mod pp).
+//  - stages_of_rank(pp, v, rank) lists the stages whose weights rank holds
+//    (default: rank, rank + pp, ...); activation_holdings(pp, v, rank) what
+//    its activations peak at, in micro-batches of those stages (default:
+//    in_flight of all of them); in_flight(pp, v, rank) the same peak in
+//    micro-batches of the rank's whole work (default: 1F1B's pp - rank).
 //  - bubble(pp, v) is the idle time of the closed form, in units of one
 //    stage's forward (F = B_input = W = 1), over a rank's n (F + B + W).
+//  - micro_batch_granule(pp, v): a batch ramp moves in steps of this many
+//    micro-batches per pipeline, so that every batch on the way passes
+//    micro_batch_rule (default 1).
 class PipelineSchedule {
  public:
   virtual ~PipelineSchedule() = default;
   virtual Schedule id() const = 0;
-  virtual std::optional<ShapeBreak> shape_rule(int pp, int virtual_stages) const = 0;
-  virtual std::optional<std::string> micro_batch_rule(const PipelineShape& shape) const = 0;
-  virtual std::vector<std::vector<Slot>> programs(const PipelineShape& shape) const = 0;
+  virtual std::optional<ShapeBreak> shape_rule(int pp, int virtual_stages) const;
+  virtual std::optional<std::string> micro_batch_rule(const PipelineShape& shape) const;
+  virtual std::vector<Slot> program(const PipelineShape& shape, int rank) const = 0;
+  std::vector<std::vector<Slot>> programs(const PipelineShape& shape) const;
   virtual int rank_of(const PipelineShape& shape, int micro_batch, int stage) const;
   virtual std::vector<int> stages_of_rank(int pp, int virtual_stages, int rank) const;
   virtual std::vector<ActivationHolding> activation_holdings(int pp, int virtual_stages, int rank) const;
-  virtual double in_flight(int pp, int virtual_stages, int rank) const = 0;
+  virtual double in_flight(int pp, int virtual_stages, int rank) const;
   // Copies of a rank's parameters (DualPipe: 2, V3-TR Table 2).
   virtual int parameter_copies() const { return 1; }
   virtual double bubble(int pp, int virtual_stages) const = 0;
-  // A batch ramp moves in steps of this many micro-batches per pipeline, so
-  // that every batch on the way passes micro_batch_rule.
-  virtual int micro_batch_granule(int pp, int virtual_stages) const = 0;
+  virtual int micro_batch_granule(int pp, int virtual_stages) const;
   // Computation of one chunk runs beside the expert all-to-all of the other
   // chunk of an overlapped pair (the shared expert beside the dispatch).
   virtual bool overlaps_expert_comm() const { return false; }

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ pkg-config      # build
-  libeigen3-dev libyaml-cpp-dev libfmt-dev libboost-graph-dev doctest-dev  # libraries
+  libeigen3-dev libyaml-cpp-dev libfmt-dev libboost-graph-dev doctest-dev zlib1g-dev  # libraries
   clang libclang-rt-14-dev clang-format  # fuzzing (libFuzzer) and the format check
   libopenmpi-dev openmpi-bin             # tcsim sweep across MPI ranks (optional: TCSIM_MPI)
 )

@@ -100,8 +100,7 @@ class DualPipe final : public PipelineSchedule {
 
   // DualPipe pairs stage i with stage pp-1-i on one rank (V3-TR §3.2.1).
   std::optional<ShapeBreak> shape_rule(int pp, int v) const override {
-    if (v != 1)
-      return ShapeBreak{"virtual_stages", fmt::format("virtual_stages = {} needs schedule: interleaved-1f1b", v)};
+    if (auto one_stage = PipelineSchedule::shape_rule(pp, v)) return one_stage;
     if (pp < 2 || pp % 2 != 0) return ShapeBreak{"pp", fmt::format("dualpipe needs an even pp >= 2, got {}", pp)};
     return std::nullopt;
   }
@@ -115,10 +114,8 @@ class DualPipe final : public PipelineSchedule {
     return std::nullopt;
   }
 
-  std::vector<std::vector<Slot>> programs(const PipelineShape& s) const override {
-    std::vector<std::vector<Slot>> out;
-    for (int r = 0; r < s.pp; ++r) out.push_back(DualPipeProgram(s.pp, r, s.micro_batches).build());
-    return out;
+  std::vector<Slot> program(const PipelineShape& s, int rank) const override {
+    return DualPipeProgram(s.pp, rank, s.micro_batches).build();
   }
 
   // Micro-batches n/2 .. n-1 cross the stages in reverse rank order.

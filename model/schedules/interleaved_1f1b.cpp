@@ -28,13 +28,9 @@ class Interleaved1F1B final : public PipelineSchedule {
     return std::nullopt;
   }
 
-  std::vector<std::vector<Slot>> programs(const PipelineShape& s) const override {
-    std::vector<std::vector<Slot>> out;
-    for (int r = 0; r < s.pp; ++r) {
-      out.push_back(s.virtual_stages == 1 ? one_f_one_b_program(s.pp, r, s.micro_batches)
-                                          : program(s.pp, s.virtual_stages, r, s.micro_batches));
-    }
-    return out;
+  std::vector<Slot> program(const PipelineShape& s, int rank) const override {
+    return s.virtual_stages == 1 ? one_f_one_b_program(s.pp, rank, s.micro_batches)
+                                 : program(s.pp, s.virtual_stages, rank, s.micro_batches);
   }
 
   // (pp - r - 1) x 2 + (v - 1) x pp warm-up chunks plus one, each 1/v of the

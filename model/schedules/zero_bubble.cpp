@@ -2,8 +2,6 @@
 // ZeroBubbleH1Pipeline with exact semantics.
 #include <deque>
 
-#include <fmt/format.h>
-
 #include "model/schedule.h"
 
 namespace tcsim::model {
@@ -13,25 +11,13 @@ class ZeroBubble final : public PipelineSchedule {
  public:
   Schedule id() const override { return Schedule::zero_bubble; }
 
-  std::optional<ShapeBreak> shape_rule(int /*pp*/, int v) const override {
-    if (v != 1)
-      return ShapeBreak{"virtual_stages", fmt::format("virtual_stages = {} needs schedule: interleaved-1f1b", v)};
-    return std::nullopt;
+  // ZB-H1 keeps 1F1B's peak in flight (ibid. §3.1): the default.
+  std::vector<Slot> program(const PipelineShape& s, int rank) const override {
+    return program(s.pp, rank, s.micro_batches);
   }
-  std::optional<std::string> micro_batch_rule(const PipelineShape& /*shape*/) const override { return std::nullopt; }
-
-  std::vector<std::vector<Slot>> programs(const PipelineShape& s) const override {
-    std::vector<std::vector<Slot>> out;
-    for (int r = 0; r < s.pp; ++r) out.push_back(program(s.pp, r, s.micro_batches));
-    return out;
-  }
-
-  // ZB-H1 keeps 1F1B's peak (ibid. §3.1).
-  double in_flight(int pp, int /*v*/, int rank) const override { return pp - rank; }
 
   // (PP - 1)(F + B - 2W) with B = B_input + W (V3-TR Table 2).
   double bubble(int pp, int /*v*/) const override { return (pp - 1.0) * 1.0; }
-  int micro_batch_granule(int /*pp*/, int /*v*/) const override { return 1; }
 
  private:
   // pp - r - 1 warm-up forwards; r slots of forward + input-gradient backward

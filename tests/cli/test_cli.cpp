@@ -252,3 +252,26 @@ TEST_CASE("an incomplete network section is refused at load with its place") {
   CHECK(r.err.find("tcsim-cli-net.yaml:4:") != std::string::npos);
   CHECK(r.err.find("hardware.network.latency_nvlink: needed by the fat-tree topology") != std::string::npos);
 }
+
+TEST_CASE("trace summary reads a Kineto trace; a cut-short file exits 2 with its place") {
+  const std::string text =
+      R"json({"deviceProperties": [{"id": 0, "name": "NVIDIA H800", "numSms": 132}], "traceEvents": [
+{"ph": "X", "cat": "user_annotation", "name": "attn(F)", "pid": 1, "tid": 1, "ts": 0, "dur": 10},
+{"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 1, "ts": 2, "dur": 1, "args": {"correlation": 5}},
+{"ph": "X", "cat": "kernel", "name": "rotary_kernel", "pid": 0, "tid": 7, "ts": 20, "dur": 1500, "args": {"device": 0, "stream": 7, "correlation": 5}}
+]})json";
+  const std::string f = write_temp("tcsim-cli-trace.json", text);
+  const Result r = tcsim("trace summary " + f);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("NVIDIA H800 (132 SMs), 1 kernels") != std::string::npos);
+  CHECK(r.out.find("attn(F)") != std::string::npos);
+  const Result j = tcsim("trace summary --json " + f);
+  REQUIRE(j.code == 0);
+  CHECK(number_after(j.out, "span_ms") == doctest::Approx(1.5));
+  CHECK(j.out.find("\"family\": \"rope\"") != std::string::npos);
+  const Result cut = tcsim("trace summary " + write_temp("tcsim-cli-trace-cut.json", text.substr(0, 200)));
+  CHECK(cut.code == 2);
+  CHECK(cut.err.find("tcsim-cli-trace-cut.json:") != std::string::npos);
+  CHECK(tcsim("trace").code == 2);
+  CHECK(tcsim("trace frobnicate x.json").code == 2);
+}
