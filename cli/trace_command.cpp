@@ -45,7 +45,8 @@ int trace_command(std::span<const std::string> args) {
   }
   if (args.empty()) throw ConfigError("trace: expected a subcommand: summary (see tcsim trace --help)");
   if (args[0] != "summary") {
-    throw ConfigError(fmt::format("trace: unknown subcommand \"{}\" (expected summary; see tcsim trace --help)", args[0]));
+    throw ConfigError(
+        fmt::format("trace: unknown subcommand \"{}\" (expected summary; see tcsim trace --help)", args[0]));
   }
   std::vector<std::string> files;
   bool json = false;
@@ -59,7 +60,8 @@ int trace_command(std::span<const std::string> args) {
     }
   }
   if (files.size() != 1) throw ConfigError("trace summary: expected one TRACE.json (see tcsim trace --help)");
-  const trace::TraceSummary s = trace::summarize(trace::read_kineto_trace(files.front()), trace::builtin_family_patterns());
+  const trace::TraceSummary s =
+      trace::summarize(trace::read_kineto_trace(files.front()), trace::builtin_family_patterns());
   if (json) {
     fmt::print("{}\n", reports::trace_summary_json(s).dump());
   } else {

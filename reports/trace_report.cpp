@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "reports/sweep_table.h"
+
 namespace tcsim::reports {
 namespace {
 
@@ -37,10 +39,10 @@ Json families_json(const std::vector<trace::FamilyTime>& fs) {
 }  // namespace
 
 std::string trace_summary_table(const trace::TraceSummary& s) {
-  std::string out = fmt::format("Trace  {}: {}{}, {} kernels, {} memory copies, {} memory sets over {:.1f} ms\n", s.file,
-                                s.device.empty() ? "device not named" : s.device,
-                                s.sms > 0 ? fmt::format(" ({} SMs)", s.sms) : "", s.kernels, s.memcpys, s.memsets,
-                                ms(s.span_us));
+  std::string out =
+      fmt::format("Trace  {}: {}{}, {} kernels, {} memory copies, {} memory sets over {:.1f} ms\n", s.file,
+                  s.device.empty() ? "device not named" : s.device, s.sms > 0 ? fmt::format(" ({} SMs)", s.sms) : "",
+                  s.kernels, s.memcpys, s.memsets, ms(s.span_us));
   out += "\nStreams\n";
   out += fmt::format("  {:>6} {:>6}  {:<13} {:>9} {:>11} {:>6}  {}\n", "device", "stream", "role", "busy ms",
                      "activity ms", "count", "largest families (ms)");
@@ -51,7 +53,8 @@ std::string trace_summary_table(const trace::TraceSummary& s) {
   }
   out += fmt::format("  compute streams busy {:.1f} ms, communication streams busy {:.1f} ms, both at once {:.1f} ms",
                      ms(s.compute_busy_us), ms(s.communication_busy_us), ms(s.overlap_us));
-  out += s.compute_busy_us > 0 ? fmt::format(" ({:.0f}% of compute)\n", 100.0 * s.overlap_us / s.compute_busy_us) : "\n";
+  out +=
+      s.compute_busy_us > 0 ? fmt::format(" ({:.0f}% of compute)\n", 100.0 * s.overlap_us / s.compute_busy_us) : "\n";
 
   out += "\nFamilies (every stream)\n";
   out += fmt::format("  {:<20} {:>9} {:>7} {:>6}\n", "family", "ms", "share", "count");
@@ -132,6 +135,29 @@ Json trace_summary_json(const trace::TraceSummary& s) {
   }
   j.set("unknown", std::move(unknown));
   return j;
+}
+
+std::string trace_kernels_csv(const trace::KinetoTrace& t, const std::vector<trace::FamilyPattern>& families,
+                              const std::vector<std::string>& header) {
+  std::string out;
+  for (const std::string& h : header) out += "# " + h + "\n";
+  out += "name,family,device,stream,start_us,duration_us,grid_x,grid_y,grid_z,block_x,block_y,block_z,region\n";
+  double first = 0;
+  for (std::size_t i = 0; i < t.activities.size(); ++i) {
+    first = i == 0 ? t.activities[i].begin_us : std::min(first, t.activities[i].begin_us);
+  }
+  const std::vector<int> regions = trace::activity_regions(t);
+  for (std::size_t i = 0; i < t.activities.size(); ++i) {
+    const trace::GpuActivity& a = t.activities[i];
+    const trace::KernelFamily f = a.kind == trace::ActivityKind::memcpy   ? trace::KernelFamily::memcpy
+                                  : a.kind == trace::ActivityKind::memset ? trace::KernelFamily::memset
+                                                                          : trace::classify_kernel(a.name, families);
+    const std::string region = regions[i] >= 0 ? t.annotations[static_cast<std::size_t>(regions[i])].name : "";
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(a.name), trace::family_name(f), a.device,
+                       a.stream, a.begin_us - first, a.duration_us, a.grid[0], a.grid[1], a.grid[2], a.block[0],
+                       a.block[1], a.block[2], csv_field(region));
+  }
+  return out;
 }
 
 }  // namespace tcsim::reports

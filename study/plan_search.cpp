@@ -23,7 +23,6 @@
 namespace tcsim::study {
 namespace {
 
-constexpr double kBytesPerGib = 1024.0 * 1024.0 * 1024.0;
 constexpr double kMillion = 1e6;
 constexpr double kSecondsPerHour = 3600.0;
 

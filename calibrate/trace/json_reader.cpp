@@ -15,8 +15,8 @@ namespace tcsim::trace {
 
 const JsonValue* JsonValue::find(std::string_view key) const {
   if (const Object* o = object()) {
-    for (const auto& [k, v] : *o) {
-      if (k == key) return &v;
+    for (std::size_t i = 0; i < o->keys.size(); ++i) {
+      if (o->keys[i] == key) return &o->values[i];
     }
   }
   return nullptr;
@@ -183,9 +183,9 @@ JsonValue JsonReader::read_value(int depth, std::int64_t start) {
       JsonValue::Object o;
       if (!accept('}')) {
         do {
-          std::string key = read_string();
+          o.keys.push_back(read_string());
           expect(':');
-          o.emplace_back(std::move(key), read_value(depth + 1, start));
+          o.values.push_back(read_value(depth + 1, start));
         } while (accept(','));
         expect('}');
       }
@@ -209,7 +209,8 @@ JsonValue JsonReader::read_value(int depth, std::int64_t start) {
     case 'f':
     case 'n': {
       std::string word;
-      for (int w = peek_byte(); word.size() < 5 && w >= 'a' && w <= 'z'; w = peek_byte()) word += static_cast<char>(get());
+      for (int w = peek_byte(); word.size() < 5 && w >= 'a' && w <= 'z'; w = peek_byte())
+        word += static_cast<char>(get());
       if (word == "true") {
         v.value = true;
       } else if (word == "false") {

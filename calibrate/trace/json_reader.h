@@ -10,7 +10,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <variant>
 #include <vector>
 
@@ -19,7 +18,12 @@ namespace tcsim::trace {
 // One JSON value, parsed whole.
 struct JsonValue {
   using Array = std::vector<JsonValue>;
-  using Object = std::vector<std::pair<std::string, JsonValue>>;
+  // Keys and values in written order (two lists: a pair of an incomplete
+  // type cannot be a vector's element).
+  struct Object {
+    std::vector<std::string> keys;
+    std::vector<JsonValue> values;
+  };
   std::variant<std::monostate, bool, double, std::string, Array, Object> value;
 
   const JsonValue* find(std::string_view key) const;  // objects only; nullptr otherwise or when absent

@@ -92,9 +92,8 @@ std::unordered_map<std::int64_t, int> launch_regions(const KinetoTrace& t) {
   }
   std::unordered_map<std::int64_t, int> out;
   for (auto& [pid, points] : processes) {
-    std::stable_sort(points.begin(), points.end(), [](const Point& a, const Point& b) {
-      return std::tie(a.at, a.order) < std::tie(b.at, b.order);
-    });
+    std::stable_sort(points.begin(), points.end(),
+                     [](const Point& a, const Point& b) { return std::tie(a.at, a.order) < std::tie(b.at, b.order); });
     std::set<std::pair<double, int>> open;                 // (begin, annotation), latest begin last
     std::multimap<double, std::pair<double, int>> ending;  // end -> its key in `open`
     for (const Point& p : points) {
@@ -185,7 +184,7 @@ TraceSummary summarize(const KinetoTrace& t, const std::vector<FamilyPattern>& f
   s.overlap_us = overlap(compute_busy, comm_busy);
 
   // Regions: each activity in the innermost annotation around its launch.
-  const std::unordered_map<std::int64_t, int> region_of_launch = launch_regions(t);
+  const std::vector<int> region_of = activity_regions(t);
   std::map<std::string, std::size_t> region_index;
   std::vector<std::map<KernelFamily, FamilyTime>> region_families;
   std::vector<std::pair<double, std::size_t>> order;  // (first launch time, activity index)
@@ -193,12 +192,11 @@ TraceSummary summarize(const KinetoTrace& t, const std::vector<FamilyPattern>& f
   std::stable_sort(order.begin(), order.end());
   for (const auto& [begin, i] : order) {
     const GpuActivity& a = t.activities[i];
-    const auto it = a.correlation >= 0 ? region_of_launch.find(a.correlation) : region_of_launch.end();
-    if (it == region_of_launch.end() || it->second < 0) {
+    if (region_of[i] < 0) {
       s.unattributed_us += a.duration_us;
       continue;
     }
-    const std::string& name = t.annotations[static_cast<std::size_t>(it->second)].name;
+    const std::string& name = t.annotations[static_cast<std::size_t>(region_of[i])].name;
     const auto [slot, fresh] = region_index.emplace(name, s.regions.size());
     if (fresh) {
       RegionSummary r;
@@ -224,6 +222,17 @@ TraceSummary summarize(const KinetoTrace& t, const std::vector<FamilyPattern>& f
   std::stable_sort(s.unknown.begin(), s.unknown.end(),
                    [](const UnknownKernel& a, const UnknownKernel& b) { return a.us > b.us; });
   return s;
+}
+
+std::vector<int> activity_regions(const KinetoTrace& t) {
+  const std::unordered_map<std::int64_t, int> region_of_launch = launch_regions(t);
+  std::vector<int> out;
+  out.reserve(t.activities.size());
+  for (const GpuActivity& a : t.activities) {
+    const auto it = a.correlation >= 0 ? region_of_launch.find(a.correlation) : region_of_launch.end();
+    out.push_back(it == region_of_launch.end() ? -1 : it->second);
+  }
+  return out;
 }
 
 }  // namespace tcsim::trace

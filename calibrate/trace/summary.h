@@ -34,10 +34,10 @@ struct StreamSummary {
 
 struct RegionSummary {
   std::string name;
-  int instances = 0;         // annotation ranges of this name
-  double annotated_us = 0;   // their summed wall durations (CPU side)
-  double kernel_us = 0;      // kernels launched inside them (innermost range)
-  double communication_us = 0;  // of kernel_us: communication kernels
+  int instances = 0;                 // annotation ranges of this name
+  double annotated_us = 0;           // their summed wall durations (CPU side)
+  double kernel_us = 0;              // kernels launched inside them (innermost range)
+  double communication_us = 0;       // of kernel_us: communication kernels
   std::vector<FamilyTime> families;  // most time first
 };
 
@@ -54,8 +54,8 @@ struct TraceSummary {
   int kernels = 0;
   int memcpys = 0;
   int memsets = 0;
-  double first_us = 0;  // earliest activity begin
-  double span_us = 0;   // earliest begin to latest end
+  double first_us = 0;                 // earliest activity begin
+  double span_us = 0;                  // earliest begin to latest end
   std::vector<StreamSummary> streams;  // by device, then stream
   std::vector<FamilyTime> families;    // every activity, most time first
   double compute_busy_us = 0;          // union over compute streams
@@ -67,5 +67,9 @@ struct TraceSummary {
 };
 
 TraceSummary summarize(const KinetoTrace& trace, const std::vector<FamilyPattern>& families);
+
+// For each activity of the trace (same order), the annotation it counts in
+// (an index into trace.annotations), or -1: the rule of the regions above.
+std::vector<int> activity_regions(const KinetoTrace& trace);
 
 }  // namespace tcsim::trace

@@ -37,8 +37,9 @@ std::string launch(double ts, int correlation) {
 }
 
 std::string annotation(const std::string& name, double ts, double dur) {
-  return fmt::format(R"({{"ph": "X", "cat": "user_annotation", "name": "{}", "pid": 100, "tid": 100, "ts": {}, "dur": {}}})",
-                     name, ts, dur);
+  return fmt::format(
+      R"({{"ph": "X", "cat": "user_annotation", "name": "{}", "pid": 100, "tid": 100, "ts": {}, "dur": {}}})", name, ts,
+      dur);
 }
 
 // CPU thread 100: "step" [0, 100] holds "attn(F)" [10, 40] and "mlp(F)" [50, 90].
@@ -62,18 +63,21 @@ std::string synthetic_trace() {
   ev.push_back(launch(200, 7));
   ev.push_back(kernel("void cutlass::device_kernel<dpsk::grouped_gemm::cuda::fp8_ptp128c::GemmKernel>", 7, 100, 30, 2));
   ev.push_back(kernel("void layer_norm::ln_fwd_kernel<float>", 7, 120, 30, 3));
-  ev.push_back(kernel("void cutlass::device_kernel<dpsk::grouped_gemm::cuda::fp8_dptp128c_acc::GemmKernel>", 23, 140, 20, 4));
+  ev.push_back(
+      kernel("void cutlass::device_kernel<dpsk::grouped_gemm::cuda::fp8_dptp128c_acc::GemmKernel>", 23, 140, 20, 4));
   ev.push_back(kernel("void dpsk::ep::internode::dispatch<false, 8, true, 8>", 27, 110, 80, 5));
   ev.push_back(kernel("void dpsk::ep::internode::combine<false, 8>", 27, 300, 10, 6));
   ev.push_back(kernel("my_custom_kernel", 7, 400, 5, 1));
   ev.push_back(kernel("void at::native::vectorized_elementwise_kernel<4>", 7, 500, 2, 7));
   ev.push_back(R"({"ph": "s", "cat": "ac2g", "id": 2, "pid": 100, "tid": 100, "ts": 12})");
-  ev.push_back(R"({"ph": "X", "cat": "gpu_memcpy", "name": "Memcpy HtoD", "pid": 0, "tid": 7, "ts": 600, "dur": 4, "args": {"device": 0, "stream": 7}})");
+  ev.push_back(
+      R"({"ph": "X", "cat": "gpu_memcpy", "name": "Memcpy HtoD", "pid": 0, "tid": 7, "ts": 600, "dur": 4, "args": {"device": 0, "stream": 7}})");
   std::string events;
   for (std::size_t i = 0; i < ev.size(); ++i) events += (i ? ",\n" : "") + ev[i];
   return R"({"schemaVersion": 1, "deviceProperties": [{"id": 0, "name": "NVIDIA H800", "totalGlobalMem": 84943110144, "numSms": 132}],
 "traceEvents": [
-)" + events + "\n], \"traceName\": \"synthetic\"}\n";
+)" + events +
+         "\n], \"traceName\": \"synthetic\"}\n";
 }
 
 std::string write(const std::string& name, const std::string& text) {
@@ -102,7 +106,7 @@ std::string error_of(const std::string& path) {
 
 TEST_CASE("a Kineto trace is read event by event: kernels, copies, launches, annotations, devices") {
   const KinetoTrace t = read_kineto_trace(write("tcsim-trace.json", synthetic_trace()));
-  CHECK(t.events == 19);  // every traceEvents entry, flow events included
+  CHECK(t.events == 19);            // every traceEvents entry, flow events included
   CHECK(t.activities.size() == 8);  // 7 kernels and a memcpy
   CHECK(t.runtime.size() == 7);
   CHECK(t.annotations.size() == 3);
@@ -116,7 +120,8 @@ TEST_CASE("a Kineto trace is read event by event: kernels, copies, launches, ann
 }
 
 TEST_CASE("a trace summary: busy time as the union per stream, overlap, families, regions by innermost annotation") {
-  const TraceSummary s = summarize(read_kineto_trace(write("tcsim-trace.json", synthetic_trace())), builtin_family_patterns());
+  const TraceSummary s =
+      summarize(read_kineto_trace(write("tcsim-trace.json", synthetic_trace())), builtin_family_patterns());
   CHECK(s.kernels == 7);
   CHECK(s.memcpys == 1);
   CHECK(s.device == "NVIDIA H800");
@@ -229,7 +234,8 @@ TEST_CASE("a launch from another thread of the process counts in the range open 
 {"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 100, "tid": 300, "ts": 15, "dur": 1, "args": {"correlation": 9}},
 {"ph": "X", "cat": "kernel", "name": "void cutlass::device_kernel<flash::FlashAttnBwd<x>>", "pid": 0, "tid": 7, "ts": 40, "dur": 6, "args": {"device": 0, "stream": 7, "correlation": 9}}
 ]})json";
-  const TraceSummary s = summarize(read_kineto_trace(write("tcsim-trace-threads.json", text)), builtin_family_patterns());
+  const TraceSummary s =
+      summarize(read_kineto_trace(write("tcsim-trace-threads.json", text)), builtin_family_patterns());
   REQUIRE(s.regions.size() == 1);
   CHECK(s.regions[0].name == "attn(B)");
   CHECK(s.regions[0].kernel_us == doctest::Approx(6));
