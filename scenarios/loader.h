@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "calibrate/trace/families.h"
 #include "scenarios/scenario.h"
 
 namespace tcsim::scenario {
@@ -36,6 +37,14 @@ hw::CalibrationProfile load_profile(const std::string& ref);
 hw::CalibrationProfile load_profile_text(std::string_view text, const std::string& file);
 std::vector<std::string> builtin_profile_names();
 std::string_view builtin_profile_text(std::string_view name);
+
+// A user's kernel families for trace reading: a YAML file
+//   families:
+//     - {pattern: "my_fused_rmsnorm", family: norm}
+// whose patterns go before the built-in table (calibrate/trace/families.h).
+// Throws ConfigError (file:line:column, key, what was expected).
+std::vector<trace::FamilyPattern> load_family_patterns(const std::string& path);
+std::vector<trace::FamilyPattern> load_family_patterns_text(std::string_view text, const std::string& file);
 
 // Closest candidate by edit distance, or empty when none is close enough.
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates);

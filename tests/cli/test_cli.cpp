@@ -275,3 +275,32 @@ TEST_CASE("trace summary reads a Kineto trace; a cut-short file exits 2 with its
   CHECK(tcsim("trace").code == 2);
   CHECK(tcsim("trace frobnicate x.json").code == 2);
 }
+
+TEST_CASE("trace kernels writes the derived table with its provenance; --families puts a user's patterns first") {
+  const std::string text = R"json({"traceEvents": [
+{"ph": "X", "cat": "cuda_runtime", "name": "cudaLaunchKernel", "pid": 1, "tid": 1, "ts": 2, "dur": 1, "args": {"correlation": 5}},
+{"ph": "X", "cat": "kernel", "name": "rotary_kernel", "pid": 0, "tid": 7, "ts": 20, "dur": 15, "args": {"device": 0, "stream": 7, "correlation": 5, "grid": [64, 2, 1]}},
+{"ph": "X", "cat": "kernel", "name": "my_fused_norm", "pid": 0, "tid": 7, "ts": 40, "dur": 5, "args": {"device": 0, "stream": 7}}
+]})json";
+  const std::string f = write_temp("tcsim-cli-trace-k.json", text);
+  const std::string csv = (std::filesystem::temp_directory_path() / "tcsim-cli-trace-k.csv").string();
+  const Result r = tcsim("trace kernels " + f + " --out " + csv + " --source 'from a test'");
+  REQUIRE(r.code == 0);
+  const std::string table = slurp(csv);
+  CHECK(table.find("# from a test\n") != std::string::npos);
+  CHECK(table.find("name,family,device,stream,start_us,duration_us,grid_x") != std::string::npos);
+  CHECK(table.find("rotary_kernel,rope,0,7,0,15,64,2,1,") != std::string::npos);  // starts after the first activity
+  CHECK(table.find("my_fused_norm,unknown,0,7,20,5,") != std::string::npos);
+  // A user's table, tried first: the unknown kernel becomes a norm.
+  const std::string fam =
+      write_temp("tcsim-cli-families.yaml", "families:\n  - {pattern: my_fused_norm, family: norm}\n");
+  const Result s = tcsim("trace summary --json --families " + fam + " " + f);
+  REQUIRE(s.code == 0);
+  CHECK(s.out.find("\"family\": \"norm\"") != std::string::npos);
+  CHECK(s.out.find("\"unknown\": []") != std::string::npos);
+  const std::string bad = write_temp("tcsim-cli-families-bad.yaml", "families:\n  - {pattern: x, family: nrom}\n");
+  const Result b = tcsim("trace summary --families " + bad + " " + f);
+  CHECK(b.code == 2);
+  CHECK(b.err.find("tcsim-cli-families-bad.yaml:2:") != std::string::npos);
+  CHECK(b.err.find("families[0].family") != std::string::npos);
+}
