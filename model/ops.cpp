@@ -127,8 +127,10 @@ Op grouped_gemm_op(const Ctx& c, const Linear& l, double assignments, int groups
 
 // A memory-bound op: zero FLOPs (O(elements), negligible beside the GEMMs),
 // bytes read + written per pass.
-Op memory_op(const Ctx& c, std::string name, std::array<Bytes, kPasses> bytes, Bytes saved, bool recompute) {
+Op memory_op(const Ctx& c, MemoryKind kind, std::string name, std::array<Bytes, kPasses> bytes, Bytes saved,
+             bool recompute) {
   Op op = new_op(c, std::move(name), OpClass::memory, c.prec.activations);
+  op.memory = kind;
   op.hbm_bytes = bytes;
   op.saved = saved;
   op.recomputed = recompute;
@@ -142,8 +144,8 @@ Op norm_op(const Ctx& c, std::string name, std::int64_t width, Dtype saved) {
   const double t = static_cast<double>(c.tokens);
   const double e = t * static_cast<double>(width);
   const double a = act_bytes(c);
-  return memory_op(c, std::move(name), {elems(2 * e, a), elems(3 * e, a), Bytes(0)}, saved_tensor(t, width, saved),
-                   recomputed(c, true));
+  return memory_op(c, MemoryKind::norm, std::move(name), {elems(2 * e, a), elems(3 * e, a), Bytes(0)},
+                   saved_tensor(t, width, saved), recomputed(c, true));
 }
 
 // Residual add: forward reads two, writes one; backward passes the gradient
@@ -152,8 +154,8 @@ Op norm_op(const Ctx& c, std::string name, std::int64_t width, Dtype saved) {
 Op residual_op(const Ctx& c, std::string name, bool keep_output) {
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
   const double a = act_bytes(c);
-  return memory_op(c, std::move(name), {elems(3 * e, a), Bytes(0), Bytes(0)}, Bytes(keep_output ? e * a : 0.0),
-                   recomputed(c, false));
+  return memory_op(c, MemoryKind::residual, std::move(name), {elems(3 * e, a), Bytes(0), Bytes(0)},
+                   Bytes(keep_output ? e * a : 0.0), recomputed(c, false));
 }
 
 // Whether an FFN's activation output is dropped and recomputed from its
@@ -181,7 +183,8 @@ Op activation_op(const Ctx& c, std::string name, double rows, std::int64_t width
   const bool glu = c.m.ffn == FfnKind::swiglu;
   const std::array<Bytes, kPasses> bytes = glu ? std::array{elems(3 * e, a), elems(5 * e, a), Bytes(0)}
                                                : std::array{elems(2 * e, a), elems(3 * e, a), Bytes(0)};
-  return memory_op(c, std::move(name), bytes, cached_input(c, rows, width), activation_recomputed(c, moe));
+  return memory_op(c, MemoryKind::activation, std::move(name), bytes, cached_input(c, rows, width),
+                   activation_recomputed(c, moe));
 }
 
 Op comm_op(const Ctx& c, std::string name, Collective coll, Bytes bytes, Bytes saved) {
@@ -297,7 +300,7 @@ void append_dispatch(const Ctx& experts, std::vector<Op>& ops, double assignment
   }
   const double a = act_bytes(c), t = static_cast<double>(c.tokens);
   ops.push_back(memory_op(
-      c, "moe.permute",
+      c, MemoryKind::permute, "moe.permute",
       {Bytes(t * h * a + assignments * h * dtype_bytes(c.prec.gemm)), Bytes(2 * assignments * h * a), Bytes(0)}, kept,
       recomputed(c, false)));
 }
@@ -316,7 +319,7 @@ void append_combine(const Ctx& experts, std::vector<Op>& ops, double assignments
     return;
   }
   const double a = act_bytes(c), t = static_cast<double>(c.tokens);
-  ops.push_back(memory_op(c, "moe.unpermute",
+  ops.push_back(memory_op(c, MemoryKind::permute, "moe.unpermute",
                           {Bytes((assignments + t) * h * a), Bytes((assignments + t) * h * a), Bytes(0)}, Bytes(0),
                           recomputed(c, false)));
 }
@@ -385,7 +388,7 @@ void append_lookup(const Ctx& c, std::vector<Op>& ops, const std::string& name, 
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
   const double tables = c.m.position == PositionKind::learned ? 2.0 : 1.0;
   const double a = act_bytes(c);
-  ops.push_back(memory_op(c, name,
+  ops.push_back(memory_op(c, MemoryKind::lookup, name,
                           {Bytes(tables * e * dtype_bytes(c.prec.weights) + e * a), Bytes(0),
                            Bytes(e * a + tables * e * dtype_bytes(c.prec.grads))},
                           saved, false));
@@ -398,7 +401,8 @@ void append_lookup(const Ctx& c, std::vector<Op>& ops, const std::string& name, 
 Op loss_op(const Ctx& c, std::string name) {
   const double e = static_cast<double>(c.tokens) * static_cast<double>(ceil_div(c.m.vocab, c.plan.tp));
   const double a = act_bytes(c), f = dtype_bytes(Dtype::fp32);
-  return memory_op(c, std::move(name), {Bytes(e * (a + f)), Bytes(e * (f + a)), Bytes(0)}, Bytes(e * f), false);
+  return memory_op(c, MemoryKind::loss, std::move(name), {Bytes(e * (a + f)), Bytes(e * (f + a)), Bytes(0)},
+                   Bytes(e * f), false);
 }
 
 // Final norm, output projection (the shared head for MTP) and loss.

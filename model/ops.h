@@ -34,6 +34,17 @@ enum class OpClass {
   comm,          // a collective over a parallel group (bytes below are per GPU)
 };
 
+// What a memory-bound op is: the kernel a framework runs for it.
+enum class MemoryKind : std::uint8_t {
+  none,        // not a memory op
+  norm,        // RMSNorm / LayerNorm
+  activation,  // SwiGLU / GELU
+  residual,    // residual add
+  permute,     // MoE permute or unpermute (tokens to and from their experts on one GPU)
+  lookup,      // embedding lookup
+  loss,        // cross-entropy
+};
+
 enum class Pass { forward = 0, backward_input = 1, backward_weight = 2 };
 inline constexpr int kPasses = 3;
 
@@ -69,6 +80,7 @@ struct Op {
   std::string name;  // "attn.q_down", "moe.experts.up_gate", "ep.dispatch"
   OpClass cls = OpClass::memory;
   OpRole role = OpRole::attention;
+  MemoryKind memory = MemoryKind::none;    // memory ops: which kernel
   Dtype dtype = Dtype::bf16;               // GEMM input type (fp8 when the plan runs GEMMs in FP8)
   GemmShape shape;                         // gemm / grouped_gemm: the forward shape
   std::array<Flops, kPasses> flops{};      // model FLOPs per pass (backward attention = 2x forward)

@@ -38,6 +38,11 @@ hw::CalibrationProfile load_profile_text(std::string_view text, const std::strin
 std::vector<std::string> builtin_profile_names();
 std::string_view builtin_profile_text(std::string_view name);
 
+// Kernel tables derived from profiler traces (calibrate/profiles/NAME.kernels.csv,
+// `tcsim trace kernels`), compiled in; empty text when there is none by that name.
+std::vector<std::string> builtin_kernel_table_names();
+std::string builtin_kernel_table_text(std::string_view name);
+
 // A user's kernel families for trace reading: a YAML file
 //   families:
 //     - {pattern: "my_fused_rmsnorm", family: norm}

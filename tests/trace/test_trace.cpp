@@ -13,7 +13,9 @@
 #include <fmt/format.h>
 
 #include "calibrate/trace/families.h"
+#include "calibrate/trace/kernel_table.h"
 #include "calibrate/trace/kineto.h"
+#include "calibrate/trace/op_families.h"
 #include "calibrate/trace/summary.h"
 #include "core/error.h"
 
@@ -240,4 +242,105 @@ TEST_CASE("a launch from another thread of the process counts in the range open 
   CHECK(s.regions[0].name == "attn(B)");
   CHECK(s.regions[0].kernel_us == doctest::Approx(6));
   CHECK(s.unattributed_us == 0);
+}
+
+TEST_CASE("model ops fall in the trace's kernel families pass by pass") {
+  model::Op gemm;
+  gemm.cls = model::OpClass::gemm;
+  gemm.dtype = model::Dtype::fp8;
+  CHECK(family_of(gemm, model::Pass::forward) == KernelFamily::gemm_fp8);
+  CHECK(family_of(gemm, model::Pass::backward_input) == KernelFamily::gemm_fp8);
+  CHECK(family_of(gemm, model::Pass::backward_weight) == KernelFamily::gemm_fp8_wgrad);
+  gemm.dtype = model::Dtype::bf16;
+  CHECK(family_of(gemm, model::Pass::backward_weight) == KernelFamily::gemm_bf16);
+  model::Op experts;
+  experts.cls = model::OpClass::grouped_gemm;
+  experts.dtype = model::Dtype::fp8;
+  CHECK(family_of(experts, model::Pass::forward) == KernelFamily::grouped_gemm_fp8);
+  CHECK(family_of(experts, model::Pass::backward_weight) == KernelFamily::gemm_fp8_wgrad);
+  model::Op attention;
+  attention.cls = model::OpClass::attention;
+  CHECK(family_of(attention, model::Pass::backward_input) == KernelFamily::attention_backward);
+  model::Op norm;
+  norm.cls = model::OpClass::memory;
+  norm.memory = model::MemoryKind::norm;
+  CHECK(family_of(norm, model::Pass::forward) == KernelFamily::norm);
+  norm.memory = model::MemoryKind::permute;
+  CHECK(family_of(norm, model::Pass::forward) == KernelFamily::moe_permute);
+}
+
+TEST_CASE("predicted beside measured: op times summed per family over every pass, table rows per family") {
+  // One FP8 GEMM of 2 x 1024^3 FLOPs per pass and one norm of 1 MB per pass, on a profile of exactly
+  // 1 PFLOP/s FP8 (tiles that fill one wave: no quantisation loss) and 1 TB/s HBM.
+  hw::CalibrationProfile p;
+  p.sms = 1;
+  p.tile_m = 1024;
+  p.tile_n = 1024;
+  p.gemm_fp8.value = FlopsPerSecond(1e15);
+  p.gemm_bf16.value = FlopsPerSecond(1e15);
+  p.hbm.value = BytesPerSecond(1e12);
+  p.attention_forward.value = FlopsPerSecond(1e15);
+  p.attention_backward.value = FlopsPerSecond(1e15);
+  model::Block b;
+  model::Op gemm;
+  gemm.cls = model::OpClass::gemm;
+  gemm.dtype = model::Dtype::fp8;
+  gemm.shape = {1024, 1024, 1024, 1};
+  const Flops f(2.0 * 1024 * 1024 * 1024);
+  gemm.flops = {f, f, f};
+  b.ops.push_back(gemm);
+  model::Op norm;
+  norm.cls = model::OpClass::memory;
+  norm.memory = model::MemoryKind::norm;
+  norm.hbm_bytes = {Bytes(1e6), Bytes(1e6), Bytes(0)};
+  norm.recomputed = true;  // its forward runs again in backward
+  b.ops.push_back(norm);
+  KernelTable measured;
+  measured.rows.push_back({.name = "a", .family = KernelFamily::gemm_fp8, .duration_us = 5});
+  measured.rows.push_back({.name = "b", .family = KernelFamily::quantize, .duration_us = 7});
+  measured.rows.push_back({.name = "c", .family = KernelFamily::communication, .duration_us = 100});
+  const std::vector<FamilyComparison> rows = compare_families({b}, p, 1, measured);
+  const auto row = [&](KernelFamily fam) {
+    for (const FamilyComparison& c : rows) {
+      if (c.family == fam) return c;
+    }
+    return FamilyComparison{};
+  };
+  const double gemm_us = f.value() / 1e15 * 1e6;                                    // 2.147 us per pass
+  CHECK(row(KernelFamily::gemm_fp8).predicted_us == doctest::Approx(2 * gemm_us));  // forward, input gradient
+  CHECK(row(KernelFamily::gemm_fp8).measured_us == doctest::Approx(5));
+  CHECK(row(KernelFamily::gemm_fp8_wgrad).predicted_us == doctest::Approx(gemm_us));
+  CHECK(row(KernelFamily::norm).predicted_us == doctest::Approx(3.0));  // forward, backward, forward again: 1 us each
+  CHECK(row(KernelFamily::quantize).predicted_us == 0);
+  CHECK(row(KernelFamily::quantize).measured_us == doctest::Approx(7));
+  for (const FamilyComparison& c : rows) CHECK(c.family != KernelFamily::communication);
+}
+
+TEST_CASE("a derived kernel table reads back: provenance, quoted names, numbers; a malformed one names its line") {
+  const std::string text =
+      "# from a test\n"
+      "name,family,device,stream,start_us,duration_us,grid_x,grid_y,grid_z,block_x,block_y,block_z,region\n"
+      "\"void k<a, b>(int, \"\"x\"\")\",quantize,0,7,0,52,4096,1,1,128,1,1,attn(F)\n"
+      "rotary_kernel,rope,0,7,60.5,3,64,2,1,256,1,1,\n";
+  const KernelTable t = parse_kernel_table(text, "t.csv");
+  REQUIRE(t.provenance.size() == 1);
+  CHECK(t.provenance[0] == "from a test");
+  REQUIRE(t.rows.size() == 2);
+  CHECK(t.rows[0].name == "void k<a, b>(int, \"x\")");
+  CHECK(t.rows[0].family == KernelFamily::quantize);
+  CHECK(t.rows[0].grid[0] == 4096);
+  CHECK(t.rows[0].region == "attn(F)");
+  CHECK(t.rows[1].start_us == doctest::Approx(60.5));
+  CHECK(t.rows[1].region.empty());
+  const auto error = [](const std::string& bad) {
+    try {
+      (void)parse_kernel_table(bad, "t.csv");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error("name,family\n").find("t.csv:1: expected the header") != std::string::npos);
+  CHECK(error(text + "x,rope,0\n").find("t.csv:5: expected 13 fields, got 3") != std::string::npos);
+  CHECK(error(text + "x,nrom,0,7,0,1,1,1,1,1,1,1,\n").find("unknown kernel family \"nrom\"") != std::string::npos);
 }
