@@ -194,6 +194,15 @@ TEST_CASE("validate prints predicted against published and exits 0") {
   CHECK(r.out.find("DeepSeek-V3") != std::string::npos);
   CHECK(r.out.find("180K") != std::string::npos);
   CHECK(r.out.find("%") != std::string::npos);
+  // The kernel case measures DeepSeek's profile: its notes give the compute stream 118.2 ms busy, the
+  // weight-gradient stream 11.4 ms, and 1.1 ms of casts on the communication stream (outside DeepEP's
+  // kernels): 130.7 ms of compute kernels, held to 0.5%.
+  const auto at = r.out.find("every compute kernel");
+  REQUIRE(at != std::string::npos);
+  double predicted = 0, measured = 0;
+  std::istringstream(r.out.substr(at + std::string("every compute kernel").size())) >> predicted >> measured;
+  CHECK(measured == doctest::Approx(118.2 + 11.4 + 1.1).epsilon(0.005));
+  CHECK(predicted > 0);
 }
 
 TEST_CASE("run prints DeepSeek's multi-plane cluster with counts from first principles") {
