@@ -3,7 +3,9 @@
 //   GEMM: wave and tile quantisation over the SMs left to compute, at the
 //         profile's full-wave rate for the op's dtype.
 //   attention: FLOPs at the profile's fused-attention rate (forward/backward).
-//   memory-bound: bytes over the profile's HBM rate.
+//   memory-bound: bytes over the profile's rate for the op's memory family,
+//         or its HBM rate where the profile gives none.
+//   A measured profile may rate FP8 grouped and weight-gradient GEMMs apart.
 // SMs given to communication kernels are taken from compute while they run
 // (`compute_sms` below the profile's SM count scales the rate down).
 // Contract: an op that does work in a pass takes work / achieved rate plus
@@ -34,6 +36,9 @@ struct OpTime {
 // output tiles over `sms` SMs: useful tiles' area over the area computed by
 // ceil(tiles / sms) full waves of sms tiles.
 double gemm_wave_efficiency(const model::GemmShape& shape, int tile_m, int tile_n, int sms);
+
+// The family of a memory op's kernel, for its rate.
+MemoryFamily memory_family(model::MemoryKind kind);
 
 // Time of `op` in `pass` (comm ops are not timed here: they are flows).
 OpTime op_time(const model::Op& op, model::Pass pass, const CalibrationProfile& profile, int compute_sms);

@@ -4,8 +4,11 @@
 // saying so. The op-time model reads only this.
 #pragma once
 
+#include <array>
+#include <optional>
 #include <string>
 
+#include "core/named.h"
 #include "core/units.h"
 
 namespace tcsim::hw {
@@ -21,6 +24,22 @@ struct Sourced {
   bool operator==(const Sourced&) const = default;
 };
 
+// Memory-bound kernel families a profile may rate apart from `hbm`: the
+// kernel families of a trace (calibrate/trace/families.h) that move bytes.
+enum class MemoryFamily { quantize, norm, rope, activation, permute, routing, elementwise, attention_prep };
+inline constexpr int kMemoryFamilies = 8;
+
+inline constexpr std::array<Named<MemoryFamily>, kMemoryFamilies> kMemoryFamilyNames{{
+    {"quantize", MemoryFamily::quantize},
+    {"norm", MemoryFamily::norm},
+    {"rope", MemoryFamily::rope},
+    {"activation", MemoryFamily::activation},
+    {"moe-permute", MemoryFamily::permute},
+    {"routing", MemoryFamily::routing},
+    {"elementwise", MemoryFamily::elementwise},
+    {"attention-prep", MemoryFamily::attention_prep},
+}};
+
 struct CalibrationProfile {
   std::string name;        // "public-h800"
   std::string gpu;         // the GPU preset it describes
@@ -35,7 +54,13 @@ struct CalibrationProfile {
   int tile_m = 0;
   int tile_n = 0;
   std::string tile_source;
-  Sourced<BytesPerSecond> hbm;                // memory-bound kernels, bytes read plus written
+  // Kernel variants a measured profile rates apart; absent, gemm_fp8 rates them.
+  std::optional<Sourced<FlopsPerSecond>> gemm_fp8_grouped;  // the routed experts' grouped GEMMs
+  std::optional<Sourced<FlopsPerSecond>> gemm_fp8_wgrad;  // FP8 weight gradients (dense and grouped), FP32 accumulation
+  Sourced<BytesPerSecond> hbm;                            // memory-bound kernels, bytes read plus written
+  // Achieved bandwidth of each memory-bound family, indexed by MemoryFamily;
+  // absent, `hbm` rates it.
+  std::array<std::optional<Sourced<BytesPerSecond>>, kMemoryFamilies> memory;
   Sourced<FlopsPerSecond> attention_forward;  // fused causal attention, BF16
   Sourced<FlopsPerSecond> attention_backward;
   // A fitted profile's `fit:` map (residuals, points, ceilings) is a report

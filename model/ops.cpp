@@ -137,6 +137,64 @@ Op memory_op(const Ctx& c, MemoryKind kind, std::string name, std::array<Bytes, 
   return op;
 }
 
+// Where an FP8 GEMM's forward input comes from: activations that need the
+// per-token cast; already FP8 (the FP8 dispatch, a permute writing the GEMM
+// dtype, an activation kernel with the cast fused, as DeepSeek's SwiGLU
+// kernels are in its profile); or the same tensor the previous GEMM read
+// (MLA's kv_down reads the norm output q_down reads: one cast serves both).
+enum class GemmInput { cast, fp8_ready, shared };
+
+// Bytes of casting `rows` x `width` activations to FP8: read in the
+// activation dtype, write one byte each plus an FP32 scale per 1 x 128 tile
+// along `width` (V3-TR §3.3.2).
+double cast_bytes(const Ctx& c, double rows, std::int64_t width) {
+  const double w = static_cast<double>(width);
+  return rows * w * (act_bytes(c) + dtype_bytes(Dtype::fp8)) +
+         rows * static_cast<double>(ceil_div(width, kQuantTile)) * dtype_bytes(Dtype::fp32);
+}
+
+// Bytes of writing `rows` x `width` values transposed in FP8 tiles of 128
+// rows x 1 channel: one byte each plus an FP32 scale per 128 rows of a
+// channel, `groups` independent row blocks (one per local expert).
+double transposed_fp8_bytes(double rows, std::int64_t width, int groups) {
+  const double w = static_cast<double>(width);
+  const double per_group = std::ceil(rows / groups / static_cast<double>(kQuantTile));
+  return rows * w * dtype_bytes(Dtype::fp8) + groups * per_group * w * dtype_bytes(Dtype::fp32);
+}
+
+// The casts an FP8 GEMM of `rows` rows (summed over groups) needs, pass by
+// pass, as one quantize op beside it:
+// - forward: X (rows x k) per-token, unless `input` is already FP8;
+// - backward_input: dY (rows x n) per-token, for the input-gradient GEMM;
+// - backward_weight: X and dY transposed and re-quantised in 128 x 1 tiles
+//   for the weight-gradient GEMM, which contracts over the rows (V3-TR
+//   §3.5.2: activations "read out, dequantized, transposed, re-quantized
+//   into 128x1 tiles, and stored in HBM"); X is read from its cache
+//   (gemm_input_cache), dY in the activation dtype. A shared input is
+//   transposed once, by the GEMM that cast it.
+// Weights are cast per 128 x 128 block once per step with the optimizer,
+// not per micro-batch, so not here. The op recomputes with its GEMM and
+// keeps nothing (the GEMM's `saved` already counts the FP8 cache).
+Op quantize_op(const Ctx& c, const Op& gemm, double rows, GemmInput input) {
+  const std::int64_t n = gemm.shape.n, k = gemm.shape.k;
+  const int groups = gemm.shape.groups;
+  const double x_t =
+      input == GemmInput::shared ? 0.0 : cached_input(c, rows, k).value() + transposed_fp8_bytes(rows, k, groups);
+  const double dy_t = rows * static_cast<double>(n) * act_bytes(c) + transposed_fp8_bytes(rows, n, groups);
+  Op op = memory_op(c, MemoryKind::quantize, gemm.name + ".quant",
+                    {Bytes(input == GemmInput::cast ? cast_bytes(c, rows, k) : 0.0), Bytes(cast_bytes(c, rows, n)),
+                     Bytes(x_t + dy_t)},
+                    Bytes(0), gemm.recomputed);
+  op.dtype = Dtype::fp8;
+  return op;
+}
+
+// A GEMM and, when it runs in FP8, its casts before it.
+void push_gemm(const Ctx& c, std::vector<Op>& ops, Op gemm, double rows, GemmInput input) {
+  if (gemm.dtype == Dtype::fp8) ops.push_back(quantize_op(c, gemm, rows, input));
+  ops.push_back(std::move(gemm));
+}
+
 // RMSNorm/LayerNorm over `width`: forward reads x and writes y; backward reads
 // x and dy and writes dx (the gain's gradient is reduced in the same kernel).
 // It saves its output y in `saved` (scales included) for the consumer.
@@ -148,13 +206,13 @@ Op norm_op(const Ctx& c, std::string name, std::int64_t width, Dtype saved) {
                    saved_tensor(t, width, saved), recomputed(c, true));
 }
 
-// Residual add: forward reads two, writes one; backward passes the gradient
-// through untouched. keep_output: the output is read by a norm in the same
+// Residual add: forward reads two, writes one; backward adds the branch's
+// input gradient to the skip path's (read two, write one). keep_output: the output is read by a norm in the same
 // block (the mid-layer residual; an MTP module's layer output).
 Op residual_op(const Ctx& c, std::string name, bool keep_output) {
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
   const double a = act_bytes(c);
-  return memory_op(c, MemoryKind::residual, std::move(name), {elems(3 * e, a), Bytes(0), Bytes(0)},
+  return memory_op(c, MemoryKind::residual, std::move(name), {elems(3 * e, a), elems(3 * e, a), Bytes(0)},
                    Bytes(keep_output ? e * a : 0.0), recomputed(c, false));
 }
 
@@ -243,6 +301,58 @@ void append_cp_gather(const Ctx& c, std::vector<Op>& ops) {
   ops.push_back(comm_op(c, "attn.cp_gather", Collective::cp_all_gather, elems(gathered, act_bytes(c)), Bytes(0)));
 }
 
+// Rotary embedding of this GPU's queries and keys (Su et al. 2021,
+// arXiv:2104.09864): read and write each rotated element, forward and
+// backward. MLA rotates only the decoupled parts, d_rope per query head and
+// one shared d_rope key per token (V3-TR eq. 3 and 8); MHA/GQA rotate every
+// query and key head. Under MLA it re-runs with the recomputed up-projection
+// (the profile runs it twice in backward); otherwise with the layer.
+void append_rope(const Ctx& c, std::vector<Op>& ops) {
+  if (c.m.position != PositionKind::rope) return;
+  const AttentionSpec& a = c.m.attention;
+  const AttentionDims d = attention_dims(c.m);
+  const bool mla = a.kind == AttentionKind::mla;
+  const double heads = static_cast<double>(ceil_div(d.heads, c.plan.tp));
+  const double kv = static_cast<double>(ceil_div(d.kv_heads, c.plan.tp));
+  const double rotated = mla ? (heads + 1.0) * a.qk_rope_head_dim : (heads + kv) * static_cast<double>(d.d_qk);
+  const Bytes b = elems(2.0 * static_cast<double>(c.tokens) * rotated, act_bytes(c));
+  ops.push_back(memory_op(c, MemoryKind::rope, "attn.rope", {b, b, Bytes(0)}, Bytes(0), recomputed(c, mla)));
+}
+
+// MLA's queries and keys as the attention kernel reads them: q = [q_nope;
+// q_rope] and k = [k_nope; k_rope], the one rope key broadcast to every head
+// (V3-TR eq. 5 and 10), written as whole heads of d_qk; backward splits the
+// gradients back. It re-runs with the recomputed up-projections.
+void append_mla_assembly(const Ctx& c, std::vector<Op>& ops) {
+  const AttentionSpec& a = c.m.attention;
+  if (a.kind != AttentionKind::mla) return;
+  const double t = static_cast<double>(c.tokens);
+  const double heads = static_cast<double>(ceil_div(a.heads, c.plan.tp));
+  const double d_qk = a.qk_nope_head_dim + a.qk_rope_head_dim;
+  // q: read its nope and rope parts, write it whole; k: read the nope parts
+  // and the shared rope key, write every head whole.
+  const double q = 2.0 * heads * d_qk;
+  const double k = heads * a.qk_nope_head_dim + a.qk_rope_head_dim + heads * d_qk;
+  const Bytes b = elems(t * (q + k), act_bytes(c));
+  ops.push_back(memory_op(c, MemoryKind::copy, "attn.qk_assemble", {b, b, Bytes(0)}, Bytes(0), recomputed(c, true)));
+}
+
+// Fused attention backward's kernels around the main one: pre-processing
+// computes D = rowsum(dO * O) per query and head (FlashAttention-2,
+// arXiv:2307.08691, Alg. 2 line 4: read O and dO, write D in FP32) and
+// post-processing converts dQ, accumulated in FP32 (FlashAttention-3,
+// arXiv:2407.08608 §3), to the activation dtype.
+Op attention_prep_op(const Ctx& c) {
+  const AttentionDims d = attention_dims(c.m);
+  const double t = static_cast<double>(c.tokens);
+  const double heads = static_cast<double>(ceil_div(d.heads, c.plan.tp));
+  const double f = dtype_bytes(Dtype::fp32), a = act_bytes(c);
+  const double pre = t * heads * (2.0 * static_cast<double>(d.d_v) * a + f);
+  const double post = t * heads * static_cast<double>(d.d_qk) * (f + a);
+  return memory_op(c, MemoryKind::attention_prep, "attn.core.prep", {Bytes(0), Bytes(pre + post), Bytes(0)}, Bytes(0),
+                   recomputed(c, false));
+}
+
 // The norm that follows an MLA down-projection (over the latent part only;
 // the decoupled RoPE key bypasses it).
 void append_mla_norm(const Ctx& c, std::vector<Op>& ops, const Linear& down) {
@@ -264,12 +374,16 @@ void append_attention(const Ctx& layer, std::vector<Op>& ops) {
   for (const Linear& l : linears) {
     if (l.name == "attn.out") continue;
     const Bytes out = elems(t * static_cast<double>(local_out(l, c.plan.tp)), act_bytes(c));
-    ops.push_back(gemm_op(c, l, out, is_mla_up_projection(l)));
+    push_gemm(c, ops, gemm_op(c, l, out, is_mla_up_projection(l)), t,
+              l.name == "attn.kv_down" ? GemmInput::shared : GemmInput::cast);
     append_mla_norm(c, ops, l);
   }
+  append_rope(c, ops);
+  append_mla_assembly(c, ops);
   append_cp_gather(c, ops);
   ops.push_back(attention_core_op(c));
-  ops.push_back(gemm_op(c, linears.back(), Bytes(0)));
+  ops.push_back(attention_prep_op(c));
+  push_gemm(c, ops, gemm_op(c, linears.back(), Bytes(0)), t, GemmInput::cast);
   append_tp_all_reduce(c, ops, "attn.tp_all_reduce");
   ops.push_back(residual_op(c, "attn.residual", true));
 }
@@ -279,9 +393,10 @@ void append_attention(const Ctx& layer, std::vector<Op>& ops) {
 void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, std::int64_t width, bool moe) {
   const std::vector<Linear> ls = mlp_linears(c.m, prefix, width);
   const double t = static_cast<double>(c.tokens);
-  ops.push_back(gemm_op(c, ls[0], activation_input_saved(c, t, local_out(ls[0], c.plan.tp), moe)));
+  push_gemm(c, ops, gemm_op(c, ls[0], activation_input_saved(c, t, local_out(ls[0], c.plan.tp), moe)), t,
+            GemmInput::cast);
   ops.push_back(activation_op(c, prefix + ".act", t, local_in(ls[1], c.plan.tp), moe));
-  ops.push_back(gemm_op(c, ls[1], Bytes(0)));
+  push_gemm(c, ops, gemm_op(c, ls[1], Bytes(0)), t, GemmInput::fp8_ready);
 }
 
 // Tokens to their experts: the EP all-to-all when ep > 1 (tokens in the GEMM
@@ -324,6 +439,43 @@ void append_combine(const Ctx& experts, std::vector<Op>& ops, double assignments
                           recomputed(c, false)));
 }
 
+// Under EP the all-to-all delivers tokens grouped by source GPU; a local
+// pass lays them out by expert before the grouped GEMM (expand, in the
+// dispatch's dtype with its scales) and weights and gathers the expert
+// outputs back before the combine (reduce, in the activation dtype): the
+// profile's expand/reduce kernels. Each reads and writes every assignment
+// row of h once per pass; backward moves the gradient the other way in the
+// activation dtype.
+Op expert_layout_op(const Ctx& c, std::string name, double assignments, double forward_bytes) {
+  const double rows = assignments * static_cast<double>(c.m.hidden);
+  const double scales =
+      forward_bytes < act_bytes(c)
+          ? assignments * static_cast<double>(ceil_div(c.m.hidden, kQuantTile)) * dtype_bytes(Dtype::fp32)
+          : 0.0;
+  return memory_op(c, MemoryKind::permute, std::move(name),
+                   {Bytes(2.0 * (rows * forward_bytes + scales)), Bytes(2.0 * rows * act_bytes(c)), Bytes(0)}, Bytes(0),
+                   recomputed(c, false));
+}
+
+// The gate after the router GEMM (V3-TR §2.1.2 eq. 13-15, node-limited
+// §2.1.2 "Node-Limited Routing"): forward reads the logits, writes FP32
+// sigmoid scores, reads them for the group-limited top-k (group scores,
+// then the top-k within the chosen groups) and writes k indices (int64)
+// and k weights (FP32) per token, plus the dispatch layout under EP (reads
+// the indices); backward reads the weights' gradient, the indices and the
+// scores and writes the logits' gradient.
+Op routing_op(const Ctx& c) {
+  const MoeSpec& e = *c.m.moe;
+  const double t = static_cast<double>(c.tokens);
+  const double scores = t * e.routed, picks = t * e.per_token;
+  const double f = dtype_bytes(Dtype::fp32), idx = 8.0, a = act_bytes(c);
+  const double layout = c.plan.ep > 1 ? picks * idx : 0.0;
+  const double fwd = scores * (a + 3.0 * f) + picks * (idx + f) + layout;
+  const double bwd = scores * (f + a) + picks * (idx + f);
+  return memory_op(c, MemoryKind::routing, "moe.gate", {Bytes(fwd), Bytes(bwd), Bytes(0)}, Bytes(0),
+                   recomputed(c, false));
+}
+
 // Routed experts on this GPU: with balanced routing every GPU receives on
 // average tokens x per_token assignments (each of the ep GPUs in the group
 // sends 1/ep of its tokens x per_token to each), spread over routed/ep local
@@ -337,15 +489,20 @@ void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
   const std::vector<Linear> ls = mlp_linears(c.m, "moe.experts", e.expert_intermediate);
   const double a = act_bytes(c);
   append_dispatch(c, ops, assignments);
-  ops.push_back(grouped_gemm_op(c, ls[0], assignments, groups,
-                                activation_input_saved(c, assignments, local_out(ls[0], c.plan.tp), true)));
+  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.expand", assignments, dtype_bytes(c.prec.gemm)));
+  push_gemm(c, ops,
+            grouped_gemm_op(c, ls[0], assignments, groups,
+                            activation_input_saved(c, assignments, local_out(ls[0], c.plan.tp), true)),
+            assignments, GemmInput::fp8_ready);
   ops.push_back(activation_op(c, "moe.experts.act", assignments, local_in(ls[1], c.plan.tp), true));
   // Expert outputs stay for backward, in the activation dtype (the combine is
   // BF16, V3-TR §3.3.4): the gradient of a gate value g_i in
   // h' = u + sum_i g_i FFN_i(u) (V3-TR eq. 12) is <dh', FFN_i(u)>. V3-TR does
   // not say how DeepSeek gets it; an implementation that applies g_i before
   // the down-projection would not keep them (docs/model.md).
-  ops.push_back(grouped_gemm_op(c, ls[1], assignments, groups, elems(assignments * c.m.hidden, a)));
+  push_gemm(c, ops, grouped_gemm_op(c, ls[1], assignments, groups, elems(assignments * c.m.hidden, a)), assignments,
+            GemmInput::fp8_ready);
+  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.reduce", assignments, a));
   append_combine(c, ops, assignments);
 }
 
@@ -354,7 +511,9 @@ void append_moe(const Ctx& c, std::vector<Op>& ops) {
   const MoeSpec& e = *c.m.moe;
   const double t = static_cast<double>(c.tokens);
   // The router keeps its scores (tokens x routed) for the gate's backward.
-  ops.push_back(gemm_op(with_role(c, OpRole::router), router_linear(c.m), elems(t * e.routed, act_bytes(c))));
+  const Ctx router = with_role(c, OpRole::router);
+  ops.push_back(gemm_op(router, router_linear(c.m), elems(t * e.routed, act_bytes(c))));
+  ops.push_back(routing_op(router));
   if (e.shared > 0) {
     append_mlp(with_role(c, OpRole::shared_expert), ops, "moe.shared", std::int64_t{e.shared} * e.expert_intermediate,
                true);
@@ -424,7 +583,7 @@ void append_mtp(Ctx c, std::vector<Op>& ops) {
   append_lookup(c, ops, "mtp.embedding", Bytes(e * a));
   ops.push_back(norm_op(c, "mtp.enorm", c.m.hidden, c.prec.gemm_input_cache));
   ops.push_back(norm_op(c, "mtp.hnorm", c.m.hidden, c.prec.gemm_input_cache));
-  ops.push_back(gemm_op(c, mtp_projection(c.m), Bytes(e * a)));
+  push_gemm(c, ops, gemm_op(c, mtp_projection(c.m), Bytes(e * a)), static_cast<double>(c.tokens), GemmInput::cast);
   c.in_layer = true;
   append_layer(c, ops, c.m.moe.has_value(), true);
   c.in_layer = false;

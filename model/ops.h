@@ -14,6 +14,11 @@
 //   tp_all_reduce of tokens x h after attention and one after the FFN/MoE.
 // - Expert parallelism: with balanced routing each GPU computes
 //   tokens x per_token expert assignments over routed/ep local experts.
+// - FP8 GEMMs carry their casts as a `quantize` op beside them (V3-TR §3.3.2
+//   tiles, §3.5.2 the transposed re-quantisation for wgrad); RoPE, MLA's
+//   query/key assembly, the gate's top-k and attention backward's
+//   pre-processing are memory ops of their own (docs/model.md, "Kernels
+//   beyond the GEMMs").
 #pragma once
 
 #include <array>
@@ -43,6 +48,11 @@ enum class MemoryKind : std::uint8_t {
   permute,     // MoE permute or unpermute (tokens to and from their experts on one GPU)
   lookup,      // embedding lookup
   loss,        // cross-entropy
+  quantize,    // FP8 casts of a GEMM's inputs: per-token (1x128) forward, per-channel (128x1) and transposed for wgrad
+  rope,        // rotary position embedding of queries and keys
+  routing,     // the MoE gate: scores, group-limited top-k, dispatch layout
+  attention_prep,  // fused attention backward's pre-processing (rowsum(dO * O)) and dQ conversion
+  copy,            // layout copies: MLA's query and key assembly ([nope; rope]), and their split in backward
 };
 
 enum class Pass { forward = 0, backward_input = 1, backward_weight = 2 };

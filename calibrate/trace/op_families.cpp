@@ -19,16 +19,15 @@ KernelFamily family_of(const model::Op& op, model::Pass pass) {
     case model::OpClass::attention:
       return pass == Pass::forward ? KernelFamily::attention_forward : KernelFamily::attention_backward;
     case model::OpClass::comm: return KernelFamily::communication;
-    case model::OpClass::memory:
-      switch (op.memory) {
-        case model::MemoryKind::norm: return KernelFamily::norm;
-        case model::MemoryKind::activation: return KernelFamily::activation;
-        case model::MemoryKind::permute: return KernelFamily::moe_permute;
-        case model::MemoryKind::residual:
-        case model::MemoryKind::lookup:
-        case model::MemoryKind::loss:
-        case model::MemoryKind::none: return KernelFamily::elementwise;
+    case model::OpClass::memory: {
+      // The op-time model's memory families carry the trace families' names.
+      const std::string_view name =
+          name_of(std::span<const Named<hw::MemoryFamily>>(hw::kMemoryFamilyNames), hw::memory_family(op.memory));
+      for (const Named<KernelFamily>& f : kKernelFamilyNames) {
+        if (f.name == name) return f.value;
       }
+      return KernelFamily::unknown;
+    }
   }
   return KernelFamily::unknown;
 }

@@ -23,7 +23,12 @@ OpTime gemm(const model::Op& op, model::Pass pass, const CalibrationProfile& p, 
   const int i = static_cast<int>(pass);
   if (op.flops[i].value() == 0) return {.rate_name = "none"};
   const bool fp8 = op.dtype == model::Dtype::fp8;
-  const Sourced<FlopsPerSecond>& rate = fp8 ? p.gemm_fp8 : p.gemm_bf16;
+  const bool wgrad = fp8 && pass == model::Pass::backward_weight && p.gemm_fp8_wgrad;
+  const bool grouped = fp8 && !wgrad && op.cls == model::OpClass::grouped_gemm && p.gemm_fp8_grouped;
+  const Sourced<FlopsPerSecond>& rate = wgrad     ? *p.gemm_fp8_wgrad
+                                        : grouped ? *p.gemm_fp8_grouped
+                                        : fp8     ? p.gemm_fp8
+                                                  : p.gemm_bf16;
   // Each pass is a GEMM of the same three extents in another order: forward
   // M x N (over K), input gradient M x K (over N), weight gradient N x K (over M).
   model::GemmShape out = op.shape;
@@ -37,7 +42,10 @@ OpTime gemm(const model::Op& op, model::Pass pass, const CalibrationProfile& p, 
           .rate = achieved.value(),
           .efficiency = eff,
           .overhead = rate.overhead,
-          .rate_name = fp8 ? "FP8 GEMM" : "BF16 GEMM",
+          .rate_name = wgrad     ? "FP8 weight-gradient GEMM"
+                       : grouped ? "FP8 grouped GEMM"
+                       : fp8     ? "FP8 GEMM"
+                                 : "BF16 GEMM",
           .source = rate.source};
 }
 

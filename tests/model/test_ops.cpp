@@ -211,8 +211,9 @@ TEST_CASE("DeepSeek's selective recompute re-runs the RMSNorms and the MLA up-pr
   // V3-TR §3.2.3: "recomputing all RMSNorm operations and MLA up-projections during back-propagation"
   const Block b =
       build_block(tiny_mla_moe(), {.recompute = Recompute::selective}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
-  const std::set<std::string> expected{"attn.norm",    "attn.q_norm", "attn.q_up",
-                                       "attn.kv_norm", "attn.kv_up",  "ffn.norm"};
+  // RoPE and the query/key assembly act on the up-projections' outputs, so they re-run with them.
+  const std::set<std::string> expected{"attn.norm",  "attn.q_norm", "attn.q_up",        "attn.kv_norm",
+                                       "attn.kv_up", "attn.rope",   "attn.qk_assemble", "ffn.norm"};
   std::set<std::string> got;
   for (const Op& op : b.ops) {
     if (op.recomputed) got.insert(op.name);
@@ -364,14 +365,119 @@ TEST_CASE("every op carries the role of the part of the model it belongs to") {
     exchange += op.role == OpRole::expert_exchange ? 1 : 0;
     router += op.role == OpRole::router ? 1 : 0;
   }
-  CHECK(routed == 3);    // up_gate, act, down
+  CHECK(routed == 5);    // expand, up_gate, act, down, reduce
   CHECK(shared == 3);    // up_gate, act, down
   CHECK(exchange == 2);  // dispatch, combine
-  CHECK(router == 1);
+  CHECK(router == 2);    // the gate's GEMM and its top-k
   const Block head = build_block(m, plan, PrecisionSpec{}, BlockKind::head, -1, {1, 4096});
   for (const Op& op : head.ops) CHECK(op.role == OpRole::output);
   const Block embedding = build_block(m, plan, PrecisionSpec{}, BlockKind::embedding, -1, {1, 4096});
   for (const Op& op : embedding.ops) CHECK(op.role == OpRole::embedding);
+}
+
+TEST_CASE("an FP8 GEMM's casts: per-token X forward, per-token dY backward, both transposed in 128x1 tiles for wgrad") {
+  // V3-TR §3.3.2 (1x128 activation tiles, FP32 scales) and §3.5.2 (re-quantised into 128x1 tiles for the
+  // transposed GEMM). tile_dense's qkv: t = 32, k = h = 256, n = (4 + 2 x 2) x 64 = 512; BF16 activations,
+  // FP8 GEMMs and cache.
+  //   forward  X cast:   32 x 256 x (2 + 1) + 32 x 2 tiles x 4          = 24576 + 256  = 24832
+  //   backward dY cast:  32 x 512 x 3 + 32 x 4 x 4                      = 49152 + 512  = 49664
+  //   wgrad    X^T:      read the cache 32 x 256 + 32 x 2 x 4 = 8448, write 8192 + 256 channels x 1 x 4 = 9216
+  //            dY^T:     read 32 x 512 x 2 = 32768, write 16384 + 512 x 4 = 18432;   total 17664 + 51200 = 68864
+  PrecisionSpec fp8{.gemm = Dtype::fp8};
+  fp8.gemm_input_cache = Dtype::fp8;
+  const Block b = build_block(tile_dense(), {}, fp8, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Op& q = find_op(b, "attn.qkv.quant");
+  CHECK(q.memory == MemoryKind::quantize);
+  CHECK(q.hbm_bytes[0].value() == 24832.0);
+  CHECK(q.hbm_bytes[1].value() == 49664.0);
+  CHECK(q.hbm_bytes[2].value() == 68864.0);
+  CHECK(q.saved.value() == 0.0);
+  // The down-projection's input comes out of the activation kernel already in FP8: no forward cast.
+  CHECK(find_op(b, "ffn.down.quant").hbm_bytes[0].value() == 0.0);
+  // A BF16 plan casts nothing.
+  const Block bf16 = build_block(tile_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  for (const Op& op : bf16.ops) CHECK(op.memory != MemoryKind::quantize);
+}
+
+TEST_CASE("MLA's kv_down shares q_down's input: one cast and one transpose of it") {
+  // tiny_mla_moe: h = 8, kv_down 8 -> 3 + 1 = 4. Its X parts are zero; dY backward 32 x 4 x 3 + 32 x 1 x 4 = 512.
+  PrecisionSpec fp8{.gemm = Dtype::fp8};
+  fp8.gemm_input_cache = Dtype::fp8;
+  const Block b = build_block(tiny_mla_moe(), {}, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const Op& kv = find_op(b, "attn.kv_down.quant");
+  CHECK(kv.hbm_bytes[0].value() == 0.0);
+  CHECK(kv.hbm_bytes[1].value() == 512.0);
+  // wgrad: dY^T only: read 32 x 4 x 2 = 256, write 128 + 4 channels x 4 = 144: 400
+  CHECK(kv.hbm_bytes[2].value() == 400.0);
+  // q_down casts the input: 32 x 8 x 3 + 32 x 1 x 4 = 896
+  CHECK(find_op(b, "attn.q_down.quant").hbm_bytes[0].value() == 896.0);
+}
+
+TEST_CASE("RoPE reads and writes the rotated parts: MLA's d_rope per head plus one shared key, GQA's every head") {
+  // MLA (2 heads, rope 1): 2 x 32 tokens x (2 + 1) x 1 x 2 bytes = 384 per pass
+  const Block mla = build_block(tiny_mla_moe(), {}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const Op& r = find_op(mla, "attn.rope");
+  CHECK(r.hbm_bytes[0].value() == 384.0);
+  CHECK(r.hbm_bytes[1].value() == 384.0);
+  CHECK(r.hbm_bytes[2].value() == 0.0);
+  // GQA (2 query heads, 1 key head, head_dim 4): 2 x 32 x (2 + 1) x 4 x 2 = 1536
+  const Block gqa = build_block(tiny_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(find_op(gqa, "attn.rope").hbm_bytes[0].value() == 1536.0);
+  // Learned positions rotate nothing.
+  ModelSpec learned = tiny_dense();
+  learned.position = PositionKind::learned;
+  learned.max_position = 64;
+  for (const Op& op : build_block(learned, {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16).ops) {
+    CHECK(op.memory != MemoryKind::rope);
+  }
+}
+
+TEST_CASE("MLA assembles whole query and key heads; attention backward's pre- and post-processing") {
+  // Per token: q reads nope and rope parts and writes 2 heads x 3 = 2 x 6 = 12; k reads 2 x 2 nope + 1 rope and
+  // writes 2 x 3: 11; 23 x 32 tokens x 2 bytes = 1472 each pass.
+  const Block b = build_block(tiny_mla_moe(), {}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const Op& a = find_op(b, "attn.qk_assemble");
+  CHECK(a.memory == MemoryKind::copy);
+  CHECK(a.hbm_bytes[0].value() == 1472.0);
+  CHECK(a.hbm_bytes[1].value() == 1472.0);
+  // Pre: read O and dO (2 heads x d_v 2 x 2 bytes each), write D in FP32: 32 x 2 x (8 + 4) = 768.
+  // Post: dQ from FP32 to BF16, 32 x 2 x 3 x (4 + 2) = 1152. Backward only: 1920.
+  const Op& p = find_op(b, "attn.core.prep");
+  CHECK(p.hbm_bytes[0].value() == 0.0);
+  CHECK(p.hbm_bytes[1].value() == 1920.0);
+}
+
+TEST_CASE("the gate's top-k and, under EP, the experts' expand and reduce move the bytes counted by hand") {
+  // Gate, 8 routed, top-2, t = 32, ep 1: scores 256 x (2 + 3 x 4) = 3584 plus picks 64 x (8 + 4) = 768
+  // forward, 4352; backward 256 x (4 + 2) + 768 = 2304.
+  const Block one = build_block(tiny_mla_moe(), {}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const Op& g = find_op(one, "moe.gate");
+  CHECK(g.memory == MemoryKind::routing);
+  CHECK(g.hbm_bytes[0].value() == 4352.0);
+  CHECK(g.hbm_bytes[1].value() == 2304.0);
+  // EP 2 with FP8 dispatch: 64 assignments of h = 8. Expand forward reads and writes 64 x 8 FP8 values and
+  // 64 scales: 2 x (512 + 256) = 1536; backward 2 x 64 x 8 x 2 = 2048. Reduce: 2 x 64 x 8 x 2 = 2048 each pass.
+  // The layout of the dispatch adds 64 picks x 8 bytes to the gate: 4352 + 512.
+  PrecisionSpec fp8{.gemm = Dtype::fp8};
+  const Block ep = build_block(tiny_mla_moe(), {.ep = 2, .dp = 2}, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  CHECK(find_op(ep, "moe.gate").hbm_bytes[0].value() == 4864.0);
+  const Op& expand = find_op(ep, "moe.expand");
+  CHECK(expand.role == OpRole::routed_expert);
+  CHECK(expand.hbm_bytes[0].value() == 1536.0);
+  CHECK(expand.hbm_bytes[1].value() == 2048.0);
+  const Op& reduce = find_op(ep, "moe.reduce");
+  CHECK(reduce.hbm_bytes[0].value() == 2048.0);
+  CHECK(reduce.hbm_bytes[1].value() == 2048.0);
+  // Without EP the local permute does both jobs: no expand or reduce.
+  for (const Op& op : one.ops) CHECK((op.name != "moe.expand" && op.name != "moe.reduce"));
+}
+
+TEST_CASE("a residual add reads two and writes one, forward and backward (the gradients of both paths meet)") {
+  // 3 x 32 x 8 x 2 bytes = 1536
+  const Block b = build_block(tiny_dense(), {}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Op& r = find_op(b, "attn.residual");
+  CHECK(r.hbm_bytes[0].value() == 1536.0);
+  CHECK(r.hbm_bytes[1].value() == 1536.0);
 }
 
 }  // namespace tcsim::model
