@@ -34,6 +34,9 @@ namespace {
 constexpr std::string_view kCalibrateHelp =
     R"(Usage: tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH]
                        [--gpu PRESET] [--quick] [--name NAME]
+       tcsim calibrate --from-trace TRACE.json[.gz]|KERNELS.csv --scenario SCENARIO
+                       --out PROFILE.yaml [--layers FIRST-LAST] [--region NAME=PASS]...
+                       [--families FILE.yaml] [--source TEXT] [--name NAME] [--gpu PRESET]
 
 Measures this machine's GPU and writes a calibration profile: the GEMM (BF16, FP8),
 HBM and attention rates the op-time model reads, each fitted to raw samples by least
@@ -43,7 +46,7 @@ per-launch overhead t0, its source and its residuals (docs/calibration.md).
 Without --samples it runs the calibration kernels (tcsim-calibrate-kernels, built when a
 CUDA toolkit is found; it needs a GPU), which write the raw samples beside the profile as
 PROFILE.samples.csv; then it fits them. With --samples it only fits (no GPU needed).
-It prints the fitted rates next to the public profile of the same GPU, if there is one.
+It prints the fitted rates next to the GPU preset's default profile, if it has one.
 Use the profile with `hardware.calibration: PROFILE.yaml` in a scenario.
 
   --out PROFILE.yaml   the profile to write (written whole or not at all)
@@ -54,6 +57,16 @@ Use the profile with `hardware.calibration: PROFILE.yaml` in a scenario.
   --quick              run fewer shapes and repeats (a quick check, not a profile to keep)
   --name NAME          the profile's name (default: PROFILE's file name without .yaml)
   -h, --help           this text
+
+From a trace: --from-trace reads a PyTorch profiler (Kineto) trace, or a kernel table that
+`tcsim trace kernels` wrote, of the work the scenario describes (its first phase's plan and
+micro-batch, layers FIRST-LAST; every layer by default), and fits each kernel family's rate
+(and per-launch t0) to the kernels' durations, cell by pass: annotation regions named
+...(F), ...(B), ...(W) are the forward, input-gradient and weight-gradient passes; --region
+NAME=PASS (forward, input, weight or skip) says it for other names. Rates the trace cannot
+fit keep the scenario profile's value and source; --gpu names another preset of the same
+die the profile describes (the file says so). No GPU needed (docs/calibration.md,
+"Calibrating from a trace").
 
 Exits 2 when the kernels binary is missing or fails (no GPU, no CUDA build) or the
 samples are malformed (file:line:column and what was expected).
@@ -268,6 +281,9 @@ int calibrate_command(std::span<const std::string> args) {
       fmt::print("{}", kCalibrateHelp);
       return 0;
     }
+  }
+  for (const std::string& a : args) {
+    if (a == "--from-trace" || a.starts_with("--from-trace=")) return calibrate_from_trace(args);
   }
   const CalibrateFlags flags = parse_flags(args);
   const std::filesystem::path out(flags.out);

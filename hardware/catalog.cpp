@@ -16,18 +16,19 @@ struct Row {
 const std::vector<Row>& rows() {
   static const std::vector<Row> table{
       // NVIDIA H100 Tensor Core GPU whitepaper / datasheet (SXM5); NVLink 900 GB/s both ways; TDP 700 W.
+      // Default profile: the kernel rates measured in DeepSeek's H800 profile (same die; calibrate/profiles/).
       {"h100", "h100-sxm",
        {.name = "h100", .source = "NVIDIA H100 SXM5 datasheet and Hopper whitepaper",
         .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
         .hbm_capacity = gigabytes(80), .hbm_bandwidth = terabytes_per_second(3.35),
-        .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(700), .profile = "public-h100"}},
+        .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(700), .profile = "deepseek-h100"}},
       // Same GH100 die as H100 SXM5; NVLink cut to 400 GB/s both ways (ISCA'25 "Insights into DeepSeek-V3",
       // arXiv:2505.09343 §4.1); compute and HBM as H100 (V3-TR §3.5.1). TDP assumed equal to H100 [estimate].
       {"h800", "h800-sxm",
        {.name = "h800", .source = "H100 SXM5 datasheet; NVLink per arXiv:2505.09343 §4.1; TDP [estimate: same die]",
         .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
         .hbm_capacity = gigabytes(80), .hbm_bandwidth = terabytes_per_second(3.35),
-        .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(700), .profile = "public-h800"}},
+        .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(700), .profile = "deepseek-h800"}},
       // NVIDIA A100 datasheet (SXM4 80GB): 312 TFLOP/s BF16 dense, 2039 GB/s, NVLink 600 GB/s, 400 W; no FP8.
       {"a100", "a100-sxm-80gb",
        {.name = "a100", .source = "NVIDIA A100 80GB SXM4 datasheet",

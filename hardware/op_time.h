@@ -25,7 +25,8 @@ namespace tcsim::hw {
 
 struct OpTime {
   Seconds time;
-  double rate = 0;          // the rate used, in its unit (FLOP/s or B/s)
+  double rate = 0;          // the rate used, in its unit: B/s when `per_byte`, else FLOP/s
+  bool per_byte = false;    // a memory-bound kernel's rate
   double efficiency = 1.0;  // GEMM: useful tile area / computed tile area over full waves
   Seconds overhead;         // the rate's per-launch overhead, included in `time`
   std::string rate_name;    // "FP8 GEMM", "HBM", "attention backward"

@@ -29,7 +29,7 @@ constexpr model::Pass kPasses[] = {model::Pass::forward, model::Pass::backward_i
 constexpr const char* kPassNames[] = {"forward", "backward_input", "backward_weight"};
 
 std::string rate_text(const hw::OpTime& t) {
-  if (t.rate_name == "HBM") return fmt::format("{} {}", t.rate_name, BytesPerSecond(t.rate));
+  if (t.per_byte) return fmt::format("{} {}", t.rate_name, BytesPerSecond(t.rate));
   return fmt::format("{} {}", t.rate_name, FlopsPerSecond(t.rate));
 }
 

@@ -142,20 +142,10 @@ std::string trace_kernels_csv(const trace::KinetoTrace& t, const std::vector<tra
   std::string out;
   for (const std::string& h : header) out += "# " + h + "\n";
   out += "name,family,device,stream,start_us,duration_us,grid_x,grid_y,grid_z,block_x,block_y,block_z,region\n";
-  double first = 0;
-  for (std::size_t i = 0; i < t.activities.size(); ++i) {
-    first = i == 0 ? t.activities[i].begin_us : std::min(first, t.activities[i].begin_us);
-  }
-  const std::vector<int> regions = trace::activity_regions(t);
-  for (std::size_t i = 0; i < t.activities.size(); ++i) {
-    const trace::GpuActivity& a = t.activities[i];
-    const trace::KernelFamily f = a.kind == trace::ActivityKind::memcpy   ? trace::KernelFamily::memcpy
-                                  : a.kind == trace::ActivityKind::memset ? trace::KernelFamily::memset
-                                                                          : trace::classify_kernel(a.name, families);
-    const std::string region = regions[i] >= 0 ? t.annotations[static_cast<std::size_t>(regions[i])].name : "";
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(a.name), trace::family_name(f), a.device,
-                       a.stream, a.begin_us - first, a.duration_us, a.grid[0], a.grid[1], a.grid[2], a.block[0],
-                       a.block[1], a.block[2], csv_field(region));
+  for (const trace::KernelRow& r : trace::table_of(t, families).rows) {
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", csv_field(r.name), trace::family_name(r.family),
+                       r.device, r.stream, r.start_us, r.duration_us, r.grid[0], r.grid[1], r.grid[2], r.block[0],
+                       r.block[1], r.block[2], csv_field(r.region));
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "calibrate/trace/kernel_table.h"
 #include "calibrate/trace/summary.h"
 #include "reports/json.h"
 

@@ -54,9 +54,22 @@ hw::CalibrationProfile load_profile_text(std::string_view text, const std::strin
     tile.integer("n", p.tile_n, 1, /*required=*/true);
     tile.text("source", p.tile_source, /*required=*/true);
     tile.finish();
+    // A measured profile may rate the grouped and weight-gradient FP8 GEMMs apart.
+    if (gemm.has("fp8_grouped")) read_rate(gemm, "fp8_grouped", p.gemm_fp8_grouped.emplace(), QuantityKind::flops_rate);
+    if (gemm.has("fp8_wgrad")) read_rate(gemm, "fp8_wgrad", p.gemm_fp8_wgrad.emplace(), QuantityKind::flops_rate);
     gemm.finish();
   }
   read_rate(top, "hbm", p.hbm, QuantityKind::bandwidth);
+  if (top.has("memory")) {
+    const Node* m = top.take("memory");
+    MapReader memory(*m, "memory");
+    for (const Named<hw::MemoryFamily>& f : hw::kMemoryFamilyNames) {
+      if (memory.has(f.name)) {
+        read_rate(memory, f.name, p.memory[static_cast<std::size_t>(f.value)].emplace(), QuantityKind::bandwidth);
+      }
+    }
+    memory.finish();
+  }
   {
     const Node* a = top.take("attention");
     if (a == nullptr) fail(doc, "attention", "missing; expected forward and backward");

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <exception>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -43,6 +44,12 @@ constexpr int kMaxTp = 8;
 // extrapolation error against full simulations of 648 DeepSeek-V3 plans
 // (0.15%, docs/plan-search.md).
 constexpr std::array<std::int64_t, 2> kShortSteps{4, 8};
+// A third short step, between the two, checks that the step is already
+// affine there: a plan whose midpoint is off the line by more than this share
+// of the step is simulated in full (TP8 PP2 interleaved 1F1B on the small
+// test model changes its per-micro-batch cost at 8 pp, tests/plan).
+constexpr std::int64_t kMidStep = 6;
+constexpr double kAffineTolerance = 5e-4;
 // A bound of the search, not a rule of the loader: expert-parallel groups span
 // ep x tp GPUs (the ep ranks of one tp rank, tp apart: sim/layout.h). The
 // step simulation's flow-level all-to-all takes about a second per step over
@@ -183,8 +190,11 @@ void fill_per_token(const PlanSearchResult& r, PlanCandidate& c) {
 // every rank is past its warm-up: each further micro-batch adds the same
 // forward and backward work to every rank (docs/plan-search.md; DeepSeek-V3
 // plans agree within 0.15%, tests/plan). Two short steps of 4 pp and 8 pp
-// micro-batches then predict a long one at a fraction of its cost.
-VariantResult extrapolated_step(scenario::Scenario s, std::int64_t n, const VariantOptions& o, StepMemo& memo) {
+// micro-batches then predict a long one at a fraction of its cost, when a
+// third between them lies on their line; nullopt when it does not (the plan
+// is then simulated in full).
+std::optional<VariantResult> extrapolated_step(scenario::Scenario s, std::int64_t n, const VariantOptions& o,
+                                               StepMemo& memo) {
   scenario::Phase& ph = s.training.phases.front();
   const ParallelPlan& p = ph.parallelism;
   const std::int64_t round = std::int64_t{p.dp} * p.micro_batch;
@@ -195,9 +205,15 @@ VariantResult extrapolated_step(scenario::Scenario s, std::int64_t n, const Vari
   ph.batch = n2 * round;
   VariantResult b = evaluate_variant(s, o, memo);
   if (!a.step || !b.step) return a.step ? b : a;
-  const auto line = [&](Seconds ya, Seconds yb) {
-    return Seconds(yb.value() + (yb.value() - ya.value()) / static_cast<double>(n2 - n1) * static_cast<double>(n - n2));
+  const auto at = [&](Seconds ya, Seconds yb, std::int64_t x) {
+    return Seconds(yb.value() + (yb.value() - ya.value()) / static_cast<double>(n2 - n1) * static_cast<double>(x - n2));
   };
+  const auto line = [&](Seconds ya, Seconds yb) { return at(ya, yb, n); };
+  ph.batch = kMidStep * p.pp * round;
+  const VariantResult mid = evaluate_variant(s, o, memo);
+  if (!mid.step) return std::nullopt;
+  const Seconds expected = at(*a.step, *b.step, kMidStep * p.pp);
+  if (std::abs(mid.step->value() - expected.value()) > kAffineTolerance * expected.value()) return std::nullopt;
   const Seconds t = line(*a.step, *b.step);
   // Throughput and MFU scale with the tokens per second.
   const double speedup = static_cast<double>(n) / static_cast<double>(n2) * b.step->value() / t.value();
@@ -550,8 +566,12 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   parallel_for(total, jobs, [&](std::int64_t k) {
     PlanCandidate& c = r.candidates[static_cast<std::size_t>(to_simulate[static_cast<std::size_t>(k)])];
     const std::int64_t micro_batches = ph.batch / (std::int64_t{c.plan.dp} * c.plan.micro_batch);
+    std::optional<VariantResult> screened;
     if (o.extrapolate && micro_batches >= kExtrapolateFrom * c.plan.pp) {
-      c.result = extrapolated_step(with_plan(s, c.plan, c.gpus), micro_batches, step_only, memo);
+      screened = extrapolated_step(with_plan(s, c.plan, c.gpus), micro_batches, step_only, memo);
+    }
+    if (screened) {
+      c.result = std::move(*screened);
       c.estimated = true;
       fill_per_token(r, c);
     } else {

@@ -106,7 +106,7 @@ hw::Sourced<Q> from_reference(const std::optional<hw::CalibrationProfile>& ref,
                               std::string_view families, const SampleSet& samples, std::vector<std::string>& notes) {
   if (!ref) {
     throw ConfigError(
-        fmt::format("{}: no {} rows to fit the {} rate to, and no public profile of this GPU to take it "
+        fmt::format("{}: no {} rows to fit the {} rate to, and no default profile of this GPU to take it "
                     "from; run tcsim-calibrate-kernels with those families",
                     samples.file, families, what));
   }
@@ -230,7 +230,7 @@ Calibration calibrate(const SampleSet& samples, const CalibrateOptions& options)
     p.hbm = from_reference(c.reference, &P::hbm, "hbm", "rmsnorm, swiglu or fp8_cast", samples, c.notes);
   }
 
-  // The GEMM tile: the fit's (one tile for both dtypes, fit.h), else the public profile's.
+  // The GEMM tile: the fit's (one tile for both dtypes, fit.h), else the default profile's.
   const FlopsFit* g = f.gemm_bf16 ? &*f.gemm_bf16 : f.gemm_fp8 ? &*f.gemm_fp8 : nullptr;
   if (g != nullptr) {
     p.tile_m = g->tile.m;
@@ -258,7 +258,7 @@ Calibration calibrate(const SampleSet& samples, const CalibrateOptions& options)
   } else {
     if (!c.reference) {
       throw ConfigError(
-          fmt::format("{}: no gemm or grouped_gemm rows to fit the GEMM tile to, and no public profile "
+          fmt::format("{}: no gemm or grouped_gemm rows to fit the GEMM tile to, and no default profile "
                       "of this GPU to take it from",
                       samples.file));
     }

@@ -7,41 +7,10 @@
 #include <fmt/format.h>
 
 #include "calibrate/fit/calibration.h"
-#include "core/quoted.h"
+#include "calibrate/fit/yaml_writer.h"
 
 namespace tcsim::calibrate {
 namespace {
-
-// Six significant digits: the loader parses these back within 5e-6.
-std::string rate_text(FlopsPerSecond r) { return fmt::format("{:.6g} TFLOP/s", r.value() / 1e12); }
-std::string rate_text(BytesPerSecond r) {
-  return r.value() >= 1e12 ? fmt::format("{:.6g} TB/s", r.value() / 1e12) : fmt::format("{:.6g} GB/s", r.value() / 1e9);
-}
-std::string time_text(Seconds t) { return fmt::format("{:.6g} us", t.value() * 1e6); }
-std::string percent(double x) { return fmt::format("{:.2f}%", 100 * x); }
-
-class Yaml {
- public:
-  void key(int depth, std::string_view k) { out_ += fmt::format("{:{}}{}:\n", "", 2 * depth, k); }
-  void value(int depth, std::string_view k, std::string_view v) {
-    out_ += fmt::format("{:{}}{}: {}\n", "", 2 * depth, k, v);
-  }
-  void text(int depth, std::string_view k, std::string_view v) { value(depth, k, json_quoted(v)); }
-  void item(int depth, std::string_view v) { out_ += fmt::format("{:{}}- {}\n", "", 2 * depth, json_quoted(v)); }
-  void comment(std::string_view line) { out_ += fmt::format("# {}\n", line); }
-  const std::string& str() const { return out_; }
-
- private:
-  std::string out_;
-};
-
-template <class Q>
-void rate(Yaml& y, int depth, std::string_view k, const hw::Sourced<Q>& r) {
-  y.key(depth, k);
-  y.text(depth + 1, "rate", rate_text(r.value));
-  y.text(depth + 1, "overhead", time_text(r.overhead));
-  y.text(depth + 1, "source", r.source);
-}
 
 template <class Rate>
 void fit_report(Yaml& y, std::string_view k, const RateFit<Rate>& f, std::string_view model, std::string_view role) {
@@ -87,27 +56,40 @@ void fit_report(Yaml& y, std::string_view k, const RateFit<Rate>& f, std::string
 
 }  // namespace
 
-std::string profile_yaml(const Calibration& c) {
-  const hw::CalibrationProfile& p = c.profile;
-  Yaml y;
-  y.comment("Calibration profile written by `tcsim calibrate` (docs/calibration.md): every rate is fitted to the raw");
-  y.comment("samples named below, or says where it came from. The `fit:` map reports each fit and its residuals.");
+void write_profile_rates(Yaml& y, const hw::CalibrationProfile& p) {
   y.text(0, "name", p.name);
   y.text(0, "gpu", p.gpu);
   y.text(0, "provenance", p.provenance);
   y.value(0, "sms", fmt::format("{}", p.sms));
   if (!p.samples.empty()) y.text(0, "samples", p.samples);
   y.key(0, "gemm");
-  rate(y, 1, "bf16", p.gemm_bf16);
-  rate(y, 1, "fp8", p.gemm_fp8);
+  write_rate(y, 1, "bf16", p.gemm_bf16);
+  write_rate(y, 1, "fp8", p.gemm_fp8);
   y.key(1, "tile");
   y.value(2, "m", fmt::format("{}", p.tile_m));
   y.value(2, "n", fmt::format("{}", p.tile_n));
   y.text(2, "source", p.tile_source);
-  rate(y, 0, "hbm", p.hbm);
+  if (p.gemm_fp8_grouped) write_rate(y, 1, "fp8_grouped", *p.gemm_fp8_grouped);
+  if (p.gemm_fp8_wgrad) write_rate(y, 1, "fp8_wgrad", *p.gemm_fp8_wgrad);
+  write_rate(y, 0, "hbm", p.hbm);
   y.key(0, "attention");
-  rate(y, 1, "forward", p.attention_forward);
-  rate(y, 1, "backward", p.attention_backward);
+  write_rate(y, 1, "forward", p.attention_forward);
+  write_rate(y, 1, "backward", p.attention_backward);
+  const bool any_memory = std::any_of(p.memory.begin(), p.memory.end(), [](const auto& m) { return m.has_value(); });
+  if (any_memory) {
+    y.key(0, "memory");
+    for (const Named<hw::MemoryFamily>& f : hw::kMemoryFamilyNames) {
+      if (const auto& m = p.memory[static_cast<std::size_t>(f.value)]) write_rate(y, 1, f.name, *m);
+    }
+  }
+}
+
+std::string profile_yaml(const Calibration& c) {
+  const hw::CalibrationProfile& p = c.profile;
+  Yaml y;
+  y.comment("Calibration profile written by `tcsim calibrate` (docs/calibration.md): every rate is fitted to the raw");
+  y.comment("samples named below, or says where it came from. The `fit:` map reports each fit and its residuals.");
+  write_profile_rates(y, p);
 
   const Fits& f = c.fits;
   y.key(0, "fit");

@@ -1,10 +1,12 @@
 #include "calibrate/trace/kernel_table.h"
 
+#include <algorithm>
 #include <charconv>
 #include <span>
 
 #include <fmt/format.h>
 
+#include "calibrate/trace/summary.h"
 #include "core/error.h"
 
 namespace tcsim::trace {
@@ -55,6 +57,32 @@ T number_of(const std::string& text, std::string_view what, std::string_view nam
 }
 
 }  // namespace
+
+KernelTable table_of(const KinetoTrace& t, const std::vector<FamilyPattern>& families) {
+  KernelTable out;
+  double first = 0;
+  for (std::size_t i = 0; i < t.activities.size(); ++i) {
+    first = i == 0 ? t.activities[i].begin_us : std::min(first, t.activities[i].begin_us);
+  }
+  const std::vector<int> regions = activity_regions(t);
+  for (std::size_t i = 0; i < t.activities.size(); ++i) {
+    const GpuActivity& a = t.activities[i];
+    KernelRow r;
+    r.name = a.name;
+    r.family = a.kind == ActivityKind::memcpy   ? KernelFamily::memcpy
+               : a.kind == ActivityKind::memset ? KernelFamily::memset
+                                                : classify_kernel(a.name, families);
+    r.device = a.device;
+    r.stream = a.stream;
+    r.start_us = a.begin_us - first;
+    r.duration_us = a.duration_us;
+    r.grid = a.grid;
+    r.block = a.block;
+    if (regions[i] >= 0) r.region = t.annotations[static_cast<std::size_t>(regions[i])].name;
+    out.rows.push_back(std::move(r));
+  }
+  return out;
+}
 
 KernelTable parse_kernel_table(std::string_view text, std::string_view name) {
   KernelTable t;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "calibrate/trace/families.h"
+#include "calibrate/trace/kineto.h"
 
 namespace tcsim::trace {
 
@@ -28,6 +29,12 @@ struct KernelTable {
   std::vector<std::string> provenance;  // the "# " lines, without the marker
   std::vector<KernelRow> rows;
 };
+
+// The table of a trace: every GPU activity in file order, its family by
+// `families` (memory copies and sets by their kind), its start relative to
+// the trace's first activity, and the annotation region it counts in
+// (summary.h, activity_regions; empty outside every annotation).
+KernelTable table_of(const KinetoTrace& trace, const std::vector<FamilyPattern>& families);
 
 // Throws ConfigError naming `name` and the line for a malformed table.
 KernelTable parse_kernel_table(std::string_view text, std::string_view name);

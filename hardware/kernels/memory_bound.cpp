@@ -36,6 +36,7 @@ OpTime memory_bound(const model::Op& op, model::Pass pass, const CalibrationProf
   return {
       .time = op.hbm_bytes[i] / rate.value + overhead,
       .rate = rate.value.value(),
+      .per_byte = true,
       .overhead = overhead,
       .rate_name = own ? std::string(name_of(std::span<const Named<MemoryFamily>>(kMemoryFamilyNames), family)) : "HBM",
       .source = rate.source};

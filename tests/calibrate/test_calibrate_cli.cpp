@@ -55,7 +55,7 @@ TEST_CASE("calibrate --samples fits the fixture and writes a profile a scenario 
   INFO(r.out, r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out.find("gemm.bf16") != std::string::npos);
-  CHECK(r.out.find("public-h100") != std::string::npos);
+  CHECK(r.out.find("deepseek-h100") != std::string::npos);  // the preset's default profile, beside
   CHECK(r.out.find("hbm copy (ceiling)") != std::string::npos);
   const tcsim::hw::CalibrationProfile p = tcsim::scenario::load_profile(out);
   CHECK(p.name == "synthetic");
@@ -84,7 +84,7 @@ TEST_CASE("calibrate --gpu h800 from H100 samples writes an H800 profile that sa
   const tcsim_test::CliResult r =
       run_tcsim("calibrate --samples " + std::string(TCSIM_FIXTURE) + " --gpu h800 --name h800-from-h100 --out " + out);
   REQUIRE(r.code == 0);
-  CHECK(r.out.find("public-h800") != std::string::npos);
+  CHECK(r.out.find("deepseek-h800") != std::string::npos);
   const tcsim::hw::CalibrationProfile p = tcsim::scenario::load_profile(out);
   CHECK(p.name == "h800-from-h100");
   CHECK(p.gpu == "h800");

@@ -145,7 +145,7 @@ TEST_CASE("H100 samples describe an H800 and say so; other GPUs are rejected") {
   CHECK(c.profile.provenance.find("V3-TR §3.5.1") != std::string::npos);
   CHECK(c.profile.gemm_fp8.source.find("(standing for the h800)") != std::string::npos);
   REQUIRE(c.reference.has_value());
-  CHECK(c.reference->name == "public-h800");
+  CHECK(c.reference->name == "deepseek-h800");  // the preset's default profile
   // H200: the same SM count and die, but other memory.
   CHECK(error_of(h100, "h200").find("cannot stand for GPU preset h200") != std::string::npos);
   // A100: 108 SMs.
@@ -164,15 +164,15 @@ TEST_CASE("device names map to GPU presets") {
   CHECK(gpu_preset_of("NVIDIA GeForce RTX 4090").empty());
 }
 
-TEST_CASE("rates the samples do not cover come from the public profile and say so") {
+TEST_CASE("rates the samples do not cover come from the GPU's default profile and say so") {
   const Calibration c =
       calibrate::calibrate(synthetic("NVIDIA H100 80GB HBM3", FixtureTruth{}, /*all=*/false), {.samples = "s.csv"});
-  const hw::CalibrationProfile pub = scenario::load_profile("builtin:public-h100");
+  const hw::CalibrationProfile pub = scenario::load_profile("builtin:deepseek-h100");
   CHECK(c.profile.gemm_bf16.source.starts_with("fitted to"));
   CHECK(c.profile.gemm_fp8.value == pub.gemm_fp8.value);
   CHECK(c.profile.gemm_fp8.source.starts_with("not measured (no fp8_e4m3 gemm or grouped_gemm rows"));
   CHECK(c.profile.hbm.value == pub.hbm.value);
-  CHECK(c.profile.attention_backward.source.find("public-h100") != std::string::npos);
+  CHECK(c.profile.attention_backward.source.find("deepseek-h100") != std::string::npos);
   CHECK(c.notes.size() >= 4);
 }
 

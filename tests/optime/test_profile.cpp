@@ -47,12 +47,18 @@ TEST_CASE("built-in profiles load and name a source for every rate") {
   }
 }
 
-TEST_CASE("the H800 and H100 presets point at their public profiles") {
+TEST_CASE("the H800 and H100 presets point at the rates measured in DeepSeek's H800 profile") {
   const scenario::Scenario s = scenario::load_scenario(std::string(scenario::kDefaultScenario));
   REQUIRE(s.hardware.profile.has_value());
-  CHECK(s.hardware.profile->name == "public-h800");
-  // DeepGEMM README: 1358 TFLOP/s FP8 block-scaled on H800.
-  CHECK(s.hardware.profile->gemm_fp8.value.value() == doctest::Approx(1358e12));
+  CHECK(s.hardware.profile->name == "deepseek-h800");
+  CHECK(s.hardware.profile->gemm_fp8.source.find("deepseek-ai/profile-data") != std::string::npos);
+  REQUIRE(s.hardware.profile->gemm_fp8_wgrad.has_value());
+  const std::vector<std::string> on_h100{"hardware.gpu=h100"};
+  const scenario::Scenario h100 = scenario::load_scenario(std::string(scenario::kDefaultScenario), on_h100);
+  CHECK(h100.hardware.profile->name == "deepseek-h100");
+  CHECK(h100.hardware.profile->provenance.find("the profile describes h100") != std::string::npos);
+  // The public ceilings stay selectable. DeepGEMM README: 1358 TFLOP/s FP8 block-scaled on H800.
+  CHECK(scenario::load_profile("builtin:public-h800").gemm_fp8.value.value() == doctest::Approx(1358e12));
 }
 
 TEST_CASE("a profile with a missing rate or a wrong unit is rejected at its key") {

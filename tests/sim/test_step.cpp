@@ -3,6 +3,8 @@
 // seeded variation.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <string>
 
 #include <fmt/format.h>
@@ -100,10 +102,17 @@ TEST_CASE("DeepSeek-V3 symmetric: the critical GPU's six parts add up to the ste
   CHECK(r.tokens == 15360LL * 4096);
   // Definitions: GPU-hours per 1e12 tokens and tokens/s/GPU are reciprocal up to 1e12 / 3600.
   CHECK(r.gpu_hours_per_trillion_tokens * r.tokens_per_second_per_gpu == doctest::Approx(1e12 / 3600.0));
-  // Rank 0 holds stage 0 (embedding, three dense layers, one MoE layer) and, under DualPipe, stage 15
-  // (layer 60, the MTP module and the output head): the most compute of any rank.
-  CHECK((r.critical_pipeline_rank == 0 || r.critical_pipeline_rank == 15));
-  for (const GpuUse& g : r.gpu_use) CHECK(g.compute_utilisation <= 1.0);
+  // The critical GPU computes the most. Under DualPipe rank r holds stages r and 15 - r (V3-TR §3.2.1
+  // Fig. 5), so its mirror rank holds the same two stages and computes as long.
+  double most = 0, critical = -1, mirror = -1;
+  for (const GpuUse& g : r.gpu_use) {
+    CHECK(g.compute_utilisation <= 1.0);
+    most = std::max(most, g.compute.value());
+    if (g.pipeline_rank == r.critical_pipeline_rank) critical = g.compute.value();
+    if (g.pipeline_rank == 15 - r.critical_pipeline_rank) mirror = g.compute.value();
+  }
+  CHECK(critical == most);
+  CHECK(mirror == doctest::Approx(critical).epsilon(1e-4));
 }
 
 TEST_CASE("once every rank is past its warm-up, each further micro-batch adds the same time") {
