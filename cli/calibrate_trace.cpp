@@ -105,8 +105,8 @@ TraceFlags parse(std::span<const std::string> args) {
     } else if (auto r = flag_value(args, i, "--region", "calibrate")) {
       f.rules.push_back(parse_region(*r));
     } else {
-      throw ConfigError(fmt::format(
-          "calibrate --from-trace: unexpected argument \"{}\" (see tcsim calibrate --help)", args[i]));
+      throw ConfigError(
+          fmt::format("calibrate --from-trace: unexpected argument \"{}\" (see tcsim calibrate --help)", args[i]));
     }
   }
   if (f.trace.empty()) throw ConfigError("calibrate: --from-trace needs a trace file");
@@ -145,13 +145,13 @@ std::vector<model::Block> traced_blocks(const scenario::Scenario& s, const Trace
   const scenario::Phase& ph = s.training.phases.front();
   const auto [first, last] = f.layers.value_or(std::pair{0, s.model.layers - 1});
   if (last >= s.model.layers) {
-    throw ConfigError(fmt::format("calibrate: --layers {}-{}: the model has layers 0-{}", first, last,
-                                  s.model.layers - 1));
+    throw ConfigError(
+        fmt::format("calibrate: --layers {}-{}: the model has layers 0-{}", first, last, s.model.layers - 1));
   }
   std::vector<model::Block> blocks;
   for (int l = first; l <= last; ++l) {
-    const model::BlockKind kind = model::is_moe_layer(s.model, l) ? model::BlockKind::moe_layer
-                                                                  : model::BlockKind::dense_layer;
+    const model::BlockKind kind =
+        model::is_moe_layer(s.model, l) ? model::BlockKind::moe_layer : model::BlockKind::dense_layer;
     blocks.push_back(
         model::build_block(s.model, ph.parallelism, s.precision, kind, l, {ph.parallelism.micro_batch, ph.seq_len}));
   }
@@ -195,8 +195,7 @@ int calibrate_from_trace(std::span<const std::string> args) {
   fit.profile.provenance = fmt::format(
       "kernel families fitted to {}{}{} by tcsim calibrate --from-trace (scenario {}, {} blocks, {} of {} SMs to "
       "compute); rates not fitted: profile {}",
-      options.trace_name, f.source.empty() ? "" : ", ", f.source, f.scenario, blocks.size(), sms, base.sms,
-      base.name);
+      options.trace_name, f.source.empty() ? "" : ", ", f.source, f.scenario, blocks.size(), sms, base.sms, base.name);
   fit.profile.samples.clear();
   if (!f.gpu.empty() && f.gpu != base.gpu) {
     if (hw::find_gpu_preset(f.gpu) == nullptr) {

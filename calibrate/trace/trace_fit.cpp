@@ -6,8 +6,8 @@
 #include <cmath>
 #include <map>
 
-#include <Eigen/Dense>
 #include <fmt/format.h>
+#include <Eigen/Dense>
 
 #include "calibrate/fit/yaml_writer.h"
 #include "calibrate/trace/op_families.h"
@@ -109,7 +109,8 @@ void set_rate(hw::CalibrationProfile& p, KernelFamily f, double rate, Seconds t0
 }
 
 std::string rate_shown(const FamilyFit& f) {
-  return f.unit == "FLOP/s" ? calibrate::rate_text(FlopsPerSecond(f.rate)) : calibrate::rate_text(BytesPerSecond(f.rate));
+  return f.unit == "FLOP/s" ? calibrate::rate_text(FlopsPerSecond(f.rate))
+                            : calibrate::rate_text(BytesPerSecond(f.rate));
 }
 
 }  // namespace
@@ -251,7 +252,8 @@ std::string trace_profile_yaml(const TraceFit& fit, const TraceFitOptions& optio
   y.text(1, "method",
          "per kernel family, cells by pass (annotation regions ...(F), ...(B), ...(W); the whole trace where a "
          "kernel's region has no known pass): time = launches x t0 + work / rate, least squares in (t0, 1/rate) "
-         "weighted 1/measured, both only with 3 cells or more and both positive, else the rate alone as measured time over work (the totals agree); work: GEMM "
+         "weighted 1/measured, both only with 3 cells or more and both positive, else the rate alone as measured time "
+         "over work (the totals agree); work: GEMM "
          "FLOPs over wave efficiency and the SMs left to compute, attention FLOPs over those SMs, memory bytes");
   y.text(1, "trace", options.trace_name);
   if (!options.source.empty()) y.text(1, "source", options.source);

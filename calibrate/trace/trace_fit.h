@@ -87,7 +87,7 @@ struct TraceFitOptions {
 };
 
 struct TraceFit {
-  hw::CalibrationProfile profile;  // the base with every fitted rate replaced
+  hw::CalibrationProfile profile;   // the base with every fitted rate replaced
   std::vector<FamilyFit> families;  // in the order of kKernelFamilyNames
   double measured_us = 0;           // compute kernels (communication left out)
   int unaligned = 0;                // kernels in regions of no known pass

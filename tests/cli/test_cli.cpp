@@ -34,6 +34,13 @@ std::string write_temp(const std::string& name, const std::string& text) {
   return p.string();
 }
 
+// Milliseconds as the fit report writes them (three decimals).
+std::string fmt_ms(double us) {
+  std::array<char, 32> buf{};
+  std::snprintf(buf.data(), buf.size(), "%.3f", us / 1e3);
+  return buf.data();
+}
+
 }  // namespace
 
 TEST_CASE("run --json on the default scenario reports DeepSeek-V3's published 671B / 37B parameters") {
@@ -312,4 +319,58 @@ TEST_CASE("trace kernels writes the derived table with its provenance; --familie
   CHECK(b.code == 2);
   CHECK(b.err.find("tcsim-cli-families-bad.yaml:2:") != std::string::npos);
   CHECK(b.err.find("families[0].family") != std::string::npos);
+}
+
+TEST_CASE("calibrate --from-trace fits DeepSeek's kernel table and writes a profile a run can use") {
+  const std::string table = std::string(TCSIM_PROFILES_DIR) + "/deepseek-v3-h800-train.kernels.csv";
+  const std::string out = (std::filesystem::temp_directory_path() / "tcsim-cli-from-trace.yaml").string();
+  const Result r = tcsim("calibrate --from-trace " + table +
+                         " --scenario builtin:deepseek-v3 --layers 3-6 --source test --out " + out);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  // The weight-gradient GEMMs' measured time is the sum of their rows in the table, added here.
+  std::istringstream rows(slurp(table));
+  std::string line;
+  double wgrad_us = 0;
+  while (std::getline(rows, line)) {
+    const auto at = line.find(",gemm-fp8-wgrad,");
+    if (at == std::string::npos) continue;
+    std::istringstream fields(line.substr(at + 16));
+    std::string device, stream, start, duration;
+    std::getline(fields, device, ',');
+    std::getline(fields, stream, ',');
+    std::getline(fields, start, ',');
+    std::getline(fields, duration, ',');
+    wgrad_us += std::stod(duration);
+  }
+  CHECK(wgrad_us > 30000);
+  const std::string profile = slurp(out);
+  CHECK(profile.find(fmt_ms(wgrad_us)) != std::string::npos);
+  CHECK(profile.find("fp8_wgrad:") != std::string::npos);
+  const Result run = tcsim("run --step-only --set hardware.calibration=" + out);
+  CHECK(run.code == 0);
+  CHECK(run.out.find("FP8 weight-gradient GEMM") != std::string::npos);
+  std::filesystem::remove(out);
+}
+
+TEST_CASE("calibrate --from-trace: missing or bad flags and files exit 2 with what was expected") {
+  const std::string table = std::string(TCSIM_PROFILES_DIR) + "/deepseek-v3-h800-train.kernels.csv";
+  const std::string out = (std::filesystem::temp_directory_path() / "tcsim-cli-from-trace-bad.yaml").string();
+  const Result no_scenario = tcsim("calibrate --from-trace " + table + " --out " + out);
+  CHECK(no_scenario.code == 2);
+  CHECK(no_scenario.err.find("--scenario SCENARIO is required") != std::string::npos);
+  const std::string base = "calibrate --from-trace " + table + " --scenario builtin:deepseek-v3 --out " + out;
+  const Result region = tcsim(base + " --region 'attn(F)=sideways'");
+  CHECK(region.code == 2);
+  CHECK(region.err.find("unknown pass \"sideways\"") != std::string::npos);
+  const Result layers = tcsim(base + " --layers 3-99");
+  CHECK(layers.code == 2);
+  CHECK(layers.err.find("the model has layers 0-60") != std::string::npos);
+  CHECK(tcsim(base + " --layers x").code == 2);
+  const std::string cut = write_temp("tcsim-cli-from-trace-cut.json", R"json({"traceEvents": [{"ph": "X", "na)json");
+  const Result truncated = tcsim("calibrate --from-trace " + cut + " --scenario builtin:deepseek-v3 --out " + out);
+  CHECK(truncated.code == 2);
+  CHECK(truncated.err.find("tcsim-cli-from-trace-cut.json:") != std::string::npos);
+  CHECK(tcsim("calibrate --from-trace /nonexistent.csv --scenario builtin:deepseek-v3 --out " + out).code == 2);
+  CHECK_FALSE(std::filesystem::exists(out));  // nothing written on any of these
 }
