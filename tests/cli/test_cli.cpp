@@ -206,10 +206,17 @@ TEST_CASE("validate prints predicted against published and exits 0") {
   // kernels): 130.7 ms of compute kernels, held to 0.5%.
   const auto at = r.out.find("every compute kernel");
   REQUIRE(at != std::string::npos);
-  double predicted = 0, measured = 0;
-  std::istringstream(r.out.substr(at + std::string("every compute kernel").size())) >> predicted >> measured;
+  double measured = 0, predicted = 0;
+  std::istringstream(r.out.substr(at + std::string("every compute kernel").size())) >> measured >> predicted;
   CHECK(measured == doctest::Approx(118.2 + 11.4 + 1.1).epsilon(0.005));
   CHECK(predicted > 0);
+  // The pair: the profile's README gives the GPU span of its kernels, 129.0 ms.
+  const auto span = r.out.find("GPU span of the kernels (ms)");
+  REQUIRE(span != std::string::npos);
+  double pair = 0, gpu_span = 0;
+  std::istringstream(r.out.substr(span + std::string("GPU span of the kernels (ms)").size())) >> pair >> gpu_span;
+  CHECK(gpu_span == doctest::Approx(129.0).epsilon(0.001));
+  CHECK(pair > 0);
 }
 
 TEST_CASE("run prints DeepSeek's multi-plane cluster with counts from first principles") {
