@@ -111,8 +111,8 @@ hw::Sourced<Q> from_reference(const std::optional<hw::CalibrationProfile>& ref,
                     samples.file, families, what));
   }
   const hw::Sourced<Q>& r = (*ref).*rate;
-  notes.push_back(fmt::format("{}: not in the samples (no {} rows): {}'s public rate {}", what, families, ref->name,
-                              to_string(r.value)));
+  notes.push_back(
+      fmt::format("{}: not in the samples (no {} rows): {}'s rate {}", what, families, ref->name, to_string(r.value)));
   return {r.value,
           fmt::format("not measured (no {} rows in the samples): {}'s rate, {}", families, ref->name, r.source),
           r.overhead};

@@ -82,9 +82,8 @@ const FamilyFit& fit_of(const TraceFit& f, KernelFamily family) {
 }  // namespace
 
 TEST_CASE("a region's pass: the user's rules first, then the (F), (B), (W) suffix") {
-  const std::vector<RegionRule> rules{{"warm-up", std::nullopt},
-                                      {"step0", model::Pass::forward},
-                                      {"odd(F)", model::Pass::backward_weight}};
+  const std::vector<RegionRule> rules{
+      {"warm-up", std::nullopt}, {"step0", model::Pass::forward}, {"odd(F)", model::Pass::backward_weight}};
   CHECK(region_cell("attn(F)", {}) == 0);
   CHECK(region_cell("combine(B)", {}) == 1);
   CHECK(region_cell("mlp(W)", {}) == 2);
@@ -162,8 +161,7 @@ TEST_CASE("too little time keeps the base rate; rules skip regions; kernels of n
   const hw::CalibrationProfile truth = profile(1e15, 1e12);
   model::Block b;
   // A big GEMM (about 6.4 us of 21 us in all) and a norm of 1 kB per pass (1 ns: under 1%).
-  b.ops = {gemm(1024), memory(model::MemoryKind::norm, 1e3, 1e3, 0),
-           memory(model::MemoryKind::residual, 4e6, 4e6, 0)};
+  b.ops = {gemm(1024), memory(model::MemoryKind::norm, 1e3, 1e3, 0), memory(model::MemoryKind::residual, 4e6, 4e6, 0)};
   KernelTable measured = kernels_of(b, truth);
   // Warm-up kernels the user leaves out, a copy nothing models, and a residual add outside any pass.
   measured.rows.push_back({.name = "warm", .family = KernelFamily::gemm_fp8, .duration_us = 1000, .region = "warm"});
