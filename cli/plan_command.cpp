@@ -59,9 +59,10 @@ the pruning and its bounds.
                       more recompute than needed to fit, or ZeRO-2 where ZeRO-1 (the same
                       step in the model) fits
   --exact             simulate every plan in full; by default a plan with 24 pp or more
-                      micro-batches per pipeline is first screened by two short steps (its
-                      step is affine in the micro-batch count) and simulated in full only
-                      when it might be reported
+                      micro-batches per pipeline is first screened by three short steps (its
+                      step is affine in the micro-batch count: two give the line, the third
+                      checks it) and simulated in full when off the line or when it might be
+                      reported
   --depth step|run    step (default); run: also the whole run and its dollars for the top K
                       (about a second each)
   -h, --help          this text

@@ -236,7 +236,7 @@ std::string plan_search_table(const PlanSearchResult& r) {
                      k.simulated, k.simulation_rejected);
   if (k.extrapolated > 0) {
     out += fmt::format(
-        "               {:>7}  of them screened by two short steps ({} or more micro-batches per pipeline rank), "
+        "               {:>7}  of them screened by three short steps ({} or more micro-batches per pipeline rank), "
         "{} of those then in full\n",
         k.extrapolated, kExtrapolateFrom, k.verified);
   }

@@ -36,8 +36,8 @@ constexpr int kMinTokensPerCpRank = 4096;
 // the GPUs in the catalog are 8 GPUs).
 constexpr int kMaxTp = 8;
 // Plans with at least kExtrapolateFrom x pp micro-batches per pipeline are
-// screened by two short steps of kShortSteps x pp micro-batches (half the
-// cost or less) and simulated in full only when they might be reported:
+// screened by two short steps of kShortSteps x pp micro-batches, checked by a
+// third (kMidStep), and simulated in full only when they might be reported:
 // within kScreenMargin of the K-th best or of the front. Interleaved 1F1B
 // reaches its steady state after about 2 pp micro-batches (tests/plan), so the
 // short steps start at 4 pp; the margin is over six times the largest

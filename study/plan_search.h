@@ -101,7 +101,7 @@ struct PlanCounts {
   int dominated = 0;
   int beyond_bound = 0;
   int simulated = 0;
-  int extrapolated = 0;         // of `simulated`: screened by two short steps
+  int extrapolated = 0;         // of `simulated`: screened by short steps (their line checked by a third)
   int verified = 0;             // of `extrapolated`: then simulated in full, as they might be reported
   int simulation_rejected = 0;  // simulated, but the step simulation refused the plan
 };
