@@ -184,6 +184,12 @@ int calibrate_from_trace(std::span<const std::string> args) {
   const scenario::Scenario s = scenario::load_scenario(f.scenario);
   const std::vector<model::Block> blocks = traced_blocks(s, f);
   const trace::KernelTable measured = measured_kernels(f);
+  if (!s.hardware.profile) {
+    throw ConfigError(fmt::format(
+        "calibrate --from-trace: the scenario's GPU ({}) has no calibration profile to start from (the rates the "
+        "trace cannot fit, the GEMM tile); name one with hardware.calibration",
+        s.hardware.gpu.name));
+  }
   const hw::CalibrationProfile& base = *s.hardware.profile;
   const int sms = base.sms - s.training.phases.front().parallelism.comm_sms;
   trace::TraceFitOptions options;

@@ -379,5 +379,11 @@ TEST_CASE("calibrate --from-trace: missing or bad flags and files exit 2 with wh
   CHECK(truncated.code == 2);
   CHECK(truncated.err.find("tcsim-cli-from-trace-cut.json:") != std::string::npos);
   CHECK(tcsim("calibrate --from-trace /nonexistent.csv --scenario builtin:deepseek-v3 --out " + out).code == 2);
+  // A GPU with no profile to start from (H200: none yet) is refused, not crashed on.
+  const std::string h200 =
+      write_temp("tcsim-cli-from-trace-h200.yaml", "extends: builtin:deepseek-v3\nhardware: {gpu: h200}\n");
+  const Result no_profile = tcsim("calibrate --from-trace " + table + " --scenario " + h200 + " --out " + out);
+  CHECK(no_profile.code == 2);
+  CHECK(no_profile.err.find("has no calibration profile to start from") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));  // nothing written on any of these
 }
