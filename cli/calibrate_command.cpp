@@ -37,6 +37,7 @@ constexpr std::string_view kCalibrateHelp =
        tcsim calibrate --from-trace TRACE.json[.gz]|KERNELS.csv --scenario SCENARIO
                        --out PROFILE.yaml [--layers FIRST-LAST] [--region NAME=PASS]...
                        [--families FILE.yaml] [--source TEXT] [--name NAME] [--gpu PRESET]
+                       [--set PATH=VALUE]...
 
 Measures this machine's GPU and writes a calibration profile: the GEMM (BF16, FP8),
 HBM and attention rates the op-time model reads, each fitted to raw samples by least
@@ -64,7 +65,8 @@ micro-batch, layers FIRST-LAST; every layer by default), and fits each kernel fa
 (and per-launch t0) to the kernels' durations, cell by pass: annotation regions named
 ...(F), ...(B), ...(W) are the forward, input-gradient and weight-gradient passes; --region
 NAME=PASS (forward, input, weight or skip) says it for other names. Rates the trace cannot
-fit keep the scenario profile's value and source; --gpu names another preset of the same
+fit keep the scenario profile's value and source (--set hardware.calibration=... picks another
+base; --set overrides any field of the scenario); --gpu names another preset of the same
 die the profile describes (the file says so). No GPU needed (docs/calibration.md,
 "Calibrating from a trace").
 

@@ -37,6 +37,7 @@ struct TraceFlags {
   std::string source;
   std::string gpu;  // the preset the profile describes; default: the scenario's
   std::optional<std::string> families;
+  std::vector<std::string> sets;              // --set overrides of the scenario
   std::optional<std::pair<int, int>> layers;  // first, last (inclusive)
   std::vector<trace::RegionRule> rules;
 };
@@ -96,6 +97,8 @@ TraceFlags parse(std::span<const std::string> args) {
       f.name = *n;
     } else if (auto src = flag_value(args, i, "--source", "calibrate")) {
       f.source = *src;
+    } else if (auto set = flag_value(args, i, "--set", "calibrate")) {
+      f.sets.push_back(*set);
     } else if (auto g = flag_value(args, i, "--gpu", "calibrate")) {
       f.gpu = *g;
     } else if (auto fam = flag_value(args, i, "--families", "calibrate")) {
@@ -181,7 +184,7 @@ void print_fit(const trace::TraceFit& fit) {
 
 int calibrate_from_trace(std::span<const std::string> args) {
   const TraceFlags f = parse(args);
-  const scenario::Scenario s = scenario::load_scenario(f.scenario);
+  const scenario::Scenario s = scenario::load_scenario(f.scenario, f.sets);
   const std::vector<model::Block> blocks = traced_blocks(s, f);
   const trace::KernelTable measured = measured_kernels(f);
   if (!s.hardware.profile) {

@@ -138,11 +138,11 @@ Op memory_op(const Ctx& c, MemoryKind kind, std::string name, std::array<Bytes, 
 }
 
 // Where an FP8 GEMM's forward input comes from: activations that need the
-// per-token cast; already FP8 (the FP8 dispatch, a permute writing the GEMM
-// dtype, an activation kernel with the cast fused, as DeepSeek's SwiGLU
-// kernels are in its profile); or the same tensor the previous GEMM read
-// (MLA's kv_down reads the norm output q_down reads: one cast serves both).
-enum class GemmInput { cast, fp8_ready, shared };
+// per-token cast, or already FP8 (the FP8 dispatch, a permute writing the
+// GEMM dtype, an activation kernel with the cast fused, as DeepSeek's SwiGLU
+// kernels are in its profile). Two GEMMs reading one tensor cast it each
+// (DeepSeek's profile casts the norm output for q_down and again for kv_down).
+enum class GemmInput { cast, fp8_ready };
 
 // Bytes of casting `rows` x `width` activations to FP8: read in the
 // activation dtype, write one byte each plus an FP32 scale per 1 x 128 tile
@@ -170,16 +170,14 @@ double transposed_fp8_bytes(double rows, std::int64_t width, int groups) {
 //   for the weight-gradient GEMM, which contracts over the rows (V3-TR
 //   §3.5.2: activations "read out, dequantized, transposed, re-quantized
 //   into 128x1 tiles, and stored in HBM"); X is read from its cache
-//   (gemm_input_cache), dY in the activation dtype. A shared input is
-//   transposed once, by the GEMM that cast it.
+//   (gemm_input_cache), dY in the activation dtype.
 // Weights are cast per 128 x 128 block once per step with the optimizer,
 // not per micro-batch, so not here. The op recomputes with its GEMM and
 // keeps nothing (the GEMM's `saved` already counts the FP8 cache).
 Op quantize_op(const Ctx& c, const Op& gemm, double rows, GemmInput input) {
   const std::int64_t n = gemm.shape.n, k = gemm.shape.k;
   const int groups = gemm.shape.groups;
-  const double x_t =
-      input == GemmInput::shared ? 0.0 : cached_input(c, rows, k).value() + transposed_fp8_bytes(rows, k, groups);
+  const double x_t = cached_input(c, rows, k).value() + transposed_fp8_bytes(rows, k, groups);
   const double dy_t = rows * static_cast<double>(n) * act_bytes(c) + transposed_fp8_bytes(rows, n, groups);
   Op op = memory_op(c, MemoryKind::quantize, gemm.name + ".quant",
                     {Bytes(input == GemmInput::cast ? cast_bytes(c, rows, k) : 0.0), Bytes(cast_bytes(c, rows, n)),
@@ -187,6 +185,22 @@ Op quantize_op(const Ctx& c, const Op& gemm, double rows, GemmInput input) {
                     Bytes(0), gemm.recomputed);
   op.dtype = Dtype::fp8;
   return op;
+}
+
+// A tensor kept for backward in a quantised cache dtype (fp8, e5m6) is cast
+// into it by a kernel of its own: forward reads `rows` x `width` in the
+// activation dtype and writes the cache (scales included); backward casts it
+// back. DeepSeek's profile: the attention output into E5M6
+// (per_token_cast_to_fp8_with_fp8_special_fmt, and its cast back in attn(B));
+// the SwiGLU inputs into FP8 under recompute_moe_activation (per_token_cast
+// over the expert rows in mlp(F), cast_back in mlp(B)). V3-TR §3.3.4.
+void push_cache_cast(const Ctx& c, std::vector<Op>& ops, std::string name, double rows, std::int64_t width, Dtype cache,
+                     bool recompute) {
+  if (!quantised(cache)) return;
+  const double b = rows * static_cast<double>(width) * act_bytes(c) + saved_tensor(rows, width, cache).value();
+  Op op = memory_op(c, MemoryKind::quantize, std::move(name), {Bytes(b), Bytes(b), Bytes(0)}, Bytes(0), recompute);
+  op.dtype = cache;
+  ops.push_back(std::move(op));
 }
 
 // A GEMM and, when it runs in FP8, its casts before it.
@@ -374,14 +388,16 @@ void append_attention(const Ctx& layer, std::vector<Op>& ops) {
   for (const Linear& l : linears) {
     if (l.name == "attn.out") continue;
     const Bytes out = elems(t * static_cast<double>(local_out(l, c.plan.tp)), act_bytes(c));
-    push_gemm(c, ops, gemm_op(c, l, out, is_mla_up_projection(l)), t,
-              l.name == "attn.kv_down" ? GemmInput::shared : GemmInput::cast);
+    push_gemm(c, ops, gemm_op(c, l, out, is_mla_up_projection(l)), t, GemmInput::cast);
     append_mla_norm(c, ops, l);
   }
   append_rope(c, ops);
   append_mla_assembly(c, ops);
   append_cp_gather(c, ops);
   ops.push_back(attention_core_op(c));
+  const AttentionDims dims = attention_dims(c.m);
+  push_cache_cast(c, ops, "attn.core.cache", t, ceil_div(dims.heads, c.plan.tp) * dims.d_v,
+                  c.prec.attention_output_cache, ops.back().recomputed);
   ops.push_back(attention_prep_op(c));
   push_gemm(c, ops, gemm_op(c, linears.back(), Bytes(0)), t, GemmInput::cast);
   append_tp_all_reduce(c, ops, "attn.tp_all_reduce");
@@ -395,6 +411,10 @@ void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, s
   const double t = static_cast<double>(c.tokens);
   push_gemm(c, ops, gemm_op(c, ls[0], activation_input_saved(c, t, local_out(ls[0], c.plan.tp), moe)), t,
             GemmInput::cast);
+  if (moe && c.plan.recompute_moe_activation) {
+    push_cache_cast(c, ops, ls[0].name + ".cache", t, local_out(ls[0], c.plan.tp), c.prec.gemm_input_cache,
+                    ops.back().recomputed);
+  }
   ops.push_back(activation_op(c, prefix + ".act", t, local_in(ls[1], c.plan.tp), moe));
   push_gemm(c, ops, gemm_op(c, ls[1], Bytes(0)), t, GemmInput::fp8_ready);
 }
@@ -494,6 +514,10 @@ void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
             grouped_gemm_op(c, ls[0], assignments, groups,
                             activation_input_saved(c, assignments, local_out(ls[0], c.plan.tp), true)),
             assignments, GemmInput::fp8_ready);
+  if (c.plan.recompute_moe_activation) {
+    push_cache_cast(c, ops, ls[0].name + ".cache", assignments, local_out(ls[0], c.plan.tp), c.prec.gemm_input_cache,
+                    ops.back().recomputed);
+  }
   ops.push_back(activation_op(c, "moe.experts.act", assignments, local_in(ls[1], c.plan.tp), true));
   // Expert outputs stay for backward, in the activation dtype (the combine is
   // BF16, V3-TR §3.3.4): the gradient of a gate value g_i in

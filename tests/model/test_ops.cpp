@@ -399,18 +399,45 @@ TEST_CASE("an FP8 GEMM's casts: per-token X forward, per-token dY backward, both
   for (const Op& op : bf16.ops) CHECK(op.memory != MemoryKind::quantize);
 }
 
-TEST_CASE("MLA's kv_down shares q_down's input: one cast and one transpose of it") {
-  // tiny_mla_moe: h = 8, kv_down 8 -> 3 + 1 = 4. Its X parts are zero; dY backward 32 x 4 x 3 + 32 x 1 x 4 = 512.
+TEST_CASE("each FP8 GEMM casts its own input, even one another GEMM read (DeepSeek's profile casts it twice)") {
+  // tiny_mla_moe: h = 8; q_down and kv_down both read attn.norm's 32 x 8 output: each casts it,
+  // 32 x 8 x 3 + 32 x 1 x 4 = 896 (the profile: two per-token casts of the same 4096 x 7168 tensor).
   PrecisionSpec fp8{.gemm = Dtype::fp8};
   fp8.gemm_input_cache = Dtype::fp8;
   const Block b = build_block(tiny_mla_moe(), {}, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
   const Op& kv = find_op(b, "attn.kv_down.quant");
-  CHECK(kv.hbm_bytes[0].value() == 0.0);
-  CHECK(kv.hbm_bytes[1].value() == 512.0);
-  // wgrad: dY^T only: read 32 x 4 x 2 = 256, write 128 + 4 channels x 4 = 144: 400
-  CHECK(kv.hbm_bytes[2].value() == 400.0);
-  // q_down casts the input: 32 x 8 x 3 + 32 x 1 x 4 = 896
+  CHECK(kv.hbm_bytes[0].value() == 896.0);
   CHECK(find_op(b, "attn.q_down.quant").hbm_bytes[0].value() == 896.0);
+  // kv_down 8 -> 4: dY backward 32 x 4 x 3 + 32 x 1 x 4 = 512.
+  CHECK(kv.hbm_bytes[1].value() == 512.0);
+  // wgrad: X^T reads the cache (256 + 32 scales x 4 = 384) and writes 256 + 8 channels x 4 = 288; dY^T reads
+  // 32 x 4 x 2 = 256 and writes 128 + 4 x 4 = 144: 672 + 400 = 1072.
+  CHECK(kv.hbm_bytes[2].value() == 1072.0);
+}
+
+TEST_CASE("tensors kept in a quantised cache are cast into it forward and back out in backward") {
+  // V3-TR §3.3.4: the attention output in E5M6 (1.5 bytes and a tile scale), the SwiGLU inputs in FP8 under
+  // recompute_moe_activation. tiny_mla_moe, t = 32: attention output 2 heads x d_v 2 = 4 wide:
+  // read 32 x 4 x 2 = 256, write 32 x 4 x 1.5 + 32 x 4 = 320: 576 each pass.
+  PrecisionSpec prec{.gemm = Dtype::fp8};
+  prec.gemm_input_cache = Dtype::fp8;
+  prec.attention_output_cache = Dtype::e5m6;
+  ParallelPlan plan;
+  plan.recompute_moe_activation = true;
+  const Block b = build_block(tiny_mla_moe(), plan, prec, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const Op& o = find_op(b, "attn.core.cache");
+  CHECK(o.memory == MemoryKind::quantize);
+  CHECK(o.hbm_bytes[0].value() == 576.0);
+  CHECK(o.hbm_bytes[1].value() == 576.0);
+  CHECK(o.saved.value() == 0.0);  // the core's saved already counts the E5M6 copy
+  // Routed experts' up_gate output, 64 assignments x 2 x 6 = 12 wide: read 64 x 12 x 2 = 1536, write
+  // 768 + 64 x 4 = 1024: 2560. The shared expert's, 32 rows: 768 + 384 + 128 = 1280.
+  CHECK(find_op(b, "moe.experts.up_gate.cache").hbm_bytes[0].value() == 2560.0);
+  CHECK(find_op(b, "moe.shared.up_gate.cache").hbm_bytes[0].value() == 1280.0);
+  // Without the quantised caches there is nothing to cast.
+  for (const Op& op : build_block(tiny_mla_moe(), {}, {}, BlockKind::moe_layer, 1, kTwoSeqOf16).ops) {
+    CHECK(op.name.find(".cache") == std::string::npos);
+  }
 }
 
 TEST_CASE("RoPE reads and writes the rotated parts: MLA's d_rope per head plus one shared key, GQA's every head") {
