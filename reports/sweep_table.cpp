@@ -13,6 +13,7 @@
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "core/quoted.h"
 #include "core/text.h"
 #include "reports/figures.h"
 #include "reports/json.h"
@@ -161,25 +162,6 @@ SweepTable parse_csv(std::string_view text, std::string_view name) {
 
 // ---- JSON lines -----------------------------------------------------------
 
-// Appends code point `cp` to `out` as UTF-8.
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // A reader of one flat JSON object ({"key": scalar, ...}), the shape every
 // line of a sweep's JSON-lines table has.
 class FlatObjectReader {
@@ -250,15 +232,11 @@ class FlatObjectReader {
       }
       if (i_ >= s_.size()) fail("an unterminated string");
       const char e = s_[i_++];
+      if (const std::optional<char> plain = json_unescaped(e)) {
+        out += *plain;
+        continue;
+      }
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
         case 'u': {
           std::uint32_t cp = hex4();
           if (cp >= 0xD800 && cp < 0xDC00 && s_.substr(i_, 2) == "\\u") {

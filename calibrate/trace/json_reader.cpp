@@ -6,10 +6,12 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/quoted.h"
 
 namespace tcsim::trace {
 
@@ -117,15 +119,13 @@ std::string JsonReader::read_string() {
       continue;
     }
     const int e = get();
+    if (e >= 0) {
+      if (const std::optional<char> plain = json_unescaped(static_cast<char>(e))) {
+        out += *plain;
+        continue;
+      }
+    }
     switch (e) {
-      case '"': out += '"'; break;
-      case '\\': out += '\\'; break;
-      case '/': out += '/'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
       case 'u': {
         std::array<char, 4> hex{};
         for (char& h : hex) {
@@ -136,17 +136,7 @@ std::string JsonReader::read_string() {
         unsigned cp = 0;
         const auto [p, ec] = std::from_chars(hex.data(), hex.data() + 4, cp, 16);
         if (ec != std::errc() || p != hex.data() + 4) fail("a bad \\u escape");
-        // Names in traces are ASCII; other code points keep their UTF-8 bytes.
-        if (cp < 0x80) {
-          out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-          out += static_cast<char>(0xC0 | (cp >> 6U));
-          out += static_cast<char>(0x80 | (cp & 0x3FU));
-        } else {
-          out += static_cast<char>(0xE0 | (cp >> 12U));
-          out += static_cast<char>(0x80 | ((cp >> 6U) & 0x3FU));
-          out += static_cast<char>(0x80 | (cp & 0x3FU));
-        }
+        append_utf8(out, cp);  // names in traces are ASCII; a lone surrogate keeps its three bytes
         break;
       }
       default: fail(e < 0 ? "an escape runs to the end of the file" : fmt::format("a bad escape '\\{}'", char(e)));

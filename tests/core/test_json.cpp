@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "core/quoted.h"
 #include "reports/json.h"
 
 using tcsim::reports::Json;
@@ -30,4 +31,16 @@ TEST_CASE("setting a key twice replaces its value") {
   j.set("k", 1);
   j.set("k", 2);
   CHECK(j.dump(-1) == R"({"k":2})");
+}
+
+TEST_CASE("JSON unescaping: the one-letter escapes of RFC 8259 and code points as UTF-8") {
+  CHECK(tcsim::json_unescaped('n') == '\n');
+  CHECK(tcsim::json_unescaped('/') == '/');
+  CHECK(tcsim::json_unescaped('"') == '"');
+  CHECK_FALSE(tcsim::json_unescaped('u').has_value());  // needs four hex digits: the reader's business
+  CHECK_FALSE(tcsim::json_unescaped('x').has_value());
+  // UTF-8 of U+0041, U+00E9, U+20AC, U+1F600 (RFC 3629 §3): 41; C3 A9; E2 82 AC; F0 9F 98 80.
+  std::string s;
+  for (const std::uint32_t cp : {0x41U, 0xE9U, 0x20ACU, 0x1F600U}) tcsim::append_utf8(s, cp);
+  CHECK(s == "\x41\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80");
 }
