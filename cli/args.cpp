@@ -1,10 +1,21 @@
 #include "cli/args.h"
 
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "core/error.h"
 
 namespace tcsim::cli {
+
+int whole_number(std::string_view flag, std::string_view text, int min) {
+  int x = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty() || x < min) {
+    throw ConfigError(fmt::format("{}: expected a whole number >= {}, got \"{}\"", flag, min, text));
+  }
+  return x;
+}
 
 std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag,
                                       std::string_view command) {

@@ -15,6 +15,10 @@ namespace tcsim::cli {
 std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag,
                                       std::string_view command);
 
+// A flag's whole-number value of at least `min`; throws ConfigError naming
+// `flag` and the text otherwise.
+int whole_number(std::string_view flag, std::string_view text, int min);
+
 // -h or --help among the arguments.
 bool wants_help(std::span<const std::string> args);
 

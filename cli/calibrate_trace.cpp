@@ -42,24 +42,11 @@ struct TraceFlags {
   std::vector<trace::RegionRule> rules;
 };
 
-int parse_int(const std::string& text, std::string_view what) {
-  std::size_t used = 0;
-  int v = 0;
-  try {
-    v = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || v < 0) {
-    throw ConfigError(fmt::format("calibrate: {}: expected a layer index, got \"{}\"", what, text));
-  }
-  return v;
-}
-
 std::pair<int, int> parse_layers(const std::string& v) {
   const std::size_t dash = v.find('-');
-  const int first = parse_int(v.substr(0, dash), "--layers");
-  const int last = dash == std::string::npos ? first : parse_int(v.substr(dash + 1), "--layers");
+  const std::string_view text(v);
+  const int first = whole_number("calibrate --layers", text.substr(0, dash), 0);
+  const int last = dash == std::string::npos ? first : whole_number("calibrate --layers", text.substr(dash + 1), 0);
   if (last < first) throw ConfigError(fmt::format("calibrate: --layers {}: the last layer is before the first", v));
   return {first, last};
 }

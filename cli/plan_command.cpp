@@ -68,21 +68,12 @@ the pruning and its bounds.
   -h, --help          this text
 )";
 
-int parse_int(std::string_view flag, std::string_view v, int min) {
-  int x = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || end != v.data() + v.size() || v.empty() || x < min) {
-    throw ConfigError(fmt::format("{}: expected a whole number >= {}, got \"{}\"", flag, min, v));
-  }
-  return x;
-}
-
 std::vector<int> parse_gpus(std::string_view v) {
   std::vector<int> out;
   std::size_t from = 0;
   while (from <= v.size()) {
     const std::size_t comma = std::min(v.find(',', from), v.size());
-    const int g = parse_int("--gpus", v.substr(from, comma - from), 1);
+    const int g = whole_number("--gpus", v.substr(from, comma - from), 1);
     if (std::find(out.begin(), out.end(), g) == out.end()) out.push_back(g);
     from = comma + 1;
   }
@@ -124,11 +115,11 @@ int plan_command(std::span<const std::string> args) {
         throw ConfigError(fmt::format("--objective: expected time or cost, got \"{}\"", *obj));
       }
     } else if (const auto t = flag_value(args, i, "--top", "plan")) {
-      o.top = parse_int("--top", *t, 1);
+      o.top = whole_number("--top", *t, 1);
     } else if (const auto j = flag_value(args, i, "--jobs", "plan")) {
-      o.jobs = parse_int("--jobs", *j, 1);
+      o.jobs = whole_number("--jobs", *j, 1);
     } else if (const auto m = flag_value(args, i, "--max-candidates", "plan")) {
-      o.max_candidates = parse_int("--max-candidates", *m, 0);
+      o.max_candidates = whole_number("--max-candidates", *m, 0);
     } else if (const auto d = flag_value(args, i, "--depth", "plan")) {
       if (*d == "step") {
         o.depth = study::RunDepth::step;

@@ -6,6 +6,21 @@
 
 namespace tcsim::trace {
 
+KernelFamily kernel_family(hw::MemoryFamily f) {
+  const std::string_view name = name_of(std::span<const Named<hw::MemoryFamily>>(hw::kMemoryFamilyNames), f);
+  for (const Named<KernelFamily>& k : kKernelFamilyNames) {
+    if (k.name == name) return k.value;
+  }
+  return KernelFamily::unknown;
+}
+
+std::optional<hw::MemoryFamily> memory_family_of(KernelFamily f) {
+  for (const Named<hw::MemoryFamily>& m : hw::kMemoryFamilyNames) {
+    if (m.name == family_name(f)) return m.value;
+  }
+  return std::nullopt;
+}
+
 KernelFamily family_of(const model::Op& op, model::Pass pass) {
   using model::Pass;
   const bool fp8 = op.dtype == model::Dtype::fp8;
@@ -19,15 +34,7 @@ KernelFamily family_of(const model::Op& op, model::Pass pass) {
     case model::OpClass::attention:
       return pass == Pass::forward ? KernelFamily::attention_forward : KernelFamily::attention_backward;
     case model::OpClass::comm: return KernelFamily::communication;
-    case model::OpClass::memory: {
-      // The op-time model's memory families carry the trace families' names.
-      const std::string_view name =
-          name_of(std::span<const Named<hw::MemoryFamily>>(hw::kMemoryFamilyNames), hw::memory_family(op.memory));
-      for (const Named<KernelFamily>& f : kKernelFamilyNames) {
-        if (f.name == name) return f.value;
-      }
-      return KernelFamily::unknown;
-    }
+    case model::OpClass::memory: return kernel_family(hw::memory_family(op.memory));
   }
   return KernelFamily::unknown;
 }

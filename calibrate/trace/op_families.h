@@ -3,6 +3,7 @@
 // the two sums side by side.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "calibrate/trace/families.h"
@@ -17,6 +18,12 @@ namespace tcsim::trace {
 // activations, residual adds, permutes and the loss by their MemoryKind;
 // communication ops are `communication`.
 KernelFamily family_of(const model::Op& op, model::Pass pass);
+
+// The op-time model's memory families and the trace's families are named
+// alike (hw::kMemoryFamilyNames, kKernelFamilyNames): the trace family of a
+// memory family, and the memory family a trace family rates, if any.
+KernelFamily kernel_family(hw::MemoryFamily f);
+std::optional<hw::MemoryFamily> memory_family_of(KernelFamily f);
 
 struct FamilyComparison {
   KernelFamily family = KernelFamily::unknown;

@@ -31,14 +31,6 @@ bool is_flops_family(KernelFamily f) {
   }
 }
 
-// The memory family of the op-time model a trace family rates, if it is one.
-std::optional<hw::MemoryFamily> memory_family_of(KernelFamily f) {
-  for (const Named<hw::MemoryFamily>& m : hw::kMemoryFamilyNames) {
-    if (m.name == family_name(f)) return m.value;
-  }
-  return std::nullopt;
-}
-
 // A profile whose every rate is 1 and overhead 0: the op-time model's time
 // under it is the op's work in the rate's unit.
 hw::CalibrationProfile unit_profile(const hw::CalibrationProfile& base) {

@@ -94,6 +94,17 @@ TEST_CASE("a region's pass: the user's rules first, then the (F), (B), (W) suffi
   CHECK(region_cell("odd(F)", rules) == 2);
 }
 
+TEST_CASE("every memory family of the op-time model is a trace family of the same name, and back") {
+  for (const Named<hw::MemoryFamily>& m : hw::kMemoryFamilyNames) {
+    CAPTURE(m.name);
+    const KernelFamily k = kernel_family(m.value);
+    CHECK(k != KernelFamily::unknown);
+    CHECK(family_name(k) == m.name);
+    CHECK(memory_family_of(k) == m.value);
+  }
+  CHECK_FALSE(memory_family_of(KernelFamily::gemm_fp8).has_value());
+}
+
 TEST_CASE("rates and per-launch times come back from kernels timed by known ones") {
   // Truth: FP8 GEMMs at 1 PFLOP/s, their weight gradients at 0.5 PFLOP/s; FP8 casts at 1 TB/s plus 2 us a
   // launch. The base profile is wrong on purpose (2 PFLOP/s, 3 TB/s, no launch time).
