@@ -153,9 +153,9 @@ void print_fit(const trace::TraceFit& fit) {
              "fitted ms", "rate", "t0 us", "rms");
   for (const trace::FamilyFit& f : fit.families) {
     const bool has_rate = f.outcome == trace::FitOutcome::fitted || f.outcome == trace::FitOutcome::rate_only;
-    const std::string rate = !has_rate            ? ""
-                             : f.unit == "FLOP/s" ? fmt::format("{:.1f} TFLOP/s", f.rate / 1e12)
-                                                  : fmt::format("{:.1f} GB/s", f.rate / 1e9);
+    const std::string rate = !has_rate     ? ""
+                             : !f.per_byte ? fmt::format("{:.1f} TFLOP/s", f.rate / 1e12)
+                                           : fmt::format("{:.1f} GB/s", f.rate / 1e9);
     fmt::print("{:<20} {:<13} {:>10.3f} {:>10.3f} {:>10} {:>20} {:>10} {:>8}\n", trace::family_name(f.family),
                trace::outcome_name(f.outcome), f.measured_us / 1e3, f.base_us / 1e3,
                has_rate ? fmt::format("{:.3f}", f.fitted_us / 1e3) : "", rate,

@@ -101,8 +101,7 @@ void set_rate(hw::CalibrationProfile& p, KernelFamily f, double rate, Seconds t0
 }
 
 std::string rate_shown(const FamilyFit& f) {
-  return f.unit == "FLOP/s" ? calibrate::rate_text(FlopsPerSecond(f.rate))
-                            : calibrate::rate_text(BytesPerSecond(f.rate));
+  return !f.per_byte ? calibrate::rate_text(FlopsPerSecond(f.rate)) : calibrate::rate_text(BytesPerSecond(f.rate));
 }
 
 }  // namespace
@@ -184,7 +183,7 @@ TraceFit fit_trace(const std::vector<model::Block>& blocks, const hw::Calibratio
     }
     FamilyFit f;
     f.family = n.value;
-    f.unit = is_flops_family(n.value) ? "FLOP/s" : "B/s";
+    f.per_byte = !is_flops_family(n.value);
     f.base_us = base_us[n.value];
     double work = 0;
     for (int c = 0; c < kCells; ++c) {

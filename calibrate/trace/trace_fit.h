@@ -73,7 +73,7 @@ struct FamilyFit {
   double measured_us = 0;
   double base_us = 0;  // the base profile's prediction of the same work
   double fitted_us = 0;
-  std::string unit;  // "FLOP/s" or "B/s"
+  bool per_byte = false;  // the rate is in B/s (memory-bound families), else FLOP/s
 };
 
 struct TraceFitOptions {
@@ -81,7 +81,8 @@ struct TraceFitOptions {
   // A family with less than this share of the trace's compute-kernel time
   // keeps the base profile's rate (too little to fit). A choice, not a
   // measurement: 1% keeps DeepSeek's FP32 gate GEMMs (0.4%) from rating every
-  // BF16 GEMM, while every family the issue names there has 1.2% or more.
+  // BF16 GEMM, while every other modelled family has 1.1% or more (RoPE: 1.5
+  // of 130.6 ms).
   double min_share = 0.01;
   std::string trace_name;  // file name, for the sources
   std::string source;      // where the trace comes from (user text)
