@@ -466,15 +466,11 @@ void append_combine(const Ctx& experts, std::vector<Op>& ops, double assignments
 // profile's expand/reduce kernels. Each reads and writes every assignment
 // row of h once per pass; backward moves the gradient the other way in the
 // activation dtype.
-Op expert_layout_op(const Ctx& c, std::string name, double assignments, double forward_bytes) {
+Op expert_layout_op(const Ctx& c, std::string name, double assignments, Dtype forward) {
   const double rows = assignments * static_cast<double>(c.m.hidden);
-  const double scales =
-      forward_bytes < act_bytes(c)
-          ? assignments * static_cast<double>(ceil_div(c.m.hidden, kQuantTile)) * dtype_bytes(Dtype::fp32)
-          : 0.0;
+  const double once = saved_tensor(assignments, c.m.hidden, forward).value();  // values, and scales when quantised
   return memory_op(c, MemoryKind::permute, std::move(name),
-                   {Bytes(2.0 * (rows * forward_bytes + scales)), Bytes(2.0 * rows * act_bytes(c)), Bytes(0)}, Bytes(0),
-                   recomputed(c, false));
+                   {Bytes(2.0 * once), Bytes(2.0 * rows * act_bytes(c)), Bytes(0)}, Bytes(0), recomputed(c, false));
 }
 
 // The gate after the router GEMM (V3-TR §2.1.2 eq. 13-15, node-limited
@@ -509,7 +505,7 @@ void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
   const std::vector<Linear> ls = mlp_linears(c.m, "moe.experts", e.expert_intermediate);
   const double a = act_bytes(c);
   append_dispatch(c, ops, assignments);
-  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.expand", assignments, dtype_bytes(c.prec.gemm)));
+  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.expand", assignments, c.prec.gemm));
   push_gemm(c, ops,
             grouped_gemm_op(c, ls[0], assignments, groups,
                             activation_input_saved(c, assignments, local_out(ls[0], c.plan.tp), true)),
@@ -526,7 +522,7 @@ void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
   // the down-projection would not keep them (docs/model.md).
   push_gemm(c, ops, grouped_gemm_op(c, ls[1], assignments, groups, elems(assignments * c.m.hidden, a)), assignments,
             GemmInput::fp8_ready);
-  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.reduce", assignments, a));
+  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.reduce", assignments, c.prec.activations));
   append_combine(c, ops, assignments);
 }
 
