@@ -183,14 +183,26 @@ hw::ClusterSpec read_hardware(MapReader r) {
   return c;
 }
 
+// dp not given: gpus / (tp x cp x pp), filled in by derive_dp.
+constexpr int kDerivedDp = 0;
+
 // Reads the keys present into `plan`, leaving the others as they were: the
-// top-level plan starts from defaults, a phase's plan from the top level.
+// top-level plan starts from defaults (dp derived), a phase's plan from the
+// top level.
 void read_plan(MapReader r, model::ParallelPlan& p) {
+  // `dp: auto` (or dp omitted from the top-level plan): derived from the GPU
+  // count once the hardware is known (derive_dp).
+  const Node* dp = r.node().find("dp");
+  const bool dp_auto = dp != nullptr && dp->kind == Node::Kind::scalar && !dp->quoted && dp->scalar == "auto";
+  if (dp_auto) {
+    r.take("dp");
+    p.dp = kDerivedDp;
+  }
   model::for_each_plan_field([&](const auto& f) {
     auto& v = p.*f.member;
     using T = std::remove_reference_t<decltype(v)>;
     if constexpr (std::is_same_v<T, int>) {
-      r.integer(f.name, v, f.min);
+      if (!(dp_auto && f.name == "dp")) r.integer(f.name, v, f.min);
     } else if constexpr (std::is_same_v<T, bool>) {
       r.flag(f.name, v);
     } else if constexpr (std::is_same_v<T, std::vector<int>>) {
@@ -558,9 +570,25 @@ const Node& required_section(MapReader& top, std::string_view key, std::string_v
 
 }  // namespace
 
+// A plan whose dp was omitted or `auto` gets gpus / (tp x cp x pp), so that
+// a sweep over pp or tp keeps the GPU count (Megatron-LM derives its
+// data-parallel size the same way). `at` locates the error.
+void derive_dp(model::ParallelPlan& p, int gpus, const Node& at, const std::string& path) {
+  if (p.dp != kDerivedDp) return;
+  const long long others = 1LL * p.tp * p.cp * p.pp;
+  if (gpus % others != 0) {
+    fail(at, path + ".dp",
+         fmt::format("derived as GPUs / (tp x cp x pp) = {} / ({} x {} x {}), which is not a whole number; set dp, "
+                     "or tp, cp and pp that divide the {} GPUs",
+                     gpus, p.tp, p.cp, p.pp, gpus));
+  }
+  p.dp = static_cast<int>(gpus / others);
+}
+
 Scenario resolve(const Node& doc) {
   MapReader top(doc, "");
   Scenario s;
+  s.parallelism.dp = kDerivedDp;
   top.text("name", s.name);
   top.text("description", s.description);
   s.model = read_model(required_section(top, "model", "a model preset name (deepseek-v3, ...) or a map"));
@@ -573,6 +601,16 @@ Scenario resolve(const Node& doc) {
   if (const Node* r = top.take("reliability")) s.reliability = read_reliability(MapReader(*r, "reliability"));
   if (const Node* c = top.take("cost")) s.cost = read_cost(MapReader(*c, "cost"));
   top.finish();
+  const int gpus = hw::gpu_count(s.hardware);
+  const Node* plan_node = doc.find("parallelism");
+  derive_dp(s.parallelism, gpus, plan_node ? *plan_node : doc, "parallelism");
+  const Node* phases = doc.find("training") ? doc.find("training")->find("phases") : nullptr;
+  for (std::size_t i = 0; i < s.training.phases.size(); ++i) {
+    const Node* ph = phases && i < phases->items.size() ? &phases->items[i] : &doc;
+    const Node* ph_plan = ph->kind == Node::Kind::map ? ph->find("parallelism") : nullptr;
+    derive_dp(s.training.phases[i].parallelism, gpus, ph_plan ? *ph_plan : *ph,
+              fmt::format("training.phases[{}].parallelism", i));
+  }
   if (s.name.empty()) s.name = s.model.name;
   return s;
 }

@@ -175,6 +175,30 @@ TEST_CASE("degrees that do not multiply to the GPU count are rejected") {
   CHECK(e.find("64 GPUs") != std::string::npos);
 }
 
+TEST_CASE("dp omitted or auto is the GPU count over tp x cp x pp, in every phase") {
+  // 64 GPUs / (tp 1 x cp 1 x pp 4) = 16.
+  const std::vector<std::string> none;
+  const Scenario omitted = load_scenario_text(replace(kValid, ", dp: 16}", "}"), "s.yaml", none);
+  CHECK(omitted.parallelism.dp == 16);
+  CHECK(omitted.training.phases[0].parallelism.dp == 16);
+  // A --set over pp keeps the GPU count: 64 / (1 x 1 x 8) = 8.
+  const std::vector<std::string> sets{"parallelism.pp=8"};
+  const Scenario swept = load_scenario_text(replace(kValid, "dp: 16", "dp: auto"), "s.yaml", sets);
+  CHECK(swept.parallelism.dp == 8);
+  // A phase that changes cp re-derives dp: 64 / (1 x 4 x 4) = 4; one that sets dp keeps it.
+  const std::string phases =
+      replace(replace(kValid, ", dp: 16}", "}"), "    - {name: main, tokens: \"1T\", batch: 1024}",
+              "    - {name: main, tokens: \"1T\", batch: 1024}\n"
+              "    - {name: long, steps: 10, batch: 64, parallelism: {cp: 4}}\n"
+              "    - {name: fixed, steps: 10, batch: 64, parallelism: {cp: 2, dp: 8}}");
+  const Scenario s = load_scenario_text(phases, "s.yaml", none);
+  CHECK(s.training.phases[1].parallelism.dp == 4);
+  CHECK(s.training.phases[2].parallelism.dp == 8);
+  // 64 GPUs do not split over tp 1 x cp 1 x pp 3.
+  const std::string e = error_of(replace(kValid, "pp: 4, ep: 8, dp: 16", "pp: 3, ep: 8"));
+  CHECK(e.starts_with("s.yaml:2:14: parallelism.dp: derived as GPUs / (tp x cp x pp) = 64 / (1 x 1 x 3)"));
+}
+
 TEST_CASE("a pipeline that does not divide the layers is rejected unless split explicitly") {
   // pp 64 x dp 1 = 64 GPUs, but 32 layers cannot fill 64 stages.
   const std::string bad = replace(replace(kValid, "pp: 4", "pp: 64"), "dp: 16", "dp: 1");
