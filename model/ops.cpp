@@ -27,6 +27,16 @@ Ctx with_role(const Ctx& c, OpRole role) {
   return r;
 }
 
+// The tokens of this GPU outside the tensor-parallel regions (norms,
+// residuals, the router, replicated GEMMs): all of them under plain tensor
+// parallelism, 1/tp of them under sequence parallelism (Korthikanti et al.
+// 2022, arXiv:2205.05198 §4.2.2).
+Ctx sequence_shard(const Ctx& c) {
+  Ctx s = c;
+  if (c.plan.sequence_parallel) s.tokens = c.tokens / c.plan.tp;
+  return s;
+}
+
 double act_bytes(const Ctx& c) { return dtype_bytes(c.prec.activations); }
 
 // Quantised saved tensors (fp8, e5m6) carry one FP32 scale per 1x128 tile:
@@ -115,10 +125,8 @@ Op gemm_op(const Ctx& c, const Linear& l, Bytes saved, bool selective_target = f
 // records the average m per expert, the costs the exact total.
 Op grouped_gemm_op(const Ctx& c, const Linear& l, double assignments, int groups, Bytes saved) {
   Op op = new_op(c, l.name, OpClass::grouped_gemm, gemm_dtype(c, l));
-  op.shape = {.m = std::llround(assignments / groups),
-              .n = local_out(l, c.plan.tp),
-              .k = local_in(l, c.plan.tp),
-              .groups = groups};
+  const int etp = expert_tp(c.plan);
+  op.shape = {.m = std::llround(assignments / groups), .n = local_out(l, etp), .k = local_in(l, etp), .groups = groups};
   fill_gemm_costs(c, op, assignments, groups);
   op.saved = saved;
   op.recomputed = recomputed(c, false);
@@ -269,11 +277,28 @@ Op comm_op(const Ctx& c, std::string name, Collective coll, Bytes bytes, Bytes s
 }
 
 // Megatron's all-reduce of the row-parallel output (tokens x h) after the
-// attention and FFN blocks, and of the vocabulary-parallel embedding.
-void append_tp_all_reduce(const Ctx& c, std::vector<Op>& ops, const std::string& name) {
+// attention and FFN blocks, and of the vocabulary-parallel embedding; under
+// sequence parallelism a reduce-scatter of the same buffer to the tokens'
+// shards (nccl-tests' sizes: the whole tokens x h buffer either way).
+void append_tp_reduce(const Ctx& c, std::vector<Op>& ops, const std::string& name) {
   if (c.plan.tp == 1) return;
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
-  ops.push_back(comm_op(c, name, Collective::tp_all_reduce, elems(e, act_bytes(c)), Bytes(0)));
+  const bool sp = c.plan.sequence_parallel;
+  ops.push_back(comm_op(c, name + (sp ? ".sp_reduce_scatter" : ".tp_all_reduce"),
+                        sp ? Collective::tp_reduce_scatter : Collective::tp_all_reduce, elems(e, act_bytes(c)),
+                        Bytes(0)));
+}
+
+// Sequence parallelism's all-gather of a sequence-sharded `width`-wide input
+// before the column-parallel GEMM that reads it: the whole tokens x width
+// buffer. Its backward reduce-scatters the gradient and gathers the input
+// again for the weight gradient, since only the shard is kept (ibid. §4.2.2;
+// model/workload.cpp).
+void append_sp_gather(const Ctx& c, std::vector<Op>& ops, const std::string& name, std::int64_t width,
+                      double bytes_each) {
+  if (!c.plan.sequence_parallel) return;
+  const double e = static_cast<double>(c.tokens) * static_cast<double>(width);
+  ops.push_back(comm_op(c, name + ".sp_gather", Collective::tp_all_gather, elems(e, bytes_each), Bytes(0)));
 }
 
 // The attention core: forward computes Q K^T (2 s d_qk per query and head) and
@@ -380,16 +405,27 @@ bool is_mla_up_projection(const Linear& l) { return l.name == "attn.q_up" || l.n
 
 // Pre-norm attention half of a layer. Each projection but the output one keeps
 // its output (the next norm's or the core's input).
+// Under sequence parallelism the replicated GEMMs (MLA's down-projections)
+// and their norms run on the token shard, and each column-parallel GEMM
+// gathers its input first: the norm's output (MHA/GQA), or the latent the
+// down-projection made (MLA, as Megatron-Core gathers the compressed q and
+// kv rather than the hidden states).
 void append_attention(const Ctx& layer, std::vector<Op>& ops) {
   const Ctx c = with_role(layer, OpRole::attention);
-  ops.push_back(norm_op(c, "attn.norm", c.m.hidden, c.prec.gemm_input_cache));
+  const Ctx s = sequence_shard(c);
+  ops.push_back(norm_op(s, "attn.norm", c.m.hidden, c.prec.gemm_input_cache));
   const std::vector<Linear> linears = attention_linears(c.m);
   const double t = static_cast<double>(c.tokens);
+  std::int64_t sharded_width = c.m.hidden;  // the sequence-sharded tensor the next column GEMM reads
   for (const Linear& l : linears) {
     if (l.name == "attn.out") continue;
-    const Bytes out = elems(t * static_cast<double>(local_out(l, c.plan.tp)), act_bytes(c));
-    push_gemm(c, ops, gemm_op(c, l, out, is_mla_up_projection(l)), t, GemmInput::cast);
-    append_mla_norm(c, ops, l);
+    const Ctx& at = l.split == TpSplit::replicated ? s : c;
+    if (l.split == TpSplit::column) append_sp_gather(c, ops, l.name, sharded_width, act_bytes(c));
+    const double rows = static_cast<double>(at.tokens);
+    const Bytes out = elems(rows * static_cast<double>(local_out(l, c.plan.tp)), act_bytes(c));
+    push_gemm(at, ops, gemm_op(at, l, out, is_mla_up_projection(l)), rows, GemmInput::cast);
+    append_mla_norm(at, ops, l);
+    if (l.split == TpSplit::replicated) sharded_width = l.out;
   }
   append_rope(c, ops);
   append_mla_assembly(c, ops);
@@ -400,15 +436,19 @@ void append_attention(const Ctx& layer, std::vector<Op>& ops) {
                   c.prec.attention_output_cache, ops.back().recomputed);
   ops.push_back(attention_prep_op(c));
   push_gemm(c, ops, gemm_op(c, linears.back(), Bytes(0)), t, GemmInput::cast);
-  append_tp_all_reduce(c, ops, "attn.tp_all_reduce");
-  ops.push_back(residual_op(c, "attn.residual", true));
+  append_tp_reduce(c, ops, "attn");
+  ops.push_back(residual_op(s, "attn.residual", true));
 }
 
 // up (or up_gate) -> activation -> down over this GPU's tokens; up keeps its
-// output for the activation's backward. moe: the shared experts of an MoE layer.
+// output for the activation's backward. moe: the shared experts of an MoE
+// layer. Under sequence parallelism it gathers its input and
+// reduce-scatters its output itself; otherwise the layer all-reduces once
+// after the FFN (shared and routed experts summed).
 void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, std::int64_t width, bool moe) {
   const std::vector<Linear> ls = mlp_linears(c.m, prefix, width);
   const double t = static_cast<double>(c.tokens);
+  append_sp_gather(c, ops, prefix, c.m.hidden, act_bytes(c));
   push_gemm(c, ops, gemm_op(c, ls[0], activation_input_saved(c, t, local_out(ls[0], c.plan.tp), moe)), t,
             GemmInput::cast);
   if (moe && c.plan.recompute_moe_activation) {
@@ -417,15 +457,18 @@ void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, s
   }
   ops.push_back(activation_op(c, prefix + ".act", t, local_in(ls[1], c.plan.tp), moe));
   push_gemm(c, ops, gemm_op(c, ls[1], Bytes(0)), t, GemmInput::fp8_ready);
+  if (c.plan.sequence_parallel) append_tp_reduce(c, ops, prefix);
 }
 
 // Tokens to their experts: the EP all-to-all when ep > 1 (tokens in the GEMM
 // dtype: DeepSeek dispatches FP8, V3-TR §3.3.4), a local permute otherwise.
 // Either way the dispatched tokens are the expert GEMM's cached input.
-void append_dispatch(const Ctx& experts, std::vector<Op>& ops, double assignments) {
+// `kept_rows`: the rows the expert GEMM reads and keeps (more than the
+// assignments sent when expert TP gathers them).
+void append_dispatch(const Ctx& experts, std::vector<Op>& ops, double assignments, double kept_rows) {
   const Ctx c = with_role(experts, OpRole::expert_exchange);
   const double h = static_cast<double>(c.m.hidden);
-  const Bytes kept = cached_input(c, assignments, c.m.hidden);
+  const Bytes kept = cached_input(c, kept_rows, c.m.hidden);
   const int ep = c.plan.ep;
   if (ep > 1) {
     const double leaves = static_cast<double>(ep - 1) / ep;
@@ -493,45 +536,62 @@ Op routing_op(const Ctx& c) {
 }
 
 // Routed experts on this GPU: with balanced routing every GPU receives on
-// average tokens x per_token assignments (each of the ep GPUs in the group
-// sends 1/ep of its tokens x per_token to each), spread over routed/ep local
-// experts, each expert's width split over tp (expert tensor parallel = tp).
+// average as many assignments as it sends, tokens x per_token (each of the
+// ep GPUs in the group sends 1/ep of its tokens x per_token to each), spread
+// over routed/ep local experts, each expert's width split over expert_tp.
+// The tokens are the GPU's sequence shard under sequence parallelism; with
+// expert_tp = tp > 1 there the received tokens are gathered over the tensor-
+// parallel group before the experts and reduce-scattered after them
+// (Megatron-Core's all-to-all dispatcher: all-to-all, then all-gather in the
+// tensor-parallel group). Without sequence parallelism every tp rank holds
+// every token and expert_tp = tp (scenarios/rules.h).
 void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
   const Ctx c = with_role(layer, OpRole::routed_expert);
   const MoeSpec& e = *c.m.moe;
   assert(e.routed % c.plan.ep == 0);
   const int groups = e.routed / c.plan.ep;
-  const double assignments = static_cast<double>(c.tokens) * e.per_token;
+  const int etp = expert_tp(c.plan);
+  const bool gather = c.plan.sequence_parallel && etp > 1;
+  const double assignments = static_cast<double>(sequence_shard(c).tokens) * e.per_token;
+  const double rows = gather ? assignments * etp : assignments;  // what the expert GEMMs run on
   const std::vector<Linear> ls = mlp_linears(c.m, "moe.experts", e.expert_intermediate);
   const double a = act_bytes(c);
-  append_dispatch(c, ops, assignments);
-  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.expand", assignments, c.prec.gemm));
+  const double dispatched = c.prec.gemm == Dtype::fp8 ? dtype_bytes(Dtype::fp8) : a;
+  append_dispatch(c, ops, assignments, rows);
+  if (gather) {
+    ops.push_back(comm_op(c, "moe.experts.sp_gather", Collective::tp_all_gather,
+                          elems(rows * static_cast<double>(c.m.hidden), dispatched), Bytes(0)));
+  }
+  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.expand", rows, c.prec.gemm));
   push_gemm(c, ops,
-            grouped_gemm_op(c, ls[0], assignments, groups,
-                            activation_input_saved(c, assignments, local_out(ls[0], c.plan.tp), true)),
-            assignments, GemmInput::fp8_ready);
+            grouped_gemm_op(c, ls[0], rows, groups, activation_input_saved(c, rows, local_out(ls[0], etp), true)), rows,
+            GemmInput::fp8_ready);
   if (c.plan.recompute_moe_activation) {
-    push_cache_cast(c, ops, ls[0].name + ".cache", assignments, local_out(ls[0], c.plan.tp), c.prec.gemm_input_cache,
+    push_cache_cast(c, ops, ls[0].name + ".cache", rows, local_out(ls[0], etp), c.prec.gemm_input_cache,
                     ops.back().recomputed);
   }
-  ops.push_back(activation_op(c, "moe.experts.act", assignments, local_in(ls[1], c.plan.tp), true));
+  ops.push_back(activation_op(c, "moe.experts.act", rows, local_in(ls[1], etp), true));
   // Expert outputs stay for backward, in the activation dtype (the combine is
   // BF16, V3-TR §3.3.4): the gradient of a gate value g_i in
   // h' = u + sum_i g_i FFN_i(u) (V3-TR eq. 12) is <dh', FFN_i(u)>. V3-TR does
   // not say how DeepSeek gets it; an implementation that applies g_i before
   // the down-projection would not keep them (docs/model.md).
-  push_gemm(c, ops, grouped_gemm_op(c, ls[1], assignments, groups, elems(assignments * c.m.hidden, a)), assignments,
-            GemmInput::fp8_ready);
-  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.reduce", assignments, c.prec.activations));
+  push_gemm(c, ops, grouped_gemm_op(c, ls[1], rows, groups, elems(rows * c.m.hidden, a)), rows, GemmInput::fp8_ready);
+  if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.reduce", rows, c.prec.activations));
+  if (gather) {
+    ops.push_back(comm_op(c, "moe.experts.sp_reduce_scatter", Collective::tp_reduce_scatter,
+                          elems(rows * static_cast<double>(c.m.hidden), a), Bytes(0)));
+  }
   append_combine(c, ops, assignments);
 }
 
 // DeepSeekMoE FFN (V3-TR §2.1.2): router, shared experts, routed experts.
 void append_moe(const Ctx& c, std::vector<Op>& ops) {
   const MoeSpec& e = *c.m.moe;
-  const double t = static_cast<double>(c.tokens);
-  // The router keeps its scores (tokens x routed) for the gate's backward.
-  const Ctx router = with_role(c, OpRole::router);
+  // The router keeps its scores (tokens x routed) for the gate's backward;
+  // it routes the GPU's sequence shard under sequence parallelism.
+  const Ctx router = with_role(sequence_shard(c), OpRole::router);
+  const double t = static_cast<double>(router.tokens);
   ops.push_back(gemm_op(router, router_linear(c.m), elems(t * e.routed, act_bytes(c))));
   ops.push_back(routing_op(router));
   if (e.shared > 0) {
@@ -548,30 +608,36 @@ void append_layer(const Ctx& layer, std::vector<Op>& ops, bool moe, bool keep_ou
   const Ctx c = with_role(layer, OpRole::ffn);
   // In an MoE layer the router, a high-precision GEMM (V3-TR §3.3), reads the
   // norm's output too, so it is kept in the activation dtype.
-  ops.push_back(norm_op(c, "ffn.norm", c.m.hidden, moe ? c.prec.activations : c.prec.gemm_input_cache));
+  const Ctx s = sequence_shard(c);
+  ops.push_back(norm_op(s, "ffn.norm", c.m.hidden, moe ? c.prec.activations : c.prec.gemm_input_cache));
   if (moe) {
     append_moe(c, ops);
   } else {
     append_mlp(c, ops, "ffn", c.m.ffn_intermediate, false);
   }
-  append_tp_all_reduce(c, ops, "ffn.tp_all_reduce");
-  Op out = residual_op(c, "ffn.residual", keep_output);
+  if (!c.plan.sequence_parallel) append_tp_reduce(c, ops, "ffn");
+  Op out = residual_op(s, "ffn.residual", keep_output);
   // The layer's output is the boundary full recompute restarts from: kept.
   if (keep_output) out.recomputed = false;
   ops.push_back(out);
 }
 
 // Token-embedding lookup (plus the learned position rows): reads t rows of the
-// table, writes t x h; the weight gradient scatter-adds t rows.
-void append_lookup(const Ctx& c, std::vector<Op>& ops, const std::string& name, Bytes saved) {
+// table, writes t x h; the weight gradient scatter-adds t rows. Under tensor
+// parallelism each rank looks up its vocabulary slice for every token and
+// the partial rows are all-reduced (reduce-scattered to the token shards
+// under sequence parallelism). `saved`: the output rows kept, per token of
+// the shard.
+void append_lookup(const Ctx& c, std::vector<Op>& ops, const std::string& name, double saved_bytes_per_token) {
   const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
   const double tables = c.m.position == PositionKind::learned ? 2.0 : 1.0;
   const double a = act_bytes(c);
+  const double kept = static_cast<double>(sequence_shard(c).tokens) * saved_bytes_per_token;
   ops.push_back(memory_op(c, MemoryKind::lookup, name,
                           {Bytes(tables * e * dtype_bytes(c.prec.weights) + e * a), Bytes(0),
                            Bytes(e * a + tables * e * dtype_bytes(c.prec.grads))},
-                          saved, false));
-  append_tp_all_reduce(c, ops, name + ".tp_all_reduce");
+                          Bytes(kept), false));
+  append_tp_reduce(c, ops, name);
 }
 
 // Vocabulary-parallel cross-entropy. It keeps the softmax of the logits in
@@ -588,7 +654,8 @@ Op loss_op(const Ctx& c, std::string name) {
 void append_output(const Ctx& block, std::vector<Op>& ops, const std::string& prefix) {
   const Ctx c = with_role(block, OpRole::output);
   // The head GEMM stays in high precision (V3-TR §3.3): its input is kept in the activation dtype.
-  ops.push_back(norm_op(c, prefix + ".norm", c.m.hidden, c.prec.activations));
+  ops.push_back(norm_op(sequence_shard(c), prefix + ".norm", c.m.hidden, c.prec.activations));
+  append_sp_gather(c, ops, prefix + ".proj", c.m.hidden, act_bytes(c));
   ops.push_back(gemm_op(c, head_linear(c.m, prefix + ".proj"), Bytes(0)));
   ops.push_back(loss_op(c, prefix + ".loss"));
 }
@@ -598,12 +665,13 @@ void append_output(const Ctx& block, std::vector<Op>& ops, const std::string& pr
 // from 2h to h, run one transformer layer, then the shared head and its loss.
 void append_mtp(Ctx c, std::vector<Op>& ops) {
   c.role = OpRole::mtp;
-  const double e = static_cast<double>(c.tokens) * static_cast<double>(c.m.hidden);
+  const Ctx s = sequence_shard(c);  // the projection is replicated: it runs on the shard
   const double a = act_bytes(c);
-  append_lookup(c, ops, "mtp.embedding", Bytes(e * a));
-  ops.push_back(norm_op(c, "mtp.enorm", c.m.hidden, c.prec.gemm_input_cache));
-  ops.push_back(norm_op(c, "mtp.hnorm", c.m.hidden, c.prec.gemm_input_cache));
-  push_gemm(c, ops, gemm_op(c, mtp_projection(c.m), Bytes(e * a)), static_cast<double>(c.tokens), GemmInput::cast);
+  append_lookup(c, ops, "mtp.embedding", static_cast<double>(c.m.hidden) * a);
+  ops.push_back(norm_op(s, "mtp.enorm", c.m.hidden, c.prec.gemm_input_cache));
+  ops.push_back(norm_op(s, "mtp.hnorm", c.m.hidden, c.prec.gemm_input_cache));
+  const double e = static_cast<double>(s.tokens) * static_cast<double>(c.m.hidden);
+  push_gemm(s, ops, gemm_op(s, mtp_projection(c.m), Bytes(e * a)), static_cast<double>(s.tokens), GemmInput::cast);
   c.in_layer = true;
   append_layer(c, ops, c.m.moe.has_value(), true);
   c.in_layer = false;
@@ -616,7 +684,7 @@ Block layer_block(const Ctx& c, BlockKind kind, int layer) {
   Ctx in = c;
   in.in_layer = true;
   append_layer(in, b.ops, kind == BlockKind::moe_layer, false);
-  b.input_saved = elems(static_cast<double>(c.tokens) * c.m.hidden, act_bytes(c));
+  b.input_saved = elems(static_cast<double>(sequence_shard(c).tokens) * c.m.hidden, act_bytes(c));
   return b;
 }
 
@@ -650,7 +718,7 @@ Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionS
   switch (kind) {
     case BlockKind::embedding: {
       Block b = new_block(kind, -1);
-      append_lookup(with_role(c, OpRole::embedding), b.ops, "embedding", Bytes(0));  // its output is layer 0's input
+      append_lookup(with_role(c, OpRole::embedding), b.ops, "embedding", 0.0);  // its output is layer 0's input
       return b;
     }
     case BlockKind::dense_layer:
@@ -662,7 +730,7 @@ Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionS
     }
     case BlockKind::head: {
       Block b = new_block(kind, -1);
-      b.input_saved = elems(t_h, act_bytes(c));
+      b.input_saved = elems(t_h / (plan.sequence_parallel ? plan.tp : 1), act_bytes(c));
       append_output(c, b.ops, "head");
       return b;
     }

@@ -32,7 +32,8 @@ BlockWeights layer_weights(const ModelSpec& m, const ParallelPlan& plan, int lay
     const std::int64_t shared_width = std::int64_t{e.shared} * e.expert_intermediate;
     if (e.shared > 0) p.dense += local_weights(mlp_linears(m, "moe.shared", shared_width), tp, false);
     const double local_experts = static_cast<double>(e.routed) / plan.ep;
-    p.routed = local_experts * local_weights(mlp_linears(m, "moe.experts", e.expert_intermediate), tp, false);
+    p.routed =
+        local_experts * local_weights(mlp_linears(m, "moe.experts", e.expert_intermediate), expert_tp(plan), false);
   } else {
     p.dense += local_weights(mlp_linears(m, "ffn", m.ffn_intermediate), tp, m.biases);
   }

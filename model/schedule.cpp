@@ -67,7 +67,23 @@ int Pipeline::rank_of(int micro_batch, int stage) const {
   return pipeline_schedule(schedule).rank_of({ranks, stages / ranks, micro_batches}, micro_batch, stage);
 }
 
-Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches) {
+std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program) {
+  std::vector<Slot> out;
+  for (std::size_t i = 0; i < program.size(); ++i) {
+    const Slot& s = program[i];
+    const bool pair = s.count == 1 && s.chunks[0].pass == ChunkPass::forward && i + 1 < program.size() &&
+                      program[i + 1].count == 1 && program[i + 1].chunks[0].pass == ChunkPass::backward;
+    if (!pair) {
+      out.push_back(s);
+      continue;
+    }
+    out.push_back(Slot{{s.chunks[0], program[i + 1].chunks[0]}, 2});
+    ++i;
+  }
+  return out;
+}
+
+Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches, bool combined) {
   const PipelineSchedule& s = pipeline_schedule(schedule);
   if (pp < 1 || virtual_stages < 1 || micro_batches < 1) {
     throw std::invalid_argument(fmt::format("pipeline: pp {}, virtual stages {} and {} micro-batches must be positive",
@@ -82,6 +98,9 @@ Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_
   p.stages = pp * virtual_stages;
   p.micro_batches = micro_batches;
   p.programs = s.programs(shape);
+  if (combined) {
+    for (std::vector<Slot>& program : p.programs) program = combine_steady_pairs(program);
+  }
   return p;
 }
 

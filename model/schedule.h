@@ -122,7 +122,16 @@ struct Pipeline {
 // The schedule's programs for this shape. The shape must pass the schedule's
 // rules (scenarios/rules.h refuses plans that do not); throws
 // std::invalid_argument otherwise.
-Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches);
+// `combined`: each steady-state forward and the backward after it become one
+// overlapped pair (combine_steady_pairs).
+Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches, bool combined = false);
+
+// Megatron-Core's combined 1F1B (core/pipeline_parallel/combined_1f1b.py):
+// every forward slot directly followed by a whole-backward slot becomes one
+// slot of the two chunks, overlapped; warm-up forwards and cool-down
+// backwards stay alone. Outputs go out after the pair, as Megatron's
+// send_forward_backward_recv_forward_backward does after each steady step.
+std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program);
 
 std::string to_string(ChunkPass pass);
 

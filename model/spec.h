@@ -91,9 +91,38 @@ struct ParallelPlan {
   // Layers per pipeline stage (pp x virtual_stages entries, first stage
   // first). Empty: layers split evenly, which requires divisibility.
   std::vector<int> stage_layers;
+  // Sequence parallelism with tensor parallelism (Korthikanti et al. 2022,
+  // arXiv:2205.05198 §4.2.2; Megatron-LM --sequence-parallel): norms,
+  // residuals and dropout on tokens/tp per GPU; each TP all-reduce becomes a
+  // reduce-scatter, with an all-gather before the next column-parallel GEMM.
+  bool sequence_parallel = false;
+  // Tensor parallelism inside each routed and shared expert (Megatron-Core
+  // --expert-tensor-parallel-size); 0: the same as tp. Expert parallelism
+  // is carved out of the tp x dp x cp GPUs of a stage, expert_tp at a time.
+  int expert_tp = 0;
+  // Combined 1F1B (Megatron-Core --overlap-moe-expert-parallel-comm): the
+  // forward and backward chunks of each steady-state 1F1B step run as one
+  // overlapped pair, so one chunk's EP all-to-alls hide behind the other's
+  // compute (DualPipe's pairing, V3-TR §3.2.1). interleaved-1f1b, or 1f1b on
+  // one pipeline rank; DualPipe always overlaps.
+  bool overlap_ep_comm = false;
+  // The shared expert runs beside the dispatch all-to-all (Megatron-Core
+  // --moe-shared-expert-overlap; DeepSeek-V2, arXiv:2405.04434, §3.2
+  // infrastructure; V3-TR Fig. 4). DualPipe
+  // always does.
+  bool overlap_shared_expert = false;
+  // Tensor-parallel collectives overlapped with the GEMM beside them
+  // (Megatron-LM --tp-comm-overlap, TransformerEngine userbuffers): the
+  // all-gather with the column-parallel GEMM that reads it, the
+  // reduce-scatter with the row-parallel GEMM that feeds it, pipelined in
+  // tp chunks. Needs sequence_parallel.
+  bool overlap_tp_comm = false;
 
   bool operator==(const ParallelPlan&) const = default;
 };
+
+// The tensor-parallel degree inside each expert.
+constexpr int expert_tp(const ParallelPlan& p) { return p.expert_tp > 0 ? p.expert_tp : p.tp; }
 
 // e5m6: DeepSeek-V3's 12-bit storage format (1 sign, 5 exponent, 6 mantissa
 // bits) for cached attention outputs (V3-TR §3.3.4); a storage format only.

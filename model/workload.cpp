@@ -3,6 +3,7 @@
 #include "model/workload.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -13,6 +14,16 @@ namespace tcsim::model {
 namespace {
 
 bool is_ep(Collective c) { return c == Collective::ep_dispatch || c == Collective::ep_combine; }
+
+bool is_gemm(const Op& op) { return op.cls == OpClass::gemm || op.cls == OpClass::grouped_gemm; }
+
+// In the pass being walked, a sequence-parallel collective that feeds the
+// GEMM after it (an all-gather forward; the gradient of a reduce-scatter,
+// an all-gather, in backward), as against one that drains the GEMM before it.
+bool feeds_next_gemm(Collective c, bool backward) {
+  return c == (backward ? Collective::tp_reduce_scatter : Collective::tp_all_gather);
+}
+bool is_sp(Collective c) { return c == Collective::tp_all_gather || c == Collective::tp_reduce_scatter; }
 
 Bytes ep_bytes(const Block& b, Collective c) {
   for (const Op& op : b.ops) {
@@ -76,6 +87,22 @@ class ChunkBuilder {
     frontier_ = {push(std::move(p))};
     return frontier_.front();
   }
+
+  // A collective beside the main line: it waits for `deps` and nothing waits
+  // for it until join_later(); the frontier stays where it is.
+  int comm_beside(Collective c, Bytes bytes, int layer, std::string name, std::vector<int> deps) {
+    WorkPiece p;
+    p.kind = PieceKind::comm;
+    p.pass = pass_;
+    p.collective = c;
+    p.bytes = bytes;
+    p.deps = std::move(deps);
+    p.layer = layer;
+    p.first_layer = p.last_layer = layer;
+    p.name = std::move(name);
+    return push(std::move(p));
+  }
+  const std::vector<int>& frontier() const { return frontier_; }
 
   // A piece beside the main line (the shared expert beside the dispatch):
   // starts from the frontier, joins the first piece after join_later().
@@ -142,7 +169,9 @@ class ChunkBuilder {
 class WorkloadBuilder {
  public:
   WorkloadBuilder(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, MicroBatch mb)
-      : m_(m), plan_(plan), overlaps_shared_expert_(pipeline_schedule(plan.schedule).overlaps_expert_comm()) {
+      : m_(m),
+        plan_(plan),
+        overlaps_shared_expert_(pipeline_schedule(plan.schedule).overlaps_expert_comm() || plan.overlap_shared_expert) {
     w_.micro_batch = mb;
     w_.blocks = build_model_blocks(m, plan, prec, mb);
   }
@@ -193,10 +222,54 @@ class WorkloadBuilder {
     }
     if (backward) std::reverse(ops.begin(), ops.end());
     int ep_seen = 0, side_piece = -1;
-    for (const int i : ops) {
+    // Tensor-parallel overlap (ParallelPlan::overlap_tp_comm): collectives
+    // that feed the next GEMM start beside it and join after it; those that
+    // drain a GEMM start with it. The pipelining in tp chunks
+    // (TransformerEngine's ring exchange) is not modelled: the two overlap
+    // fully, which leaves out one chunk of the shorter at either end.
+    const bool overlap_tp = plan_.overlap_tp_comm;
+    std::vector<int> feeding;                  // collectives beside the next GEMM
+    std::optional<std::vector<int>> draining;  // where the GEMM a collective drains started
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      const int i = ops[k];
       const Op& op = blk.ops[static_cast<std::size_t>(i)];
       if (op.cls != OpClass::comm) {
+        const bool gemm = is_gemm(op);
+        if (gemm && overlap_tp && drains_into(blk, ops, k, backward)) {
+          b.close();
+          draining = b.frontier();
+        }
         b.add(op, {index, i, pass, backward && op.recomputed}, blk.layer);
+        if (gemm && !feeding.empty()) {
+          b.close();
+          for (const int f : feeding) b.join_later(f);
+          feeding.clear();
+        }
+        continue;
+      }
+      if (is_sp(op.collective)) {
+        const Bytes bytes = op.comm_bytes;
+        const std::string name = op.name + (backward ? " (bwd)" : "");
+        if (overlap_tp && feeds_next_gemm(op.collective, backward)) {
+          b.close();
+          feeding.push_back(b.comm_beside(op.collective, bytes, blk.layer, name, b.frontier()));
+        } else if (overlap_tp && draining) {
+          const int c = b.comm_beside(op.collective, bytes, blk.layer, name, *draining);
+          b.close();
+          b.join_later(c);
+          draining.reset();
+        } else {
+          comm(b, blk, op, backward, false);
+        }
+        // Only the shard of a gathered input is kept: backward gathers it
+        // again for the weight gradient, beside the input-gradient work
+        // (Korthikanti et al. 2022 §4.2.2; Megatron-LM overlaps it with the
+        // input-gradient GEMM).
+        if (backward && op.collective == Collective::tp_all_gather) {
+          b.close();
+          b.join_later(b.comm_beside(op.collective, bytes, blk.layer, op.name + " (regather)", b.frontier()));
+        }
+        if (backward && op.recomputed) comm(b, blk, op, false, true);
         continue;
       }
       if (is_ep(op.collective)) {
@@ -212,6 +285,18 @@ class WorkloadBuilder {
       }
       if (backward && op.recomputed) comm(b, blk, op, false, true);  // full recompute re-runs it forward
     }
+  }
+
+  // Whether the next collective after the GEMM at ops[k] in walk order,
+  // past its FP8 casts, drains it (a reduce-scatter forward, the gradient of
+  // an all-gather in backward).
+  static bool drains_into(const Block& blk, const std::vector<int>& ops, std::size_t k, bool backward) {
+    for (std::size_t j = k + 1; j < ops.size(); ++j) {
+      const Op& next = blk.ops[static_cast<std::size_t>(ops[j])];
+      if (next.cls == OpClass::memory && next.memory == MemoryKind::quantize) continue;
+      return next.cls == OpClass::comm && is_sp(next.collective) && !feeds_next_gemm(next.collective, backward);
+    }
+    return false;
   }
 
   // The side piece's uses, one per pass that has work: each op in `pass`,

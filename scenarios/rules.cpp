@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "hardware/builders.h"
+#include "model/names.h"
 #include "model/schedule.h"
 
 namespace tcsim::scenario {
@@ -163,17 +164,59 @@ std::vector<RuleBreak> plan_breaks(const Scenario& s, const model::ParallelPlan&
   if (auto why = schedule.shape_rule(p.pp, p.virtual_stages))
     f.require(false, at + "." + std::string(why->key), why->message);
 
-  // Experts over the dp x cp ranks of a stage with the same tp rank
-  // (Megatron-Core's expert layout with expert TP = tp: sim/layout.h).
+  // Experts over the tp x dp x cp GPUs of a stage, expert_tp x ep at a time
+  // (Megatron-Core's expert layout: sim/layout.h).
   f.rule(Rule::ep);
+  const int etp = model::expert_tp(p);
   if (m.moe) {
     f.require(m.moe->routed % p.ep == 0, at + ".ep",
               fmt::format("ep = {} does not divide the {} routed experts", p.ep, m.moe->routed));
-    f.require((1LL * p.dp * p.cp) % p.ep == 0, at + ".ep",
-              fmt::format("ep = {} does not divide dp x cp = {}, the ranks of a stage experts are spread over", p.ep,
-                          1LL * p.dp * p.cp));
+    const long long stage_gpus = 1LL * p.tp * p.dp * p.cp;
+    f.require(stage_gpus % (1LL * etp * p.ep) == 0, at + ".ep",
+              fmt::format("expert_tp x ep = {} x {} does not divide tp x dp x cp = {}, the GPUs of a stage experts "
+                          "are spread over",
+                          etp, p.ep, stage_gpus));
+    f.require(m.moe->expert_intermediate % etp == 0, at + ".expert_tp",
+              fmt::format("expert_tp = {} does not divide the experts' intermediate size {}", etp,
+                          m.moe->expert_intermediate));
+    // Megatron-Core asserts sequence parallelism for MoE under TP; without it
+    // the expert layout is tied to tp (each tp rank holds every token).
+    f.require(etp == p.tp || p.sequence_parallel, at + ".expert_tp",
+              fmt::format("expert_tp = {} differs from tp = {}: needs sequence_parallel", etp, p.tp));
+    // The expert-TP collectives run over the tensor-parallel group, so
+    // expert TP is all of it or none of it.
+    f.require(etp == 1 || etp == p.tp, at + ".expert_tp",
+              fmt::format("expert_tp = {}: expected 1 or tp = {}", etp, p.tp));
   } else {
     f.require(p.ep == 1, at + ".ep", fmt::format("ep = {} needs a mixture-of-experts model", p.ep));
+    f.require(p.expert_tp == 0 || p.expert_tp == p.tp, at + ".expert_tp",
+              fmt::format("expert_tp = {} needs a mixture-of-experts model", p.expert_tp));
+  }
+
+  // Overlaps frameworks offer, with what each needs (model/spec.h).
+  f.rule(Rule::overlap);
+  if (p.overlap_ep_comm) {
+    f.require(m.moe.has_value() && p.ep > 1, at + ".overlap_ep_comm",
+              "overlap_ep_comm hides expert-parallel all-to-alls: needs a mixture-of-experts model with ep > 1");
+    const bool runs = p.schedule == model::Schedule::interleaved_1f1b || p.schedule == model::Schedule::dualpipe ||
+                      (p.schedule == model::Schedule::one_f_one_b && p.pp == 1);
+    f.require(runs, at + ".overlap_ep_comm",
+              fmt::format("overlap_ep_comm (Megatron-Core's combined 1F1B) runs with interleaved-1f1b, 1f1b on pp = 1, "
+                          "or dualpipe (always overlapped); got {} on pp = {}",
+                          model::schedule_name(p.schedule), p.pp));
+  }
+  if (p.overlap_shared_expert) {
+    f.require(m.moe.has_value() && m.moe->shared > 0 && p.ep > 1, at + ".overlap_shared_expert",
+              "overlap_shared_expert runs the shared expert beside the dispatch: needs shared experts and ep > 1");
+  }
+  if (p.overlap_tp_comm) {
+    f.require(p.tp > 1 && p.sequence_parallel, at + ".overlap_tp_comm",
+              fmt::format("overlap_tp_comm overlaps the all-gathers and reduce-scatters of sequence parallelism: needs "
+                          "tp > 1 and sequence_parallel (tp = {})",
+                          p.tp));
+  }
+  if (p.sequence_parallel) {
+    f.require(p.tp > 1, at + ".sequence_parallel", "sequence_parallel shards along tensor parallelism: needs tp > 1");
   }
   f.rule(Rule::comm_sms);
   f.require(p.comm_sms < s.hardware.gpu.sms, at + ".comm_sms",
@@ -184,6 +227,13 @@ std::vector<RuleBreak> plan_breaks(const Scenario& s, const model::ParallelPlan&
   f.rule(Rule::cp);
   f.require(phase->seq_len % p.cp == 0, site.phase_path + ".seq_len",
             fmt::format("cp = {} does not divide the sequence length {}", p.cp, phase->seq_len));
+  if (p.sequence_parallel) {
+    const long long tokens = 1LL * p.micro_batch * (phase->seq_len / p.cp);
+    f.require(tokens % p.tp == 0, site.phase_path + ".seq_len",
+              fmt::format("sequence_parallel shards the {} tokens of a micro-batch per GPU over tp = {}: not a "
+                          "whole number",
+                          tokens, p.tp));
+  }
   if (phase->measured_gpu_hours) return f.take();
   batch_rules(f, p, phase->batch, site.phase_path + ".batch");
   if (phase->ramp) {

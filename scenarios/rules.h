@@ -36,9 +36,10 @@ enum class Rule {
   cp,              // context parallelism splits the sequence
   batch,           // the global batch into micro-batches of every data-parallel rank
   micro_batches,   // the schedule's rule on micro-batches per step (model/schedule.h)
+  overlap,         // overlap options and what each needs
 };
 
-inline constexpr std::array<Named<Rule>, 15> kRuleNames{{{"model", Rule::model},
+inline constexpr std::array<Named<Rule>, 16> kRuleNames{{{"model", Rule::model},
                                                          {"gpu", Rule::gpu},
                                                          {"precision", Rule::precision},
                                                          {"calibration", Rule::calibration},
@@ -52,7 +53,8 @@ inline constexpr std::array<Named<Rule>, 15> kRuleNames{{{"model", Rule::model},
                                                          {"comm-sms", Rule::comm_sms},
                                                          {"cp", Rule::cp},
                                                          {"batch", Rule::batch},
-                                                         {"micro-batches", Rule::micro_batches}}};
+                                                         {"micro-batches", Rule::micro_batches},
+                                                         {"overlap", Rule::overlap}}};
 
 std::string_view rule_name(Rule r);
 

@@ -1,10 +1,12 @@
 // Where the ranks of a parallel plan sit on the cluster's GPUs, and which GPUs
 // form each communication group. Megatron-LM's default order (tp fastest, then
 // cp, then dp, pp slowest): GPU = tp_rank + tp (cp_rank + cp (dp_rank + dp
-// pp_rank)). Expert parallelism is carved out of the dp x cp ranks of a stage
-// with the same tp rank (Megatron-Core's expert layout, expert TP = tp):
-// consecutive blocks of ep make an EP group; ranks at the same position of
-// every block form the expert data-parallel group.
+// pp_rank)). Expert parallelism is carved out of the tp x cp x dp GPUs of a
+// stage (Megatron-Core's expert layout): replica r of a stage is expert-TP
+// rank r mod etp, EP rank (r / etp) mod ep and expert-data-parallel rank
+// r / (etp ep); with etp = tp an EP group is ep consecutive dp x cp ranks of
+// one tp rank, with etp = 1 it runs across the tp ranks. Ranks with the same
+// expert-TP and EP rank form the expert data-parallel group.
 #pragma once
 
 #include <vector>
@@ -17,8 +19,8 @@ enum class Group { tp, cp, ep, dp, expert_dp };
 
 class Layout {
  public:
-  // The plan must pass scenarios/rules.h: ep divides dp x cp and the plan
-  // fills `gpus` GPUs; throws std::invalid_argument otherwise.
+  // The plan must pass scenarios/rules.h: expert_tp x ep divides tp x dp x
+  // cp and the plan fills `gpus` GPUs; throws std::invalid_argument otherwise.
   Layout(const model::ParallelPlan& plan, int gpus, int gpus_per_node);
 
   int replicas() const { return tp_ * cp_ * dp_; }  // GPUs per pipeline rank
@@ -46,7 +48,7 @@ class Layout {
   Coordinates coordinates(int replica) const;
   int replica(Coordinates c) const { return c.tp + tp_ * (c.cp + cp_ * c.dp); }
 
-  int tp_, cp_, dp_, pp_, ep_;
+  int tp_, cp_, dp_, pp_, ep_, etp_;
   int gpus_per_node_;
 };
 

@@ -143,8 +143,7 @@ class StepBuilder {
     workload_ = model::build_workload(shape_.model, plan_, shape_.precision, {plan_.micro_batch, shape_.seq_len});
     prepare_pipeline();
     time_pieces();
-    experts_ =
-        std::make_unique<ExpertTraffic>(shape_, workload_, layout_, topology_, options_, cache_, tokens_per_gpu_);
+    experts_ = std::make_unique<ExpertTraffic>(shape_, workload_, layout_, topology_, options_, cache_, shard_tokens_);
     prepare_engine();
     data_parallel_ = std::make_unique<DataParallel>(w_, layout_, cache_, plan_, shape_.precision, workload_,
                                                     stage_weights(), g_.pipeline, *profile_, gpu_factor_);
@@ -179,13 +178,17 @@ class StepBuilder {
     }
     micro_batches_ = static_cast<int>(shape_.batch / per_step);
     tokens_per_gpu_ = std::int64_t{plan_.micro_batch} * shape_.seq_len / plan_.cp;
+    // Outside tensor-parallel regions (the pipeline handoff, the tokens a GPU
+    // routes): its sequence shard under sequence parallelism.
+    shard_tokens_ = plan_.sequence_parallel ? tokens_per_gpu_ / plan_.tp : tokens_per_gpu_;
     g_.micro_batches = micro_batches_;
     g_.tokens = shape_.batch * shape_.seq_len;
     g_.fidelity = options_.fidelity;
   }
 
   void prepare_pipeline() {
-    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_);
+    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_,
+                                       plan_.overlap_ep_comm && plan_.schedule != model::Schedule::dualpipe);
     if (g_.pipeline.stages != stages()) {
       throw std::logic_error(
           fmt::format("step graph: {} stages for pp {} x {} virtual stages", stages(), plan_.pp, plan_.virtual_stages));
@@ -491,9 +494,10 @@ class StepBuilder {
 
   // ---- pipeline transfers -------------------------------------------------
   // Activations forward and their gradients backward: tokens x hidden in the
-  // activation dtype per micro-batch (no sequence parallelism).
+  // activation dtype per micro-batch, each GPU its sequence shard under
+  // sequence parallelism (Megatron-LM sends the sharded hidden states).
   Bytes handoff_bytes() const {
-    return Bytes(static_cast<double>(tokens_per_gpu_) * shape_.model.hidden *
+    return Bytes(static_cast<double>(shard_tokens_) * shape_.model.hidden *
                  model::dtype_bytes(shape_.precision.activations));
   }
 
@@ -583,6 +587,7 @@ class StepBuilder {
   int shared_sms_ = 0;
   int micro_batches_ = 0;
   std::int64_t tokens_per_gpu_ = 0;
+  std::int64_t shard_tokens_ = 0;
   model::StepWorkload workload_;
   std::vector<std::array<std::vector<Timed>, 4>> timed_;  // per stage, per chunk pass, per piece
   std::unique_ptr<ExpertTraffic> experts_;

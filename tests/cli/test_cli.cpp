@@ -246,13 +246,14 @@ TEST_CASE("a scenario without a network section still gets its accounting, and s
 }
 
 TEST_CASE("a plan the step cannot run is refused at load with exit 2 and the key, never 'not simulated'") {
-  // ep 128 cannot be carved out of dp x cp = 64 ranks of a stage (sim/layout.h); before the one
+  // expert_tp 2 x ep 128 cannot be carved out of the 128 GPUs of a stage (sim/layout.h); before the one
   // rule set, the loader accepted it and the step said "not simulated" with exit code 0.
   const Result r = tcsim(
       "run --step-only --set parallelism.tp=2 --set parallelism.dp=64 --set parallelism.ep=128 "
       "--set 'training.phases[1].parallelism.dp=16' --set 'training.phases[2].parallelism.dp=4'");
   CHECK(r.code == 2);
-  CHECK(r.err.find("--set:1:16: parallelism.ep: ep = 128 does not divide dp x cp = 64") != std::string::npos);
+  CHECK(r.err.find("--set:1:16: parallelism.ep: expert_tp x ep = 2 x 128 does not divide tp x dp x cp = 128") !=
+        std::string::npos);
   // DualPipe's micro-batch rule holds at the ramp's start too: 4096 sequences over dp 128 x
   // micro-batch 2 are 16 micro-batches per pipeline, below 2 pp = 32.
   const Result ramp = tcsim("run --step-only --set parallelism.micro_batch=2 --set 'training.phases[0].batch=16384'");
