@@ -24,10 +24,15 @@ StepAccounting::Interval StepAccounting::cause_of(const TaskEvent& t) const {
   return {t.critical_begin.count(), t.critical_end.count(), kind_of(t.critical_tag)};
 }
 
-void StepAccounting::idle(int gpu, std::int64_t from, std::int64_t to, const Interval& cause) {
+std::int64_t StepAccounting::comm_since_compute(const GpuState& s, std::int64_t at) const {
+  std::int64_t t = s.comm_in_window;
+  if (s.comm_running > 0) t += std::max<std::int64_t>(0, at - std::max(s.comm_since, s.last_compute_end));
+  return t;
+}
+
+void StepAccounting::idle(int gpu, std::int64_t from, std::int64_t to, TaskKind cause, std::int64_t comm_time) {
   if (to <= from) return;
-  std::int64_t exposed = 0;
-  if (is_comm(cause.kind)) exposed = std::max<std::int64_t>(0, std::min(to, cause.end) - std::max(from, cause.begin));
+  const std::int64_t exposed = is_comm(cause) ? std::clamp<std::int64_t>(comm_time, 0, to - from) : 0;
   gpus_[static_cast<std::size_t>(gpu)].exposed_comm += exposed;
   gpus_[static_cast<std::size_t>(gpu)].bubble += (to - from) - exposed;
 }
@@ -45,7 +50,13 @@ void StepAccounting::add_link_bytes(const TaskEvent& t) {
 }
 
 void StepAccounting::on_begin(const TaskEvent& t) {
-  if (!is_comm(kind_of(t.tag))) return;
+  const TaskKind kind = kind_of(t.tag);
+  if (is_compute(kind) && t.gpu >= 0 && t.activity != Activity::marker) {
+    const GpuState& s = state_[static_cast<std::size_t>(t.gpu)];
+    idle(t.gpu, s.last_compute_end, t.begin.count(), cause_of(t).kind, comm_since_compute(s, t.begin.count()));
+    return;
+  }
+  if (!is_comm(kind)) return;
   for (const int g : t.gpus) {
     GpuState& s = state_[static_cast<std::size_t>(g)];
     if (s.comm_running++ == 0) s.comm_since = t.begin.count();
@@ -65,7 +76,10 @@ void StepAccounting::on_end(const TaskEvent& t) {
   if (is_comm(kind)) {
     for (const int gpu : t.gpus) {
       GpuState& s = state_[static_cast<std::size_t>(gpu)];
-      if (--s.comm_running == 0) gpus_[static_cast<std::size_t>(gpu)].comm_active += t.end.count() - s.comm_since;
+      if (--s.comm_running == 0) {
+        gpus_[static_cast<std::size_t>(gpu)].comm_active += t.end.count() - s.comm_since;
+        s.comm_in_window += std::max<std::int64_t>(0, t.end.count() - std::max(s.comm_since, s.last_compute_end));
+      }
       if (t.end.count() >= s.last_comm.end) s.last_comm = {t.begin.count(), t.end.count(), kind};
     }
     return;
@@ -73,9 +87,9 @@ void StepAccounting::on_end(const TaskEvent& t) {
   if (!is_compute(kind) || t.gpu < 0) return;
   GpuState& s = state_[static_cast<std::size_t>(t.gpu)];
   GpuTime& g = gpus_[static_cast<std::size_t>(t.gpu)];
-  idle(t.gpu, s.last_compute_end, t.begin.count(), cause_of(t));
   g.compute[static_cast<std::size_t>(kind)] += t.end.count() - t.begin.count();
   s.last_compute_end = t.end.count();
+  s.comm_in_window = 0;
 }
 
 void StepAccounting::finish(SimTime step_end) {
@@ -88,7 +102,8 @@ void StepAccounting::finish(SimTime step_end) {
     }
   }
   for (std::size_t g = 0; g < gpus_.size(); ++g) {
-    idle(static_cast<int>(g), state_[g].last_compute_end, step_end.count(), state_[g].last_comm);
+    idle(static_cast<int>(g), state_[g].last_compute_end, step_end.count(), state_[g].last_comm.kind,
+         comm_since_compute(state_[g], step_end.count()));
     state_[g].last_compute_end = step_end.count();
   }
 }

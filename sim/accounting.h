@@ -4,11 +4,13 @@
 //
 // Idle time on a GPU's compute stream ends when a task starts; the task the
 // engine reports as its last dependency to end (seen through markers) is the
-// cause. The part of the idle interval during which that cause was a running
-// communication task is exposed communication; the rest is bubble (waiting
-// for another stage, a straggler or the schedule). After the GPU's last
-// compute task, the tail to the end of the step counts the same way against
-// the GPU's last communication task.
+// cause. When the cause is a communication task, the part of the idle
+// interval during which any of the GPU's communication ran is exposed
+// communication (a collective that waited in the GPU's communication lane
+// behind another is still communication); the rest is bubble (waiting for
+// another stage, a straggler or the schedule). After the GPU's last compute
+// task, the tail to the end of the step counts the same way against the
+// GPU's last communication task.
 #pragma once
 
 #include <array>
@@ -55,12 +57,15 @@ class StepAccounting : public Observer {
     Interval last_comm;
     int comm_running = 0;
     std::int64_t comm_since = 0;
+    std::int64_t comm_in_window = 0;  // communication time since last_compute_end, of spans that ended
   };
 
   TaskKind kind_of(std::uint32_t tag) const { return graph_.labels[tag].kind; }
   Interval interval_of(TaskId task) const;
   Interval cause_of(const TaskEvent& t) const;
-  void idle(int gpu, std::int64_t from, std::int64_t to, const Interval& cause);
+  void idle(int gpu, std::int64_t from, std::int64_t to, TaskKind cause, std::int64_t comm_time);
+  // The GPU's communication time from its last compute end to `at`.
+  std::int64_t comm_since_compute(const GpuState& s, std::int64_t at) const;
   void add_link_bytes(const TaskEvent& t);
 
   const StepGraph& graph_;

@@ -507,4 +507,83 @@ TEST_CASE("a residual add reads two and writes one, forward and backward (the gr
   CHECK(r.hbm_bytes[1].value() == 1536.0);
 }
 
+TEST_CASE("sequence parallelism: an all-gather before and a reduce-scatter after each TP half, norms on t/tp") {
+  // Korthikanti et al. 2022 §4.2.2: the all-reduce of each half becomes a reduce-scatter, and the next
+  // column-parallel GEMM all-gathers its input; both carry the whole tokens x h buffer, so the two move
+  // (tp-1)/tp of it each, together the all-reduce's 2 (tp-1)/tp: the same traffic per GPU.
+  ModelSpec m = tiny_dense();
+  m.hidden = 128;
+  m.attention = {.kind = AttentionKind::gqa, .heads = 16, .kv_heads = 8, .head_dim = 8};
+  m.ffn_intermediate = 256;
+  const ParallelPlan tp{.tp = 8};
+  ParallelPlan sp = tp;
+  sp.sequence_parallel = true;
+  const Block plain = build_block(m, tp, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  const Block seq = build_block(m, sp, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  // 32 tokens x 128 x 2 bytes = 8192 per collective.
+  for (const char* name : {"attn.qkv.sp_gather", "ffn.sp_gather"}) {
+    CAPTURE(name);
+    CHECK(find_op(seq, name).collective == Collective::tp_all_gather);
+    CHECK(find_op(seq, name).comm_bytes.value() == 8192.0);
+  }
+  for (const char* name : {"attn.sp_reduce_scatter", "ffn.sp_reduce_scatter"}) {
+    CAPTURE(name);
+    CHECK(find_op(seq, name).collective == Collective::tp_reduce_scatter);
+    CHECK(find_op(seq, name).comm_bytes.value() == 8192.0);
+  }
+  int all_reduces = 0;
+  for (const Op& op : seq.ops) all_reduces += op.collective == Collective::tp_all_reduce ? 1 : 0;
+  CHECK(all_reduces == 0);
+  // Norms and residual adds run on 32 / 8 = 4 tokens; the GEMMs keep their FLOPs.
+  for (const char* name : {"attn.norm", "ffn.norm", "attn.residual", "ffn.residual"}) {
+    CAPTURE(name);
+    CHECK(find_op(seq, name).hbm_bytes[0].value() * 8 == find_op(plain, name).hbm_bytes[0].value());
+  }
+  for (const char* name : {"attn.qkv", "attn.out", "ffn.up_gate", "ffn.down"}) {
+    CHECK(find_op(seq, name).flops[0].value() == find_op(plain, name).flops[0].value());
+  }
+  // The norms keep their outputs sharded, and the block's input too: 4 x 128 x 2 bytes.
+  CHECK(find_op(seq, "attn.norm").saved.value() * 8 == find_op(plain, "attn.norm").saved.value());
+  CHECK(seq.input_saved.value() == 4 * 128 * 2.0);
+}
+
+TEST_CASE("MLA under sequence parallelism gathers the latents its down-projections make on the shard") {
+  // Replicated down-projections run on t/tp tokens; q_up gathers the q latent (q_lora_rank wide) and
+  // kv_up the kv latent with the decoupled key (kv_lora_rank + d_rope), each the whole buffer.
+  const ModelSpec m = tiny_mla_moe();
+  ParallelPlan sp{.tp = 2};
+  sp.sequence_parallel = true;
+  const Block b = build_block(m, sp, {}, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  const AttentionSpec& a = m.attention;
+  CHECK(find_op(b, "attn.q_up.sp_gather").comm_bytes.value() == 32.0 * a.q_lora_rank * 2);
+  CHECK(find_op(b, "attn.kv_up.sp_gather").comm_bytes.value() == 32.0 * (a.kv_lora_rank + a.qk_rope_head_dim) * 2);
+  CHECK(find_op(b, "attn.kv_down").shape.m == 16);
+  CHECK(find_op(b, "attn.kv_up").shape.m == 32);
+}
+
+TEST_CASE("expert_tp: experts split over expert_tp; under sequence parallelism each GPU routes its shard") {
+  const ModelSpec m = tiny_mla_moe();
+  const PrecisionSpec fp8{.gemm = Dtype::fp8};
+  // tp 2, sequence parallel, expert_tp 1: 16 of the 32 tokens x 2 experts leave over ep 4 (3/4 of
+  // them) in FP8: 16 x 2 x 8 x 3/4 = 192 bytes; experts at full width on those 32 assignments.
+  ParallelPlan etp1{.tp = 2, .ep = 4};
+  etp1.sequence_parallel = true;
+  etp1.expert_tp = 1;
+  const Block one = build_block(m, etp1, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  CHECK(find_op(one, "moe.dispatch").comm_bytes.value() == 192.0);
+  const Op& up = find_op(one, "moe.experts.up_gate");
+  CHECK(up.shape.n == 2 * m.moe->expert_intermediate);
+  CHECK(up.flops[0].value() == 2.0 * 32 * (2 * m.moe->expert_intermediate) * m.hidden);
+  for (const Op& op : one.ops) CHECK(op.name.find("moe.experts.sp_") == std::string::npos);
+  // expert_tp = tp = 2: the received assignments are gathered over the tensor-parallel group (2 x 32
+  // rows, FP8) and reduce-scattered after (BF16); each GPU runs half the width on twice the rows.
+  ParallelPlan etp2 = etp1;
+  etp2.expert_tp = 2;
+  const Block two = build_block(m, etp2, fp8, BlockKind::moe_layer, 1, kTwoSeqOf16);
+  CHECK(find_op(two, "moe.experts.sp_gather").comm_bytes.value() == 64.0 * m.hidden * 1);
+  CHECK(find_op(two, "moe.experts.sp_reduce_scatter").comm_bytes.value() == 64.0 * m.hidden * 2);
+  CHECK(find_op(two, "moe.experts.up_gate").shape.n == m.moe->expert_intermediate);
+  CHECK(find_op(two, "moe.experts.up_gate").flops[0].value() == up.flops[0].value());
+}
+
 }  // namespace tcsim::model

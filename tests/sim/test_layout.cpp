@@ -52,3 +52,31 @@ TEST_CASE("a plan that does not fill the cluster, or an ep that does not divide 
   p.ep = 3;
   CHECK_THROWS_AS(Layout(p, 16, 8), std::invalid_argument);
 }
+
+TEST_CASE("expert_tp 1 under tp 2: an EP group runs across the tensor-parallel ranks") {
+  // Megatron-Core's expert layout: replica r is expert-TP rank r mod etp, EP rank (r / etp) mod ep,
+  // expert-DP rank r / (etp ep). 16 replicas, etp 1, ep 8: EP groups are replicas 0..7 and 8..15;
+  // expert data parallelism pairs replicas 8 apart.
+  model::ParallelPlan p;
+  p.tp = 2;
+  p.dp = 8;
+  p.ep = 8;
+  p.expert_tp = 1;
+  const Layout l(p, 16, 8);
+  CHECK(l.members(Group::ep, 1) == std::vector<int>{8, 9, 10, 11, 12, 13, 14, 15});
+  CHECK(l.group_index(Group::ep, 5) == 0);
+  CHECK(l.position(Group::ep, 5) == 5);
+  CHECK(l.size(Group::expert_dp) == 2);
+  CHECK(l.members(Group::expert_dp, 3) == std::vector<int>{3, 11});
+  CHECK(l.group_index(Group::expert_dp, 11) == 3);
+  CHECK(l.position(Group::expert_dp, 11) == 1);
+  // The same plan with expert_tp = tp keeps one tp rank per EP group (every other replica), and
+  // leaves no expert data parallelism.
+  p.expert_tp = 2;
+  const Layout same(p, 16, 8);
+  CHECK(same.members(Group::ep, 1) == std::vector<int>{1, 3, 5, 7, 9, 11, 13, 15});
+  CHECK(same.size(Group::expert_dp) == 1);
+  // ep 16 with expert_tp 2 needs 32 replicas.
+  p.ep = 16;
+  CHECK_THROWS_AS(Layout(p, 16, 8), std::invalid_argument);
+}

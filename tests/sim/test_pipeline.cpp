@@ -28,8 +28,8 @@ constexpr std::int64_t kUnit = 6000;  // ns per unit of chunk time (divisible by
 
 // The step's makespan in units for `schedule` with per-chunk times F = B = W =
 // `per_chunk` units (a virtual stage's chunk of an interleaved rank).
-double makespan(model::Schedule schedule, int pp, int v, int n, double per_chunk = 1.0) {
-  const Pipeline p = make_pipeline(schedule, pp, v, n);
+double makespan(model::Schedule schedule, int pp, int v, int n, double per_chunk = 1.0, bool combined = false) {
+  const Pipeline p = make_pipeline(schedule, pp, v, n, combined);
   Engine engine(pp, {});
   const SimTime t = SimTime::ns(static_cast<std::int64_t>(per_chunk * kUnit));
   add_pipeline_tasks(engine, p, {t, t, t});
@@ -161,4 +161,36 @@ TEST_CASE("every schedule keeps its contract: each chunk on rank_of's rank, gran
       }
     }
   }
+}
+
+TEST_CASE("combined 1F1B pairs each steady forward with the backward after it") {
+  // 1F1B, pp 4, 8 micro-batches, rank 0: 3 warm-up forwards, 5 steady (F, B) pairs, 3 cool-down
+  // backwards (Megatron-Core combined_1f1b: the steady step's forward and backward run together).
+  const Pipeline p = make_pipeline(model::Schedule::one_f_one_b, 4, 1, 8, true);
+  const std::vector<Slot>& r0 = p.programs[0];
+  REQUIRE(r0.size() == 3 + 5 + 3);
+  for (int i = 3; i < 8; ++i) {
+    const Slot& s = r0[static_cast<std::size_t>(i)];
+    CHECK(s.count == 2);
+    CHECK(s.chunks[0].pass == ChunkPass::forward);
+    CHECK(s.chunks[0].micro_batch == i);
+    CHECK(s.chunks[1].pass == ChunkPass::backward);
+    CHECK(s.chunks[1].micro_batch == i - 3);
+  }
+  CHECK(r0[2].count == 1);
+  CHECK(r0[8].count == 1);
+  // Without a pipeline there is no bubble: n (F + B) with B the full backward (2 units).
+  CHECK(makespan(model::Schedule::one_f_one_b, 1, 1, 6, 1.0, true) == doctest::Approx(6 * 3.0));
+  // Interleaved: every chunk still runs once and the step ends; pairing waits for both chunks
+  // before sending either output, so with no communication to hide it is never faster.
+  const Pipeline q = make_pipeline(model::Schedule::interleaved_1f1b, 4, 2, 8, true);
+  int forwards = 0, backwards = 0;
+  for (int r = 0; r < 4; ++r) {
+    forwards += chunks(q, r, ChunkPass::forward);
+    backwards += chunks(q, r, ChunkPass::backward);
+  }
+  CHECK(forwards == 8 * 8);
+  CHECK(backwards == 8 * 8);
+  CHECK(makespan(model::Schedule::interleaved_1f1b, 4, 2, 8, 0.5, true) >=
+        makespan(model::Schedule::interleaved_1f1b, 4, 2, 8, 0.5));
 }
