@@ -68,17 +68,24 @@ int Pipeline::rank_of(int micro_batch, int stage) const {
 }
 
 std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program) {
+  const auto single = [](const Slot& s, ChunkPass pass) { return s.count == 1 && s.chunks[0].pass == pass; };
   std::vector<Slot> out;
   for (std::size_t i = 0; i < program.size(); ++i) {
     const Slot& s = program[i];
-    const bool pair = s.count == 1 && s.chunks[0].pass == ChunkPass::forward && i + 1 < program.size() &&
-                      program[i + 1].count == 1 && program[i + 1].chunks[0].pass == ChunkPass::backward;
-    if (!pair) {
-      out.push_back(s);
-      continue;
+    if (i + 1 < program.size()) {
+      const Slot& next = program[i + 1];
+      const bool fb = single(s, ChunkPass::forward) && single(next, ChunkPass::backward);
+      const bool bf = single(s, ChunkPass::backward) && single(next, ChunkPass::forward);
+      const Chunk& f = fb ? s.chunks[0] : next.chunks[0];
+      const Chunk& b = fb ? next.chunks[0] : s.chunks[0];
+      // A backward of the forward's own micro-batch and stage depends on it: no pair.
+      if ((fb || bf) && !(f.micro_batch == b.micro_batch && f.stage == b.stage)) {
+        out.push_back(Slot{{f, b}, 2});
+        ++i;
+        continue;
+      }
     }
-    out.push_back(Slot{{s.chunks[0], program[i + 1].chunks[0]}, 2});
-    ++i;
+    out.push_back(s);
   }
   return out;
 }

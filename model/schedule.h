@@ -127,9 +127,11 @@ struct Pipeline {
 Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches, bool combined = false);
 
 // Megatron-Core's combined 1F1B (core/pipeline_parallel/combined_1f1b.py):
-// every forward slot directly followed by a whole-backward slot becomes one
-// slot of the two chunks, overlapped; warm-up forwards and cool-down
-// backwards stay alone. Outputs go out after the pair, as Megatron's
+// a forward slot next to a whole-backward slot of another chunk becomes one
+// slot of the two, overlapped; warm-up forwards and cool-down backwards stay
+// alone. Without a pipeline (1F1B on one rank: F0 B0 F1 B1 ...) that pairs
+// F1 with B0, F2 with B1, ..., as Megatron's no-pipelining variant does.
+// Outputs go out after the pair, as Megatron's
 // send_forward_backward_recv_forward_backward does after each steady step.
 std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program);
 

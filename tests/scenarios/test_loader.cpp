@@ -44,7 +44,7 @@ struct TempDir {
 };
 
 // The message of the ConfigError that loading `text` raises ("" if none).
-std::string error_of(const std::string& text, std::vector<std::string> sets = {}) {
+std::string error_of(const std::string& text, const std::vector<std::string>& sets = {}) {
   try {
     load_scenario_text(text, "s.yaml", sets);
   } catch (const ConfigError& e) {
@@ -197,6 +197,35 @@ TEST_CASE("dp omitted or auto is the GPU count over tp x cp x pp, in every phase
   // 64 GPUs do not split over tp 1 x cp 1 x pp 3.
   const std::string e = error_of(replace(kValid, "pp: 4, ep: 8, dp: 16", "pp: 3, ep: 8"));
   CHECK(e.starts_with("s.yaml:2:14: parallelism.dp: derived as GPUs / (tp x cp x pp) = 64 / (1 x 1 x 3)"));
+}
+
+TEST_CASE("overlap options and sequence parallelism are refused where the framework cannot run them") {
+  // Mixtral on 64 GPUs: tp 1 pp 4 ep 8 dp 16 (kValid).
+  CHECK(error_of(kValid, {"parallelism.sequence_parallel=true"})
+            .find("parallelism.sequence_parallel: sequence_parallel shards along tensor parallelism: needs tp > 1") !=
+        std::string::npos);
+  CHECK(error_of(kValid, {"parallelism.overlap_ep_comm=true"})
+            .find("parallelism.overlap_ep_comm: overlap_ep_comm (Megatron-Core's combined 1F1B) runs with "
+                  "interleaved-1f1b, 1f1b on pp = 1, or dualpipe") != std::string::npos);
+  CHECK(error_of(kValid, {"parallelism.schedule=interleaved-1f1b", "parallelism.virtual_stages=2",
+                          "parallelism.overlap_ep_comm=true"})
+            .empty());
+  CHECK(error_of(kValid, {"parallelism.tp=2", "parallelism.dp=8", "parallelism.overlap_tp_comm=true"})
+            .find("parallelism.overlap_tp_comm: overlap_tp_comm overlaps the all-gathers and reduce-scatters of "
+                  "sequence parallelism: needs tp > 1 and sequence_parallel") != std::string::npos);
+  // Mixtral has no shared expert.
+  CHECK(error_of(kValid, {"parallelism.overlap_shared_expert=true"}).find("needs shared experts") !=
+        std::string::npos);
+  // expert_tp apart from tp needs sequence parallelism, and is 1 or tp.
+  CHECK(error_of(kValid, {"parallelism.tp=2", "parallelism.dp=8", "parallelism.expert_tp=1"})
+            .find("parallelism.expert_tp: expert_tp = 1 differs from tp = 2: needs sequence_parallel") !=
+        std::string::npos);
+  CHECK(error_of(kValid, {"parallelism.tp=2", "parallelism.dp=8", "parallelism.expert_tp=1",
+                          "parallelism.sequence_parallel=true"})
+            .empty());
+  CHECK(error_of(kValid, {"parallelism.tp=4", "parallelism.dp=4", "parallelism.ep=4", "parallelism.expert_tp=2",
+                          "parallelism.sequence_parallel=true"})
+            .find("parallelism.expert_tp: expert_tp = 2: expected 1 or tp = 4") != std::string::npos);
 }
 
 TEST_CASE("a pipeline that does not divide the layers is rejected unless split explicitly") {

@@ -179,7 +179,13 @@ TEST_CASE("combined 1F1B pairs each steady forward with the backward after it") 
   }
   CHECK(r0[2].count == 1);
   CHECK(r0[8].count == 1);
-  // Without a pipeline there is no bubble: n (F + B) with B the full backward (2 units).
+  // Without a pipeline, F0 alone, then F(i+1) with B(i), then B(n-1) alone; no bubble: n (F + B) with
+  // B the full backward (2 units).
+  const Pipeline one = make_pipeline(model::Schedule::one_f_one_b, 1, 1, 6, true);
+  REQUIRE(one.programs[0].size() == 1 + 5 + 1);
+  CHECK(one.programs[0][1].count == 2);
+  CHECK(one.programs[0][1].chunks[0].micro_batch == 1);
+  CHECK(one.programs[0][1].chunks[1].micro_batch == 0);
   CHECK(makespan(model::Schedule::one_f_one_b, 1, 1, 6, 1.0, true) == doctest::Approx(6 * 3.0));
   // Interleaved: every chunk still runs once and the step ends; pairing waits for both chunks
   // before sending either output, so with no communication to hide it is never faster.
