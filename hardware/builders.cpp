@@ -51,6 +51,83 @@ constexpr double kHopsPerTraversal = 2.0;  // a path enters and leaves each laye
 
 std::string_view topology_name(Topology t) { return name_of(kTopologyNames, t); }
 
+constexpr std::string_view kPodOversubscriptionKey = "hardware.network.pod_oversubscription";
+constexpr std::string_view kPodGpusKey = "hardware.network.pod_gpus";
+
+int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
+// Ports of a switch with oversubscription `o` (downlinks per uplink): `up` =
+// floor(radix / (1 + o)) uplinks and `down` = floor(up x o) downlinks, as many
+// as fit in the radix. Both are 0 when `o` leaves no uplink.
+struct SwitchPorts {
+  int down = 0;
+  int up = 0;
+};
+
+SwitchPorts split_ports(int radix, double oversubscription) {
+  const int up = static_cast<int>(std::floor(radix / (1.0 + oversubscription)));
+  const int down = static_cast<int>(std::floor(up * oversubscription));
+  if (up < 1 || down < 1) return {};
+  return {.down = down, .up = up};
+}
+
+std::string no_uplink(double oversubscription, int radix) {
+  return fmt::format("{}:1 leaves no uplink on a {}-port switch", oversubscription, radix);
+}
+
+// A pod of a three-layer fabric: `leaves` leaves, each with one cable to each
+// of the pod's aggregation switches, and `up` uplinks from every aggregation
+// switch to the core. Without pod_gpus an aggregation switch splits its radix
+// as a leaf does; with it, the pod is pod_gpus / gpus_per_leaf leaves and an
+// aggregation switch has the fewest uplinks that keep its downlinks per uplink
+// at most pod_oversubscription.
+struct PodShape {
+  int leaves = 0;
+  int up = 0;
+};
+
+PodShape pod_shape(const FabricParams& f, int gpus_per_leaf) {
+  if (f.pod_gpus > 0) {
+    const int leaves = f.pod_gpus / gpus_per_leaf;
+    int up = static_cast<int>(std::ceil(leaves / f.pod_oversubscription));
+    if (up > 1 && (up - 1) * f.pod_oversubscription >= leaves) --up;  // leaves / o rounded up past a whole number
+    return {.leaves = leaves, .up = std::max(up, 1)};
+  }
+  const SwitchPorts agg = split_ports(f.switch_radix, f.pod_oversubscription);
+  return {.leaves = agg.down, .up = agg.up};
+}
+
+// Switch layers of a Clos of `endpoints` NIC ports on `leaves` leaves: as
+// given, else two for rail-optimised fabrics (rails meet only above the
+// leaves), else the fewest that fit.
+int clos_layers(Topology t, const FabricParams& f, int endpoints, int leaves) {
+  if (f.layers != 0) return f.layers;
+  if (t == Topology::rail_optimized) return 2;
+  if (leaves == 1 && endpoints <= f.switch_radix) return 1;
+  return leaves <= f.switch_radix ? 2 : 3;
+}
+
+// Endpoints and leaves of one Clos of a topology (every plane of a
+// multi-plane fabric is the same size), for leaves of `leaf_down` downlinks.
+struct ClosSize {
+  int endpoints = 0;
+  int leaves = 0;
+};
+
+ClosSize clos_size(Topology t, int nodes, const NodeParams& n, int leaf_down) {
+  switch (t) {
+    case Topology::single_node: return {};
+    case Topology::fat_tree: {
+      const int endpoints = nodes * n.nics_per_node;
+      return {.endpoints = endpoints, .leaves = ceil_div(endpoints, leaf_down)};
+    }
+    case Topology::rail_optimized:
+      return {.endpoints = nodes * n.nics_per_node, .leaves = n.nics_per_node * ceil_div(nodes, leaf_down)};
+    case Topology::multi_plane_fat_tree: return {.endpoints = nodes, .leaves = ceil_div(nodes, leaf_down)};
+  }
+  return {};
+}
+
 // The figures a topology needs and their consistency, as breaks (pure: the
 // loader's rule set asks for them too, scenarios/rules.h).
 class NetworkChecks {
@@ -84,6 +161,14 @@ class NetworkChecks {
     if (f.switch_radix < 2) missing("hardware.network.switch_radix");
     require(f.oversubscription >= 1.0, "hardware.network.oversubscription",
             fmt::format("expected at least 1 (downlinks per uplink), got {}", f.oversubscription));
+    if (f.switch_radix >= 2 && f.oversubscription >= 1.0) {
+      require(split_ports(f.switch_radix, f.oversubscription).up >= 1, "hardware.network.oversubscription",
+              no_uplink(f.oversubscription, f.switch_radix));
+    }
+    require(f.pod_oversubscription >= 1.0, kPodOversubscriptionKey,
+            fmt::format("expected at least 1 (downlinks per uplink), got {}", f.pod_oversubscription));
+    require(f.pod_gpus >= 0, kPodGpusKey,
+            fmt::format("expected a GPU count (0: pods from the radix), got {}", f.pod_gpus));
     if (f.latency_intra_leaf.value() <= 0.0) missing("hardware.network.latency_intra_leaf");
     if (f.latency_cross_leaf.value() <= 0.0) missing("hardware.network.latency_cross_leaf");
     if (f.latency_intra_leaf.value() > 0.0 && f.latency_cross_leaf.value() > 0.0) {
@@ -92,6 +177,60 @@ class NetworkChecks {
     }
     require(f.layers == 0 || f.layers == 2 || f.layers == 3, "hardware.network.layers",
             fmt::format("fat-tree layers: expected 2 or 3, got {}", f.layers));
+  }
+
+  // The pod keys shape a three-layer fabric's aggregation switches: they need
+  // three layers, pod_gpus whole leaves and at most a core switch's ports in
+  // pods, an aggregation switch an uplink. Quiet where the figures the layers
+  // follow from are themselves missing or broken (node() and fabric() report
+  // those).
+  void pods(int nodes, const NodeParams& n, const FabricParams& f) {
+    const bool oversubscribed = f.pod_oversubscription != 1.0;
+    const bool sized = f.pod_gpus != 0;
+    if (!oversubscribed && !sized) return;
+    const auto refuse = [&](const std::string& why) {
+      const std::string message = fmt::format("applies above the pods of a three-layer fabric; {}", why);
+      if (oversubscribed) out_.push_back({std::string(kPodOversubscriptionKey), message});
+      if (sized) out_.push_back({std::string(kPodGpusKey), message});
+    };
+    if (t_ == Topology::single_node) {
+      refuse("the single-node topology has no switches");
+      return;
+    }
+    if (nodes < 1 || n.nics_per_node < 1 || n.gpus_per_node % n.nics_per_node != 0 || f.switch_radix < 2 ||
+        f.oversubscription < 1.0 || f.pod_oversubscription < 1.0 || f.pod_gpus < 0) {
+      return;
+    }
+    const SwitchPorts leaf = split_ports(f.switch_radix, f.oversubscription);
+    if (leaf.up < 1) return;
+    const ClosSize size = clos_size(t_, nodes, n, leaf.down);
+    const int layers = clos_layers(t_, f, size.endpoints, size.leaves);
+    if (layers != 3) {
+      std::string why;
+      if (layers == 1) {
+        why = fmt::format("its {} endpoints share one {}-port switch", size.endpoints, f.switch_radix);
+      } else if (t_ == Topology::rail_optimized && f.layers == 0) {
+        why = "its rails meet at one spine layer";
+      } else if (f.layers == 0) {
+        why = fmt::format("its {} leaves fit under one layer of {}-port spines", size.leaves, f.switch_radix);
+      }
+      refuse(fmt::format("this {} fabric has {} switch layer{}{}", topology_name(t_), layers, layers == 1 ? "" : "s",
+                         why.empty() ? "" : " (" + why + ")"));
+      return;
+    }
+    if (sized) {
+      const int gpus_per_leaf = leaf.down * (n.gpus_per_node / n.nics_per_node);
+      require(f.pod_gpus % gpus_per_leaf == 0, kPodGpusKey,
+              fmt::format("expected whole leaves, a multiple of the {} GPUs under one leaf, got {}", gpus_per_leaf,
+                          f.pod_gpus));
+      const int pods = ceil_div(size.leaves, std::max(1, f.pod_gpus / gpus_per_leaf));
+      require(pods <= f.switch_radix, kPodGpusKey,
+              fmt::format("{} GPUs a pod make {} pods; a {}-port core switch reaches at most {}", f.pod_gpus, pods,
+                          f.switch_radix, f.switch_radix));
+    } else {
+      require(split_ports(f.switch_radix, f.pod_oversubscription).up >= 1, kPodOversubscriptionKey,
+              fmt::format("{} (an aggregation switch)", no_uplink(f.pod_oversubscription, f.switch_radix)));
+    }
   }
 
   void one_nic_per_gpu(const NodeParams& n) {
@@ -118,9 +257,11 @@ void check_node(const NodeParams& n, Topology t, bool scale_out) {
   throw_first(c.take());
 }
 
-void check_fabric(const FabricParams& f, Topology t) {
+void check_scale_out(int nodes, const NodeParams& n, const FabricParams& f, Topology t) {
   NetworkChecks c(t);
+  c.node(n, /*scale_out=*/true);
   c.fabric(f);
+  c.pods(nodes, n, f);
   throw_first(c.take());
 }
 
@@ -166,21 +307,14 @@ std::vector<DeviceId> add_nodes(PartsBuilder& b, int nodes, const NodeParams& n,
   return nics;
 }
 
-// Ports of a leaf: `up` uplinks and `down` = up x oversubscription downlinks,
-// as many as fit in the radix.
-struct LeafPorts {
-  int down = 0;
-  int up = 0;
-};
-
-LeafPorts leaf_ports(const FabricParams& f) {
-  const int up = static_cast<int>(std::floor(f.switch_radix / (1.0 + f.oversubscription)));
-  const int down = static_cast<int>(std::floor(up * f.oversubscription));
-  if (up < 1 || down < 1) {
-    throw ConfigError(fmt::format("hardware.network.oversubscription: {}:1 leaves no uplink on a {}-port switch",
-                                  f.oversubscription, f.switch_radix));
+// Ports of a leaf (split_ports at the leaf's oversubscription).
+SwitchPorts leaf_ports(const FabricParams& f) {
+  const SwitchPorts p = split_ports(f.switch_radix, f.oversubscription);
+  if (p.up < 1) {
+    throw ConfigError(
+        fmt::format("hardware.network.oversubscription: {}", no_uplink(f.oversubscription, f.switch_radix)));
   }
-  return {.down = down, .up = up};
+  return p;
 }
 
 // The fewest switches, a divisor of `ports_each_needs`, such that every one of
@@ -192,8 +326,6 @@ int switches_for(int peers, int ports_each_needs, int radix) {
   }
   return ports_each_needs;
 }
-
-int ceil_div(int a, int b) { return (a + b - 1) / b; }
 
 // Switches are numbered per layer (leaf, spine, core) across planes.
 constexpr int kSwitchLayers = 3;
@@ -208,6 +340,7 @@ struct ClosContext {
   HopLatencies hops;
   int plane = -1;
   SwitchCounters* counters = nullptr;
+  int gpus_per_endpoint = 1;  // GPUs sharing one NIC port
 };
 
 DeviceId add_switch(ClosContext& c, DeviceKind kind) {
@@ -217,12 +350,6 @@ DeviceId add_switch(ClosContext& c, DeviceKind kind) {
 
 void connect(ClosContext& c, DeviceId lower, DeviceId upper, int cables) {
   for (int k = 0; k < cables; ++k) c.builder->add_cable(lower, upper, c.port, c.hops.fabric_hop, LinkKind::fabric);
-}
-
-int choose_layers(const ClosContext& c, int endpoints, int leaves) {
-  if (c.fabric.layers != 0) return c.fabric.layers;
-  if (leaves == 1 && endpoints <= c.fabric.switch_radix) return 1;
-  return leaves <= c.fabric.switch_radix ? 2 : 3;
 }
 
 // Spines (two layers): each leaf spreads its uplinks evenly over every spine.
@@ -242,12 +369,15 @@ double add_spines(ClosContext& c, std::span<const DeviceId> leaves, int up) {
   return static_cast<double>(leaf_count) * up;
 }
 
-// Pods of radix/2 leaves with `up` aggregation (spine) switches each, and a
-// core layer: aggregation switch j of every pod reaches core group j.
+// Pods (pod_shape) with `up` aggregation (spine) switches each, one per leaf
+// uplink, and a core layer: aggregation switch j of every pod reaches core
+// group j. Returns the narrower of the leaves' and the aggregation switches'
+// uplink counts.
 double add_pods_and_core(ClosContext& c, std::span<const DeviceId> leaves, int up) {
   const int radix = c.fabric.switch_radix;
-  const int leaves_per_pod = radix / 2;  // aggregation switches non-blocking: half their ports down
-  const int agg_up = radix - leaves_per_pod;
+  const PodShape pod = pod_shape(c.fabric, leaf_ports(c.fabric).down * c.gpus_per_endpoint);
+  const int leaves_per_pod = pod.leaves;
+  const int agg_up = pod.up;
   const int leaf_count = static_cast<int>(leaves.size());
   const int pods = ceil_div(leaf_count, leaves_per_pod);
   if (pods > radix) {
@@ -284,7 +414,7 @@ double add_pods_and_core(ClosContext& c, std::span<const DeviceId> leaves, int u
 // the leaf's downlinks). Returns its bisection bandwidth: the smaller of half
 // the endpoints' and half of each layer's uplink capacity (one direction).
 BytesPerSecond add_clos(ClosContext& c, const std::vector<std::vector<DeviceId>>& groups) {
-  const LeafPorts ports = leaf_ports(c.fabric);
+  const SwitchPorts ports = leaf_ports(c.fabric);
   int endpoints = 0;
   std::vector<DeviceId> leaves;
   for (const auto& group : groups) {
@@ -293,7 +423,7 @@ BytesPerSecond add_clos(ClosContext& c, const std::vector<std::vector<DeviceId>>
     for (const DeviceId nic : group) c.builder->add_cable(nic, leaf, c.port, c.hops.access_hop, LinkKind::access);
     endpoints += static_cast<int>(group.size());
   }
-  const int layers = choose_layers(c, endpoints, static_cast<int>(leaves.size()));
+  const int layers = clos_layers(c.topology, c.fabric, endpoints, static_cast<int>(leaves.size()));
   double narrowest = endpoints;
   if (layers == 1) {
     narrowest = std::floor(endpoints / 2.0) * 2.0;  // one crossbar: pairs of ports
@@ -326,21 +456,21 @@ struct ScaleOut {
   PartsBuilder builder;
   std::vector<DeviceId> nics;
   SwitchCounters counters{};
-  ClosContext context(const FabricParams& f, Topology t, BytesPerSecond port, HopLatencies hops, int plane) {
+  ClosContext context(const FabricParams& f, Topology t, const NodeParams& n, int plane) {
     return {.builder = &builder,
             .fabric = f,
             .topology = t,
-            .port = port,
-            .hops = hops,
+            .port = n.nic_bandwidth,
+            .hops = hop_latencies(n, f),
             .plane = plane,
-            .counters = &counters};
+            .counters = &counters,
+            .gpus_per_endpoint = n.gpus_per_node / n.nics_per_node};
   }
 };
 
 ScaleOut start_scale_out(int nodes, const NodeParams& n, const FabricParams& f, Topology t) {
   if (nodes < 1) throw ConfigError(fmt::format("hardware.nodes: expected at least 1, got {}", nodes));
-  check_node(n, t, /*scale_out=*/true);
-  check_fabric(f, t);
+  check_scale_out(nodes, n, f, t);
   ScaleOut s;
   s.nics = add_nodes(s.builder, nodes, n, hop_latencies(n, f).nvlink_hop, /*with_nics=*/true);
   return s;
@@ -356,8 +486,12 @@ ClusterTopology finish(ScaleOut& s, int nodes, const NodeParams& n, BytesPerSeco
 }
 
 std::string describe(std::string_view what, int nodes, const NodeParams& n, const FabricParams& f) {
-  return fmt::format("{}: {} nodes x {} GPUs, {} NICs/node at {}, {}-port switches, {}:1 oversubscription", what, nodes,
-                     n.gpus_per_node, n.nics_per_node, n.nic_bandwidth, f.switch_radix, f.oversubscription);
+  std::string pods;
+  if (f.pod_gpus != 0) pods += fmt::format(", pods of {} GPUs", f.pod_gpus);
+  if (f.pod_oversubscription != 1.0) pods += fmt::format(", {}:1 above the pods", f.pod_oversubscription);
+  return fmt::format("{}: {} nodes x {} GPUs, {} NICs/node at {}, {}-port switches, {}:1 oversubscription{}", what,
+                     nodes, n.gpus_per_node, n.nics_per_node, n.nic_bandwidth, f.switch_radix, f.oversubscription,
+                     pods);
 }
 
 }  // namespace
@@ -380,7 +514,7 @@ ClusterTopology build_single_node(const NodeParams& node) {
 ClusterTopology build_fat_tree(int nodes, const NodeParams& node, const FabricParams& fabric) {
   constexpr Topology kTopo = Topology::fat_tree;
   ScaleOut s = start_scale_out(nodes, node, fabric, kTopo);
-  ClosContext c = s.context(fabric, kTopo, node.nic_bandwidth, hop_latencies(node, fabric), -1);
+  ClosContext c = s.context(fabric, kTopo, node, -1);
   // Leaves fill with NICs in node-major order: a node's NICs share a leaf.
   const BytesPerSecond bisection = add_clos(c, chunk(s.nics, leaf_ports(fabric).down));
   return finish(s, nodes, node, bisection, describe("fat-tree", nodes, node, fabric));
@@ -390,8 +524,7 @@ ClusterTopology build_rail_optimized(int nodes, const NodeParams& node, const Fa
   constexpr Topology kTopo = Topology::rail_optimized;
   ScaleOut s = start_scale_out(nodes, node, fabric, kTopo);
   check_one_nic_per_gpu(node, kTopo);
-  ClosContext c = s.context(fabric, kTopo, node.nic_bandwidth, hop_latencies(node, fabric), -1);
-  if (c.fabric.layers == 0) c.fabric.layers = 2;  // rails meet only above the leaves
+  ClosContext c = s.context(fabric, kTopo, node, -1);
   std::vector<std::vector<DeviceId>> groups;
   for (int k = 0; k < node.nics_per_node; ++k) {
     for (auto& g : chunk(rail(s.nics, nodes, node.nics_per_node, k), leaf_ports(fabric).down)) groups.push_back(g);
@@ -406,7 +539,7 @@ ClusterTopology build_multi_plane_fat_tree(int nodes, const NodeParams& node, co
   check_one_nic_per_gpu(node, kTopo);
   BytesPerSecond bisection;
   for (int plane = 0; plane < node.nics_per_node; ++plane) {
-    ClosContext c = s.context(fabric, kTopo, node.nic_bandwidth, hop_latencies(node, fabric), plane);
+    ClosContext c = s.context(fabric, kTopo, node, plane);
     for (auto& nic : rail(s.nics, nodes, node.nics_per_node, plane)) {
       s.builder.parts().devices[static_cast<std::size_t>(nic)].plane = plane;
     }
@@ -432,6 +565,8 @@ FabricParams fabric_params(const ClusterSpec& spec) {
   const NetworkSpec& net = spec.network;
   return {.switch_radix = net.switch_radix,
           .oversubscription = net.oversubscription,
+          .pod_oversubscription = net.pod_oversubscription,
+          .pod_gpus = net.pod_gpus,
           .latency_intra_leaf = net.latency_intra_leaf,
           .latency_cross_leaf = net.latency_cross_leaf,
           .layers = 0};
@@ -447,11 +582,14 @@ std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec) {
     c.require(spec.nodes == 1, "hardware.nodes",
               fmt::format("the single-node topology has one node, got {}", spec.nodes));
     c.node(node, /*scale_out=*/false);
+    c.pods(spec.nodes, node, fabric_params(spec));
     return c.take();
   }
   c.require(spec.nodes >= 1, "hardware.nodes", fmt::format("expected at least 1, got {}", spec.nodes));
   c.node(node, /*scale_out=*/true);
-  c.fabric(fabric_params(spec));
+  const FabricParams fabric = fabric_params(spec);
+  c.fabric(fabric);
+  c.pods(spec.nodes, node, fabric);
   if (t == Topology::rail_optimized || t == Topology::multi_plane_fat_tree) c.one_nic_per_gpu(node);
   return c.take();
 }
@@ -464,9 +602,7 @@ ClusterTopology build_uncached(const ClusterSpec& spec) {
   const FabricParams fabric = fabric_params(spec);
   switch (net.topology) {
     case Topology::single_node:
-      if (spec.nodes != 1) {
-        throw ConfigError(fmt::format("hardware.nodes: the single-node topology has one node, got {}", spec.nodes));
-      }
+      throw_first(network_breaks(spec));  // one node, and no fabric keys it cannot honour
       return build_single_node(node);
     case Topology::fat_tree: return build_fat_tree(spec.nodes, node, fabric);
     case Topology::rail_optimized: return build_rail_optimized(spec.nodes, node, fabric);

@@ -26,9 +26,16 @@ struct NodeParams {
 struct FabricParams {
   int switch_radix = 0;           // ports per switch
   double oversubscription = 1.0;  // leaf downlinks per uplink (1: non-blocking)
-  Seconds latency_intra_leaf;     // GPU to GPU through one leaf, end to end
-  Seconds latency_cross_leaf;     // GPU to GPU through leaf, spine, leaf
-  int layers = 0;                 // switch layers, 2 or 3; 0: the fewest that fit
+  // Three layers only: each aggregation switch's downlinks (to the leaves of
+  // its pod) per uplink (to the core); 1: non-blocking.
+  double pod_oversubscription = 1.0;
+  // Three layers only: the GPUs whose NICs hang under one pod, a whole number
+  // of leaves; the aggregation switches then get the ports a pod needs. 0:
+  // pods of as many leaves as an aggregation switch's radix takes.
+  int pod_gpus = 0;
+  Seconds latency_intra_leaf;  // GPU to GPU through one leaf, end to end
+  Seconds latency_cross_leaf;  // GPU to GPU through leaf, spine, leaf
+  int layers = 0;              // switch layers, 2 or 3; 0: the fewest that fit
 };
 
 ClusterTopology build_single_node(const NodeParams& node);

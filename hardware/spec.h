@@ -32,11 +32,13 @@ struct NetworkSpec {
   Topology topology = Topology::fat_tree;
   BytesPerSecond nic_bandwidth;  // per NIC, per direction
   int nics_per_node = 0;
-  double oversubscription = 1.0;  // leaf uplink:downlink ratio denominator (1 = non-blocking)
-  int switch_radix = 0;           // ports per switch
-  Seconds latency_intra_leaf;     // small-message latency, same leaf
-  Seconds latency_cross_leaf;     // small-message latency, across leaves
-  Seconds latency_nvlink;         // small-message latency inside a node
+  double oversubscription = 1.0;      // leaf uplink:downlink ratio denominator (1 = non-blocking)
+  double pod_oversubscription = 1.0;  // three layers: aggregation downlinks per uplink to the core (1 = non-blocking)
+  int pod_gpus = 0;                   // three layers: GPUs under one pod; 0: as many as the radix gives
+  int switch_radix = 0;               // ports per switch
+  Seconds latency_intra_leaf;         // small-message latency, same leaf
+  Seconds latency_cross_leaf;         // small-message latency, across leaves
+  Seconds latency_nvlink;             // small-message latency inside a node
 
   bool operator==(const NetworkSpec&) const = default;
 };

@@ -106,6 +106,8 @@ Json hardware_json(const hw::ClusterSpec& c) {
   n.set("nic_bandwidth_bytes_per_s", c.network.nic_bandwidth.value());
   n.set("nics_per_node", c.network.nics_per_node);
   n.set("oversubscription", c.network.oversubscription);
+  n.set("pod_oversubscription", c.network.pod_oversubscription);
+  n.set("pod_gpus", c.network.pod_gpus);
   n.set("switch_radix", c.network.switch_radix);
   n.set("latency_intra_leaf_s", c.network.latency_intra_leaf.value());
   n.set("latency_cross_leaf_s", c.network.latency_cross_leaf.value());

@@ -133,6 +133,8 @@ hw::NetworkSpec read_network(MapReader r) {
   r.quantity("nic_bandwidth", n.nic_bandwidth, QuantityKind::bandwidth);
   r.integer("nics_per_node", n.nics_per_node, 1);
   r.number("oversubscription", n.oversubscription, 1.0);
+  r.number("pod_oversubscription", n.pod_oversubscription, 1.0);
+  r.integer("pod_gpus", n.pod_gpus, 1);
   r.integer("switch_radix", n.switch_radix, 2);
   r.quantity("latency_intra_leaf", n.latency_intra_leaf, QuantityKind::duration);
   r.quantity("latency_cross_leaf", n.latency_cross_leaf, QuantityKind::duration);

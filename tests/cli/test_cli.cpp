@@ -277,6 +277,44 @@ TEST_CASE("an incomplete network section is refused at load with its place") {
   CHECK(r.err.find("hardware.network.latency_nvlink: needed by the fat-tree topology") != std::string::npos);
 }
 
+TEST_CASE("pod_oversubscription exits 2 with its key where it cannot apply, and narrows the bisection where it can") {
+  // Mixtral on 8 nodes x 8 GPUs, one 400 Gb/s NIC per GPU, `radix`-port switches.
+  const auto scenario = [](const std::string& name, int radix, const std::string& pod_keys) {
+    return write_temp(name,
+                      "model: mixtral-8x7b\nparallelism: {tp: 1, pp: 4, ep: 8, dp: 16}\n"
+                      "hardware: {gpu: h100, gpus_per_node: 8, nodes: 8,\n"
+                      "           network: {topology: fat-tree, nic_bandwidth: \"400 Gb/s\", nics_per_node: 8,\n"
+                      "                     switch_radix: " +
+                          std::to_string(radix) +
+                          ", latency_intra_leaf: \"2.8 us\", latency_cross_leaf: \"3.7 us\",\n"
+                          "                     latency_nvlink: \"3.33 us\", " +
+                          pod_keys +
+                          "}}\n"
+                          "training:\n  seq_len: 4096\n"
+                          "  phases:\n    - {name: main, tokens: \"1T\", batch: 1024}\n");
+  };
+  const Result half =
+      tcsim("run --step-only --json " + scenario("tcsim-cli-pod-half.yaml", 8, "pod_oversubscription: 0.5"));
+  CHECK(half.code == 2);
+  CHECK(half.err.find("tcsim-cli-pod-half.yaml:6:") != std::string::npos);
+  CHECK(half.err.find("hardware.network.pod_oversubscription: expected a number >= 1, got \"0.5\"") !=
+        std::string::npos);
+  // 64-port leaves take 32 NICs each: 2 leaves under one spine layer, no pods to oversubscribe.
+  const Result two =
+      tcsim("run --step-only --json " + scenario("tcsim-cli-pod-two.yaml", 64, "pod_oversubscription: 7"));
+  CHECK(two.code == 2);
+  CHECK(two.err.find("tcsim-cli-pod-two.yaml:6:") != std::string::npos);
+  CHECK(two.err.find("hardware.network.pod_oversubscription: applies above the pods of a three-layer fabric") !=
+        std::string::npos);
+  // 8-port leaves take 4 NICs: 16 leaves, three layers. Pods of 32 GPUs are 8 leaves; each pod has 4
+  // aggregation switches (one per leaf uplink) with 8 / 2 = 4 core uplinks at 2:1. Bisection: half of
+  // 2 pods x 4 x 4 = 32 core uplinks at 50 GB/s = 800 GB/s (non-blocking: 64 / 2 x 50 GB/s = 1.6 TB/s).
+  const Result ok =
+      tcsim("run --step-only --json " + scenario("tcsim-cli-pod-ok.yaml", 8, "pod_oversubscription: 2, pod_gpus: 32"));
+  REQUIRE(ok.code == 0);
+  CHECK(number_after(ok.out, "bisection_bytes_per_s") == doctest::Approx(16 * 50e9));
+}
+
 TEST_CASE("trace summary reads a Kineto trace; a cut-short file exits 2 with its place") {
   const std::string text =
       R"json({"deviceProperties": [{"id": 0, "name": "NVIDIA H800", "numSms": 132}], "traceEvents": [

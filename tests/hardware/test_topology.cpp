@@ -147,6 +147,148 @@ TEST_CASE("a three-layer fat-tree's bisection is half its endpoints' bandwidth w
   CHECK(t.max_flow(iota_range(0, 32), iota_range(32, 64)).value() == doctest::Approx(1.6e12));
 }
 
+// One-GPU nodes with one NDR NIC each: every endpoint is one GPU.
+NodeParams one_gpu_node() { return {.gpus_per_node = 1, .nics_per_node = 1, .nic_bandwidth = kNdr}; }
+
+FabricParams pod_fabric(int radix, double pod_oversubscription, int pod_gpus = 0) {
+  FabricParams f = ib_fabric(radix);
+  f.pod_oversubscription = pod_oversubscription;
+  f.pod_gpus = pod_gpus;
+  return f;
+}
+
+TEST_CASE("with pod oversubscription o2, a GPU's bandwidth across pods is its bandwidth inside a pod over o2") {
+  // Two full pods, non-blocking leaves (radix k: k/2 down, k/2 up). An aggregation switch at o2:1
+  // has floor(k / (1 + o2)) uplinks and o2 times as many leaves below it; a pod has k/2 of them.
+  struct Case {
+    int radix;
+    double o2;
+    int pod_leaves;  // aggregation downlinks
+    int agg_up;      // aggregation uplinks
+  };
+  // Radix 8 at 3:1: 2 up, 6 down. Radix 16 at 7:1 (Llama 3's ratio): 2 up, 14 down.
+  for (const Case& k : {Case{8, 3.0, 6, 2}, Case{16, 7.0, 14, 2}}) {
+    CAPTURE(k.radix);
+    const int per_leaf = k.radix / 2;
+    const int pod_gpus = k.pod_leaves * per_leaf;  // 24 and 112
+    const ClusterTopology t = build_fat_tree(2 * pod_gpus, one_gpu_node(), pod_fabric(k.radix, k.o2));
+    // 2 x pod_leaves leaves (12, 28) exceed the radix: three layers.
+    REQUIRE(t.counts().core_switches > 0);
+    CHECK(t.counts().spine_switches == 2 * per_leaf);
+    const double b = kNdr.value();
+    // Inside a pod nothing is oversubscribed: half the pod sends to the other half at b per GPU.
+    const double inside = t.max_flow(iota_range(0, pod_gpus / 2), iota_range(pod_gpus / 2, pod_gpus)).value();
+    CHECK(inside == doctest::Approx(pod_gpus / 2 * b));
+    // Across pods, pod 0 reaches pod 1 only through its per_leaf x agg_up core uplinks.
+    const double across = t.max_flow(iota_range(0, pod_gpus), iota_range(pod_gpus, 2 * pod_gpus)).value();
+    CHECK(across == doctest::Approx(per_leaf * k.agg_up * b));  // 400 GB/s and 800 GB/s
+    // Per GPU of the sending side: b inside a pod, b / o2 across pods.
+    CHECK(across / pod_gpus == doctest::Approx(inside / (pod_gpus / 2) / k.o2));
+    // The closed form: b/2 x min(E, L u, P u u2) = b/2 x 2 x per_leaf x agg_up, the cut across pods.
+    CHECK(t.bisection_bandwidth().value() == doctest::Approx(across));
+  }
+}
+
+TEST_CASE("pod_gpus sets the pod size; the aggregation switches get the ports a pod needs") {
+  // Radix 8, non-blocking leaves of 4 GPUs; pods of 32 GPUs = 8 leaves, above the 4 a radix-8
+  // aggregation switch would take. At 2:1 each of a pod's 4 aggregation switches has 8 leaf
+  // downlinks and 8 / 2 = 4 core uplinks (12 ports). 64 GPUs: 16 leaves, 2 pods.
+  const ClusterTopology t = build_fat_tree(64, one_gpu_node(), pod_fabric(8, 2.0, 32));
+  const TopologyCounts c = t.counts();
+  CHECK(c.leaf_switches == 16);
+  CHECK(c.spine_switches == 2 * 4);
+  // Core group j joins aggregation switch j of both pods, 4 cables each: one 8-port core per group.
+  CHECK(c.core_switches == 4);
+  // Leaf-aggregation 16 x 4, aggregation-core 8 x 4.
+  CHECK(c.fabric_cables == 16 * 4 + 8 * 4);
+  const double b = kNdr.value();
+  // Across pods: 4 aggregation switches x 4 uplinks x 50 GB/s = 800 GB/s; the closed form agrees.
+  const double across = t.max_flow(iota_range(0, 32), iota_range(32, 64)).value();
+  CHECK(across == doctest::Approx(4 * 4 * b));
+  CHECK(t.bisection_bandwidth().value() == doctest::Approx(across));
+  // Inside a pod: 16 GPUs to 16 at full rate; per GPU that is 2x the rate across pods.
+  const double inside = t.max_flow(iota_range(0, 16), iota_range(16, 32)).value();
+  CHECK(inside == doctest::Approx(16 * b));
+  CHECK(across / 32 == doctest::Approx(inside / 16 / 2.0));
+  // pod_gpus counts GPUs, not NIC ports: 16 nodes of 8 GPUs sharing 4 NICs fill 16 leaves of 4 NICs
+  // (8 GPUs); pods of 32 GPUs are 4 leaves, so 4 pods of 4 aggregation switches.
+  NodeParams shared = hgx_node(kH800NvLink);
+  shared.nics_per_node = 4;
+  const ClusterTopology s = build_fat_tree(16, shared, pod_fabric(8, 2.0, 32));
+  CHECK(s.counts().leaf_switches == 16);
+  CHECK(s.counts().spine_switches == 4 * 4);
+}
+
+TEST_CASE("Llama 3's fabric: 8 pods of 3,072 GPUs with full bisection, 1:7 above them") {
+  // Llama 3 (arXiv:2407.21783) §3.3.1: 24K GPUs in a three-layer Clos; 16 GPUs per rack on one ToR;
+  // 192 racks form a pod of 3,072 GPUs with full bisection; eight pods joined by aggregation
+  // switches at 1:7. One 400 Gb/s NIC per GPU. A leaf of 16 GPUs at 1:1: 32 ports.
+  NodeParams node = hgx_node(kH100NvLink);
+  FabricParams f = pod_fabric(32, 7.0, 3072);
+  const ClusterTopology t = build_fat_tree(3072, node, f);  // 3,072 nodes x 8 = 24,576 GPUs
+  const TopologyCounts c = t.counts();
+  // 24,576 / 16 = 1,536 leaves; 1,536 / 192 = 8 pods of 16 aggregation switches.
+  CHECK(c.leaf_switches == 1536);
+  CHECK(c.spine_switches == 8 * 16);
+  // 192 leaves / 7 is not whole: 28 uplinks per aggregation switch (27 x 7 = 189 < 192 <= 196),
+  // 192:28 = 6.86:1. Core group j takes 8 pods x 28 cables; 32-port cores take 4 from each pod: 7 cores.
+  CHECK(c.core_switches == 16 * 7);
+  CHECK(c.fabric_cables == 1536 * 16 + 128 * 28);
+  // Bisection: half of the 8 x 16 x 28 = 3,584 core uplinks at 50 GB/s = 89.6 TB/s, against
+  // 24,576 / 2 x 50 GB/s = 614.4 TB/s were it non-blocking.
+  CHECK(t.bisection_bandwidth().value() == doctest::Approx(3584 / 2 * 50e9));
+}
+
+TEST_CASE("the pod keys are refused, by key, where the fabric has no three layers") {
+  ClusterSpec spec = deepseek_like_spec();
+  spec.nodes = 32;  // 256 NICs on 64-port leaves: 8 leaves under one spine layer
+  spec.network.pod_oversubscription = 7.0;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }),
+                 "hardware.network.pod_oversubscription: applies above the pods of a three-layer fabric; this "
+                 "fat-tree fabric has 2 switch layers (its 8 leaves fit under one layer of 64-port spines)"));
+  spec.network.pod_oversubscription = 1.0;
+  spec.network.pod_gpus = 128;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }), "hardware.network.pod_gpus: applies above"));
+  // Rail-optimised fabrics meet at one spine layer whatever their size.
+  spec.network.topology = Topology::rail_optimized;
+  spec.network.pod_gpus = 0;
+  spec.network.pod_oversubscription = 3.0;
+  const std::vector<NetworkBreak> breaks = network_breaks(spec);
+  REQUIRE(breaks.size() == 1);
+  CHECK(breaks.front().key == "hardware.network.pod_oversubscription");
+  CHECK(contains(breaks.front().message, "rails meet at one spine layer"));
+  // One NVSwitch node has no switch layers at all.
+  ClusterSpec single = deepseek_like_spec();
+  single.nodes = 1;
+  single.network.topology = Topology::single_node;
+  single.network.pod_gpus = 8;
+  REQUIRE(network_breaks(single).size() == 1);
+  CHECK(network_breaks(single).front().key == "hardware.network.pod_gpus");
+  // Below 1 is refused on any fabric.
+  spec.network.topology = Topology::fat_tree;
+  spec.network.pod_oversubscription = 0.5;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }),
+                 "hardware.network.pod_oversubscription: expected at least 1 (downlinks per uplink), got 0.5"));
+}
+
+TEST_CASE("pod_gpus must be whole leaves, and few enough pods for a core switch") {
+  // 128 nodes x 8 GPUs on 16-port leaves of 8 GPUs: 128 leaves > 16, three layers.
+  ClusterSpec spec = deepseek_like_spec();
+  spec.nodes = 128;
+  spec.network.switch_radix = 16;
+  spec.network.pod_gpus = 100;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }),
+                 "hardware.network.pod_gpus: expected whole leaves, a multiple of the 8 GPUs under one leaf, got 100"));
+  // Pods of one leaf: 128 pods, more than a 16-port core switch reaches.
+  spec.network.pod_gpus = 8;
+  CHECK(contains(config_error_of([&] { build_topology(spec); }),
+                 "hardware.network.pod_gpus: 8 GPUs a pod make 128 pods"));
+  // Pods of 8 leaves: 16 pods, each 8 aggregation switches of 8 leaf downlinks and 8 core uplinks.
+  spec.network.pod_gpus = 64;
+  CHECK(network_breaks(spec).empty());
+  CHECK(build_topology(spec).counts().spine_switches == 16 * 8);
+}
+
 TEST_CASE("route latencies add up to the published end-to-end figures") {
   // 8 nodes x 8 NICs on 64-port switches, 32 NICs per leaf: nodes 0-3 share leaf 0, nodes 4-7 leaf 1.
   const ClusterTopology t = build_fat_tree(8, hgx_node(kH800NvLink), ib_fabric());

@@ -255,6 +255,43 @@ TEST_CASE("a batch that does not divide over data parallelism is rejected") {
   CHECK(e.starts_with("s.yaml:7:41: training.phases[0].batch: batch 1000 does not divide into dp x micro_batch"));
 }
 
+// kValid (64 GPUs, 8 NICs a node) on a switched fabric of `radix`-port switches, with `extra` keys.
+std::string on_fabric(int radix, const std::string& extra) {
+  return replace(kValid, "nodes: 8}",
+                 "nodes: 8,\n  network: {topology: fat-tree, nic_bandwidth: \"400 Gb/s\", nics_per_node: 8, "
+                 "switch_radix: " +
+                     std::to_string(radix) +
+                     ", latency_intra_leaf: \"2.8 us\", latency_cross_leaf: \"3.7 us\", latency_nvlink: \"3.33 us\"" +
+                     extra + "}}");
+}
+
+TEST_CASE(
+    "pod_oversubscription and pod_gpus load on a three-layer fabric and default to non-blocking, radix-sized pods") {
+  // Radix 8: leaves of 4 NICs, so 64 NICs are 16 leaves, more than one 8-port spine layer takes.
+  const Scenario plain = load_scenario_text(on_fabric(8, ""), "s.yaml");
+  CHECK(plain.hardware.network.pod_oversubscription == 1.0);
+  CHECK(plain.hardware.network.pod_gpus == 0);
+  const Scenario s = load_scenario_text(on_fabric(8, ", pod_oversubscription: 7, pod_gpus: 32"), "s.yaml");
+  CHECK(s.hardware.network.pod_oversubscription == 7.0);
+  CHECK(s.hardware.network.pod_gpus == 32);
+}
+
+TEST_CASE("pod_oversubscription below 1, or on a two-layer fabric, is refused at its key") {
+  const std::string half = error_of(on_fabric(8, ", pod_oversubscription: 0.5"));
+  CHECK(half.starts_with("s.yaml:4:"));
+  CHECK(half.find("hardware.network.pod_oversubscription: expected a number >= 1, got \"0.5\"") != std::string::npos);
+  // Radix 64: 64 NICs on 2 leaves of 32, two layers.
+  const std::string e = error_of(on_fabric(64, ", pod_oversubscription: 7"));
+  CHECK(e.starts_with("s.yaml:4:"));
+  CHECK(e.find("hardware.network.pod_oversubscription: applies above the pods of a three-layer fabric; this fat-tree "
+               "fabric has 2 switch layers (its 2 leaves fit under one layer of 64-port spines)") != std::string::npos);
+  CHECK(error_of(on_fabric(64, ", pod_gpus: 32")).find("hardware.network.pod_gpus: applies above the pods") !=
+        std::string::npos);
+  // Radix 8, leaves of 4 GPUs: pods of 30 GPUs are not whole leaves.
+  CHECK(error_of(on_fabric(8, ", pod_gpus: 30")).find("hardware.network.pod_gpus: expected whole leaves") !=
+        std::string::npos);
+}
+
 TEST_CASE("an extends cycle is rejected") {
   TempDir dir;
   dir.write("a.yaml", "extends: b.yaml\n");
