@@ -214,8 +214,7 @@ TEST_CASE("overlap options and sequence parallelism are refused where the framew
             .find("parallelism.overlap_tp_comm: overlap_tp_comm overlaps the all-gathers and reduce-scatters of "
                   "sequence parallelism: needs tp > 1 and sequence_parallel") != std::string::npos);
   // Mixtral has no shared expert.
-  CHECK(error_of(kValid, {"parallelism.overlap_shared_expert=true"}).find("needs shared experts") !=
-        std::string::npos);
+  CHECK(error_of(kValid, {"parallelism.overlap_shared_expert=true"}).find("needs shared experts") != std::string::npos);
   // expert_tp apart from tp needs sequence parallelism, and is 1 or tp.
   CHECK(error_of(kValid, {"parallelism.tp=2", "parallelism.dp=8", "parallelism.expert_tp=1"})
             .find("parallelism.expert_tp: expert_tp = 1 differs from tp = 2: needs sequence_parallel") !=

@@ -214,3 +214,77 @@ TEST_CASE("DeepSeek-V3's expert dispatch is bound by each GPU's 50 GB/s NIC") {
   for (const std::int64_t t : dispatch.ns)
     CHECK(static_cast<double>(t) * 1e-9 == doctest::Approx(expected).epsilon(0.01));
 }
+
+namespace {
+
+// DeepSeek-V3 cut to 4 layers on 16 H800 in two nodes: EP8, DP16, no pipeline, 1F1B, 12 micro-batches.
+constexpr std::string_view kMoeNoPipeline = R"(
+name: moe-no-pipeline
+model: {preset: deepseek-v3, layers: 4}
+parallelism: {tp: 1, pp: 1, ep: 8, micro_batch: 1, zero: 1, schedule: 1f1b, recompute: selective, comm_sms: 20}
+precision: {gemm: fp8, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: bf16, activations: bf16}
+hardware:
+  gpu: h800
+  gpus_per_node: 8
+  nodes: 2
+  network: {topology: fat-tree, nic_bandwidth: "400 Gb/s", nics_per_node: 8, switch_radix: 64,
+            latency_intra_leaf: "2.8 us", latency_cross_leaf: "3.7 us", latency_nvlink: "3.33 us"}
+training:
+  seq_len: 4096
+  phases: [{name: pre-training, tokens: "1B", batch: 192}]
+)";
+
+// DeepSeek LLM 67B cut to 4 layers, TP8 on one H800 node, 4 micro-batches.
+constexpr std::string_view kDenseTp8 = R"(
+name: dense-tp8
+model: {preset: deepseek-67b, layers: 4}
+parallelism: {tp: 8, pp: 1, micro_batch: 1, zero: 1, schedule: 1f1b, recompute: selective}
+precision: {gemm: bf16, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: fp32, activations: bf16}
+hardware:
+  gpu: h800
+  gpus_per_node: 8
+  nodes: 1
+  network: {topology: single-node, latency_nvlink: "3.33 us"}
+training:
+  seq_len: 4096
+  phases: [{name: pre-training, tokens: "1B", batch: 4}]
+)";
+
+StepResult step_with(std::string_view text, const std::vector<std::string>& sets) {
+  return simulate_step(scenario::load_scenario_text(std::string(text), "s.yaml", sets), {});
+}
+
+}  // namespace
+
+TEST_CASE("combined 1F1B hides the expert all-to-all behind the other micro-batch's compute") {
+  const StepResult plain = step_with(kMoeNoPipeline, {});
+  const StepResult combined = step_with(kMoeNoPipeline, {"parallelism.overlap_ep_comm=true"});
+  // The same work: every compute kind within 1% (pairs share the SMs with the other chunk's
+  // communication kernels a little more often).
+  CHECK(combined.breakdown.forward.value() == doctest::Approx(plain.breakdown.forward.value()).epsilon(0.01));
+  CHECK(combined.breakdown.backward_input.value() ==
+        doctest::Approx(plain.breakdown.backward_input.value()).epsilon(0.01));
+  // Pairs leave exposed only what compute cannot cover: less than without, and the step is shorter.
+  CHECK(combined.breakdown.exposed_comm.value() < 0.8 * plain.breakdown.exposed_comm.value());
+  CHECK(combined.time.value() < plain.time.value());
+  CHECK(combined.breakdown.total().value() == doctest::Approx(combined.time.value()).epsilon(1e-9));
+  // The shared expert beside the dispatch hides part of it too, less than pairing does.
+  const StepResult shared = step_with(kMoeNoPipeline, {"parallelism.overlap_shared_expert=true"});
+  CHECK(shared.breakdown.exposed_comm.value() < plain.breakdown.exposed_comm.value());
+  CHECK(shared.breakdown.exposed_comm.value() > combined.breakdown.exposed_comm.value());
+}
+
+TEST_CASE("sequence parallelism shards the norms; TP overlap hides its collectives behind the GEMMs") {
+  const StepResult tp = step_with(kDenseTp8, {});
+  const StepResult sp = step_with(kDenseTp8, {"parallelism.sequence_parallel=true"});
+  const StepResult overlap =
+      step_with(kDenseTp8, {"parallelism.sequence_parallel=true", "parallelism.overlap_tp_comm=true"});
+  // Norms, residuals and the pipeline-free forward work shrink by the tp-sharded part; the GEMMs stay.
+  CHECK(sp.breakdown.forward.value() < tp.breakdown.forward.value());
+  CHECK(sp.breakdown.backward_weight.value() == doctest::Approx(tp.breakdown.backward_weight.value()).epsilon(1e-6));
+  // Overlap changes no work, only when the collectives run.
+  CHECK(overlap.breakdown.forward.value() == doctest::Approx(sp.breakdown.forward.value()).epsilon(1e-3));
+  CHECK(overlap.breakdown.exposed_comm.value() < 0.7 * sp.breakdown.exposed_comm.value());
+  CHECK(overlap.time.value() < sp.time.value());
+  CHECK(overlap.breakdown.bubble.value() == 0);  // one pipeline rank: every wait is for a collective
+}
