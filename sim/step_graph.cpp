@@ -421,9 +421,25 @@ class StepBuilder {
       instantiate_chunk(rank, q, ch, tags, c, priority, offset, stride, st, comms, compute);
     }
     std::stable_sort(comms.begin(), comms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    // DualPipe interleaves the pair's collectives on one lane in a fixed
+    // order (V3-TR Fig. 4). Megatron-Core's combined 1F1B runs each chunk's
+    // collectives in its own order, so one chunk waiting for its input does
+    // not hold back the other's (two lanes, both after the previous slot's).
+    const bool lanes = slot.count == 2 && plan_.schedule != model::Schedule::dualpipe;
+    const TaskId before = st.model_lane;
+    std::array<TaskId, 2> lane{before, before};
     for (const auto& [key, task] : comms) {
-      w_.depend_once(st.model_lane, task);
-      st.model_lane = task;
+      TaskId& last = lanes ? lane[static_cast<std::size_t>(key % 2)] : st.model_lane;
+      w_.depend_once(last, task);
+      last = task;
+    }
+    if (lanes) {
+      if (lane[0] != before && lane[1] != before) {
+        st.model_lane = w_.marker(done_tag_);
+        for (const TaskId t : lane) w_.depend(t, st.model_lane);
+      } else {
+        st.model_lane = lane[0] != before ? lane[0] : lane[1];
+      }
     }
     const TaskId window = w_.marker(tags.done);
     for (const TaskId t : compute) w_.depend(t, window);
