@@ -294,11 +294,12 @@ void append_tp_reduce(const Ctx& c, std::vector<Op>& ops, const std::string& nam
 // buffer. Its backward reduce-scatters the gradient and gathers the input
 // again for the weight gradient, since only the shard is kept (ibid. §4.2.2;
 // model/workload.cpp).
-void append_sp_gather(const Ctx& c, std::vector<Op>& ops, const std::string& name, std::int64_t width,
-                      double bytes_each) {
+void append_sp_gather(const Ctx& c, std::vector<Op>& ops, const std::string& name, std::int64_t width) {
   if (!c.plan.sequence_parallel) return;
   const double e = static_cast<double>(c.tokens) * static_cast<double>(width);
-  ops.push_back(comm_op(c, name + ".sp_gather", Collective::tp_all_gather, elems(e, bytes_each), Bytes(0)));
+  Op op = comm_op(c, name + ".sp_gather", Collective::tp_all_gather, elems(e, act_bytes(c)), Bytes(0));
+  op.regather = true;
+  ops.push_back(std::move(op));
 }
 
 // The attention core: forward computes Q K^T (2 s d_qk per query and head) and
@@ -420,7 +421,7 @@ void append_attention(const Ctx& layer, std::vector<Op>& ops) {
   for (const Linear& l : linears) {
     if (l.name == "attn.out") continue;
     const Ctx& at = l.split == TpSplit::replicated ? s : c;
-    if (l.split == TpSplit::column) append_sp_gather(c, ops, l.name, sharded_width, act_bytes(c));
+    if (l.split == TpSplit::column) append_sp_gather(c, ops, l.name, sharded_width);
     const double rows = static_cast<double>(at.tokens);
     const Bytes out = elems(rows * static_cast<double>(local_out(l, c.plan.tp)), act_bytes(c));
     push_gemm(at, ops, gemm_op(at, l, out, is_mla_up_projection(l)), rows, GemmInput::cast);
@@ -448,7 +449,7 @@ void append_attention(const Ctx& layer, std::vector<Op>& ops) {
 void append_mlp(const Ctx& c, std::vector<Op>& ops, const std::string& prefix, std::int64_t width, bool moe) {
   const std::vector<Linear> ls = mlp_linears(c.m, prefix, width);
   const double t = static_cast<double>(c.tokens);
-  append_sp_gather(c, ops, prefix, c.m.hidden, act_bytes(c));
+  append_sp_gather(c, ops, prefix, c.m.hidden);
   push_gemm(c, ops, gemm_op(c, ls[0], activation_input_saved(c, t, local_out(ls[0], c.plan.tp), moe)), t,
             GemmInput::cast);
   if (moe && c.plan.recompute_moe_activation) {
@@ -655,7 +656,7 @@ void append_output(const Ctx& block, std::vector<Op>& ops, const std::string& pr
   const Ctx c = with_role(block, OpRole::output);
   // The head GEMM stays in high precision (V3-TR §3.3): its input is kept in the activation dtype.
   ops.push_back(norm_op(sequence_shard(c), prefix + ".norm", c.m.hidden, c.prec.activations));
-  append_sp_gather(c, ops, prefix + ".proj", c.m.hidden, act_bytes(c));
+  append_sp_gather(c, ops, prefix + ".proj", c.m.hidden);
   ops.push_back(gemm_op(c, head_linear(c.m, prefix + ".proj"), Bytes(0)));
   ops.push_back(loss_op(c, prefix + ".loss"));
 }
@@ -714,7 +715,6 @@ Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionS
               .prec = prec,
               .tokens = std::int64_t{mb.sequences} * mb.seq_len / plan.cp,
               .seq_len = mb.seq_len};
-  const double t_h = static_cast<double>(c.tokens) * m.hidden;
   switch (kind) {
     case BlockKind::embedding: {
       Block b = new_block(kind, -1);
@@ -730,7 +730,7 @@ Block build_block(const ModelSpec& m, const ParallelPlan& plan, const PrecisionS
     }
     case BlockKind::head: {
       Block b = new_block(kind, -1);
-      b.input_saved = elems(t_h / (plan.sequence_parallel ? plan.tp : 1), act_bytes(c));
+      b.input_saved = elems(static_cast<double>(sequence_shard(c).tokens) * m.hidden, act_bytes(c));
       append_output(c, b.ops, "head");
       return b;
     }

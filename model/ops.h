@@ -110,6 +110,10 @@ struct Op {
   // - ep_dispatch / ep_combine (all-to-all): only the bytes that leave the
   //   GPU, (ep-1)/ep of tokens x per_token x h under uniform routing.
   Bytes comm_bytes;
+  // A sequence-parallel all-gather of an input whose shard alone is kept:
+  // backward gathers it again for the weight gradient (Korthikanti et al.
+  // 2022 §4.2.2). Not the experts' gather, whose gathered rows are kept.
+  bool regather = false;
 };
 
 enum class BlockKind { embedding, dense_layer, moe_layer, mtp, head };

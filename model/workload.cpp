@@ -74,18 +74,10 @@ class ChunkBuilder {
 
   int comm(Collective c, bool combine_traffic, Bytes bytes, int layer, std::string name) {
     close();
-    WorkPiece p;
-    p.kind = PieceKind::comm;
-    p.pass = pass_;
-    p.collective = c;
-    p.combine_traffic = combine_traffic;
-    p.bytes = bytes;
-    p.deps = frontier_;
-    p.layer = layer;
-    p.first_layer = p.last_layer = layer;
-    p.name = std::move(name);
-    frontier_ = {push(std::move(p))};
-    return frontier_.front();
+    const int i = comm_beside(c, bytes, layer, std::move(name), frontier_);
+    chunk_.pieces[static_cast<std::size_t>(i)].combine_traffic = combine_traffic;
+    frontier_ = {i};
+    return i;
   }
 
   // A collective beside the main line: it waits for `deps` and nothing waits
@@ -263,9 +255,9 @@ class WorkloadBuilder {
         }
         // Only the shard of a gathered input is kept: backward gathers it
         // again for the weight gradient, beside the input-gradient work
-        // (Korthikanti et al. 2022 §4.2.2; Megatron-LM overlaps it with the
-        // input-gradient GEMM).
-        if (backward && op.collective == Collective::tp_all_gather) {
+        // (Op::regather; Megatron-LM overlaps it with the input-gradient
+        // GEMM). Under full recompute the re-run forward gathers it anyway.
+        if (backward && op.regather && !op.recomputed) {
           b.close();
           b.join_later(b.comm_beside(op.collective, bytes, blk.layer, op.name + " (regather)", b.frontier()));
         }

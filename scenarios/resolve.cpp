@@ -606,7 +606,8 @@ Scenario resolve(const Node& doc) {
   const int gpus = hw::gpu_count(s.hardware);
   const Node* plan_node = doc.find("parallelism");
   derive_dp(s.parallelism, gpus, plan_node ? *plan_node : doc, "parallelism");
-  const Node* phases = doc.find("training") ? doc.find("training")->find("phases") : nullptr;
+  const Node* training = doc.find("training");
+  const Node* phases = training != nullptr ? training->find("phases") : nullptr;
   for (std::size_t i = 0; i < s.training.phases.size(); ++i) {
     const Node* ph = phases && i < phases->items.size() ? &phases->items[i] : &doc;
     const Node* ph_plan = ph->kind == Node::Kind::map ? ph->find("parallelism") : nullptr;

@@ -12,16 +12,11 @@ StepAccounting::StepAccounting(const StepGraph& graph, std::size_t links)
       traffic_ends_(graph.traffic_uses.size(), 0),
       link_bytes_(links, 0.0) {}
 
-StepAccounting::Interval StepAccounting::interval_of(TaskId task) const {
-  if (task == kNoTask) return {};
-  const Engine& e = *graph_.engine;
-  return {e.begin_of(task).count(), e.end_of(task).count(), kind_of(e.tag_of(task))};
-}
-
-StepAccounting::Interval StepAccounting::cause_of(const TaskEvent& t) const {
-  if (t.critical == kNoTask) return {};
-  if (t.critical_activity == Activity::marker) return interval_of(cause_[static_cast<std::size_t>(t.critical)]);
-  return {t.critical_begin.count(), t.critical_end.count(), kind_of(t.critical_tag)};
+TaskKind StepAccounting::cause_of(const TaskEvent& t) const {
+  if (t.critical == kNoTask) return TaskKind::marker;
+  if (t.critical_activity != Activity::marker) return kind_of(t.critical_tag);
+  const TaskId cause = cause_[static_cast<std::size_t>(t.critical)];
+  return cause == kNoTask ? TaskKind::marker : kind_of(graph_.engine->tag_of(cause));
 }
 
 std::int64_t StepAccounting::comm_since_compute(const GpuState& s, std::int64_t at) const {
@@ -53,7 +48,7 @@ void StepAccounting::on_begin(const TaskEvent& t) {
   const TaskKind kind = kind_of(t.tag);
   if (is_compute(kind) && t.gpu >= 0 && t.activity != Activity::marker) {
     const GpuState& s = state_[static_cast<std::size_t>(t.gpu)];
-    idle(t.gpu, s.last_compute_end, t.begin.count(), cause_of(t).kind, comm_since_compute(s, t.begin.count()));
+    idle(t.gpu, s.last_compute_end, t.begin.count(), cause_of(t), comm_since_compute(s, t.begin.count()));
     return;
   }
   if (!is_comm(kind)) return;
@@ -80,7 +75,7 @@ void StepAccounting::on_end(const TaskEvent& t) {
         gpus_[static_cast<std::size_t>(gpu)].comm_active += t.end.count() - s.comm_since;
         s.comm_in_window += std::max<std::int64_t>(0, t.end.count() - std::max(s.comm_since, s.last_compute_end));
       }
-      if (t.end.count() >= s.last_comm.end) s.last_comm = {t.begin.count(), t.end.count(), kind};
+      s.last_comm = kind;  // ends arrive in time order
     }
     return;
   }
@@ -102,7 +97,7 @@ void StepAccounting::finish(SimTime step_end) {
     }
   }
   for (std::size_t g = 0; g < gpus_.size(); ++g) {
-    idle(static_cast<int>(g), state_[g].last_compute_end, step_end.count(), state_[g].last_comm.kind,
+    idle(static_cast<int>(g), state_[g].last_compute_end, step_end.count(), state_[g].last_comm,
          comm_since_compute(state_[g], step_end.count()));
     state_[g].last_compute_end = step_end.count();
   }

@@ -47,22 +47,17 @@ class StepAccounting : public Observer {
   const std::vector<double>& link_bytes() const { return link_bytes_; }
 
  private:
-  struct Interval {
-    std::int64_t begin = 0;
-    std::int64_t end = 0;
-    TaskKind kind = TaskKind::marker;
-  };
   struct GpuState {
     std::int64_t last_compute_end = 0;
-    Interval last_comm;
+    TaskKind last_comm = TaskKind::marker;  // of the communication task that ended last
     int comm_running = 0;
     std::int64_t comm_since = 0;
     std::int64_t comm_in_window = 0;  // communication time since last_compute_end, of spans that ended
   };
 
   TaskKind kind_of(std::uint32_t tag) const { return graph_.labels[tag].kind; }
-  Interval interval_of(TaskId task) const;
-  Interval cause_of(const TaskEvent& t) const;
+  // The kind of the task `t` waited for last, seen through markers.
+  TaskKind cause_of(const TaskEvent& t) const;
   void idle(int gpu, std::int64_t from, std::int64_t to, TaskKind cause, std::int64_t comm_time);
   // The GPU's communication time from its last compute end to `at`.
   std::int64_t comm_since_compute(const GpuState& s, std::int64_t at) const;

@@ -187,8 +187,7 @@ class StepBuilder {
   }
 
   void prepare_pipeline() {
-    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_,
-                                       plan_.overlap_ep_comm && plan_.schedule != model::Schedule::dualpipe);
+    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_, combined());
     if (g_.pipeline.stages != stages()) {
       throw std::logic_error(
           fmt::format("step graph: {} stages for pp {} x {} virtual stages", stages(), plan_.pp, plan_.virtual_stages));
@@ -196,6 +195,11 @@ class StepBuilder {
   }
 
   int stages() const { return static_cast<int>(workload_.stages.size()); }
+  // Overlapped pairs made by combining 1F1B steps (DualPipe's own pairs are
+  // its schedule's).
+  bool combined() const {
+    return plan_.overlap_ep_comm && !model::pipeline_schedule(plan_.schedule).overlaps_expert_comm();
+  }
 
   // The weights of each block of each stage on one GPU (model/placement.h),
   // the head's with the vocabulary table copy its rank may keep.
@@ -425,7 +429,7 @@ class StepBuilder {
     // order (V3-TR Fig. 4). Megatron-Core's combined 1F1B runs each chunk's
     // collectives in its own order, so one chunk waiting for its input does
     // not hold back the other's (two lanes, both after the previous slot's).
-    const bool lanes = slot.count == 2 && plan_.schedule != model::Schedule::dualpipe;
+    const bool lanes = slot.count == 2 && combined();
     const TaskId before = st.model_lane;
     std::array<TaskId, 2> lane{before, before};
     for (const auto& [key, task] : comms) {
@@ -435,7 +439,7 @@ class StepBuilder {
     }
     if (lanes) {
       if (lane[0] != before && lane[1] != before) {
-        st.model_lane = w_.marker(done_tag_);
+        st.model_lane = w_.marker();
         for (const TaskId t : lane) w_.depend(t, st.model_lane);
       } else {
         st.model_lane = lane[0] != before ? lane[0] : lane[1];

@@ -138,6 +138,41 @@ TEST_CASE("every collective crosses the wire once forward and once backward, in 
   CHECK(backward == doctest::Approx(op_bytes).epsilon(1e-12));
 }
 
+TEST_CASE("sequence parallelism gathers each sharded GEMM input again in backward, the experts' gather excepted") {
+  // Korthikanti et al. 2022 §4.2.2: a column-parallel GEMM keeps only its input's shard, so its weight
+  // gradient needs the input gathered again; the experts' gather keeps the gathered rows.
+  const ModelSpec m = four_layers();
+  ParallelPlan plan = plan_of(Schedule::one_f_one_b, Recompute::selective, 2);
+  plan.tp = 2;
+  plan.dp = 8;
+  plan.sequence_parallel = true;
+  const StepWorkload w = build_workload(m, plan, PrecisionSpec{}, {1, 4096});
+  int gathers = 0, expert_gathers = 0;
+  for (const Block& b : w.blocks) {
+    for (const Op& op : b.ops) {
+      if (op.collective != Collective::tp_all_gather) continue;
+      ++gathers;
+      if (op.role == OpRole::routed_expert) ++expert_gathers;
+    }
+  }
+  REQUIRE(expert_gathers > 0);  // expert_tp = tp = 2 under sequence parallelism
+  int forward = 0, backward = 0, regathers = 0;
+  for (int st = 0; st < static_cast<int>(w.stages.size()); ++st) {
+    for (const WorkPiece& p : w.chunk(st, ChunkPass::forward).pieces) forward += p.kind == PieceKind::comm ? 1 : 0;
+    for (const WorkPiece& p : w.chunk(st, ChunkPass::backward).pieces) {
+      if (p.kind != PieceKind::comm) continue;
+      ++backward;
+      if (p.name.ends_with(" (regather)")) {
+        ++regathers;
+        CHECK(p.collective == Collective::tp_all_gather);
+        CHECK(p.name.find("moe.experts") == std::string::npos);
+      }
+    }
+  }
+  CHECK(regathers == gathers - expert_gathers);
+  CHECK(backward == forward + regathers);
+}
+
 TEST_CASE("DualPipe runs the shared expert beside the dispatch; other schedules in line") {
   const ModelSpec m = four_layers();
   for (const Schedule s : {Schedule::one_f_one_b, Schedule::dualpipe}) {
