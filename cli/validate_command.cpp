@@ -31,7 +31,8 @@ constexpr std::string_view kValidateHelp = R"(Usage: tcsim validate
 
 Runs the repository's validation cases and prints tcsim's prediction next to the
 published figure, with the relative error (predicted - published) / published:
-  - steady-state training step: GPU-hours per trillion tokens (symmetric fidelity)
+  - steady-state training step: GPU-hours per trillion tokens (symmetric fidelity), for
+    DeepSeek-V3 on 2048 H800 and Megatron-Core's published DeepSeek-V3 plan on 1024 H100
   - the whole DeepSeek-V3 run (phases, ramp, interruptions, checkpoints over the step
     simulation): GPU-hours per phase and in total, and the final-run cost at $2/GPU-hour
   - kernels: the op-time model's time for 4 MoE layers of DeepSeek-V3 (forward, input and

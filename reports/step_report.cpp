@@ -125,6 +125,13 @@ const std::vector<PublishedStep>& published_steps() {
        .case_name = "DeepSeek-V3 pre-training, 2048 H800",
        .gpu_hours_per_trillion_tokens = 180e3,
        .source = "V3-TR arXiv:2412.19437 §1: \"each trillion tokens requires only 180K H800 GPU hours\""},
+      // Published as 1,297 tokens/s/GPU: 1e12 / (1,297 x 3600) GPU-hours per 1e12 tokens.
+      {.scenario = "megatron-deepseek-v3-h100",
+       .scenario_ref = "builtin:megatron-deepseek-v3-h100",
+       .case_name = "DeepSeek-V3, Megatron-Core, 1024 H100",
+       .gpu_hours_per_trillion_tokens = 1e12 / (1297.0 * 3600.0),
+       .source = "Megatron-Bridge 25.09 performance summary, DGX-H100: DeepSeekV3 (dropless), 1024 GPUs, GBS 8192, "
+                 "TP2 PP8 VP4 EP64: 1,297 tokens/s/GPU"},
   };
   return kCases;
 }

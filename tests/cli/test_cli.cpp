@@ -200,6 +200,9 @@ TEST_CASE("validate prints predicted against published and exits 0") {
   CHECK(r.code == 0);
   CHECK(r.out.find("DeepSeek-V3") != std::string::npos);
   CHECK(r.out.find("180K") != std::string::npos);
+  // Megatron-Core's published DeepSeek-V3 plan: 1e12 / (1,297 tokens/s/GPU x 3600) = 214.2K GPU-hours.
+  CHECK(r.out.find("DeepSeek-V3, Megatron-Core, 1024 H100") != std::string::npos);
+  CHECK(r.out.find("214.2K") != std::string::npos);
   CHECK(r.out.find("%") != std::string::npos);
   // The kernel case measures DeepSeek's profile: its notes give the compute stream 118.2 ms busy, the
   // weight-gradient stream 11.4 ms, and 1.1 ms of casts on the communication stream (outside DeepEP's
