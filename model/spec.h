@@ -117,6 +117,10 @@ struct ParallelPlan {
   // reduce-scatter with the row-parallel GEMM that feeds it, pipelined in
   // tp chunks. Needs sequence_parallel.
   bool overlap_tp_comm = false;
+  // Data-parallel gradient reduction in buckets as each block's gradients
+  // are done, beside the rest of the backward (Megatron-LM
+  // --overlap-grad-reduce); false: all of it after the rank's last backward.
+  bool overlap_grad_reduce = true;
 
   bool operator==(const ParallelPlan&) const = default;
 };

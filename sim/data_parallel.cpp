@@ -49,7 +49,8 @@ std::string DataParallel::block_name(int stage, int b) const {
 // ranks of a stage, routed experts over their expert-data-parallel group
 // (model/placement.h). One bucket per block, issued when the block's last
 // weight gradient of the step is done, as Megatron's bucketed overlap does.
-void DataParallel::reduce_gradients(int rank, int q, int stage, const ChunkRecord& rec, ReplicaState& st) {
+void DataParallel::reduce_gradients(int rank, int q, int stage, const ChunkRecord& rec, ReplicaState& st,
+                                    TaskId not_before) {
   const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
   const double grad_bytes = model::dtype_bytes(precision_.grads);
   const hw::CollectiveOp op = plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
@@ -57,8 +58,12 @@ void DataParallel::reduce_gradients(int rank, int q, int stage, const ChunkRecor
     const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
     const TaskId after = rec.weight_of_block.empty() ? rec.output : rec.weight_of_block[static_cast<std::size_t>(b)];
     const std::string what = fmt::format("grads {}", block_name(stage, b));
-    collective(rank, q, stage, Group::dp, op, Bytes(p.dense * grad_bytes), what, after, st, b);
-    collective(rank, q, stage, Group::expert_dp, op, Bytes(p.routed * grad_bytes), what + " (experts)", after, st, b);
+    const auto reduce = [&](Group g, double weights, const std::string& name) {
+      const TaskId t = collective(rank, q, stage, g, op, Bytes(weights * grad_bytes), name, after, st, b);
+      if (t != kNoTask && not_before != kNoTask) w_.depend(not_before, t);
+    };
+    reduce(Group::dp, p.dense, what);
+    reduce(Group::expert_dp, p.routed, what + " (experts)");
   }
 }
 

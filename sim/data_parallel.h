@@ -33,8 +33,10 @@ class DataParallel {
                const hw::CalibrationProfile& profile, const std::vector<double>& gpu_factor);
 
   // The gradients of `stage`'s blocks, bucket by bucket from the last block,
-  // after `chunk`'s weight gradients (the stage's last on this rank).
-  void reduce_gradients(int rank, int q, int stage, const ChunkRecord& chunk, ReplicaState& st);
+  // after `chunk`'s weight gradients (the stage's last on this rank) and
+  // after `not_before` when given (the rank's last slot, without overlap).
+  void reduce_gradients(int rank, int q, int stage, const ChunkRecord& chunk, ReplicaState& st,
+                        TaskId not_before = kNoTask);
 
   // ZeRO-3: the stage's weights gathered before `chunk` (entry task `entry`).
   void gather_weights(int rank, int q, const model::Chunk& chunk, TaskId entry, ReplicaState& st);

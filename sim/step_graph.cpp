@@ -381,6 +381,7 @@ class StepBuilder {
   void instantiate_rank(int rank) {
     const std::vector<Slot>& program = g_.pipeline.programs[static_cast<std::size_t>(rank)];
     const std::map<int, int> last_w = last_weight_slot(program);
+    std::vector<Chunk> deferred;  // without overlap_grad_reduce: reduced after the rank's last slot
     std::vector<ReplicaState> state(static_cast<std::size_t>(replicas()));
     std::int32_t priority = 0;
     for (int i = 0; i < static_cast<int>(program.size()); ++i) {
@@ -398,12 +399,23 @@ class StepBuilder {
         const Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
         const auto it = last_w.find(ch.stage);
         if (it == last_w.end() || it->second != i || !has_weights(ch.pass)) continue;
+        if (!plan_.overlap_grad_reduce) {
+          deferred.push_back(ch);
+          continue;
+        }
         w_.clear_shared();
         for (int q = 0; q < replicas(); ++q) {
           data_parallel_->reduce_gradients(rank, q, ch.stage, record(ch, q), state[static_cast<std::size_t>(q)]);
         }
       }
       priority += 2 * width;
+    }
+    for (const Chunk& ch : deferred) {
+      w_.clear_shared();
+      for (int q = 0; q < replicas(); ++q) {
+        ReplicaState& st = state[static_cast<std::size_t>(q)];
+        data_parallel_->reduce_gradients(rank, q, ch.stage, record(ch, q), st, st.window);
+      }
     }
     w_.clear_shared();
     for (int q = 0; q < replicas(); ++q) {
