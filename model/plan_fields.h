@@ -41,7 +41,7 @@ inline constexpr auto kPlanFields = std::tuple{
     PlanField<Recompute>{"recompute", &ParallelPlan::recompute},
     PlanField<int>{"comm_sms", &ParallelPlan::comm_sms, 0},
     PlanField<bool>{"recompute_moe_activation", &ParallelPlan::recompute_moe_activation},
-    PlanField<std::vector<int>>{"stage_layers", &ParallelPlan::stage_layers, 1},
+    PlanField<std::vector<int>>{"stage_layers", &ParallelPlan::stage_layers, 0},
     PlanField<bool>{"sequence_parallel", &ParallelPlan::sequence_parallel},
     PlanField<int>{"expert_tp", &ParallelPlan::expert_tp, 0},
     PlanField<bool>{"overlap_ep_comm", &ParallelPlan::overlap_ep_comm},

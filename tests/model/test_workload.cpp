@@ -97,6 +97,30 @@ TEST_CASE("a step's chunks do every op's work once per pass, plus the forward ag
   }
 }
 
+TEST_CASE("a stage may hold no layer: Megatron's last stage of only the MTP module and the loss") {
+  // Megatron-Core's pipeline layouts ("Et|(tt|)*30mL") put the MTP module and the loss in a stage of
+  // their own. 4 layers over pp 4: [2, 0, 2, 0]; stage 1 holds nothing, stage 3 the MTP module and head.
+  const ModelSpec m = four_layers();
+  ParallelPlan plan = plan_of(Schedule::one_f_one_b, Recompute::selective, 4);
+  plan.stage_layers = {2, 0, 2, 0};
+  const StepWorkload w = build_workload(m, plan, PrecisionSpec{}, {1, 4096});
+  REQUIRE(w.stages.size() == 4);
+  CHECK(w.stages[0].blocks.size() == 1 + 2);  // embedding, layers 0 and 1
+  CHECK(w.stages[1].blocks.empty());
+  CHECK(w.chunk(1, ChunkPass::forward).pieces.empty());
+  CHECK(w.chunk(1, ChunkPass::forward).output == -1);
+  CHECK(w.stages[3].blocks.size() == 2);  // the MTP module and the head
+  double forward = 0, in_chunks = 0;
+  for (const Block& b : w.blocks) {
+    for (const Op& op : b.ops) forward += op.flops[0].value();
+  }
+  for (int st = 0; st < 4; ++st) {
+    const auto f = chunk_flops(w, w.chunk(st, ChunkPass::forward));
+    in_chunks += f.contains(Pass::forward) ? f.at(Pass::forward) : 0;
+  }
+  CHECK(in_chunks == doctest::Approx(forward).epsilon(1e-12));
+}
+
 TEST_CASE("every collective crosses the wire once forward and once backward, in the same bytes overall") {
   // Backward, the combine's gradient travels like a dispatch (in the dispatch's FP8 bytes) and the
   // dispatch's like a combine: the same two byte counts, swapped (V3-TR §3.3.4).

@@ -236,6 +236,10 @@ TEST_CASE("a pipeline that does not divide the layers is rejected unless split e
   CHECK(error_of(uneven).find("stage layers add up to 31, the model has 32 layers") != std::string::npos);
   const std::string ok = replace(kValid, "dp: 16}", "dp: 16, stage_layers: [9, 8, 8, 7]}");
   CHECK(error_of(ok).empty());
+  // A stage may hold no layer (Megatron-Core's layouts put MTP and the loss alone), not fewer.
+  CHECK(error_of(replace(kValid, "dp: 16}", "dp: 16, stage_layers: [11, 11, 10, 0]}")).empty());
+  CHECK(error_of(replace(kValid, "dp: 16}", "dp: 16, stage_layers: [12, 11, 10, -1]}"))
+            .find("parallelism.stage_layers[3]") != std::string::npos);
 }
 
 TEST_CASE("tensor parallelism that does not divide the heads is rejected") {

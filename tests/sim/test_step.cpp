@@ -339,3 +339,10 @@ TEST_CASE("without overlap_grad_reduce every gradient reduction waits for the ra
       simulate_step(scenario::load_scenario_text(std::string(kSmallMoe), "s.yaml", off), {}).time.value();
   CHECK(without >= with);
 }
+
+TEST_CASE("a stage with no layer runs: it passes activations through and its parts still add up") {
+  // PP2 DualPipe with all 4 layers on stage 0; stage 1 holds only the MTP module and the head.
+  const StepResult r = step_with(kSmallMoe, {"parallelism.stage_layers=[4, 0]"});
+  CHECK(r.breakdown.total().value() == doctest::Approx(r.time.value()).epsilon(1e-9));
+  CHECK(r.time.value() > 0);
+}
