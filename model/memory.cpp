@@ -96,6 +96,13 @@ void add_training_state(MemoryBudget& b, double params, double dp, const Precisi
   b.optimizer_states += Bytes(params * kAdamMoments * dtype_bytes(prec.optimizer_states) / shard(1));
 }
 
+// Combined 1F1B's one more warm-up forward (model/schedule.h): one more
+// chunk in flight, 1/v of the rank's layers (Megatron-Core's MoE docs note
+// the extra activation memory).
+double combined_extra_in_flight(const ParallelPlan& plan) {
+  return combines_steps(plan) ? 1.0 / plan.virtual_stages : 0.0;
+}
+
 // Activation bytes pipeline rank `rank` holds at its peak, from one
 // micro-batch's bytes per stage and the schedule's holdings (model/schedule.h).
 Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage_act, int rank) {
@@ -104,7 +111,7 @@ Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage
        pipeline_schedule(plan.schedule).activation_holdings(plan.pp, plan.virtual_stages, rank)) {
     Bytes per_micro_batch;
     for (int s : h.stages) per_micro_batch += stage_act[s];
-    total += per_micro_batch * h.micro_batches;
+    total += per_micro_batch * (h.micro_batches + combined_extra_in_flight(plan));
   }
   return total;
 }
@@ -146,7 +153,8 @@ double in_flight_micro_batches(const ParallelPlan& plan) { return in_flight_micr
 // The schedule's peak in micro-batches (model/schedule.h: each leaf file
 // gives its source).
 double in_flight_micro_batches(const ParallelPlan& plan, int rank) {
-  return pipeline_schedule(plan.schedule).in_flight(plan.pp, plan.virtual_stages, rank);
+  return pipeline_schedule(plan.schedule).in_flight(plan.pp, plan.virtual_stages, rank) +
+         combined_extra_in_flight(plan);
 }
 
 MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, int seq_len,

@@ -72,22 +72,18 @@ std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program) {
   std::vector<Slot> out;
   for (std::size_t i = 0; i < program.size(); ++i) {
     const Slot& s = program[i];
-    if (i + 1 < program.size()) {
-      const Slot& next = program[i + 1];
-      const bool fb = single(s, ChunkPass::forward) && single(next, ChunkPass::backward);
-      const bool bf = single(s, ChunkPass::backward) && single(next, ChunkPass::forward);
-      const Chunk& f = fb ? s.chunks[0] : next.chunks[0];
-      const Chunk& b = fb ? next.chunks[0] : s.chunks[0];
-      // A backward of the forward's own micro-batch and stage depends on it: no pair.
-      if ((fb || bf) && !(f.micro_batch == b.micro_batch && f.stage == b.stage)) {
-        out.push_back(Slot{{f, b}, 2});
-        ++i;
-        continue;
-      }
+    if (i + 1 < program.size() && single(s, ChunkPass::forward) && single(program[i + 1], ChunkPass::backward)) {
+      out.push_back(Slot{{s.chunks[0], program[i + 1].chunks[0]}, 2});
+      ++i;
+      continue;
     }
     out.push_back(s);
   }
   return out;
+}
+
+bool combines_steps(const ParallelPlan& plan) {
+  return plan.overlap_ep_comm && !pipeline_schedule(plan.schedule).overlaps_expert_comm();
 }
 
 Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches, bool combined) {
@@ -96,7 +92,7 @@ Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_
     throw std::invalid_argument(fmt::format("pipeline: pp {}, virtual stages {} and {} micro-batches must be positive",
                                             pp, virtual_stages, micro_batches));
   }
-  const PipelineShape shape{pp, virtual_stages, micro_batches};
+  const PipelineShape shape{pp, virtual_stages, micro_batches, combined ? 1 : 0};
   if (auto why = s.shape_rule(pp, virtual_stages)) throw std::invalid_argument("pipeline: " + why->message);
   if (auto why = s.micro_batch_rule(shape)) throw std::invalid_argument("pipeline: " + *why);
   Pipeline p;

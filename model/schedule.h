@@ -47,6 +47,9 @@ struct PipelineShape {
   int pp = 1;
   int virtual_stages = 1;
   int micro_batches = 1;
+  // Forwards a rank runs before its steady state beyond the schedule's own
+  // (1F1B and interleaved 1F1B; combined 1F1B adds one).
+  int extra_warmup = 0;
 };
 
 // A rule a schedule's shape breaks: the plan field it is about ("pp",
@@ -122,23 +125,28 @@ struct Pipeline {
 // The schedule's programs for this shape. The shape must pass the schedule's
 // rules (scenarios/rules.h refuses plans that do not); throws
 // std::invalid_argument otherwise.
-// `combined`: each steady-state forward and the backward after it become one
-// overlapped pair (combine_steady_pairs).
+// `combined`: Megatron-Core's combined 1F1B (core/pipeline_parallel/
+// combined_1f1b.py, schedules.py): one more warm-up forward per rank, so that
+// the forward and backward of each steady step belong to different
+// micro-batches and the backward's input is there, then each steady forward
+// and the backward after it become one overlapped pair (combine_steady_pairs).
+// Without a pipeline that is F0, then F1 with B0, F2 with B1, ...
 Pipeline make_pipeline(Schedule schedule, int pp, int virtual_stages, int micro_batches, bool combined = false);
 
-// Megatron-Core's combined 1F1B (core/pipeline_parallel/combined_1f1b.py):
-// a forward slot next to a whole-backward slot of another chunk becomes one
+// Each forward slot directly followed by a whole-backward slot becomes one
 // slot of the two, overlapped; warm-up forwards and cool-down backwards stay
-// alone. Without a pipeline (1F1B on one rank: F0 B0 F1 B1 ...) that pairs
-// F1 with B0, F2 with B1, ..., as Megatron's no-pipelining variant does.
-// Outputs go out after the pair, as Megatron's
+// alone. Outputs go out after the pair, as Megatron's
 // send_forward_backward_recv_forward_backward does after each steady step.
 std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program);
+
+// Whether the plan runs combined 1F1B steps (overlap_ep_comm on a schedule
+// that does not pair chunks itself, as DualPipe does).
+bool combines_steps(const ParallelPlan& plan);
 
 std::string to_string(ChunkPass pass);
 
 // PipeDream-Flush 1F1B's program for one rank: also interleaved 1F1B's with
 // one virtual stage (schedules/one_f_one_b.cpp).
-std::vector<Slot> one_f_one_b_program(int pp, int rank, int micro_batches);
+std::vector<Slot> one_f_one_b_program(int pp, int rank, int micro_batches, int extra_warmup = 0);
 
 }  // namespace tcsim::model

@@ -187,7 +187,8 @@ class StepBuilder {
   }
 
   void prepare_pipeline() {
-    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_, combined());
+    g_.pipeline = model::make_pipeline(plan_.schedule, plan_.pp, plan_.virtual_stages, micro_batches_,
+                                       model::combines_steps(plan_));
     if (g_.pipeline.stages != stages()) {
       throw std::logic_error(
           fmt::format("step graph: {} stages for pp {} x {} virtual stages", stages(), plan_.pp, plan_.virtual_stages));
@@ -195,11 +196,6 @@ class StepBuilder {
   }
 
   int stages() const { return static_cast<int>(workload_.stages.size()); }
-  // Overlapped pairs made by combining 1F1B steps (DualPipe's own pairs are
-  // its schedule's).
-  bool combined() const {
-    return plan_.overlap_ep_comm && !model::pipeline_schedule(plan_.schedule).overlaps_expert_comm();
-  }
 
   // The weights of each block of each stage on one GPU (model/placement.h),
   // the head's with the vocabulary table copy its rank may keep.
@@ -437,25 +433,12 @@ class StepBuilder {
       instantiate_chunk(rank, q, ch, tags, c, priority, offset, stride, st, comms, compute);
     }
     std::stable_sort(comms.begin(), comms.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    // DualPipe interleaves the pair's collectives on one lane in a fixed
-    // order (V3-TR Fig. 4). Megatron-Core's combined 1F1B runs each chunk's
-    // collectives in its own order, so one chunk waiting for its input does
-    // not hold back the other's (two lanes, both after the previous slot's).
-    const bool lanes = slot.count == 2 && combined();
-    const TaskId before = st.model_lane;
-    std::array<TaskId, 2> lane{before, before};
+    // One lane for the pair's collectives in the interleaved order: DualPipe
+    // (V3-TR Fig. 4) and Megatron-Core's combined 1F1B both issue them on one
+    // communication stream.
     for (const auto& [key, task] : comms) {
-      TaskId& last = lanes ? lane[static_cast<std::size_t>(key % 2)] : st.model_lane;
-      w_.depend_once(last, task);
-      last = task;
-    }
-    if (lanes) {
-      if (lane[0] != before && lane[1] != before) {
-        st.model_lane = w_.marker();
-        for (const TaskId t : lane) w_.depend(t, st.model_lane);
-      } else {
-        st.model_lane = lane[0] != before ? lane[0] : lane[1];
-      }
+      w_.depend_once(st.model_lane, task);
+      st.model_lane = task;
     }
     const TaskId window = w_.marker(tags.done);
     for (const TaskId t : compute) w_.depend(t, window);

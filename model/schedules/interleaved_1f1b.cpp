@@ -29,8 +29,8 @@ class Interleaved1F1B final : public PipelineSchedule {
   }
 
   std::vector<Slot> program(const PipelineShape& s, int rank) const override {
-    return s.virtual_stages == 1 ? one_f_one_b_program(s.pp, rank, s.micro_batches)
-                                 : program(s.pp, s.virtual_stages, rank, s.micro_batches);
+    return s.virtual_stages == 1 ? one_f_one_b_program(s.pp, rank, s.micro_batches, s.extra_warmup)
+                                 : program(s.pp, s.virtual_stages, rank, s.micro_batches, s.extra_warmup);
   }
 
   // (pp - r - 1) x 2 + (v - 1) x pp warm-up chunks plus one, each 1/v of the
@@ -47,11 +47,12 @@ class Interleaved1F1B final : public PipelineSchedule {
  private:
   // Virtual micro-batch k of the n x v runs model chunk (k mod pp v) / pp
   // (reversed for backward) of micro-batch (k / (pp v)) pp + k mod pp.
-  // Warm-up: (pp - r - 1) 2 + (v - 1) pp forwards (all of them when n == pp).
+  // Warm-up: (pp - r - 1) 2 + (v - 1) pp forwards, plus extra_warmup (all of
+  // them when n == pp).
   // Rank r's chunk c is stage c pp + r.
-  static std::vector<Slot> program(int pp, int v, int rank, int n) {
+  static std::vector<Slot> program(int pp, int v, int rank, int n, int extra_warmup) {
     const int total = n * v;
-    const int warmup = n == pp ? total : std::min(total, (pp - rank - 1) * 2 + (v - 1) * pp);
+    const int warmup = n == pp ? total : std::min(total, (pp - rank - 1) * 2 + (v - 1) * pp + extra_warmup);
     const auto one = [](ChunkPass pass, int mb, int stage) { return Slot{{Chunk{pass, mb, stage}, Chunk{}}, 1}; };
     const auto micro_batch = [&](int k) { return (k / (pp * v)) * pp + k % pp; };
     const auto forward_chunk = [&](int k) { return (k % (pp * v)) / pp; };

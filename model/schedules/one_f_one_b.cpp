@@ -11,7 +11,7 @@ class OneFOneB final : public PipelineSchedule {
   Schedule id() const override { return Schedule::one_f_one_b; }
 
   std::vector<Slot> program(const PipelineShape& s, int rank) const override {
-    return one_f_one_b_program(s.pp, rank, s.micro_batches);
+    return one_f_one_b_program(s.pp, rank, s.micro_batches, s.extra_warmup);
   }
 
   // (PP - 1)(F + B) with B = B_input + W (V3-TR Table 2).
@@ -20,10 +20,10 @@ class OneFOneB final : public PipelineSchedule {
 
 }  // namespace
 
-// Rank r runs min(pp - r - 1, n) warm-up forwards, then alternates one
+// Rank r runs min(pp - r - 1 + extra_warmup, n) warm-up forwards, then alternates one
 // forward and one backward, then drains the remaining backwards.
-std::vector<Slot> one_f_one_b_program(int pp, int rank, int n) {
-  const int warmup = std::min(pp - rank - 1, n);
+std::vector<Slot> one_f_one_b_program(int pp, int rank, int n, int extra_warmup) {
+  const int warmup = std::min(pp - rank - 1 + extra_warmup, n);
   const auto one = [rank](ChunkPass pass, int mb) { return Slot{{Chunk{pass, mb, rank}, Chunk{}}, 1}; };
   std::vector<Slot> p;
   for (int i = 0; i < warmup; ++i) p.push_back(one(ChunkPass::forward, i));
