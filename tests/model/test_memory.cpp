@@ -132,6 +132,14 @@ TEST_CASE("in-flight micro-batches: 1F1B pp, interleaved pp(1 + (pp-1)/(pp v)), 
   // (8 - 3 - 1) x 2 + (2 - 1) x 8 = 16 chunks, plus one, of half the rank's layers: 17 / 2 = 8.5
   CHECK(in_flight_micro_batches({.pp = 8}, 3) == 5.0);
   CHECK(in_flight_micro_batches({.pp = 8, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b}, 3) == 8.5);
+  // Combined 1F1B runs one more warm-up chunk (Megatron-Core schedules.py): 18 / 2 = 9; DualPipe pairs
+  // chunks itself and keeps pp + 1.
+  ParallelPlan combined{.pp = 8, .virtual_stages = 2, .schedule = Schedule::interleaved_1f1b};
+  combined.overlap_ep_comm = true;
+  CHECK(in_flight_micro_batches(combined, 3) == 9.0);
+  ParallelPlan dualpipe{.pp = 8, .schedule = Schedule::dualpipe};
+  dualpipe.overlap_ep_comm = true;
+  CHECK(in_flight_micro_batches(dualpipe) == 9.0);
 }
 
 TEST_CASE("stages split the layers evenly unless the plan lists them") {
