@@ -1,7 +1,7 @@
 // Runs a collective's schedule on a cluster with flow-level sharing: each step's
 // transfers become flows on their routes, the flows share links max-min
-// fairly, and the step ends when its last flow completes. The clock is integer
-// nanoseconds, as the discrete-event engine keeps it.
+// fairly, and the step ends when its last flow completes. The clock is the
+// simulator's (core/sim_time.h), as in the discrete-event engine.
 #pragma once
 
 #include <cstdint>
@@ -28,12 +28,6 @@ struct RunResult {
   std::int64_t flows_simulated = 0;  // flows the engine actually ran
   std::vector<Seconds> step_times;   // one repetition of each schedule step
 };
-
-using Nanoseconds = std::int64_t;
-
-// The engine's tick that `t` falls in, rounded up (1 ns).
-Nanoseconds to_ticks(Seconds t);
-Seconds from_ticks(Nanoseconds ticks);
 
 RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options = {});
 

@@ -1,7 +1,9 @@
 #include "hardware/flows.h"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -33,11 +35,26 @@ FlowNetwork::FlowNetwork(std::vector<BytesPerSecond> link_capacity) : links_(lin
 FlowNetwork::FlowNetwork(const ClusterTopology& topology) : FlowNetwork(capacities(topology)) {}
 
 std::span<LinkId> FlowNetwork::links_of(std::uint32_t slot) {
-  return {flow_links_.data() + slot * kMaxLinks, flows_[slot].link_count};
+  const Flow& f = flows_[slot];
+  if (f.wide >= 0) return wide_[static_cast<std::size_t>(f.wide)].links;
+  return {flow_links_.data() + slot * kMaxLinks, f.link_count};
+}
+
+std::span<const LinkId> FlowNetwork::links_of(std::uint32_t slot) const {
+  const Flow& f = flows_[slot];
+  if (f.wide >= 0) return wide_[static_cast<std::size_t>(f.wide)].links;
+  return {flow_links_.data() + slot * kMaxLinks, f.link_count};
 }
 
 std::span<std::uint32_t> FlowNetwork::positions_of(std::uint32_t slot) {
-  return {flow_positions_.data() + slot * kMaxLinks, flows_[slot].link_count};
+  const Flow& f = flows_[slot];
+  if (f.wide >= 0) return wide_[static_cast<std::size_t>(f.wide)].positions;
+  return {flow_positions_.data() + slot * kMaxLinks, f.link_count};
+}
+
+double FlowNetwork::weight(std::uint32_t slot, std::size_t k) const {
+  const Flow& f = flows_[slot];
+  return f.wide >= 0 ? wide_[static_cast<std::size_t>(f.wide)].weights[k] : 1.0;
 }
 
 std::uint32_t FlowNetwork::slot_of(FlowId id) const {
@@ -71,25 +88,27 @@ std::uint32_t FlowNetwork::new_slot() {
 
 // Rates must be current at the old instant before the clock moves on: flows
 // progress at them in between.
-void FlowNetwork::move_clock(double now) {
+void FlowNetwork::move_clock(std::int64_t now) {
   if (now <= now_) return;
   recompute();
   now_ = now;
 }
 
-FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Bytes bytes, Seconds now) {
+FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Bytes bytes, SimTime now) {
   if (links.size() > kMaxLinks) {
     throw std::invalid_argument(fmt::format("flow network: a route of {} links exceeds {}", links.size(), kMaxLinks));
   }
-  move_clock(now.value());
+  move_clock(now.count());
   const std::uint32_t slot = new_slot();
   Flow& f = flows_[slot];
   f.link_count = static_cast<std::uint8_t>(links.size());
   std::copy(links.begin(), links.end(), flow_links_.begin() + static_cast<std::ptrdiff_t>(slot * kMaxLinks));
   f.remaining = std::max(0.0, bytes.value());
   f.rate = 0.0;
+  f.scale = 1.0;
+  f.cap = 0.0;
   f.synced_at = now_;
-  f.start_at = now_ + std::max(0.0, latency.value());
+  f.start_at = now_ + to_sim_time(Seconds(std::max(0.0, latency.value()))).count();
   f.live = true;
   f.active = false;
   ++live_flows_;
@@ -101,17 +120,96 @@ FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Byt
   return id_of(slot);
 }
 
+FlowId FlowNetwork::add_coflow(std::span<const LinkId> links, std::span<const double> link_bytes, SimTime alone,
+                               SimTime now) {
+  if (links.size() != link_bytes.size()) {
+    throw std::invalid_argument(
+        fmt::format("flow network: a coflow with {} links and {} byte counts", links.size(), link_bytes.size()));
+  }
+  double busiest = 0.0;
+  for (const double b : link_bytes) busiest = std::max(busiest, b);
+  if (!(busiest > 0.0) || !std::isfinite(busiest) || alone <= SimTime()) {
+    throw std::invalid_argument("flow network: a coflow needs bytes on a link and a time alone");
+  }
+  move_clock(now.count());
+  const std::uint32_t slot = new_slot();
+  std::int32_t w = 0;
+  if (!free_wide_.empty()) {
+    w = free_wide_.back();
+    free_wide_.pop_back();
+  } else {
+    w = static_cast<std::int32_t>(wide_.size());
+    wide_.emplace_back();
+  }
+  Wide& wd = wide_[static_cast<std::size_t>(w)];
+  wd.links.clear();
+  wd.weights.clear();
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    if (!(link_bytes[i] > 0.0)) continue;
+    wd.links.push_back(links[i]);
+    wd.weights.push_back(link_bytes[i] / busiest);
+  }
+  wd.positions.assign(wd.links.size(), 0);
+  Flow& f = flows_[slot];
+  f.wide = w;
+  f.link_count = 0;
+  const double seconds = to_seconds(alone).value();
+  f.remaining = seconds;
+  f.scale = busiest / seconds;
+  f.cap = f.scale;  // the same double: at its cap a coflow advances by exactly 1 unit per second
+  f.rate = 0.0;
+  f.synced_at = now_;
+  f.start_at = now_;
+  f.live = true;
+  f.active = false;
+  ++live_flows_;
+  activate(slot);
+  return id_of(slot);
+}
+
+// Whether link l has room beyond `extra` bytes per second at the current rates,
+// by more than rounding.
+bool FlowNetwork::has_room(LinkId l, double extra) const {
+  const LinkState& s = links_[static_cast<std::size_t>(l)];
+  return s.capacity - s.used - extra > kRoundingShare * s.capacity;
+}
+
+// A coflow that fits under its cap on every link without saturating one joins
+// or leaves without moving anyone: no other flow's bottleneck is among its
+// links (a bottleneck is saturated), so every other rate stays max-min fair,
+// and the coflow's own rate is its cap. Rates must be current (nothing dirty).
+bool FlowNetwork::quiet(std::uint32_t slot, double extra) const {
+  const Flow& f = flows_[slot];
+  if (f.cap <= 0.0 || !dirty_links_.empty()) return false;
+  const auto links = links_of(slot);
+  for (std::size_t k = 0; k < links.size(); ++k) {
+    if (!has_room(links[k], weight(slot, k) * extra)) return false;
+  }
+  return true;
+}
+
 void FlowNetwork::activate(std::uint32_t slot) {
   Flow& f = flows_[slot];
   f.active = true;
   f.synced_at = now_;
+  if (f.cap > 0.0) recompute();  // current rates, for the quiet test
+  const bool joins_quietly = quiet(slot, f.cap);
   const auto links = links_of(slot);
   const auto positions = positions_of(slot);
   for (std::size_t k = 0; k < links.size(); ++k) {
-    auto& on_link = links_[static_cast<std::size_t>(links[k])].flows;
-    positions[k] = static_cast<std::uint32_t>(on_link.size());
-    on_link.push_back(slot);
-    dirty_links_.push_back(links[k]);
+    LinkState& s = links_[static_cast<std::size_t>(links[k])];
+    positions[k] = static_cast<std::uint32_t>(s.flows.size());
+    s.flows.push_back({slot, static_cast<std::uint32_t>(k)});
+    if (joins_quietly) {
+      s.used += weight(slot, k) * f.cap;
+    } else {
+      dirty_links_.push_back(links[k]);
+    }
+  }
+  if (joins_quietly) {
+    f.rate = f.cap;
+    schedule_finish(slot);
+    return;
   }
   // A flow with nothing to send or no link to cross is done as it starts.
   if (links.empty() || f.remaining <= 0.0) schedule_finish(slot);
@@ -119,23 +217,22 @@ void FlowNetwork::activate(std::uint32_t slot) {
 
 void FlowNetwork::detach(std::uint32_t slot) {
   if (!flows_[slot].active) return;
+  const double rate = flows_[slot].rate;
+  const bool leaves_quietly = quiet(slot, 0.0);
   const auto links = links_of(slot);
   const auto positions = positions_of(slot);
   for (std::size_t k = 0; k < links.size(); ++k) {
     const LinkId l = links[k];
-    auto& on_link = links_[static_cast<std::size_t>(l)].flows;
+    LinkState& state = links_[static_cast<std::size_t>(l)];
+    state.used = std::max(0.0, state.used - weight(slot, k) * rate);
+    auto& on_link = state.flows;
     const std::uint32_t pos = positions[k];
-    const std::uint32_t moved = on_link.back();
+    const OnLink moved = on_link.back();
     on_link[pos] = moved;
     on_link.pop_back();
-    if (moved != slot) {
-      const auto moved_links = links_of(moved);
-      const auto moved_positions = positions_of(moved);
-      for (std::size_t j = 0; j < moved_links.size(); ++j) {
-        if (moved_links[j] == l) moved_positions[j] = pos;
-      }
-    }
-    dirty_links_.push_back(l);
+    if (moved.slot != slot) positions_of(moved.slot)[moved.k] = pos;
+    if (on_link.empty()) state.used = 0.0;
+    if (!leaves_quietly) dirty_links_.push_back(l);
   }
   flows_[slot].active = false;
 }
@@ -146,32 +243,36 @@ void FlowNetwork::release(std::uint32_t slot) {
   ++f.generation;
   ++f.version;
   f.link_count = 0;
+  if (f.wide >= 0) free_wide_.push_back(f.wide);
+  f.wide = -1;
   free_slots_.push_back(slot);
   --live_flows_;
 }
 
-void FlowNetwork::remove_flow(FlowId id, Seconds now) {
+void FlowNetwork::remove_flow(FlowId id, SimTime now) {
   const std::uint32_t slot = slot_of(id);
-  move_clock(now.value());
+  move_clock(now.count());
   detach(slot);
   release(slot);
 }
 
-void FlowNetwork::settle(Flow& f, double now) const {
-  if (f.active) f.remaining = std::max(0.0, f.remaining - f.rate * (now - f.synced_at));
+void FlowNetwork::settle(Flow& f, std::int64_t now) const {
+  if (f.active) {
+    f.remaining = std::max(0.0, f.remaining - unit_rate(f) * to_seconds(SimTime::ns(now - f.synced_at)).value());
+  }
   f.synced_at = now;
 }
 
 void FlowNetwork::schedule_finish(std::uint32_t slot) {
   Flow& f = flows_[slot];
   ++f.version;
-  const bool instant = f.link_count == 0 || f.remaining <= 0.0;
+  const bool instant = links_of(slot).empty() || f.remaining <= 0.0;
   if (!instant && f.rate <= 0.0) return;  // waits for a share
-  f.finish_at = instant ? f.synced_at : f.synced_at + f.remaining / f.rate;
+  f.finish_at = instant ? f.synced_at : f.synced_at + to_sim_time(Seconds(f.remaining / unit_rate(f))).count();
   finishes_.push(f.finish_at, {slot, f.version});
 }
 
-void FlowNetwork::Calendar::push(double time, Entry e) {
+void FlowNetwork::Calendar::push(std::int64_t time, Entry e) {
   auto [it, fresh] = buckets_.try_emplace(time);
   if (fresh && !spare_.empty()) {
     it->second = std::move(spare_.back());
@@ -181,7 +282,7 @@ void FlowNetwork::Calendar::push(double time, Entry e) {
 }
 
 template <class Current>
-std::vector<FlowNetwork::Entry>* FlowNetwork::Calendar::front(Current current, double& time) {
+std::vector<FlowNetwork::Entry>* FlowNetwork::Calendar::front(Current current, std::int64_t& time) {
   while (!buckets_.empty()) {
     auto& [at, bucket] = *buckets_.begin();
     std::erase_if(bucket, [&](const Entry& e) { return !current(e); });
@@ -207,20 +308,20 @@ bool FlowNetwork::is_current(const Entry& e, bool start) const {
 
 std::optional<FlowEvent> FlowNetwork::next_event() {
   recompute();
-  double start_at = 0.0, finish_at = 0.0;
+  std::int64_t start_at = 0, finish_at = 0;
   const auto* starts = starts_.front([&](const Entry& e) { return is_current(e, true); }, start_at);
   const auto* finishes = finishes_.front([&](const Entry& e) { return is_current(e, false); }, finish_at);
   if (finishes != nullptr && (starts == nullptr || finish_at <= start_at)) {
-    return FlowEvent{Seconds(finish_at), id_of(finishes->front().flow), FlowEventKind::completion};
+    return FlowEvent{SimTime::ns(finish_at), id_of(finishes->front().flow), FlowEventKind::completion};
   }
-  if (starts != nullptr) return FlowEvent{Seconds(start_at), id_of(starts->front().flow), FlowEventKind::start};
+  if (starts != nullptr) return FlowEvent{SimTime::ns(start_at), id_of(starts->front().flow), FlowEventKind::start};
   return std::nullopt;
 }
 
-std::vector<FlowId> FlowNetwork::advance_to(Seconds t) {
-  move_clock(t.value());
+std::vector<FlowId> FlowNetwork::advance_to(SimTime t) {
+  move_clock(t.count());
   std::vector<FlowId> done;
-  double at = 0.0;
+  std::int64_t at = 0;
   const auto finishing = [&](const Entry& e) { return is_current(e, false); };
   for (auto* bucket = finishes_.front(finishing, at); bucket != nullptr && at <= now_;
        bucket = finishes_.front(finishing, at)) {
@@ -247,12 +348,12 @@ BytesPerSecond FlowNetwork::rate(FlowId id) {
   return BytesPerSecond(flows_[slot].active ? flows_[slot].rate : 0.0);
 }
 
-Bytes FlowNetwork::remaining(FlowId id, Seconds now) {
+Bytes FlowNetwork::remaining(FlowId id, SimTime now) {
   const std::uint32_t slot = slot_of(id);
   recompute();
   const Flow& f = flows_[slot];
-  if (!f.active) return Bytes(f.remaining);
-  return Bytes(std::max(0.0, f.remaining - f.rate * (now.value() - f.synced_at)));
+  const double elapsed = f.active ? to_seconds(SimTime::ns(now.count() - f.synced_at)).value() : 0.0;
+  return Bytes(std::max(0.0, f.remaining - unit_rate(f) * elapsed) * f.scale);
 }
 
 void FlowNetwork::recompute() {
@@ -274,7 +375,7 @@ void FlowNetwork::collect_component(std::uint64_t epoch) {
   };
   for (const LinkId l : dirty_links_) visit_link(l);
   for (std::size_t i = 0; i < component_links_.size(); ++i) {
-    for (const std::uint32_t slot : links_[static_cast<std::size_t>(component_links_[i])].flows) {
+    for (const auto [slot, k] : links_[static_cast<std::size_t>(component_links_[i])].flows) {
       if (flow_mark_[slot] == epoch) continue;
       flow_mark_[slot] = epoch;
       component_flows_.push_back(slot);
@@ -284,45 +385,89 @@ void FlowNetwork::collect_component(std::uint64_t epoch) {
 }
 
 // Progressive filling (Bertsekas & Gallager, Data Networks, §6.5.2): raise
-// all unfrozen flows together; the link with the smallest fair share
-// (spare capacity / unfrozen flows) saturates first and freezes its flows at
-// that share; repeat. A link's share only grows as other links freeze flows
-// (each frozen flow takes no more than the link's share), so a heap entry is
-// a lower bound: the smallest entry, if still exact, is the next bottleneck;
-// if not, it goes back with its current share.
+// all unfrozen flows together; the link with the smallest fair share (spare
+// capacity / the unfrozen flows' weights) saturates first and freezes its
+// flows at that share, and a coflow whose cap comes first freezes at its cap;
+// repeat. A link's share only grows as other links freeze flows (each frozen
+// flow takes no more than the link's share), so a heap entry is a lower bound:
+// the smallest entry, if still exact, is the next bottleneck; if not, it goes
+// back with its current share. Plain flows weigh 1 on every link.
+void FlowNetwork::freeze(std::uint32_t slot, double share) {
+  new_rate_[slot] = share;
+  const auto links = links_of(slot);
+  for (std::size_t k = 0; k < links.size(); ++k) {
+    LinkState& s = links_[static_cast<std::size_t>(links[k])];
+    const double w = weight(slot, k);
+    s.spare = std::max(0.0, s.spare - w * share);
+    s.weight -= w;
+    --s.unfrozen;
+  }
+}
+
 void FlowNetwork::fill_component() {
+  // One flow alone (a collective with nothing beside it, most often): its
+  // tightest link or its cap, without the heap.
+  if (component_flows_.size() == 1) {
+    const std::uint32_t slot = component_flows_.front();
+    Flow& f = flows_[slot];
+    double rate = f.cap > 0.0 ? f.cap : std::numeric_limits<double>::infinity();
+    const auto links = links_of(slot);
+    for (std::size_t k = 0; k < links.size(); ++k) {
+      rate = std::min(rate, links_[static_cast<std::size_t>(links[k])].capacity / weight(slot, k));
+    }
+    if (links.empty()) rate = 0.0;
+    for (std::size_t k = 0; k < links.size(); ++k)
+      links_[static_cast<std::size_t>(links[k])].used = weight(slot, k) * rate;
+    if (rate != f.rate) {
+      settle(f, now_);
+      f.rate = rate;
+      schedule_finish(slot);
+    }
+    return;
+  }
   auto& heap = share_heap_;
   heap.clear();
   for (const LinkId l : component_links_) {
     LinkState& s = links_[static_cast<std::size_t>(l)];
     s.spare = s.capacity;
     s.unfrozen = static_cast<int>(s.flows.size());
-    if (s.unfrozen > 0) heap.push_back({s.spare / s.unfrozen, l});
+    s.weight = 0.0;
+  }
+  constexpr double kUnfrozen = -1.0;
+  for (const std::uint32_t slot : component_flows_) {
+    new_rate_[slot] = kUnfrozen;
+    const auto links = links_of(slot);
+    for (std::size_t k = 0; k < links.size(); ++k) links_[static_cast<std::size_t>(links[k])].weight += weight(slot, k);
+    if (flows_[slot].cap > 0.0) heap.push_back({flows_[slot].cap, kCapEntry, slot});
+  }
+  for (const LinkId l : component_links_) {
+    const LinkState& s = links_[static_cast<std::size_t>(l)];
+    if (s.unfrozen > 0) heap.push_back({s.spare / s.weight, l});
   }
   std::make_heap(heap.begin(), heap.end(), std::greater<>());
-  constexpr double kUnfrozen = -1.0;
-  for (const std::uint32_t slot : component_flows_) new_rate_[slot] = kUnfrozen;
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), std::greater<>());
     const Share top = heap.back();
     heap.pop_back();
+    if (top.link == kCapEntry) {
+      if (new_rate_[top.flow] == kUnfrozen) freeze(top.flow, top.share);
+      continue;
+    }
     LinkState& bottleneck = links_[static_cast<std::size_t>(top.link)];
     if (bottleneck.unfrozen == 0) continue;
-    const double share = bottleneck.spare / bottleneck.unfrozen;
+    const double share = bottleneck.spare / bottleneck.weight;
     if (share != top.share) {
       heap.push_back({share, top.link});
       std::push_heap(heap.begin(), heap.end(), std::greater<>());
       continue;
     }
-    for (const std::uint32_t slot : bottleneck.flows) {
-      if (new_rate_[slot] != kUnfrozen) continue;
-      new_rate_[slot] = share;
-      for (const LinkId l : links_of(slot)) {
-        LinkState& s = links_[static_cast<std::size_t>(l)];
-        s.spare = std::max(0.0, s.spare - share);
-        --s.unfrozen;
-      }
+    for (const auto [slot, k] : bottleneck.flows) {
+      if (new_rate_[slot] == kUnfrozen) freeze(slot, share);
     }
+  }
+  for (const LinkId l : component_links_) {
+    LinkState& s = links_[static_cast<std::size_t>(l)];
+    s.used = s.flows.empty() ? 0.0 : s.capacity - s.spare;
   }
   for (const std::uint32_t slot : component_flows_) {
     Flow& f = flows_[slot];

@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "core/sim_time.h"
 #include "core/units.h"
 #include "hardware/topology.h"
 
@@ -23,7 +24,7 @@ enum class FlowEventKind {
 };
 
 struct FlowEvent {
-  Seconds time;
+  SimTime time;
   FlowId flow = 0;
   FlowEventKind kind = FlowEventKind::completion;
 };
@@ -34,21 +35,29 @@ struct FlowEvent {
 //   bandwidth for `latency`, then shares every link it crosses; it completes
 //   when its bytes are sent. Rates are max-min fair: no flow can get more
 //   without taking from a flow that has no more than it.
-// - Time is the caller's clock, in Seconds; calls come with non-decreasing
-//   times. The engine keeps integer nanoseconds and converts at this boundary.
+// - A coflow is a collective seen as one flow (add_coflow): it carries
+//   link_bytes[i] over links[i] and takes `alone` when nothing else crosses
+//   its links (its time simulated on its own, latencies included). Its rate is
+//   its share on its busiest link (the most bytes, weight 1); on link i it
+//   uses link_bytes[i] / busiest of that rate; it never runs faster than
+//   alone. Sharing is max-min fair between flows and coflows alike, in bytes
+//   per second on each flow's busiest link: two equal coflows on their common
+//   bottleneck take twice as long; one alone takes exactly `alone`.
+// - Time is the simulator's clock (core/sim_time.h): calls come with
+//   non-decreasing times; starts and completions fall on ticks (a duration
+//   rounds up to the next tick).
 // - next_event() is the earliest start or completion under the current rates
 //   (nullopt when no flow is left). advance_to(t) applies every start and
 //   completion due at or before t as if it happened at t, recomputes the rates
 //   of the flows whose links changed, and returns the flows that completed
-//   (their ids are dead afterwards). Call it with t = next_event()->time, or
-//   that time rounded up to the engine's tick, which merges events within one
-//   tick; never with a t beyond the next event's tick.
-// - add_flow() and remove_flow() may come at any `now` between events
-//   (now >= the last advance_to time); rates are brought up to date lazily,
-//   so many adds at one instant cost one recomputation.
-// - A route crosses at most kMaxLinks links. A dead FlowId passed to
-//   remove_flow(), rate() or remaining() is the caller's bug:
-//   std::invalid_argument.
+//   (their ids are dead afterwards). Call it with t = next_event()->time or
+//   earlier, never beyond.
+// - add_flow(), add_coflow() and remove_flow() may come at any `now` between
+//   events (now >= the last advance_to time); rates are brought up to date
+//   lazily, so many adds at one instant cost one recomputation.
+// - A flow's route crosses at most kMaxLinks links (a coflow any number). A
+//   dead FlowId passed to remove_flow(), rate() or remaining() is the
+//   caller's bug: std::invalid_argument.
 // - Cost: a recomputation touches only the flows connected (through shared
 //   links) to a link whose set of flows changed, O(P log L) for P flow-link
 //   incidences in that component; flows whose rate did not change are not
@@ -59,44 +68,67 @@ class FlowNetwork {
   explicit FlowNetwork(std::vector<BytesPerSecond> link_capacity);
   explicit FlowNetwork(const ClusterTopology& topology);
 
-  FlowId add_flow(std::span<const LinkId> links, Seconds latency, Bytes bytes, Seconds now);
-  FlowId add_flow(const Route& route, Bytes bytes, Seconds now) {
+  FlowId add_flow(std::span<const LinkId> links, Seconds latency, Bytes bytes, SimTime now);
+  FlowId add_flow(const Route& route, Bytes bytes, SimTime now) {
     return add_flow(route.links, route.latency, bytes, now);
   }
-  void remove_flow(FlowId flow, Seconds now);
+  // links and link_bytes pair up; at least one link with bytes > 0, alone > 0.
+  FlowId add_coflow(std::span<const LinkId> links, std::span<const double> link_bytes, SimTime alone, SimTime now);
+  void remove_flow(FlowId flow, SimTime now);
 
   std::optional<FlowEvent> next_event();
-  std::vector<FlowId> advance_to(Seconds t);
+  std::vector<FlowId> advance_to(SimTime t);
 
-  BytesPerSecond rate(FlowId flow);  // 0 while the flow is still in its latency
-  Bytes remaining(FlowId flow, Seconds now);
+  // 0 while the flow is still in its latency; a coflow's on its busiest link.
+  BytesPerSecond rate(FlowId flow);
+  Bytes remaining(FlowId flow, SimTime now);  // a coflow's on its busiest link
   bool alive(FlowId flow) const;
   int flow_count() const { return live_flows_; }
-  Seconds now() const { return Seconds(now_); }
+  SimTime now() const { return SimTime::ns(now_); }
 
   // A route crosses at most this many links (a three-layer fat-tree path with
   // an NVLink detour has 10); each flow's links sit in one fixed-size row.
   static constexpr std::size_t kMaxLinks = 16;
 
  private:
+  // A flow's progress is counted in units: bytes for a flow; for a coflow,
+  // seconds of its run alone (scale = its busiest link's bytes per second
+  // alone), so that at its cap it advances exactly one unit per second.
   struct Flow {
-    double remaining = 0.0;  // bytes left at synced_at
-    double rate = 0.0;       // bytes per second
-    double synced_at = 0.0;
-    double start_at = 0.0;
-    double finish_at = 0.0;
+    double remaining = 0.0;      // units left at synced_at
+    double rate = 0.0;           // bytes per second on its busiest link
+    double scale = 1.0;          // bytes per unit
+    double cap = 0.0;            // most bytes per second (coflows; 0: none)
+    std::int64_t synced_at = 0;  // ticks
+    std::int64_t start_at = 0;
+    std::int64_t finish_at = 0;
     std::uint32_t generation = 0;  // part of the FlowId: a reused slot gets a new id
     std::uint32_t version = 0;     // bumps when a calendar entry goes stale
+    std::int32_t wide = -1;        // a coflow's links in wide_; -1: in its fixed row
     std::uint8_t link_count = 0;
     bool live = false;
     bool active = false;  // started: holds its links
   };
+  // A coflow's links, their weights (bytes / busiest link's bytes) and its
+  // positions in each link's list; recycled with their capacity.
+  struct Wide {
+    std::vector<LinkId> links;
+    std::vector<std::uint32_t> positions;
+    std::vector<double> weights;
+  };
+  // An active flow on a link: its slot, and this link's index in its links.
+  struct OnLink {
+    std::uint32_t slot;
+    std::uint32_t k;
+  };
   struct LinkState {
     double capacity = 0.0;
-    double spare = 0.0;  // scratch for the filling
-    int unfrozen = 0;    // scratch for the filling
+    double spare = 0.0;   // scratch for the filling
+    double weight = 0.0;  // scratch: unfrozen flows' weights
+    double used = 0.0;    // bytes per second taken at the current rates
+    int unfrozen = 0;     // scratch for the filling
     std::uint64_t mark = 0;
-    std::vector<std::uint32_t> flows;  // active flows crossing this link
+    std::vector<OnLink> flows;  // active flows crossing this link
   };
   // Pending starts or completions bucketed by exact time: collectives put
   // thousands of flows on a handful of instants, so a bucket per instant
@@ -108,33 +140,47 @@ class FlowNetwork {
   };
   class Calendar {
    public:
-    void push(double time, Entry e);
+    void push(std::int64_t time, Entry e);
     // The earliest bucket with a current entry, stale entries dropped; null when none.
     template <class Current>
-    std::vector<Entry>* front(Current current, double& time);
+    std::vector<Entry>* front(Current current, std::int64_t& time);
     void pop_front();
 
    private:
-    std::map<double, std::vector<Entry>> buckets_;
+    std::map<std::int64_t, std::vector<Entry>> buckets_;
     std::vector<std::vector<Entry>> spare_;  // emptied buckets, reused
   };
+  // A link's fair share, or (link = kCapEntry) a coflow's cap.
   struct Share {
     double share;
     LinkId link;
-    bool operator>(const Share& o) const { return share != o.share ? share > o.share : link > o.link; }
+    std::uint32_t flow = 0;
+    bool operator>(const Share& o) const {
+      if (share != o.share) return share > o.share;
+      return link != o.link ? link > o.link : flow > o.flow;
+    }
   };
+  static constexpr LinkId kCapEntry = -1;
 
   std::span<LinkId> links_of(std::uint32_t slot);
+  std::span<const LinkId> links_of(std::uint32_t slot) const;
   std::span<std::uint32_t> positions_of(std::uint32_t slot);
   std::uint32_t slot_of(FlowId id) const;
   FlowId id_of(std::uint32_t slot) const;
+  double weight(std::uint32_t slot, std::size_t k) const;
+  bool has_room(LinkId l, double extra) const;
+  bool quiet(std::uint32_t slot, double extra) const;
+  // Spare capacity below this fraction of a link's is rounding: the link is full.
+  static constexpr double kRoundingShare = 1e-9;
+  double unit_rate(const Flow& f) const { return f.rate / f.scale; }
+  void freeze(std::uint32_t slot, double share);
   std::uint32_t new_slot();
   void activate(std::uint32_t slot);
   void detach(std::uint32_t slot);
   void release(std::uint32_t slot);
-  void settle(Flow& f, double now) const;
+  void settle(Flow& f, std::int64_t now) const;
   void schedule_finish(std::uint32_t slot);
-  void move_clock(double now);
+  void move_clock(std::int64_t now);
   void recompute();
   void collect_component(std::uint64_t epoch);
   void fill_component();
@@ -144,6 +190,8 @@ class FlowNetwork {
   std::vector<LinkId> flow_links_;             // kMaxLinks per slot
   std::vector<std::uint32_t> flow_positions_;  // kMaxLinks per slot: index in links_[l].flows
   std::vector<std::uint32_t> free_slots_;
+  std::vector<Wide> wide_;
+  std::vector<std::int32_t> free_wide_;
   std::vector<LinkState> links_;
   Calendar starts_;
   Calendar finishes_;
@@ -154,7 +202,7 @@ class FlowNetwork {
   std::vector<std::uint64_t> flow_mark_;
   std::vector<Share> share_heap_;  // scratch for the filling
   std::uint64_t epoch_ = 0;
-  double now_ = 0.0;
+  std::int64_t now_ = 0;
   int live_flows_ = 0;
 };
 

@@ -2,8 +2,9 @@
 // reused. A collective's time depends on its shape (which GPUs relative to
 // their nodes, the algorithm, the bytes, the routing of expert traffic), not
 // on when it runs, as long as nothing else crosses its links: that is the
-// approximation the step simulation makes for collectives (docs/simulation.md,
-// "Collectives"). Point-to-point pipeline transfers stay live flows.
+// time alone. In the step, each collective then runs as a coflow with that
+// time and its per-link traffic, slowed by whatever else crosses its links
+// (sim/engine.h; docs/simulation.md, "Collectives").
 //
 // Two caches: times by shape (isomorphic groups share one flow simulation),
 // and per-link traffic by concrete group, per unit of size (bytes on a link
@@ -17,10 +18,10 @@
 #include <utility>
 #include <vector>
 
+#include "core/sim_time.h"
 #include "core/units.h"
 #include "hardware/collectives.h"
 #include "hardware/topology.h"
-#include "sim/time.h"
 
 namespace tcsim::sim {
 
@@ -66,6 +67,7 @@ class CollectiveCache {
 
   int runs() const { return static_cast<int>(times_.size()); }
   std::int64_t flows() const { return flows_; }
+  const LinkBytes& pattern_links(int pattern) const { return patterns_[static_cast<std::size_t>(pattern)]; }
   std::vector<LinkBytes> take_patterns() { return std::move(patterns_); }
 
  private:

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "sim/time.h"
+#include "core/sim_time.h"
 
 namespace tcsim::sim {
 namespace {
@@ -77,7 +77,7 @@ TaskId DataParallel::collective(int rank, int q, int stage, Group g, hw::Collect
   const std::uint64_t key = (std::uint64_t{1} << 63U) ^ (static_cast<std::uint64_t>(op) << 59U) ^
                             (static_cast<std::uint64_t>(g) << 56U) ^ (static_cast<std::uint64_t>(stage) << 40U) ^
                             (static_cast<std::uint64_t>(bucket) << 24U) ^ static_cast<std::uint64_t>(group_index);
-  const TaskId t = w_.collective_task(use, rank, g, group_index, t_tag, key);
+  const TaskId t = w_.collective_task(use, StepWriter::Lane::data_parallel, rank, g, group_index, t_tag, key);
   if (after != kNoTask) w_.depend(after, t);
   w_.depend_once(st.dp_lane, t);
   st.dp_lane = t;

@@ -54,6 +54,12 @@ struct Transfer {
   Bytes bytes;
 };
 
+struct Coflow {
+  std::size_t first_link = 0;  // into coflow_links / coflow_bytes
+  std::size_t links = 0;
+  SimTime alone;
+};
+
 constexpr std::uint8_t kHoldsComm = 1;
 
 }  // namespace
@@ -63,11 +69,11 @@ struct Engine::Impl {
   std::vector<Activity> activity;
   std::vector<std::uint8_t> flags;
   std::vector<std::int32_t> gpu;
-  std::vector<std::int32_t> priority;
+  std::vector<std::int32_t> priority;  // a collective: its lane
   std::vector<std::uint32_t> tag;
   std::vector<std::int64_t> time;
-  std::vector<std::int64_t> time_shared;
-  std::vector<std::int32_t> ref;  // GPU group or transfer index
+  std::vector<std::int64_t> time_shared;  // a collective: its coflow index
+  std::vector<std::int32_t> ref;          // GPU group or transfer index
   // Dependencies: an edge list while building, successors (CSR) when running.
   std::vector<TaskId> edge_from;
   std::vector<TaskId> edge_to;
@@ -85,6 +91,10 @@ struct Engine::Impl {
   std::vector<int> single_gpu;  // GPU g alone, for spans
   std::vector<Transfer> transfers;
   std::vector<hw::LinkId> transfer_links;
+  std::vector<Coflow> coflows;
+  std::vector<int> lane_busy;
+  std::vector<hw::LinkId> coflow_links;
+  std::vector<double> coflow_bytes;
   std::vector<BytesPerSecond> link_capacity;
   std::unique_ptr<hw::FlowNetwork> network;
   std::unordered_map<hw::FlowId, TaskId> flow_task;
@@ -184,7 +194,8 @@ struct Engine::Impl {
   // The GPUs whose communication SMs a task holds.
   std::span<const int> comm_gpus(TaskId t) const {
     if (!(flags[static_cast<std::size_t>(t)] & kHoldsComm)) return {};
-    if (activity[static_cast<std::size_t>(t)] == Activity::delay && ref[static_cast<std::size_t>(t)] >= 0) {
+    const Activity a = activity[static_cast<std::size_t>(t)];
+    if ((a == Activity::delay || a == Activity::collective) && ref[static_cast<std::size_t>(t)] >= 0) {
       const auto g = static_cast<std::size_t>(ref[static_cast<std::size_t>(t)]);
       return {group_gpus.data() + group_offset[g], group_offset[g + 1] - group_offset[g]};
     }
@@ -193,8 +204,21 @@ struct Engine::Impl {
     return {single_gpu.data() + g, 1};
   }
 
+  // Collectives of one lane, running now: the caller promised at most one.
+  void enter_lane(TaskId t, int delta) {
+    if (activity[static_cast<std::size_t>(t)] != Activity::collective) return;
+    const std::int32_t lane = priority[static_cast<std::size_t>(t)];
+    if (lane < 0) return;
+    if (static_cast<std::size_t>(lane) >= lane_busy.size()) lane_busy.resize(static_cast<std::size_t>(lane) + 1, 0);
+    lane_busy[static_cast<std::size_t>(lane)] += delta;
+    if (lane_busy[static_cast<std::size_t>(lane)] > 1) {
+      throw std::logic_error(fmt::format("engine: two collectives of lane {} run at once", lane));
+    }
+  }
+
   void begin_task(TaskId t) {
     begin[static_cast<std::size_t>(t)] = now;
+    enter_lane(t, +1);
     for (const int g : comm_gpus(t)) set_comm(g, +1);
     if (!observers.empty()) {
       TaskEvent e = view(t);
@@ -205,6 +229,7 @@ struct Engine::Impl {
 
   void end_task(TaskId t) {
     end[static_cast<std::size_t>(t)] = now;
+    enter_lane(t, -1);
     ++ended;
     for (const int g : comm_gpus(t)) set_comm(g, -1);
     if (!observers.empty()) {
@@ -228,7 +253,21 @@ struct Engine::Impl {
     begin_task(t);
     const Transfer& tr = transfers[static_cast<std::size_t>(ref[static_cast<std::size_t>(t)])];
     const std::span<const hw::LinkId> links(transfer_links.data() + tr.first_link, tr.links);
-    const hw::FlowId f = network->add_flow(links, tr.latency, tr.bytes, to_seconds(SimTime::ns(now)));
+    const hw::FlowId f = network->add_flow(links, tr.latency, tr.bytes, SimTime::ns(now));
+    flow_task.emplace(f, t);
+    network_dirty = true;
+  }
+
+  // A collective with nothing to carry (or no network) lasts its time alone.
+  void begin_collective(TaskId t) {
+    const Coflow& c = coflows[static_cast<std::size_t>(time_shared[static_cast<std::size_t>(t)])];
+    if (!network || c.links == 0 || c.alone <= SimTime()) {
+      begin_delay(t);
+      return;
+    }
+    begin_task(t);
+    const hw::FlowId f = network->add_coflow({coflow_links.data() + c.first_link, c.links},
+                                             {coflow_bytes.data() + c.first_link, c.links}, c.alone, SimTime::ns(now));
     flow_task.emplace(f, t);
     network_dirty = true;
   }
@@ -248,6 +287,7 @@ struct Engine::Impl {
       }
       case Activity::delay: begin_delay(t); return;
       case Activity::transfer: begin_transfer(t); return;
+      case Activity::collective: begin_collective(t); return;
     }
   }
 
@@ -280,14 +320,13 @@ struct Engine::Impl {
     if (!network_dirty || !network) return;
     network_dirty = false;
     ++network_version;
-    if (const auto e = network->next_event())
-      push(to_sim_time(e->time).count(), kNoTask, network_version, EventKind::network);
+    if (const auto e = network->next_event()) push(e->time.count(), kNoTask, network_version, EventKind::network);
   }
 
   void on_network(const Event& ev) {
     if (ev.version != network_version) return;
     ++processed;
-    for (const hw::FlowId f : network->advance_to(to_seconds(SimTime::ns(now)))) {
+    for (const hw::FlowId f : network->advance_to(SimTime::ns(now))) {
       const auto it = flow_task.find(f);
       const TaskId t = it->second;
       flow_task.erase(it);
@@ -311,7 +350,58 @@ struct Engine::Impl {
     end_task(t);
   }
 
+  // Links that can carry two things at once: crossed by a transfer, or by
+  // collectives of two lanes (or of no lane). Each coflow keeps only those.
+  void prune_coflow_links() {
+    if (coflows.empty() || link_capacity.empty()) return;
+    constexpr std::int64_t kFree = -1, kShared = -2;
+    std::vector<std::int64_t> owner(link_capacity.size(), kFree);
+    const auto claim = [&](hw::LinkId l, std::int64_t who) {
+      std::int64_t& o = owner[static_cast<std::size_t>(l)];
+      if (o == kFree) {
+        o = who;
+      } else if (o != who) {
+        o = kShared;
+      }
+    };
+    for (const hw::LinkId l : transfer_links) owner[static_cast<std::size_t>(l)] = kShared;
+    std::vector<std::pair<std::int32_t, std::int32_t>> uses;  // (coflow, lane), each once
+    for (std::size_t t = 0; t < activity.size(); ++t) {
+      if (activity[t] == Activity::collective)
+        uses.emplace_back(static_cast<std::int32_t>(time_shared[t]), priority[t]);
+    }
+    std::sort(uses.begin(), uses.end());
+    uses.erase(std::unique(uses.begin(), uses.end()), uses.end());
+    for (const auto& [c, lane] : uses) {
+      const Coflow& cf = coflows[static_cast<std::size_t>(c)];
+      for (std::size_t i = cf.first_link; i < cf.first_link + cf.links; ++i) {
+        if (lane < 0) {
+          owner[static_cast<std::size_t>(coflow_links[i])] = kShared;
+        } else {
+          claim(coflow_links[i], lane);
+        }
+      }
+    }
+    std::vector<hw::LinkId> links;
+    std::vector<double> bytes;
+    for (Coflow& cf : coflows) {
+      const std::size_t first = links.size();
+      for (std::size_t i = cf.first_link; i < cf.first_link + cf.links; ++i) {
+        if (owner[static_cast<std::size_t>(coflow_links[i])] != kShared) continue;
+        links.push_back(coflow_links[i]);
+        bytes.push_back(coflow_bytes[i]);
+      }
+      // A coflow left with no link lasts its time alone (begin_collective):
+      // nothing else can cross its links while it runs.
+      cf.first_link = first;
+      cf.links = links.size() - first;
+    }
+    coflow_links = std::move(links);
+    coflow_bytes = std::move(bytes);
+  }
+
   SimTime run() {
+    prune_coflow_links();
     build_successors();
     const std::size_t n = activity.size();
     critical.assign(n, kNoTask);
@@ -369,14 +459,22 @@ TaskId Engine::add_task(const TaskSpec& s) {
   if (s.activity == Activity::transfer && (s.transfer < 0 || s.transfer >= static_cast<int>(m.transfers.size()))) {
     throw std::invalid_argument("engine: transfer task without a transfer");
   }
+  if (s.activity == Activity::collective && (s.coflow < 0 || s.coflow >= static_cast<int>(m.coflows.size()))) {
+    throw std::invalid_argument("engine: collective task without a coflow");
+  }
   const auto id = static_cast<TaskId>(m.activity.size());
   m.activity.push_back(s.activity);
   m.flags.push_back(s.holds_comm_sms ? kHoldsComm : 0);
   m.gpu.push_back(s.gpu);
-  m.priority.push_back(s.priority);
+  m.priority.push_back(s.activity == Activity::collective ? s.lane : s.priority);
   m.tag.push_back(s.tag);
-  m.time.push_back(s.time.count());
-  m.time_shared.push_back(s.activity == Activity::compute ? s.time_shared.count() : s.time.count());
+  if (s.activity == Activity::collective) {
+    m.time.push_back(m.coflows[static_cast<std::size_t>(s.coflow)].alone.count());
+    m.time_shared.push_back(s.coflow);
+  } else {
+    m.time.push_back(s.time.count());
+    m.time_shared.push_back(s.activity == Activity::compute ? s.time_shared.count() : s.time.count());
+  }
   m.ref.push_back(s.activity == Activity::transfer ? s.transfer : s.gpu_group);
   m.pending.push_back(0);
   return id;
@@ -397,6 +495,19 @@ std::int32_t Engine::add_gpu_group(std::span<const int> gpus) {
   m.group_gpus.insert(m.group_gpus.end(), gpus.begin(), gpus.end());
   m.group_offset.push_back(m.group_gpus.size());
   return static_cast<std::int32_t>(m.group_offset.size() - 2);
+}
+
+std::int32_t Engine::add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone) {
+  Impl& m = *impl_;
+  if (links.size() != bytes.size()) throw std::invalid_argument("engine: a coflow's links and bytes differ in count");
+  const std::size_t first = m.coflow_links.size();
+  for (std::size_t i = 0; i < links.size(); ++i) {
+    if (!(bytes[i] > 0.0)) continue;
+    m.coflow_links.push_back(links[i]);
+    m.coflow_bytes.push_back(bytes[i]);
+  }
+  m.coflows.push_back({first, m.coflow_links.size() - first, alone});
+  return static_cast<std::int32_t>(m.coflows.size() - 1);
 }
 
 std::int32_t Engine::add_transfer(std::span<const hw::LinkId> links, Seconds latency, Bytes bytes) {

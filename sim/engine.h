@@ -13,10 +13,16 @@
 //   share those SMs). The compute stream is slowed while at least one runs.
 // - Network links are a hw::FlowNetwork: a transfer task is one flow over its
 //   links, sharing them max-min fairly with every other flow.
-// - A delay task lasts a fixed time (a collective simulated beforehand on the
-//   flow network, hardware/collective_run.h). A collective is one task for all
-//   its GPUs: it depends on each member's inputs, so it starts when the slowest
-//   member is ready, and holds the communication SMs of every GPU of its group.
+// - A collective task is a coflow on the same network (hw::FlowNetwork::
+//   add_coflow): its bytes on each link, and its time alone (its schedule
+//   simulated beforehand on the flow network, hardware/collective_run.h). It
+//   shares links max-min fairly with transfers and with other collectives, so
+//   it takes its time alone when nothing else crosses its links and longer
+//   when something does. A collective is one task for all its GPUs: it depends
+//   on each member's inputs, so it starts when the slowest member is ready, and
+//   holds the communication SMs of every GPU of its group.
+// - A delay task lasts a fixed time (a collective timed alone, when the caller
+//   asks for collectives as fixed delays; a collective with no link to cross).
 //
 // Contract:
 // - A task becomes ready when every task it depends on has ended. Markers end
@@ -34,9 +40,9 @@
 #include <span>
 #include <vector>
 
+#include "core/sim_time.h"
 #include "core/units.h"
 #include "hardware/topology.h"
-#include "sim/time.h"
 
 namespace tcsim::sim {
 
@@ -44,22 +50,31 @@ using TaskId = std::int32_t;
 inline constexpr TaskId kNoTask = -1;
 
 enum class Activity : std::uint8_t {
-  marker,    // no work: joins dependencies
-  compute,   // work on a GPU's SMs, through its compute stream
-  delay,     // a fixed duration
-  transfer,  // bytes over network links (one flow)
+  marker,      // no work: joins dependencies
+  compute,     // work on a GPU's SMs, through its compute stream
+  delay,       // a fixed duration
+  transfer,    // bytes over network links (one flow)
+  collective,  // a coflow: bytes on many links, its time alone known
 };
 
 struct TaskSpec {
   Activity activity = Activity::marker;
-  std::int32_t gpu = -1;        // compute: whose stream runs it; comm: whose SMs it holds
-  std::int32_t priority = 0;    // compute: program order on the stream (lower runs first)
-  std::uint32_t tag = 0;        // the caller's label, handed to observers untouched
-  SimTime time;                 // compute: with every SM; delay: its duration
-  SimTime time_shared;          // compute: while communication kernels hold SMs
-  std::int32_t gpu_group = -1;  // delay: from add_gpu_group(), the GPUs whose SMs it holds (instead of `gpu`)
-  std::int32_t transfer = -1;   // transfer: from add_transfer()
-  bool holds_comm_sms = false;  // delay/transfer: takes the communication SMs of its GPU(s) while it runs
+  std::int32_t gpu = -1;      // compute: whose stream runs it; comm: whose SMs it holds
+  std::int32_t priority = 0;  // compute: program order on the stream (lower runs first)
+  std::uint32_t tag = 0;      // the caller's label, handed to observers untouched
+  SimTime time;               // compute: with every SM; delay: its duration
+  SimTime time_shared;        // compute: while communication kernels hold SMs
+  std::int32_t gpu_group =
+      -1;  // delay, collective: from add_gpu_group(), the GPUs whose SMs it holds (instead of `gpu`)
+  std::int32_t transfer = -1;  // transfer: from add_transfer()
+  std::int32_t coflow = -1;    // collective: from add_coflow()
+  // collective: the caller's promise that collectives of one lane never run at
+  // once (its dependencies order them; checked while running). -1: none.
+  // A link that only one lane's collectives cross, and no transfer, can never
+  // slow a collective (its time alone already fits that link), so run() leaves
+  // it out of the sharing: the same rates with less work.
+  std::int32_t lane = -1;
+  bool holds_comm_sms = false;  // delay/transfer/collective: takes the communication SMs of its GPU(s) while it runs
 };
 
 // What observers see of a task.
@@ -103,6 +118,8 @@ class Engine {
   void add_dependency(TaskId before, TaskId after);
   std::int32_t add_gpu_group(std::span<const int> gpus);
   std::int32_t add_transfer(std::span<const hw::LinkId> links, Seconds latency, Bytes bytes);
+  // A collective's traffic: bytes[i] over links[i], and its time alone.
+  std::int32_t add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone);
   void reserve(std::size_t tasks, std::size_t dependencies);
   void add_observer(Observer& observer);
 

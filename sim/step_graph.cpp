@@ -132,7 +132,7 @@ class StepBuilder {
         options_(options),
         layout_(plan_, topology.gpu_count(), topology.gpus_per_node()),
         cache_(topology, shape.cluster.network.nics_per_node),
-        w_(g_, layout_, options.fidelity == Fidelity::full) {}
+        w_(g_, layout_, cache_, options.fidelity == Fidelity::full, options.shared_collectives) {}
 
   StepGraph build() {
     g_.names.push_back("");
@@ -287,6 +287,7 @@ class StepBuilder {
     std::vector<BytesPerSecond> links;
     for (const hw::Link& l : topology_.links()) links.push_back(l.bandwidth);
     g_.engine = std::make_unique<Engine>(gpus, std::move(links));
+    if (!full()) w_.set_shared_links(simulated_gpu_links());
     const std::size_t tasks = estimated_tasks();
     g_.engine->reserve(tasks, 2 * tasks + tasks / 2);
     g_.traffic_use_of_task.reserve(tasks);
@@ -302,6 +303,34 @@ class StepBuilder {
     records_.assign(static_cast<std::size_t>(micro_batches_) * static_cast<std::size_t>(stages()) * 3 *
                         static_cast<std::size_t>(replicas()),
                     {});
+  }
+
+  // Symmetric mode: one replica of each pipeline rank stands for all, so a
+  // collective meets other traffic where the simulated GPUs attach (their
+  // NVLink ports, their NICs' host and access links): every member is taken
+  // to see what the simulated one sees. Links elsewhere (other members',
+  // switch to switch) carry only collectives there, and the simulation has
+  // none of those members' own traffic to set against them.
+  std::vector<char> simulated_gpu_links() const {
+    const auto links = topology_.links();
+    const auto devices = topology_.devices();
+    std::vector<char> device(devices.size(), 0);
+    for (int rank = 0; rank < layout_.pipeline_ranks(); ++rank)
+      device[static_cast<std::size_t>(layout_.gpu(rank, 0))] = 1;
+    for (const hw::Link& l : links) {  // a simulated GPU's NIC
+      if (l.kind != hw::LinkKind::host) continue;
+      if (device[static_cast<std::size_t>(l.from)] == 1) device[static_cast<std::size_t>(l.to)] = 2;
+      if (device[static_cast<std::size_t>(l.to)] == 1) device[static_cast<std::size_t>(l.from)] = 2;
+    }
+    std::vector<char> mask(links.size(), 0);
+    for (std::size_t i = 0; i < links.size(); ++i) {
+      const hw::Link& l = links[i];
+      const bool at_gpu = device[static_cast<std::size_t>(l.from)] == 1 || device[static_cast<std::size_t>(l.to)] == 1;
+      const bool at_nic = l.kind == hw::LinkKind::access && (device[static_cast<std::size_t>(l.from)] == 2 ||
+                                                             device[static_cast<std::size_t>(l.to)] == 2);
+      mask[i] = at_gpu || at_nic ? 1 : 0;
+    }
+    return mask;
   }
 
   // Tasks the graph will hold: per slot a window marker, per chunk an entry
@@ -504,7 +533,7 @@ class StepBuilder {
     const CollectiveUse use = model_collective(p, rank, group_index, sample);
     const std::uint64_t key = (static_cast<std::uint64_t>(c) << 56U) ^ (static_cast<std::uint64_t>(index) << 32U) ^
                               static_cast<std::uint64_t>(group_index);
-    return w_.collective_task(use, rank, g, group_index, tag, key);
+    return w_.collective_task(use, StepWriter::Lane::model, rank, g, group_index, tag, key);
   }
 
   // ---- pipeline transfers -------------------------------------------------

@@ -48,6 +48,10 @@ struct StepOptions {
   // Pipeline transfers as live flows sharing links (true), or as delays timed
   // alone on the flow network like the collectives (false).
   bool transfers_as_flows = true;
+  // Collectives as coflows sharing links with each other and with pipeline
+  // transfers (true), or as fixed delays, each timed alone (false: the
+  // approximation tcsim made before; kept to measure what sharing costs).
+  bool shared_collectives = true;
   // Threads for the routing samples and their all-to-alls (0: the machine's
   // hardware threads). Results do not depend on it.
   int jobs = 0;
@@ -55,7 +59,7 @@ struct StepOptions {
   // The same step: every field but jobs.
   bool same_step(const StepOptions& o) const {
     return fidelity == o.fidelity && seed == o.seed && variation == o.variation &&
-           transfers_as_flows == o.transfers_as_flows;
+           transfers_as_flows == o.transfers_as_flows && shared_collectives == o.shared_collectives;
   }
 };
 

@@ -4,8 +4,13 @@
 
 namespace tcsim::sim {
 
-StepWriter::StepWriter(StepGraph& graph, const Layout& layout, bool full)
-    : graph_(graph), layout_(layout), full_(full), replicas_(full ? layout.replicas() : 1) {}
+StepWriter::StepWriter(StepGraph& graph, const Layout& layout, const CollectiveCache& cache, bool full, bool shared)
+    : graph_(graph),
+      layout_(layout),
+      cache_(cache),
+      full_(full),
+      shared_collectives_(shared),
+      replicas_(full ? layout.replicas() : 1) {}
 
 std::uint16_t StepWriter::intern(const std::string& name) {
   const auto [it, fresh] = name_index_.emplace(name, static_cast<std::uint16_t>(graph_.names.size()));
@@ -43,23 +48,47 @@ std::int32_t StepWriter::traffic_use(int pattern, double scale) {
   return id;
 }
 
-TaskId StepWriter::collective_task(const CollectiveUse& use, int rank, Group g, int group_index, std::uint32_t tag,
-                                   std::uint64_t key) {
+// A coflow per distinct (traffic, time alone): its bytes on each link are the
+// pattern's at unit size times the use's scale.
+TaskSpec StepWriter::collective_spec(const CollectiveUse& use) {
+  if (!shared_collectives_) return {.activity = Activity::delay, .time = use.time, .holds_comm_sms = true};
+  const auto key = std::make_tuple(use.pattern, use.scale, use.time.count());
+  auto [it, fresh] = coflow_index_.emplace(key, -1);
+  if (fresh) {
+    std::vector<hw::LinkId> links;
+    std::vector<double> bytes;
+    if (use.pattern >= 0) {
+      for (const auto& [link, unit] : cache_.pattern_links(use.pattern)) {
+        if (!shared_links_.empty() && !shared_links_[static_cast<std::size_t>(link)]) continue;
+        links.push_back(link);
+        bytes.push_back(unit * use.scale);
+      }
+    }
+    it->second = graph_.engine->add_coflow(links, bytes, use.time);
+  }
+  return {.activity = Activity::collective, .coflow = it->second, .holds_comm_sms = true};
+}
+
+std::int32_t StepWriter::lane_id(Lane lane, int rank, Group g, int group_index) {
+  const auto key = std::make_tuple(static_cast<int>(lane), rank, static_cast<int>(g), group_index);
+  const auto [it, fresh] = lanes_.emplace(key, static_cast<std::int32_t>(lanes_.size()));
+  return it->second;
+}
+
+TaskId StepWriter::collective_task(const CollectiveUse& use, Lane lane, int rank, Group g, int group_index,
+                                   std::uint32_t tag, std::uint64_t key) {
+  TaskSpec spec = collective_spec(use);
+  spec.tag = tag;
+  if (spec.activity == Activity::collective) spec.lane = lane_id(lane, rank, g, group_index);
   if (!full() || layout_.size(g) == 1) {
-    const int gpu = engine_gpu(rank, 0);
-    return add({.activity = Activity::delay, .gpu = gpu, .tag = tag, .time = use.time, .holds_comm_sms = true},
-               traffic_use(use.pattern, use.scale));
+    spec.gpu = engine_gpu(rank, 0);
+    return add(spec, traffic_use(use.pattern, use.scale));
   }
   const auto [it, fresh] = shared_.emplace(key, kNoTask);
   if (!fresh) return it->second;
-  const std::int32_t group = gpu_group(rank, g, group_index);
-  it->second = add({.activity = Activity::delay,
-                    .gpu = engine_gpu(rank, layout_.members(g, group_index).front()),
-                    .tag = tag,
-                    .time = use.time,
-                    .gpu_group = group,
-                    .holds_comm_sms = true},
-                   traffic_use(use.pattern, use.scale));
+  spec.gpu = engine_gpu(rank, layout_.members(g, group_index).front());
+  spec.gpu_group = gpu_group(rank, g, group_index);
+  it->second = add(spec, traffic_use(use.pattern, use.scale));
   return it->second;
 }
 

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "sim/collective_cache.h"
 #include "sim/engine.h"
@@ -26,7 +27,9 @@ class StepWriter {
  public:
   // full: full fidelity, every replica of each pipeline rank simulated;
   // else one stands for all.
-  StepWriter(StepGraph& graph, const Layout& layout, bool full);
+  // shared: collectives as coflows on the network (their traffic from
+  // `cache`'s patterns); else fixed delays.
+  StepWriter(StepGraph& graph, const Layout& layout, const CollectiveCache& cache, bool full, bool shared);
 
   // The replicas of each pipeline rank the engine simulates.
   int replicas() const { return replicas_; }
@@ -50,25 +53,43 @@ class StepWriter {
   std::int32_t traffic_use(int pattern, double scale);
 
   // A collective is one task for all the simulated members of its group: a
-  // delay that holds every member's communication SMs and starts when the
-  // last member's inputs are ready. `key` names the instance while its slot
+  // coflow (or a delay) that holds every member's communication SMs and
+  // starts when the last member's inputs are ready. `key` names the instance while its slot
   // is being built (clear_shared() between slots); the members after the
   // first get the same task back.
-  TaskId collective_task(const CollectiveUse& use, int rank, Group g, int group_index, std::uint32_t tag,
+  // `lane`: the chain it is ordered in (the model's collectives, or data
+  // parallelism's); every collective of one (lane, rank, group) runs after the
+  // one before it, which lets the engine share fewer links (engine.h).
+  enum class Lane { model, data_parallel };
+  TaskId collective_task(const CollectiveUse& use, Lane lane, int rank, Group g, int group_index, std::uint32_t tag,
                          std::uint64_t key);
   void clear_shared();
 
  private:
   std::int32_t gpu_group(int rank, Group g, int group_index);
+  TaskSpec collective_spec(const CollectiveUse& use);
+
+ public:
+  // Symmetric mode: the links a collective may share (those at the simulated
+  // GPUs); the others are left out of its coflow. Empty: every link.
+  void set_shared_links(std::vector<char> mask) { shared_links_ = std::move(mask); }
+
+ private:
+  std::int32_t lane_id(Lane lane, int rank, Group g, int group_index);
 
   StepGraph& graph_;
   const Layout& layout_;
+  const CollectiveCache& cache_;
   bool full_;
+  bool shared_collectives_;
   int replicas_;
   std::unordered_map<std::uint64_t, TaskId> shared_;  // collectives of the slot being built
   std::unordered_set<std::uint64_t> added_;           // dependencies into them
   std::map<std::tuple<int, int, int>, std::int32_t> gpu_groups_;
   std::map<std::pair<int, double>, std::int32_t> use_index_;
+  std::map<std::tuple<int, double, std::int64_t>, std::int32_t> coflow_index_;
+  std::map<std::tuple<int, int, int, int>, std::int32_t> lanes_;
+  std::vector<char> shared_links_;
   std::unordered_map<std::string, std::uint16_t> name_index_;
 };
 

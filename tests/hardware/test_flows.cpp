@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "hardware/flows.h"
@@ -21,14 +22,14 @@ FlowNetwork network(std::vector<double> gigabytes_per_second_each) {
 }
 
 FlowId add(FlowNetwork& net, std::vector<LinkId> links, double gigabytes, double latency_s = 0.0, double now = 0.0) {
-  return net.add_flow(links, Seconds(latency_s), Bytes(gigabytes * kGB), Seconds(now));
+  return net.add_flow(links, Seconds(latency_s), Bytes(gigabytes * kGB), to_sim_time(Seconds(now)));
 }
 
 // Drives the network like the engine: event by event until it is empty.
 std::vector<std::pair<FlowId, double>> run_to_end(FlowNetwork& net) {
   std::vector<std::pair<FlowId, double>> done;
   while (const auto e = net.next_event()) {
-    for (const FlowId f : net.advance_to(e->time)) done.emplace_back(f, e->time.value());
+    for (const FlowId f : net.advance_to(e->time)) done.emplace_back(f, to_seconds(e->time).value());
   }
   return done;
 }
@@ -102,7 +103,7 @@ TEST_CASE("shares are recomputed when a flow starts") {
   const FlowId first = add(net, {0}, 2);
   const auto e = net.next_event();
   REQUIRE(e);
-  CHECK(e->time.value() == doctest::Approx(2.0));
+  CHECK(to_seconds(e->time).value() == doctest::Approx(2.0));
   const FlowId second = add(net, {0}, 0.5, 0.0, 1.0);
   const auto done = run_to_end(net);
   REQUIRE(done.size() == 2);
@@ -120,7 +121,7 @@ TEST_CASE("a flow's latency delays its start once and it takes no bandwidth mean
   const auto first = net.next_event();
   REQUIRE(first);
   CHECK(first->kind == FlowEventKind::start);
-  CHECK(first->time.value() == doctest::Approx(5e-6));
+  CHECK(to_seconds(first->time).value() == doctest::Approx(5e-6));
   const auto done = run_to_end(net);
   REQUIRE(done.size() == 1);
   CHECK(done[0].second == doctest::Approx(1.0 + 5e-6));
@@ -130,7 +131,7 @@ TEST_CASE("removing a flow gives its share back") {
   FlowNetwork net = network({2});
   const FlowId a = add(net, {0}, 1), b = add(net, {0}, 1);
   CHECK(net.rate(a).value() == doctest::Approx(1 * kGB));
-  net.remove_flow(b, Seconds(0));
+  net.remove_flow(b, SimTime());
   CHECK_FALSE(net.alive(b));
   // 2 GB/s to a alone.
   CHECK(net.rate(a).value() == doctest::Approx(2 * kGB));
@@ -155,7 +156,7 @@ TEST_CASE("advancing to one tick merges completions within it") {
   FlowNetwork net = network({1, 1});
   add(net, {0}, 1);
   add(net, {1}, 1 + 0.4e-9);
-  const auto done = net.advance_to(Seconds(1.0 + 1e-9));
+  const auto done = net.advance_to(to_sim_time(Seconds(1.0 + 1e-9)));
   CHECK(done.size() == 2);
   CHECK_FALSE(net.next_event());
 }
@@ -226,16 +227,119 @@ TEST_CASE("incremental rates equal a from-scratch water-filling after every chan
       const int l = pick_link(rng);
       if (std::find(path.begin(), path.end(), l) == path.end()) path.push_back(l);
     }
-    ids.push_back(net.add_flow(path, Seconds(0), Bytes(1 * kGB), Seconds(0)));
+    ids.push_back(net.add_flow(path, Seconds(0), Bytes(1 * kGB), SimTime()));
     paths.push_back(path);
     if (f % 10 == 9) check();
   }
   // Remove every third flow, checking as we go.
   for (std::size_t i = ids.size(); i-- > 0;) {
     if (i % 3 != 0) continue;
-    net.remove_flow(ids[i], Seconds(0));
+    net.remove_flow(ids[i], SimTime());
     ids.erase(ids.begin() + static_cast<std::ptrdiff_t>(i));
     paths.erase(paths.begin() + static_cast<std::ptrdiff_t>(i));
     check();
   }
+}
+
+// Coflows: a collective as one flow with bytes on many links and a known time alone.
+namespace {
+
+FlowId add_coflow(FlowNetwork& net, std::vector<LinkId> links, std::vector<double> gigabytes, double alone_s,
+                  double now = 0.0) {
+  std::vector<double> bytes;
+  for (const double g : gigabytes) bytes.push_back(g * kGB);
+  return net.add_coflow(links, bytes, to_sim_time(Seconds(alone_s)), to_sim_time(Seconds(now)));
+}
+
+}  // namespace
+
+TEST_CASE("a coflow alone takes exactly its time alone, to the tick") {
+  // 1 GB and 0.5 GB on two 1 GB/s links: at least 1 s; the rest of its time alone is latency.
+  for (const double alone : {1.3, 1.0, 2.718281828, 1.000000001}) {
+    FlowNetwork net = network({1, 1});
+    const FlowId c = add_coflow(net, {0, 1}, {1, 0.5}, alone);
+    const auto e = net.next_event();
+    REQUIRE(e);
+    CHECK(e->time.count() == to_sim_time(Seconds(alone)).count());
+    const auto done = net.advance_to(e->time);
+    REQUIRE(done.size() == 1);
+    CHECK(done[0] == c);
+  }
+}
+
+TEST_CASE("two equal bandwidth-bound coflows on one link each take twice as long") {
+  // Each carries 1 GB over a 1 GB/s link in 1 s alone; together each gets 0.5 GB/s: 2 s.
+  FlowNetwork net = network({1});
+  add_coflow(net, {0}, {1}, 1.0);
+  add_coflow(net, {0}, {1}, 1.0);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].second == doctest::Approx(2.0));
+  CHECK(done[1].second == doctest::Approx(2.0));
+}
+
+TEST_CASE("a coflow and a flow share a link max-min fairly in bytes per second") {
+  // Link 1 GB/s. Coflow: 1 GB, 1 s alone (its cap is the link). Flow: 0.5 GB. Both run at
+  // 0.5 GB/s until the flow ends at 1 s; the coflow has 0.5 GB left, alone again at 1 GB/s:
+  // ends at 1.5 s.
+  FlowNetwork net = network({1});
+  const FlowId c = add_coflow(net, {0}, {1}, 1.0);
+  const FlowId f = add(net, {0}, 0.5);
+  CHECK(net.rate(c).value() == doctest::Approx(0.5 * kGB));
+  CHECK(net.rate(f).value() == doctest::Approx(0.5 * kGB));
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].first == f);
+  CHECK(done[0].second == doctest::Approx(1.0));
+  CHECK(done[1].first == c);
+  CHECK(done[1].second == doctest::Approx(1.5));
+}
+
+TEST_CASE("a latency-bound coflow is not slowed by a flow that takes the rest of the link") {
+  // Coflow: 0.1 GB in 1 s alone, so it never needs more than 0.1 GB/s. A 1 GB flow takes the
+  // other 0.9 GB/s: the coflow still ends at 1 s; the flow has 0.1 GB left and ends at
+  // 1 + 0.1 / 1 = 1.1 s.
+  FlowNetwork net = network({1});
+  const FlowId c = add_coflow(net, {0}, {0.1}, 1.0);
+  const FlowId f = add(net, {0}, 1);
+  CHECK(net.rate(c).value() == doctest::Approx(0.1 * kGB));
+  CHECK(net.rate(f).value() == doctest::Approx(0.9 * kGB));
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].first == c);
+  CHECK(done[0].second == doctest::Approx(1.0));
+  CHECK(done[1].first == f);
+  CHECK(done[1].second == doctest::Approx(1.1));
+}
+
+TEST_CASE("a coflow uses each link in proportion to its bytes there") {
+  // Coflow: 1 GB on link 0, 0.5 GB on link 1, 1 s alone; a 10 GB flow on link 1; both links
+  // 1 GB/s. Raised together to level x, link 1 carries 0.5x + x = 1: x = 2/3 GB/s for both.
+  // The coflow's busiest link runs at 2/3 of its 1 GB/s alone: 1.5 s.
+  FlowNetwork net = network({1, 1});
+  const FlowId c = add_coflow(net, {0, 1}, {1, 0.5}, 1.0);
+  const FlowId f = add(net, {1}, 10);
+  CHECK(net.rate(c).value() == doctest::Approx(2.0 / 3.0 * kGB));
+  CHECK(net.rate(f).value() == doctest::Approx(2.0 / 3.0 * kGB));
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 2);
+  CHECK(done[0].first == c);
+  CHECK(done[0].second == doctest::Approx(1.5));
+}
+
+TEST_CASE("a coflow without bytes or time is refused") {
+  FlowNetwork net = network({1});
+  CHECK_THROWS_AS(add_coflow(net, {0}, {0}, 1.0), std::invalid_argument);
+  CHECK_THROWS_AS(add_coflow(net, {0}, {1}, 0.0), std::invalid_argument);
+  CHECK_THROWS_AS(net.add_coflow(std::vector<LinkId>{0}, std::vector<double>{}, SimTime::ns(1), SimTime()),
+                  std::invalid_argument);
+}
+
+TEST_CASE("a coflow cannot beat its links: a time alone shorter than its bytes allow is stretched") {
+  // 1 GB over a 1 GB/s link cannot take 0.5 s: it takes 1 s.
+  FlowNetwork net = network({1});
+  add_coflow(net, {0}, {1}, 0.5);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].second == doctest::Approx(1.0));
 }

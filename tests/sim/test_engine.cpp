@@ -10,8 +10,8 @@
 
 namespace doctest {
 template <>
-struct StringMaker<tcsim::sim::SimTime> {
-  static String convert(const tcsim::sim::SimTime& t) { return ::doctest::toString(t.count()) + " ns"; }
+struct StringMaker<tcsim::SimTime> {
+  static String convert(const tcsim::SimTime& t) { return ::doctest::toString(t.count()) + " ns"; }
 };
 }  // namespace doctest
 

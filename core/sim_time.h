@@ -1,7 +1,9 @@
-// The simulator's clock: an integer count of nanoseconds behind a strong type.
-// Events compare exactly (no epsilons), so a run is bit-reproducible. Physical
-// quantities (core/units.h Seconds) convert at the boundary: rounding up, so a
-// converted duration never comes out shorter than the modelled one.
+// The simulator's clock, one type for every part that keeps time: the step
+// engine, the flow network under it and a collective's run on its own. An
+// integer count of nanoseconds behind a strong type: events compare exactly
+// (no epsilons), so a run is bit-reproducible. Physical quantities (Seconds,
+// core/units.h) convert at the boundary, rounding up, so a converted duration
+// never comes out shorter than the modelled one.
 #pragma once
 
 #include <compare>
@@ -10,7 +12,7 @@
 
 #include "core/units.h"
 
-namespace tcsim::sim {
+namespace tcsim {
 
 class SimTime {
  public:
@@ -22,6 +24,7 @@ class SimTime {
 
   friend constexpr SimTime operator+(SimTime a, SimTime b) { return SimTime(a.ns_ + b.ns_); }
   friend constexpr SimTime operator-(SimTime a, SimTime b) { return SimTime(a.ns_ - b.ns_); }
+  friend constexpr SimTime operator*(SimTime a, std::int64_t k) { return SimTime(a.ns_ * k); }
   constexpr SimTime& operator+=(SimTime o) {
     ns_ += o.ns_;
     return *this;
@@ -35,8 +38,9 @@ class SimTime {
 
 inline constexpr double kNanosecondsPerSecond = 1e9;  // SI definition
 
-// The tick `t` falls in, rounded up (hw::to_ticks uses the same rule).
+// The earliest tick not before `t`: the smallest n with to_seconds(n) >= t, so
+// a time that came from a tick converts back to that tick exactly.
 SimTime to_sim_time(Seconds t);
 Seconds to_seconds(SimTime t);
 
-}  // namespace tcsim::sim
+}  // namespace tcsim
