@@ -1,0 +1,193 @@
+// Collectives sharing links in the one engine (sim/engine.h, hw::FlowNetwork
+// coflows): real ring all-reduces from the flow simulation, against closed
+// forms; a collective alone keeps its time alone to the nanosecond; and a whole
+// step with shared collectives against the same step with fixed delays.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hardware/builders.h"
+#include "hardware/collectives.h"
+#include "scenarios/loader.h"
+#include "sim/collective_cache.h"
+#include "sim/engine.h"
+#include "sim/step.h"
+#include "tests/hardware/fixtures.h"
+
+using namespace tcsim;
+using namespace tcsim::sim;
+
+namespace {
+
+std::vector<BytesPerSecond> capacities(const hw::ClusterTopology& t) {
+  std::vector<BytesPerSecond> caps;
+  for (const hw::Link& l : t.links()) caps.push_back(l.bandwidth);
+  return caps;
+}
+
+// A collective use as the step writes it: a coflow of the pattern's bytes x
+// scale and its time alone.
+std::int32_t coflow_of(Engine& e, CollectiveCache& cache, const CollectiveUse& use) {
+  std::vector<hw::LinkId> links;
+  std::vector<double> bytes;
+  for (const auto& [l, unit] : cache.pattern_links(use.pattern)) {
+    links.push_back(l);
+    bytes.push_back(unit * use.scale);
+  }
+  return e.add_coflow(links, bytes, use.time);
+}
+
+std::vector<int> first_gpus(int n) {
+  std::vector<int> g(static_cast<std::size_t>(n));
+  std::iota(g.begin(), g.end(), 0);
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("two concurrent ring all-reduces over the same GPUs each take twice as long") {
+  // 16 GPUs on two nodes, one ring per NIC, 1 GiB: bandwidth-bound. Two at once halve each one's
+  // share of every link they have in common: each moves its bytes at half its busiest link's
+  // capacity, so it takes twice that link's bytes / capacity (the per-step latencies of its time
+  // alone are not stretched: together it ends a little before twice its time alone).
+  const hw::ClusterTopology t = hw::build_fat_tree(2, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric());
+  CollectiveCache cache(t, 8);
+  const CollectiveUse use = cache.ring(hw::CollectiveOp::all_reduce, first_gpus(16), gib(1));
+  Engine e(16, capacities(t));
+  const std::int32_t c = coflow_of(e, cache, use);
+  const TaskId a = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c});
+  const TaskId b = e.add_task({.activity = Activity::collective, .gpu = 8, .coflow = c});
+  e.run();
+  double busiest = 0;  // seconds: the longest any link needs for its bytes
+  for (const auto& [l, unit] : cache.pattern_links(use.pattern)) {
+    busiest = std::max(busiest, unit * use.scale / t.link(l).bandwidth.value());
+  }
+  const double alone = to_seconds(use.time).value();
+  CHECK(busiest < alone);
+  CHECK(busiest > 0.5 * alone);
+  for (const TaskId x : {a, b}) {
+    CHECK(to_seconds(e.end_of(x)).value() == doctest::Approx(2 * busiest).epsilon(1e-6));
+    CHECK(to_seconds(e.end_of(x)).value() == doctest::Approx(2 * alone).epsilon(0.05));
+  }
+}
+
+TEST_CASE("a collective that meets nothing on its links takes its time alone, to the nanosecond") {
+  const hw::ClusterTopology t = hw::build_fat_tree(2, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric());
+  CollectiveCache cache(t, 8);
+  for (const Bytes size : {kib(8), mib(3), gib(1)}) {
+    const CollectiveUse use = cache.ring(hw::CollectiveOp::reduce_scatter, first_gpus(16), size);
+    Engine e(16, capacities(t));
+    const std::int32_t c = coflow_of(e, cache, use);
+    const TaskId before = e.add_task({.activity = Activity::delay, .time = SimTime::ns(1000)});
+    const TaskId coll = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c});
+    const TaskId next = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c});
+    e.add_dependency(before, coll);
+    e.add_dependency(coll, next);
+    e.run();
+    CHECK(e.end_of(coll) - e.begin_of(coll) == use.time);
+    CHECK(e.end_of(next) == SimTime::ns(1000) + use.time + use.time);
+  }
+}
+
+TEST_CASE("a pipeline send beside an all-to-all takes its fair share of the NIC") {
+  // The send crosses GPU 0's NIC, which the all-to-all also saturates: the send gets less than
+  // the NIC alone would give it, and the all-to-all ends later than alone.
+  const hw::ClusterTopology t = hw::build_fat_tree(2, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric());
+  CollectiveCache cache(t, 8);
+  const std::vector<int> gpus = first_gpus(16);
+  const SimTime alone = cache.time("a2a", [&] {
+    return hw::all_to_all({gpus, hw::test::kGpusPerNode}, gib(1), hw::CollectiveAlgo::direct);
+  });
+  const int pattern = cache.pattern("a2a unit", [&] {
+    return hw::all_to_all({gpus, hw::test::kGpusPerNode}, Bytes(1), hw::CollectiveAlgo::direct);
+  });
+  const CollectiveUse use{.time = alone, .pattern = pattern, .scale = gib(1).value()};
+  const hw::Route route = t.route(0, 8, 0);
+  Engine e(16, capacities(t));
+  const TaskId coll = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = coflow_of(e, cache, use)});
+  const Bytes send = mib(64);
+  const TaskId tr = e.add_task(
+      {.activity = Activity::transfer, .gpu = 0, .transfer = e.add_transfer(route.links, route.latency, send)});
+  e.run();
+  const double nic = t.link(route.links[1]).bandwidth.value();
+  const double send_alone = route.latency.value() + send.value() / nic;
+  CHECK(to_seconds(e.end_of(tr)).value() > 1.5 * send_alone);
+  CHECK(e.end_of(coll) > alone);
+}
+
+TEST_CASE("collectives of one lane that overlap are refused") {
+  Engine e(1, {gigabytes_per_second(1)});
+  const std::vector<hw::LinkId> links{0};
+  const std::vector<double> bytes{1e6};
+  const std::int32_t c = e.add_coflow(links, bytes, SimTime::ns(2'000'000));
+  e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = 3});
+  e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = 3});
+  CHECK_THROWS_AS(e.run(), std::logic_error);
+}
+
+TEST_CASE("a step's collectives shared or timed alone: equal when nothing else crosses their links") {
+  // One node, TP8, no data or pipeline parallelism: every collective is in the one model lane
+  // and nothing else uses NVLink, so sharing changes nothing, to the nanosecond.
+  constexpr std::string_view kTp8 = R"(
+name: tp8
+model: {preset: deepseek-67b, layers: 2}
+parallelism: {tp: 8, pp: 1, dp: 1, micro_batch: 1, zero: 1, schedule: 1f1b, recompute: none, comm_sms: 16}
+precision: {gemm: bf16, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: fp32, activations: bf16}
+hardware:
+  gpu: h800
+  gpus_per_node: 8
+  nodes: 1
+  network: {topology: single-node, latency_nvlink: "3.33 us"}
+training:
+  seq_len: 4096
+  phases: [{name: pre-training, tokens: "1B", batch: 4}]
+reliability: {mtbf_per_gpu: "50676 h", checkpoint_interval: "1 h"}
+cost: {rental: "$2/GPU-h"}
+)";
+  const scenario::Scenario s = scenario::load_scenario_text(std::string(kTp8), "tp8.yaml", {});
+  StepOptions alone;
+  alone.shared_collectives = false;
+  const StepResult fixed = simulate_step(s, alone);
+  const StepResult shared = simulate_step(s, {});
+  CHECK(shared.time == fixed.time);
+  CHECK(shared.breakdown.exposed_comm.value() == fixed.breakdown.exposed_comm.value());
+}
+
+TEST_CASE("DeepSeek-V3 on 64 GPUs: shared collectives never make a step faster than fixed delays") {
+  // Gradient reduce-scatters, expert all-to-alls and pipeline sends meet on the NICs: sharing can
+  // only lengthen each, and the step with them.
+  constexpr std::string_view kSmallMoe = R"(
+name: small-moe
+model: {preset: deepseek-v3, layers: 4}
+parallelism: {tp: 1, pp: 2, ep: 32, dp: 32, micro_batch: 1, zero: 1, schedule: dualpipe, recompute: selective,
+              comm_sms: 20}
+precision: {gemm: fp8, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: bf16, activations: bf16}
+hardware:
+  gpu: h800
+  gpus_per_node: 8
+  nodes: 8
+  network: {topology: multi-plane-fat-tree, nic_bandwidth: "400 Gb/s", nics_per_node: 8, switch_radix: 64,
+            latency_intra_leaf: "2.8 us", latency_cross_leaf: "3.7 us", latency_nvlink: "3.33 us"}
+training:
+  seq_len: 4096
+  phases: [{name: pre-training, tokens: "1B", batch: 128}]
+reliability: {mtbf_per_gpu: "50676 h", checkpoint_interval: "1 h"}
+cost: {rental: "$2/GPU-h"}
+)";
+  const scenario::Scenario s = scenario::load_scenario_text(std::string(kSmallMoe), "moe.yaml", {});
+  for (const Fidelity f : {Fidelity::symmetric, Fidelity::full}) {
+    StepOptions alone;
+    alone.fidelity = f;
+    alone.shared_collectives = false;
+    StepOptions shared;
+    shared.fidelity = f;
+    const StepResult a = simulate_step(s, alone);
+    const StepResult b = simulate_step(s, shared);
+    CHECK(b.time >= a.time);
+    CHECK(b.breakdown.total().value() == doctest::Approx(b.time.value()).epsilon(1e-9));
+  }
+}
