@@ -3,7 +3,9 @@
 //   engine     events per second on a synthetic pipeline graph (compute only)
 //   symmetric  one DeepSeek-V3 step, one pipeline of 16 GPUs (target < 0.2 s)
 //   full       one DeepSeek-V3 step, all 2048 GPUs (target < 10 s, < 4 GiB)
-// Usage: bench_step [engine|symmetric|full]...  (default: all three, in that order)
+//   *-fixed    the same step with collectives as fixed delays (each timed alone)
+// Usage: bench_step [engine|symmetric|full|symmetric-fixed|full-fixed]...
+//   (default: engine, symmetric, full, in that order)
 // Peak memory is the process's maximum resident set (getrusage), so modes run
 // in increasing size.
 #include <sys/resource.h>
@@ -55,21 +57,22 @@ void bench_engine() {
              events, run_s, static_cast<double>(events) / run_s / 1e6, since(t0));
 }
 
-void bench_step(tcsim::sim::Fidelity fidelity) {
+void bench_step(tcsim::sim::Fidelity fidelity, bool shared = true) {
   const auto t0 = Clock::now();
   const tcsim::scenario::Scenario s = tcsim::scenario::load_scenario("builtin:deepseek-v3");
   const double load_s = since(t0);
   tcsim::sim::StepOptions o;
   o.fidelity = fidelity;
+  o.shared_collectives = shared;
   const auto b0 = Clock::now();
   tcsim::sim::StepSimulation sim(tcsim::sim::step_shape(s), o);
   const double build_s = since(b0);
   const auto r0 = Clock::now();
   const tcsim::sim::StepResult r = sim.run();
   const double run_s = since(r0);
-  fmt::print("{:<10} DeepSeek-V3 step {:.4f} s simulated ({:.0f} tokens/s/GPU): {} GPUs, {} tasks, {} events\n",
-             fidelity == tcsim::sim::Fidelity::full ? "full" : "symmetric", r.time.value(), r.tokens_per_second_per_gpu,
-             r.simulated_gpus, r.tasks, r.events);
+  fmt::print("{:<10}{} DeepSeek-V3 step {:.4f} s simulated ({:.0f} tokens/s/GPU): {} GPUs, {} tasks, {} events\n",
+             fidelity == tcsim::sim::Fidelity::full ? "full" : "symmetric", shared ? "" : " (fixed)", r.time.value(),
+             r.tokens_per_second_per_gpu, r.simulated_gpus, r.tasks, r.events);
   fmt::print(
       "           load {:.3f} s + build {:.3f} s + run {:.3f} s = {:.3f} s; {:.2f} M events/s; peak RSS {:.3f} GiB\n",
       load_s, build_s, run_s, load_s + build_s + run_s, static_cast<double>(r.events) / run_s / 1e6, peak_rss_gib());
@@ -87,8 +90,12 @@ int main(int argc, char** argv) {
       bench_step(tcsim::sim::Fidelity::symmetric);
     } else if (m == "full") {
       bench_step(tcsim::sim::Fidelity::full);
+    } else if (m == "symmetric-fixed") {
+      bench_step(tcsim::sim::Fidelity::symmetric, false);
+    } else if (m == "full-fixed") {
+      bench_step(tcsim::sim::Fidelity::full, false);
     } else {
-      fmt::print(stderr, "bench_step: unknown mode \"{}\" (engine, symmetric, full)\n", m);
+      fmt::print(stderr, "bench_step: unknown mode \"{}\" (engine, symmetric, full, symmetric-fixed, full-fixed)\n", m);
       return 2;
     }
   }

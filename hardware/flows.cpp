@@ -11,7 +11,7 @@
 namespace tcsim::hw {
 namespace {
 
-constexpr int kSlotBits = 32;  // a FlowId is (generation << 32) | slot
+constexpr int kSlotBits = 32;  // a FlowId is (generation << 32) | slot (FlowNetwork::index_of)
 constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
 
 std::vector<BytesPerSecond> capacities(const ClusterTopology& topology) {

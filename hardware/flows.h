@@ -83,6 +83,9 @@ class FlowNetwork {
   BytesPerSecond rate(FlowId flow);
   Bytes remaining(FlowId flow, SimTime now);  // a coflow's on its busiest link
   bool alive(FlowId flow) const;
+  // A live flow's index: distinct among live flows, below the most flows live
+  // at once (callers keep per-flow data in a vector by it).
+  static std::uint32_t index_of(FlowId flow) { return static_cast<std::uint32_t>(flow & 0xffffffffU); }
   int flow_count() const { return live_flows_; }
   SimTime now() const { return SimTime::ns(now_); }
 

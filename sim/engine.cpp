@@ -5,7 +5,6 @@
 #include <functional>
 #include <queue>
 #include <stdexcept>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -55,7 +54,7 @@ struct Transfer {
 };
 
 struct Coflow {
-  std::size_t first_link = 0;  // into coflow_links / coflow_bytes
+  std::size_t first_link = 0;  // into coflow_links / coflow_bytes / coflow_part, grouped by part
   std::size_t links = 0;
   SimTime alone;
 };
@@ -95,9 +94,10 @@ struct Engine::Impl {
   std::vector<int> lane_busy;
   std::vector<hw::LinkId> coflow_links;
   std::vector<double> coflow_bytes;
+  std::vector<std::int32_t> coflow_part;
   std::vector<BytesPerSecond> link_capacity;
   std::unique_ptr<hw::FlowNetwork> network;
-  std::unordered_map<hw::FlowId, TaskId> flow_task;
+  std::vector<TaskId> flow_task;  // by FlowNetwork::index_of: the task a live flow belongs to
   std::uint32_t network_version = 0;
   bool network_dirty = false;
 
@@ -254,8 +254,14 @@ struct Engine::Impl {
     const Transfer& tr = transfers[static_cast<std::size_t>(ref[static_cast<std::size_t>(t)])];
     const std::span<const hw::LinkId> links(transfer_links.data() + tr.first_link, tr.links);
     const hw::FlowId f = network->add_flow(links, tr.latency, tr.bytes, SimTime::ns(now));
-    flow_task.emplace(f, t);
+    track(f, t);
     network_dirty = true;
+  }
+
+  void track(hw::FlowId f, TaskId t) {
+    const std::uint32_t i = hw::FlowNetwork::index_of(f);
+    if (i >= flow_task.size()) flow_task.resize(i + 1, kNoTask);
+    flow_task[i] = t;
   }
 
   // A collective with nothing to carry (or no network) lasts its time alone.
@@ -266,9 +272,18 @@ struct Engine::Impl {
       return;
     }
     begin_task(t);
-    const hw::FlowId f = network->add_coflow({coflow_links.data() + c.first_link, c.links},
-                                             {coflow_bytes.data() + c.first_link, c.links}, c.alone, SimTime::ns(now));
-    flow_task.emplace(f, t);
+    int parts = 0;
+    for (std::size_t i = c.first_link, last = c.first_link + c.links; i < last;) {
+      std::size_t j = i + 1;
+      while (j < last && coflow_part[j] == coflow_part[i]) ++j;
+      const hw::FlowId f = network->add_coflow({coflow_links.data() + i, j - i}, {coflow_bytes.data() + i, j - i},
+                                               c.alone, SimTime::ns(now));
+      track(f, t);
+      ++parts;
+      i = j;
+    }
+    // Its dependencies are done, so `pending` counts its parts still running.
+    pending[static_cast<std::size_t>(t)] = parts;
     network_dirty = true;
   }
 
@@ -327,9 +342,10 @@ struct Engine::Impl {
     if (ev.version != network_version) return;
     ++processed;
     for (const hw::FlowId f : network->advance_to(SimTime::ns(now))) {
-      const auto it = flow_task.find(f);
-      const TaskId t = it->second;
-      flow_task.erase(it);
+      const TaskId t = flow_task[hw::FlowNetwork::index_of(f)];
+      if (activity[static_cast<std::size_t>(t)] == Activity::collective && --pending[static_cast<std::size_t>(t)] > 0) {
+        continue;
+      }
       end_task(t);
     }
     network_dirty = true;  // starts and completions changed what comes next
@@ -384,12 +400,14 @@ struct Engine::Impl {
     }
     std::vector<hw::LinkId> links;
     std::vector<double> bytes;
+    std::vector<std::int32_t> parts;
     for (Coflow& cf : coflows) {
       const std::size_t first = links.size();
       for (std::size_t i = cf.first_link; i < cf.first_link + cf.links; ++i) {
         if (owner[static_cast<std::size_t>(coflow_links[i])] != kShared) continue;
         links.push_back(coflow_links[i]);
         bytes.push_back(coflow_bytes[i]);
+        parts.push_back(coflow_part[i]);
       }
       // A coflow left with no link lasts its time alone (begin_collective):
       // nothing else can cross its links while it runs.
@@ -398,6 +416,7 @@ struct Engine::Impl {
     }
     coflow_links = std::move(links);
     coflow_bytes = std::move(bytes);
+    coflow_part = std::move(parts);
   }
 
   SimTime run() {
@@ -497,14 +516,23 @@ std::int32_t Engine::add_gpu_group(std::span<const int> gpus) {
   return static_cast<std::int32_t>(m.group_offset.size() - 2);
 }
 
-std::int32_t Engine::add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone) {
+std::int32_t Engine::add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone,
+                                std::span<const std::int32_t> parts) {
   Impl& m = *impl_;
-  if (links.size() != bytes.size()) throw std::invalid_argument("engine: a coflow's links and bytes differ in count");
-  const std::size_t first = m.coflow_links.size();
+  if (links.size() != bytes.size() || (!parts.empty() && parts.size() != links.size())) {
+    throw std::invalid_argument("engine: a coflow's links, bytes and parts differ in count");
+  }
+  std::vector<std::size_t> order;
   for (std::size_t i = 0; i < links.size(); ++i) {
-    if (!(bytes[i] > 0.0)) continue;
+    if (bytes[i] > 0.0) order.push_back(i);
+  }
+  const auto part = [&](std::size_t i) { return parts.empty() ? 0 : parts[i]; };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return part(a) < part(b); });
+  const std::size_t first = m.coflow_links.size();
+  for (const std::size_t i : order) {
     m.coflow_links.push_back(links[i]);
     m.coflow_bytes.push_back(bytes[i]);
+    m.coflow_part.push_back(part(i));
   }
   m.coflows.push_back({first, m.coflow_links.size() - first, alone});
   return static_cast<std::int32_t>(m.coflows.size() - 1);

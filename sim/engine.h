@@ -118,8 +118,13 @@ class Engine {
   void add_dependency(TaskId before, TaskId after);
   std::int32_t add_gpu_group(std::span<const int> gpus);
   std::int32_t add_transfer(std::span<const hw::LinkId> links, Seconds latency, Bytes bytes);
-  // A collective's traffic: bytes[i] over links[i], and its time alone.
-  std::int32_t add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone);
+  // A collective's traffic: bytes[i] over links[i], and its time alone. With
+  // `parts` (a label per link), each part shares its links as a coflow of its
+  // own with the same time alone, and the collective ends with its last part:
+  // a member slowed on its links slows the whole collective, without joining
+  // every member's links into one sharing problem.
+  std::int32_t add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone,
+                          std::span<const std::int32_t> parts = {});
   void reserve(std::size_t tasks, std::size_t dependencies);
   void add_observer(Observer& observer);
 

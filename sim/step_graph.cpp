@@ -287,7 +287,7 @@ class StepBuilder {
     std::vector<BytesPerSecond> links;
     for (const hw::Link& l : topology_.links()) links.push_back(l.bandwidth);
     g_.engine = std::make_unique<Engine>(gpus, std::move(links));
-    if (!full()) w_.set_shared_links(simulated_gpu_links());
+    w_.set_coflow_parts(coflow_parts());
     const std::size_t tasks = estimated_tasks();
     g_.engine->reserve(tasks, 2 * tasks + tasks / 2);
     g_.traffic_use_of_task.reserve(tasks);
@@ -305,32 +305,53 @@ class StepBuilder {
                     {});
   }
 
-  // Symmetric mode: one replica of each pipeline rank stands for all, so a
-  // collective meets other traffic where the simulated GPUs attach (their
-  // NVLink ports, their NICs' host and access links): every member is taken
-  // to see what the simulated one sees. Links elsewhere (other members',
-  // switch to switch) carry only collectives there, and the simulation has
-  // none of those members' own traffic to set against them.
-  std::vector<char> simulated_gpu_links() const {
+  // Where a collective's coflow parts lie (StepWriter::set_coflow_parts,
+  // Engine::add_coflow). Each GPU's own links (its NVLink ports, the host and
+  // access links of a NIC only it uses) are one part, so a collective is as
+  // slow as its most crowded member. Full mode: links no single GPU owns
+  // (switch to switch, a shared NIC) are one more part. Symmetric mode: one
+  // replica of each pipeline rank stands for all, so only the simulated GPUs'
+  // parts are kept (every member is taken to see what the simulated one sees);
+  // elsewhere the simulation has none of the other members' own traffic to set
+  // against a collective.
+  std::vector<std::int32_t> coflow_parts() const {
     const auto links = topology_.links();
     const auto devices = topology_.devices();
-    std::vector<char> device(devices.size(), 0);
-    for (int rank = 0; rank < layout_.pipeline_ranks(); ++rank)
-      device[static_cast<std::size_t>(layout_.gpu(rank, 0))] = 1;
-    for (const hw::Link& l : links) {  // a simulated GPU's NIC
-      if (l.kind != hw::LinkKind::host) continue;
-      if (device[static_cast<std::size_t>(l.from)] == 1) device[static_cast<std::size_t>(l.to)] = 2;
-      if (device[static_cast<std::size_t>(l.to)] == 1) device[static_cast<std::size_t>(l.from)] = 2;
+    constexpr std::int32_t kNone = -1, kShared = -3;
+    std::vector<std::int32_t> owner(devices.size(), kNone);  // device -> the one GPU it serves
+    for (std::size_t d = 0; d < devices.size(); ++d) {
+      if (devices[d].kind == hw::DeviceKind::gpu) owner[d] = static_cast<std::int32_t>(d);
     }
-    std::vector<char> mask(links.size(), 0);
+    for (const hw::Link& l : links) {  // a NIC serves the GPUs its host links join
+      if (l.kind != hw::LinkKind::host) continue;
+      for (const auto& [gpu, nic] : {std::pair{l.from, l.to}, std::pair{l.to, l.from}}) {
+        if (devices[static_cast<std::size_t>(gpu)].kind != hw::DeviceKind::gpu) continue;
+        std::int32_t& o = owner[static_cast<std::size_t>(nic)];
+        o = o == kNone || o == gpu ? gpu : kShared;
+      }
+    }
+    std::vector<char> simulated(devices.size(), full() ? 1 : 0);
+    for (int rank = 0; rank < layout_.pipeline_ranks(); ++rank) {
+      simulated[static_cast<std::size_t>(layout_.gpu(rank, 0))] = 1;
+    }
+    std::vector<std::int32_t> part(links.size(), StepWriter::kLeftOut);
     for (std::size_t i = 0; i < links.size(); ++i) {
       const hw::Link& l = links[i];
-      const bool at_gpu = device[static_cast<std::size_t>(l.from)] == 1 || device[static_cast<std::size_t>(l.to)] == 1;
-      const bool at_nic = l.kind == hw::LinkKind::access && (device[static_cast<std::size_t>(l.from)] == 2 ||
-                                                             device[static_cast<std::size_t>(l.to)] == 2);
-      mask[i] = at_gpu || at_nic ? 1 : 0;
+      std::int32_t gpu = kNone;
+      if (l.kind != hw::LinkKind::fabric) {
+        for (const hw::DeviceId d : {l.from, l.to}) {
+          const std::int32_t o = owner[static_cast<std::size_t>(d)];
+          if (o >= 0 && devices[static_cast<std::size_t>(d)].kind == hw::DeviceKind::gpu) gpu = o;
+          if (o >= 0 && gpu == kNone) gpu = o;
+        }
+      }
+      if (gpu >= 0) {
+        if (simulated[static_cast<std::size_t>(gpu)]) part[i] = gpu;
+      } else if (full()) {
+        part[i] = -1;
+      }
     }
-    return mask;
+    return part;
   }
 
   // Tasks the graph will hold: per slot a window marker, per chunk an entry

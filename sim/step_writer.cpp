@@ -57,14 +57,17 @@ TaskSpec StepWriter::collective_spec(const CollectiveUse& use) {
   if (fresh) {
     std::vector<hw::LinkId> links;
     std::vector<double> bytes;
+    std::vector<std::int32_t> parts;
     if (use.pattern >= 0) {
       for (const auto& [link, unit] : cache_.pattern_links(use.pattern)) {
-        if (!shared_links_.empty() && !shared_links_[static_cast<std::size_t>(link)]) continue;
+        const std::int32_t part = part_of_link_.empty() ? 0 : part_of_link_[static_cast<std::size_t>(link)];
+        if (part == kLeftOut) continue;
         links.push_back(link);
         bytes.push_back(unit * use.scale);
+        parts.push_back(part);
       }
     }
-    it->second = graph_.engine->add_coflow(links, bytes, use.time);
+    it->second = graph_.engine->add_coflow(links, bytes, use.time, parts);
   }
   return {.activity = Activity::collective, .coflow = it->second, .holds_comm_sms = true};
 }

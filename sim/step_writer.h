@@ -70,9 +70,11 @@ class StepWriter {
   TaskSpec collective_spec(const CollectiveUse& use);
 
  public:
-  // Symmetric mode: the links a collective may share (those at the simulated
-  // GPUs); the others are left out of its coflow. Empty: every link.
-  void set_shared_links(std::vector<char> mask) { shared_links_ = std::move(mask); }
+  // How a collective's links split into the parts of its coflow (Engine::
+  // add_coflow): a label per link, kLeftOut to leave the link out of the
+  // sharing. Empty: one part of every link.
+  static constexpr std::int32_t kLeftOut = -2;
+  void set_coflow_parts(std::vector<std::int32_t> part_of_link) { part_of_link_ = std::move(part_of_link); }
 
  private:
   std::int32_t lane_id(Lane lane, int rank, Group g, int group_index);
@@ -89,7 +91,7 @@ class StepWriter {
   std::map<std::pair<int, double>, std::int32_t> use_index_;
   std::map<std::tuple<int, double, std::int64_t>, std::int32_t> coflow_index_;
   std::map<std::tuple<int, int, int, int>, std::int32_t> lanes_;
-  std::vector<char> shared_links_;
+  std::vector<std::int32_t> part_of_link_;
   std::unordered_map<std::string, std::uint16_t> name_index_;
 };
 

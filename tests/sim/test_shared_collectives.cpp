@@ -191,3 +191,28 @@ cost: {rental: "$2/GPU-h"}
     CHECK(b.breakdown.total().value() == doctest::Approx(b.time.value()).epsilon(1e-9));
   }
 }
+
+TEST_CASE("a collective in parts ends with its most crowded part") {
+  // Two members' links (0 and 1), 1 GB each, 1 s alone; a 1 GB send crosses link 0 only. Part 0
+  // shares its link: both at 0.5 GB/s until the send ends at 2 s. Part 1 runs alone and ends at
+  // 1 s. The collective ends with part 0 at 2 s.
+  Engine e(2, {gigabytes_per_second(1), gigabytes_per_second(1)});
+  const std::vector<hw::LinkId> links{0, 1}, send{0};
+  const std::vector<double> bytes{1e9, 1e9};
+  const std::vector<std::int32_t> parts{0, 1};
+  const std::int32_t c = e.add_coflow(links, bytes, SimTime::ns(1'000'000'000), parts);
+  const TaskId coll = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c});
+  const TaskId tr =
+      e.add_task({.activity = Activity::transfer, .gpu = 1, .transfer = e.add_transfer(send, Seconds(0), Bytes(1e9))});
+  e.run();
+  CHECK(e.end_of(coll) == SimTime::ns(2'000'000'000));
+  CHECK(e.end_of(tr) == SimTime::ns(2'000'000'000));
+  // As one part, the collective would meet the send on link 0 all the same: the same 2 s.
+  Engine whole(2, {gigabytes_per_second(1), gigabytes_per_second(1)});
+  const std::int32_t w = whole.add_coflow(links, bytes, SimTime::ns(1'000'000'000));
+  const TaskId coll2 = whole.add_task({.activity = Activity::collective, .gpu = 0, .coflow = w});
+  whole.add_task(
+      {.activity = Activity::transfer, .gpu = 1, .transfer = whole.add_transfer(send, Seconds(0), Bytes(1e9))});
+  whole.run();
+  CHECK(whole.end_of(coll2) == SimTime::ns(2'000'000'000));
+}
