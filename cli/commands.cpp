@@ -30,7 +30,7 @@ namespace {
 
 constexpr std::string_view kRunHelp =
     R"(Usage: tcsim run [SCENARIO] [--set PATH=VALUE]... [--json] [--fidelity symmetric|full]
-                 [--trace FILE.json] [--seed N]
+                 [--collectives shared|alone] [--trace FILE.json] [--seed N]
 
 Resolves SCENARIO (a YAML file, or builtin:NAME; default builtin:deepseek-v3, the
 DeepSeek-V3 pre-training on 2048 H800 GPUs) and reports the resolved plan, the model's
@@ -51,6 +51,10 @@ the R&D total with P10/P50/P90).
                      data/expert-parallel replicas, collectives simulated on the whole group;
                      full: every GPU of the cluster, with per-GPU speed variation and skewed
                      expert load drawn from --seed
+  --collectives HOW  shared (default): each collective shares links with the others and with
+                     pipeline sends where GPUs attach to the network, and is slowed by them;
+                     alone: each takes its time simulated on its own, as a fixed delay (what
+                     sharing costs is the difference)
   --trace FILE.json  write a Chrome trace-event file (open it in Perfetto or chrome://tracing):
                      a track per GPU stream and per busy link; in full mode the GPUs of the
                      first pipeline only
@@ -98,6 +102,12 @@ sim::Fidelity parse_fidelity(const std::string& v) {
   throw ConfigError(fmt::format("--fidelity: expected symmetric or full, got \"{}\"", v));
 }
 
+bool parse_collectives(const std::string& v) {
+  if (v == "shared") return true;
+  if (v == "alone") return false;
+  throw ConfigError(fmt::format("--collectives: expected shared or alone, got \"{}\"", v));
+}
+
 std::uint64_t parse_seed(const std::string& v) {
   std::uint64_t seed = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seed);
@@ -113,6 +123,8 @@ std::vector<std::string> take_step_flags(std::span<const std::string> args, RunF
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (const auto v = flag_value(args, i, "--fidelity", "run")) {
       flags.step.fidelity = parse_fidelity(*v);
+    } else if (const auto c = flag_value(args, i, "--collectives", "run")) {
+      flags.step.shared_collectives = parse_collectives(*c);
     } else if (const auto t = flag_value(args, i, "--trace", "run")) {
       if (t->empty()) throw ConfigError("--trace needs a file name");
       flags.trace = *t;

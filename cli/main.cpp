@@ -17,7 +17,8 @@ namespace {
 constexpr std::string_view kUsage = R"(tcsim: what did that training run really cost, on which hardware, and why?
 
 Usage:
-  tcsim run [SCENARIO] [--set PATH=VALUE]... [--json] [--fidelity symmetric|full] [--trace FILE.json] [--seed N]
+  tcsim run [SCENARIO] [--set PATH=VALUE]... [--json] [--fidelity symmetric|full] [--collectives shared|alone]
+            [--trace FILE.json] [--seed N]
   tcsim list [models|gpus|scenarios]
   tcsim collective [SCENARIO] --op OP [--algo ALGO] --size SIZE [--gpus N] [--set PATH=VALUE]...
   tcsim report [SCENARIO] --out DIR [--set PATH=VALUE]... [--compare SCENARIO_B] [--seed N]

@@ -121,6 +121,12 @@ struct ParallelPlan {
   // are done, beside the rest of the backward (Megatron-LM
   // --overlap-grad-reduce); false: all of it after the rank's last backward.
   bool overlap_grad_reduce = true;
+  // ZeRO-1/2 parameter all-gather of the updated weights beside the next
+  // step's forward, each stage's first forward waiting for its own weights
+  // (Megatron-LM --overlap-param-gather; it requires --overlap-grad-reduce and
+  // the distributed optimizer, arguments.py); false: after the optimizer,
+  // before the step ends.
+  bool overlap_param_gather = false;
 
   bool operator==(const ParallelPlan&) const = default;
 };

@@ -215,6 +215,16 @@ std::vector<RuleBreak> plan_breaks(const Scenario& s, const model::ParallelPlan&
                           "tp > 1 and sequence_parallel (tp = {})",
                           p.tp));
   }
+  if (p.overlap_param_gather) {
+    f.require(
+        p.zero == 1 || p.zero == 2, at + ".overlap_param_gather",
+        fmt::format("overlap_param_gather overlaps the distributed optimizer's weight all-gather: needs zero 1 or "
+                    "2 (zero 3 gathers before each chunk already); got zero {}",
+                    p.zero));
+    f.require(p.overlap_grad_reduce, at + ".overlap_param_gather",
+              "overlap_param_gather needs overlap_grad_reduce (Megatron-LM requires --overlap-grad-reduce with "
+              "--overlap-param-gather)");
+  }
   if (p.sequence_parallel) {
     f.require(p.tp > 1, at + ".sequence_parallel", "sequence_parallel shards along tensor parallelism: needs tp > 1");
   }

@@ -1,6 +1,7 @@
 #include "sim/data_parallel.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -168,19 +169,28 @@ void DataParallel::finish_step(int rank, int q, std::int32_t priority, ReplicaSt
                              .time_shared = scaled(t, f)});
   if (st.window != kNoTask) w_.depend(st.window, opt);
   if (st.dp_lane != kNoTask) w_.depend(st.dp_lane, opt);
-  if (plan_.zero < 1 || plan_.zero >= 3) return;
+  if (plan_.zero < 1 || plan_.zero >= 3 || plan_.overlap_param_gather) return;
   // ZeRO-1/2: every GPU gathers the updated weights of the others' shards.
-  const double weight_bytes = model::dtype_bytes(precision_.weights);
   st.dp_lane = opt;
-  for (const int stage : stages_of_rank(rank)) {
-    const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
-    for (int b = 0; b < static_cast<int>(blocks.size()); ++b) {
-      const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
-      const std::string what = fmt::format("weights {}", block_name(stage, b));
-      collective(rank, q, stage, Group::dp, hw::CollectiveOp::all_gather, Bytes(p.dense * weight_bytes), what, opt, st,
-                 b);
-      collective(rank, q, stage, Group::expert_dp, hw::CollectiveOp::all_gather, Bytes(p.routed * weight_bytes),
-                 what + " (experts)", opt, st, b);
+  for (const int stage : stages_of_rank(rank)) gather_stage(rank, q, stage, opt, kNoTask, st);
+}
+
+void DataParallel::gather_updated_weights(int rank, int q, int stage, TaskId entry, ReplicaState& st) {
+  gather_stage(rank, q, stage, kNoTask, entry, st);
+}
+
+// Block by block in the lane, each after `after` and before `before` (when given).
+void DataParallel::gather_stage(int rank, int q, int stage, TaskId after, TaskId before, ReplicaState& st) {
+  const double weight_bytes = model::dtype_bytes(precision_.weights);
+  const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
+  for (int b = 0; b < static_cast<int>(blocks.size()); ++b) {
+    const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
+    const std::string what = fmt::format("weights {}", block_name(stage, b));
+    for (const auto& [g, bytes, name] :
+         {std::tuple{Group::dp, p.dense, what}, std::tuple{Group::expert_dp, p.routed, what + " (experts)"}}) {
+      const TaskId t =
+          collective(rank, q, stage, g, hw::CollectiveOp::all_gather, Bytes(bytes * weight_bytes), name, after, st, b);
+      if (t != kNoTask && before != kNoTask) w_.depend(t, before);
     }
   }
 }

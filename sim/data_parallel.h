@@ -41,12 +41,19 @@ class DataParallel {
   // ZeRO-3: the stage's weights gathered before `chunk` (entry task `entry`).
   void gather_weights(int rank, int q, const model::Chunk& chunk, TaskId entry, ReplicaState& st);
 
-  // The optimizer step after the rank's last slot, and ZeRO-1/2's gathers.
+  // ZeRO-1/2 with overlap_param_gather: the stage's updated weights gathered
+  // at the step's start, beside the forward, before its first forward chunk
+  // on this rank (entry task `entry`).
+  void gather_updated_weights(int rank, int q, int stage, TaskId entry, ReplicaState& st);
+
+  // The optimizer step after the rank's last slot, and ZeRO-1/2's gathers
+  // (unless overlap_param_gather moves them to the next step's forward).
   void finish_step(int rank, int q, std::int32_t priority, ReplicaState& st);
 
  private:
   TaskId collective(int rank, int q, int stage, Group g, hw::CollectiveOp op, Bytes bytes, const std::string& what,
                     TaskId after, ReplicaState& st, int bucket);
+  void gather_stage(int rank, int q, int stage, TaskId after, TaskId before, ReplicaState& st);
   CollectiveUse ring_use(hw::CollectiveOp op, Group g, int rank, int group_index, Bytes bytes);
   std::uint32_t tag(const std::string& name, int stage);
   Bytes optimizer_bytes(int rank) const;

@@ -513,6 +513,11 @@ class StepBuilder {
     if (plan_.zero >= 3 && ch.pass != ChunkPass::backward_weight) {
       data_parallel_->gather_weights(rank, q, ch, rec.entry, st);
     }
+    if (plan_.overlap_param_gather && ch.pass == ChunkPass::forward &&
+        std::find(st.gathered.begin(), st.gathered.end(), ch.stage) == st.gathered.end()) {
+      st.gathered.push_back(ch.stage);
+      data_parallel_->gather_updated_weights(rank, q, ch.stage, rec.entry, st);
+    }
     const int gpu = w_.engine_gpu(rank, q);
     std::vector<TaskId> task(work.pieces.size(), kNoTask);
     for (std::size_t i = 0; i < work.pieces.size(); ++i) {

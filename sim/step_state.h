@@ -14,6 +14,7 @@ struct ReplicaState {
   TaskId previous_window = kNoTask;
   TaskId model_lane = kNoTask;  // the last TP/CP/EP collective: they run in program order
   TaskId dp_lane = kNoTask;     // the last data-parallel collective
+  std::vector<int> gathered;    // stages whose updated weights are gathered (overlap_param_gather)
 };
 
 // The tasks of one chunk instance that others connect to.

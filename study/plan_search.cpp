@@ -289,6 +289,37 @@ std::string_view fate_name(PlanFate f) {
   return "?";
 }
 
+// Expert tensor parallelism to try: tp (0) always; 1 as well for a
+// mixture-of-experts model with tp > 1 (Megatron-Core's published DeepSeek-V3
+// plans run their experts at ETP1 under TP2).
+std::vector<int> expert_tp_choices(const scenario::Scenario& s, int tp) {
+  if (!s.model.moe || tp == 1) return {0};
+  return {0, 1};
+}
+
+// The overlaps a framework turns on for a candidate's shape, where tcsim's
+// rules allow them (docs/plan-search.md, "Overlaps"): sequence parallelism
+// whenever tp > 1 (Megatron-LM's advice with TP; the same bytes on the wire,
+// activations sharded); combined 1F1B for MoE with ep > 1 where it runs;
+// the parameter all-gather beside the forward under ZeRO-1/2 when gradients
+// are reduced beside the backward. The scenario's own choice stays for the
+// rest (TP-comm overlap only with SP, shared-expert overlap, gradient
+// overlap).
+void set_overlaps(const scenario::Scenario& s, ParallelPlan& p) {
+  p.sequence_parallel = p.tp > 1;
+  if (!p.sequence_parallel) p.overlap_tp_comm = false;
+  const bool moe = s.model.moe.has_value() && p.ep > 1;
+  // DualPipe pairs its chunks whatever the flag says: the scenario's value stays.
+  const bool pairs = p.schedule == Schedule::interleaved_1f1b || (p.schedule == Schedule::one_f_one_b && p.pp == 1);
+  if (!moe) {
+    p.overlap_ep_comm = false;
+  } else if (p.schedule != Schedule::dualpipe) {
+    p.overlap_ep_comm = pairs;
+  }
+  if (!moe) p.overlap_shared_expert = false;
+  p.overlap_param_gather = (p.zero == 1 || p.zero == 2) && p.overlap_grad_reduce;
+}
+
 std::vector<ParallelPlan> enumerate_plans(const scenario::Scenario& s, int gpus) {
   const ParallelPlan& base = first_phase(s).parallelism;
   std::vector<ParallelPlan> out;
@@ -302,19 +333,23 @@ std::vector<ParallelPlan> enumerate_plans(const scenario::Scenario& s, int gpus)
             for (int mb : kMicroBatches) {
               for (int zero : kZeroStages) {
                 for (Recompute rc : kRecomputes) {
-                  ParallelPlan p = base;
-                  p.tp = tp;
-                  p.pp = pp;
-                  p.ep = ep;
-                  p.dp = dp;
-                  p.cp = cp;
-                  p.virtual_stages = sc.virtual_stages;
-                  p.schedule = sc.schedule;
-                  p.micro_batch = mb;
-                  p.zero = zero;
-                  p.recompute = rc;
-                  p.stage_layers = stage_layers_for(s, pp * sc.virtual_stages);
-                  out.push_back(std::move(p));
+                  for (int etp : expert_tp_choices(s, tp)) {
+                    ParallelPlan p = base;
+                    p.tp = tp;
+                    p.pp = pp;
+                    p.ep = ep;
+                    p.dp = dp;
+                    p.cp = cp;
+                    p.virtual_stages = sc.virtual_stages;
+                    p.schedule = sc.schedule;
+                    p.micro_batch = mb;
+                    p.zero = zero;
+                    p.recompute = rc;
+                    p.expert_tp = etp;
+                    p.stage_layers = stage_layers_for(s, pp * sc.virtual_stages);
+                    set_overlaps(s, p);
+                    out.push_back(std::move(p));
+                  }
                 }
               }
             }
@@ -336,10 +371,11 @@ std::string grid_dimensions(const scenario::Scenario& s, int gpus) {
   for (Recompute r : kRecomputes) recomputes.emplace_back(recompute_name(r));
   return fmt::format(
       "tp {{{}}} x cp {{{}}} x pp {{divisors of GPUs / (tp cp) up to {} layers}} x ep {{{}}} x schedule {{{}}} x "
-      "micro-batch {{{}}} x ZeRO {{{}}} x recompute {{{}}}",
+      "micro-batch {{{}}} x ZeRO {{{}}} x recompute {{{}}}{}; overlaps as frameworks set them (SP with tp > 1, "
+      "combined 1F1B for MoE, parameter all-gather beside the forward)",
       fmt::join(tp_choices(s, gpus), ","), fmt::join(cp_choices(s), ","), s.model.layers, fmt::join(ep_choices(s), ","),
       fmt::join(schedules, ", "), fmt::join(kMicroBatches, ","), fmt::join(kZeroStages, ","),
-      fmt::join(recomputes, ", "));
+      fmt::join(recomputes, ", "), s.model.moe ? " x expert-TP {tp, 1} (tp > 1)" : "");
 }
 
 std::optional<PlanRule> check_plan(const scenario::Scenario& s, const ParallelPlan& p, int gpus) {
@@ -397,8 +433,11 @@ std::vector<std::string> plan_overrides(const scenario::Scenario& s, const Paral
 std::string plan_label(const ParallelPlan& p) {
   std::string schedule(schedule_name(p.schedule));
   if (p.virtual_stages > 1) schedule += fmt::format(" v{}", p.virtual_stages);
-  return fmt::format("TP{} PP{} EP{} DP{} CP{}, {}, ZeRO-{}, micro-batch {}, recompute {}", p.tp, p.pp, p.ep, p.dp,
-                     p.cp, schedule, p.zero, p.micro_batch, recompute_name(p.recompute));
+  std::string extras;
+  if (p.sequence_parallel) extras += " SP";
+  if (p.expert_tp == 1 && p.tp > 1) extras += " ETP1";
+  return fmt::format("TP{} PP{} EP{} DP{} CP{}{}, {}, ZeRO-{}, micro-batch {}, recompute {}", p.tp, p.pp, p.ep, p.dp,
+                     p.cp, extras, schedule, p.zero, p.micro_batch, recompute_name(p.recompute));
 }
 
 std::vector<int> pareto_front(const std::vector<std::pair<double, double>>& points) {

@@ -187,8 +187,11 @@ TEST_CASE("run --trace writes a Chrome trace atomically") {
   std::filesystem::remove(path);
 }
 
-TEST_CASE("bad --fidelity, --seed and --trace values exit with code 2") {
+TEST_CASE("bad --fidelity, --collectives, --seed and --trace values exit with code 2") {
   CHECK(tcsim("run --fidelity sometimes").code == 2);
+  const Result c = tcsim("run --collectives sometimes");
+  CHECK(c.code == 2);
+  CHECK(c.err.find("--collectives: expected shared or alone") != std::string::npos);
   CHECK(tcsim("run --seed -1").code == 2);
   CHECK(tcsim("run --seed 12x").code == 2);
   CHECK(tcsim("run --trace").code == 2);

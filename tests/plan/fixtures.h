@@ -12,7 +12,8 @@ inline constexpr std::string_view kPlanSmall = R"(
 name: plan-small
 model: {layers: 4, hidden: 256, vocab: 1024, attention: {kind: mha, heads: 8, kv_heads: 8, head_dim: 32},
         ffn: {kind: swiglu, intermediate: 512}}
-parallelism: {tp: 1, pp: 2, ep: 1, dp: 8, micro_batch: 1, zero: 1, schedule: dualpipe, recompute: selective}
+parallelism: {tp: 1, pp: 2, ep: 1, dp: 8, micro_batch: 1, zero: 1, schedule: dualpipe, recompute: selective,
+              overlap_param_gather: true}
 precision: {gemm: bf16, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: fp32, activations: bf16}
 hardware:
   gpu: h800

@@ -322,3 +322,24 @@ TEST_CASE("one rule set: a candidate the search calls invalid is exactly one the
   CHECK(checked == 88);  // 11 triples x 4 schedules x 2 micro-batch sizes
   CHECK(refused == 16);  // (6 + 8 + 2) shapes: test above
 }
+
+TEST_CASE("each candidate carries the overlaps frameworks turn on for its shape") {
+  const scenario::Scenario s = small({"model={preset: deepseek-v3, layers: 4}", "parallelism.ep=8"});
+  const std::vector<model::ParallelPlan> plans = enumerate_plans(s, 16);
+  int etp_default = 0, etp_one = 0;
+  for (const model::ParallelPlan& p : plans) {
+    // Sequence parallelism exactly when there is tensor parallelism (it needs tp > 1).
+    CHECK(p.sequence_parallel == (p.tp > 1));
+    // Combined 1F1B where it runs outside DualPipe: MoE with ep > 1 under interleaving (or 1F1B on one stage).
+    if (p.schedule == model::Schedule::interleaved_1f1b || p.schedule == model::Schedule::zero_bubble) {
+      CHECK(p.overlap_ep_comm == (p.ep > 1 && p.schedule == model::Schedule::interleaved_1f1b));
+    }
+    // The distributed optimizer's all-gather beside the forward under ZeRO-1/2 only.
+    CHECK(p.overlap_param_gather == (p.zero == 1 || p.zero == 2));
+    if (p.tp > 1) (p.expert_tp == 1 ? etp_one : etp_default) += 1;
+    if (p.tp == 1) CHECK(p.expert_tp == 0);
+  }
+  // Expert-TP 1 beside expert-TP = tp for every MoE candidate with tp > 1.
+  CHECK(etp_one > 0);
+  CHECK(etp_one == etp_default);
+}

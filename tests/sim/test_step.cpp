@@ -340,6 +340,65 @@ TEST_CASE("without overlap_grad_reduce every gradient reduction waits for the ra
   CHECK(without >= with);
 }
 
+namespace {
+
+// Per GPU: when its first forward compute began, and when its weight all-gathers began and ended.
+struct GatherTiming : Observer {
+  const StepGraph& graph;
+  std::map<int, std::int64_t> first_forward, first_gather_begin, last_gather_end, optimizer_end;
+  explicit GatherTiming(const StepGraph& g) : graph(g) {}
+  void on_begin(const TaskEvent& t) override {
+    if (graph.labels[t.tag].kind == TaskKind::forward && !first_forward.count(t.gpu))
+      first_forward[t.gpu] = t.begin.count();
+  }
+  void on_end(const TaskEvent& t) override {
+    const TaskKind kind = graph.labels[t.tag].kind;
+    if (kind == TaskKind::optimizer) optimizer_end[t.gpu] = t.end.count();
+    if (kind != TaskKind::dp_comm || !graph.names[graph.labels[t.tag].name].starts_with("all-gather weights")) return;
+    for (const int g : t.gpus) {
+      if (!first_gather_begin.count(g) || t.begin.count() < first_gather_begin[g])
+        first_gather_begin[g] = t.begin.count();
+      last_gather_end[g] = std::max(last_gather_end[g], t.end.count());
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("overlap_param_gather gathers the updated weights beside the next forward, not after the optimizer") {
+  for (const bool overlap : {false, true}) {
+    const std::vector<std::string> sets{fmt::format("parallelism.overlap_param_gather={}", overlap)};
+    const scenario::Scenario s = scenario::load_scenario_text(std::string(kSmallMoe), "small-moe.yaml", sets);
+    StepSimulation sim(step_shape(s), {});
+    GatherTiming timing(sim.graph());
+    sim.add_observer(timing);
+    sim.run();
+    REQUIRE(!timing.last_gather_end.empty());
+    for (const auto& [gpu, end] : timing.last_gather_end) {
+      REQUIRE(timing.optimizer_end.count(gpu) == 1);
+      if (overlap) {
+        // Issued at the step's start, each stage's first forward waiting for them: done before the
+        // optimizer, and the first forward starts only once its stage's weights are in.
+        CHECK(end < timing.optimizer_end[gpu]);
+        CHECK(timing.first_gather_begin[gpu] == 0);
+        CHECK(timing.first_forward[gpu] > 0);
+      } else {
+        CHECK(timing.first_gather_begin[gpu] >= timing.optimizer_end[gpu]);
+      }
+    }
+  }
+  const StepResult after = step_with(kSmallMoe, {});
+  const StepResult beside = step_with(kSmallMoe, {"parallelism.overlap_param_gather=true"});
+  CHECK(beside.time.value() < after.time.value());
+  CHECK(beside.breakdown.forward.value() == doctest::Approx(after.breakdown.forward.value()).epsilon(0.01));
+  // Megatron-LM's rules: the distributed optimizer (zero 1 or 2) and overlap_grad_reduce.
+  for (const auto& sets :
+       {std::vector<std::string>{"parallelism.overlap_param_gather=true", "parallelism.zero=0"},
+        std::vector<std::string>{"parallelism.overlap_param_gather=true", "parallelism.overlap_grad_reduce=false"}}) {
+    CHECK_THROWS_AS((void)scenario::load_scenario_text(std::string(kSmallMoe), "s.yaml", sets), ConfigError);
+  }
+}
+
 TEST_CASE("a stage with no layer runs: it passes activations through and its parts still add up") {
   // PP2 DualPipe with all 4 layers on stage 0; stage 1 holds only the MTP module and the head.
   const StepResult r = step_with(kSmallMoe, {"parallelism.stage_layers=[4, 0]"});
