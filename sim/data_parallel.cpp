@@ -132,6 +132,11 @@ Bytes DataParallel::optimizer_bytes(int rank) const {
   const double per_weight = 2.0 * model::dtype_bytes(separate_master ? prec.master_weights : prec.weights) +
                             2.0 * 2.0 * model::dtype_bytes(prec.optimizer_states) + model::dtype_bytes(prec.grads) +
                             (separate_master ? model::dtype_bytes(prec.weights) : 0.0);
+  return Bytes(shard_weights(rank) * per_weight);
+}
+
+// The weights whose optimizer state one GPU of `rank` keeps: its share under ZeRO.
+double DataParallel::shard_weights(int rank) const {
   const model::DataParallelDegrees degrees = model::data_parallel_degrees(plan_);
   const double dense_shard = plan_.zero >= 1 ? degrees.dense : 1.0;
   const double routed_shard = plan_.zero >= 1 ? degrees.routed : 1.0;
@@ -141,7 +146,7 @@ Bytes DataParallel::optimizer_bytes(int rank) const {
       weights += p.dense / dense_shard + p.routed / routed_shard;
     }
   }
-  return Bytes(weights * per_weight);
+  return weights;
 }
 
 std::vector<int> DataParallel::stages_of_rank(int rank) const {
@@ -155,24 +160,68 @@ std::vector<int> DataParallel::stages_of_rank(int rank) const {
 }
 
 void DataParallel::finish_step(int rank, int q, std::int32_t priority, ReplicaState& st) {
-  const Bytes bytes = optimizer_bytes(rank);
-  const Seconds t = bytes / profile_.hbm.value;
-  const double f = gpu_factor_[static_cast<std::size_t>(w_.engine_gpu(rank, q))];
   if (optimizer_tag_ == 0) {
     optimizer_tag_ = w_.add_label({.kind = TaskKind::optimizer, .name = w_.intern("optimizer (AdamW)")});
+    norm_tag_ = w_.add_label({.kind = TaskKind::optimizer, .name = w_.intern("gradient norm")});
   }
-  const TaskId opt = w_.add({.activity = Activity::compute,
-                             .gpu = w_.engine_gpu(rank, q),
-                             .priority = priority,
-                             .tag = optimizer_tag_,
-                             .time = scaled(t, f),
-                             .time_shared = scaled(t, f)});
-  if (st.window != kNoTask) w_.depend(st.window, opt);
-  if (st.dp_lane != kNoTask) w_.depend(st.dp_lane, opt);
-  if (plan_.zero < 1 || plan_.zero >= 3 || plan_.overlap_param_gather) return;
-  // ZeRO-1/2: every GPU gathers the updated weights of the others' shards.
-  st.dp_lane = opt;
-  for (const int stage : stages_of_rank(rank)) gather_stage(rank, q, stage, opt, kNoTask, st);
+  const double f = gpu_factor_[static_cast<std::size_t>(w_.engine_gpu(rank, q))];
+  const Seconds t = Bytes(shard_weights(rank) * model::dtype_bytes(precision_.grads)) / profile_.hbm.value;
+  const TaskId norm = w_.add({.activity = Activity::compute,
+                              .gpu = w_.engine_gpu(rank, q),
+                              .priority = priority,
+                              .tag = norm_tag_,
+                              .time = scaled(t, f),
+                              .time_shared = scaled(t, f)});
+  if (st.window != kNoTask) w_.depend(st.window, norm);
+  if (st.dp_lane != kNoTask) w_.depend(st.dp_lane, norm);
+  pending_.push_back({rank, q, priority + 1, st, norm});
+}
+
+void DataParallel::finish_steps() {
+  // The gradient norm: one FP32 sum over every GPU of the cluster, NCCL's
+  // double binary tree (a latency-bound 4 bytes), in full mode over every
+  // simulated GPU, in symmetric mode standing for all of them.
+  TaskId norm_sum = kNoTask;
+  const int gpus = layout_.pipeline_ranks() * layout_.replicas();
+  if (gpus > 1 && !pending_.empty()) {
+    hw::GroupLayout world;
+    for (int g = 0; g < gpus; ++g) world.ranks.push_back(g);
+    world.gpus_per_node = layout_.gpus_per_node();
+    constexpr Bytes kNormBytes(4);  // one FP32 (Megatron-Core get_grad_norm_fp32)
+    const SimTime time = cache_.time(fmt::format("grad-norm tree {}", gpus),
+                                     [&] { return hw::tree_all_reduce(world, kNormBytes, hw::kNcclSliceBytes); });
+    const int pattern = cache_.pattern(fmt::format("grad-norm tree {} unit", gpus),
+                                       [&] { return hw::tree_all_reduce(world, Bytes(1), hw::kNcclSliceBytes); });
+    std::vector<int> engine_gpus;
+    for (const Pending& p : pending_) engine_gpus.push_back(w_.engine_gpu(p.rank, p.q));
+    const std::uint32_t tag = w_.add_label({.kind = TaskKind::dp_comm, .name = w_.intern("all-reduce gradient norm")});
+    norm_sum = w_.add({.activity = Activity::delay,
+                       .gpu = engine_gpus.front(),
+                       .tag = tag,
+                       .time = time,
+                       .gpu_group = w_.engine().add_gpu_group(engine_gpus),
+                       .holds_comm_sms = true},
+                      w_.traffic_use(pattern, kNormBytes.value()));
+    for (const Pending& p : pending_) w_.depend(p.norm, norm_sum);
+  }
+  for (Pending& p : pending_) {
+    const Bytes bytes = optimizer_bytes(p.rank);
+    const Seconds t = bytes / profile_.hbm.value;
+    const double f = gpu_factor_[static_cast<std::size_t>(w_.engine_gpu(p.rank, p.q))];
+    const TaskId opt = w_.add({.activity = Activity::compute,
+                               .gpu = w_.engine_gpu(p.rank, p.q),
+                               .priority = p.priority,
+                               .tag = optimizer_tag_,
+                               .time = scaled(t, f),
+                               .time_shared = scaled(t, f)});
+    w_.depend(p.norm, opt);
+    if (norm_sum != kNoTask) w_.depend(norm_sum, opt);
+    if (plan_.zero < 1 || plan_.zero >= 3 || plan_.overlap_param_gather) continue;
+    // ZeRO-1/2: every GPU gathers the updated weights of the others' shards.
+    p.state.dp_lane = opt;
+    for (const int stage : stages_of_rank(p.rank)) gather_stage(p.rank, p.q, stage, opt, kNoTask, p.state);
+  }
+  pending_.clear();
 }
 
 void DataParallel::gather_updated_weights(int rank, int q, int stage, TaskId entry, ReplicaState& st) {

@@ -46,9 +46,15 @@ class DataParallel {
   // on this rank (entry task `entry`).
   void gather_updated_weights(int rank, int q, int stage, TaskId entry, ReplicaState& st);
 
-  // The optimizer step after the rank's last slot, and ZeRO-1/2's gathers
-  // (unless overlap_param_gather moves them to the next step's forward).
+  // The end of the step on one GPU, after the rank's last slot: the squared
+  // norm of its gradient shard (a read of the shard at the HBM rate). The
+  // rest waits for every GPU's norm: finish_steps().
   void finish_step(int rank, int q, std::int32_t priority, ReplicaState& st);
+  // Once every GPU has its norm: one all-reduce of the gradient norm over all
+  // GPUs (Megatron-Core clip_grads: every GPU holds a different shard of the
+  // gradients), then each GPU's optimizer step and ZeRO-1/2's gathers (unless
+  // overlap_param_gather moves them to the next step's forward).
+  void finish_steps();
 
  private:
   TaskId collective(int rank, int q, int stage, Group g, hw::CollectiveOp op, Bytes bytes, const std::string& what,
@@ -57,6 +63,14 @@ class DataParallel {
   CollectiveUse ring_use(hw::CollectiveOp op, Group g, int rank, int group_index, Bytes bytes);
   std::uint32_t tag(const std::string& name, int stage);
   Bytes optimizer_bytes(int rank) const;
+  double shard_weights(int rank) const;
+  struct Pending {
+    int rank = 0;
+    int q = 0;
+    std::int32_t priority = 0;
+    ReplicaState state;
+    TaskId norm = kNoTask;
+  };
   std::vector<int> stages_of_rank(int rank) const;
   std::string block_name(int stage, int b) const;
 
@@ -71,6 +85,8 @@ class DataParallel {
   const hw::CalibrationProfile& profile_;
   const std::vector<double>& gpu_factor_;
   std::uint32_t optimizer_tag_ = 0;
+  std::uint32_t norm_tag_ = 0;
+  std::vector<Pending> pending_;
   std::map<std::pair<std::string, int>, std::uint32_t> tags_;
   std::map<std::tuple<int, int, int, int, double>, CollectiveUse> ring_uses_;
 };

@@ -148,6 +148,8 @@ class StepBuilder {
     data_parallel_ = std::make_unique<DataParallel>(w_, layout_, cache_, plan_, shape_.precision, workload_,
                                                     stage_weights(), g_.pipeline, *profile_, gpu_factor_);
     for (int rank = 0; rank < layout_.pipeline_ranks(); ++rank) instantiate_rank(rank);
+    w_.clear_shared();
+    data_parallel_->finish_steps();
     connect_handoffs();
     g_.collective_runs = cache_.runs();
     g_.collective_flows = cache_.flows();

@@ -68,7 +68,7 @@ double seconds(const scenario::Scenario& s, const model::Op& op, model::Pass pas
 
 }  // namespace
 
-TEST_CASE("on one GPU a step is every op of every micro-batch, one after another, then AdamW") {
+TEST_CASE("on one GPU a step is every op of every micro-batch, one after another, then the norm and AdamW") {
   const scenario::Scenario s = scenario::load_scenario_text(kOneGpu, "one-gpu.yaml");
   const StepResult r = simulate_step(s, {});
   // Per micro-batch: each op's forward, input-gradient and weight-gradient time on all 132 SMs (no
@@ -82,11 +82,12 @@ TEST_CASE("on one GPU a step is every op of every micro-batch, one after another
       if (op.recomputed) per_micro_batch += seconds(s, op, model::Pass::forward);
     }
   }
-  // AdamW, one fused pass over every weight (ZeRO-0: all of them): read FP32 master, FP32 gradient
+  // The gradient norm reads every FP32 gradient once (4 bytes per weight; one GPU: no all-reduce),
+  // then AdamW, one fused pass over every weight (ZeRO-0: all of them): read FP32 master, FP32 gradient
   // and two BF16 moments, write master, moments and the BF16 working copy: 4+4+2+2 + 4+2+2+2 = 22 bytes,
-  // at the profile's 3.0 TB/s.
+  // both at the profile's 3.0 TB/s.
   const model::ParamCounts p = model::count_params(s.model);
-  const double optimizer = static_cast<double>(p.total + p.mtp) * 22.0 / 3.0e12;
+  const double optimizer = static_cast<double>(p.total + p.mtp) * (4.0 + 22.0) / 3.0e12;
   CHECK(r.time.value() == doctest::Approx(3 * per_micro_batch + optimizer).epsilon(1e-6));
   CHECK(r.breakdown.bubble.value() == 0);
   CHECK(r.breakdown.exposed_comm.value() == 0);
@@ -396,6 +397,54 @@ TEST_CASE("overlap_param_gather gathers the updated weights beside the next forw
        {std::vector<std::string>{"parallelism.overlap_param_gather=true", "parallelism.zero=0"},
         std::vector<std::string>{"parallelism.overlap_param_gather=true", "parallelism.overlap_grad_reduce=false"}}) {
     CHECK_THROWS_AS((void)scenario::load_scenario_text(std::string(kSmallMoe), "s.yaml", sets), ConfigError);
+  }
+}
+
+namespace {
+
+// The end of the step: each GPU's gradient norm, the all-reduce of the norm, each GPU's optimizer.
+struct StepEnd : Observer {
+  const StepGraph& graph;
+  std::int64_t last_norm_end = 0, first_optimizer_begin = -1, sum_begin = -1, sum_end = -1;
+  int norms = 0, optimizers = 0, sums = 0;
+  std::size_t sum_gpus = 0;
+  explicit StepEnd(const StepGraph& g) : graph(g) {}
+  void on_end(const TaskEvent& t) override {
+    const std::string& name = graph.names[graph.labels[t.tag].name];
+    if (name == "gradient norm") {
+      ++norms;
+      last_norm_end = std::max(last_norm_end, t.end.count());
+    } else if (name == "all-reduce gradient norm") {
+      ++sums;
+      sum_begin = t.begin.count();
+      sum_end = t.end.count();
+      sum_gpus = t.gpus.size();
+    } else if (name == "optimizer (AdamW)") {
+      ++optimizers;
+      if (first_optimizer_begin < 0 || t.begin.count() < first_optimizer_begin) first_optimizer_begin = t.begin.count();
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("every optimizer waits for the gradient norm summed over all GPUs") {
+  for (const Fidelity f : {Fidelity::symmetric, Fidelity::full}) {
+    const scenario::Scenario s = scenario::load_scenario_text(std::string(kSmallMoe), "small-moe.yaml");
+    StepOptions o;
+    o.fidelity = f;
+    StepSimulation sim(step_shape(s), o);
+    StepEnd end(sim.graph());
+    sim.add_observer(end);
+    sim.run();
+    const int gpus = f == Fidelity::full ? 64 : 2;  // simulated: every GPU, or one per pipeline rank
+    CHECK(end.norms == gpus);
+    CHECK(end.optimizers == gpus);
+    REQUIRE(end.sums == 1);
+    CHECK(end.sum_gpus == static_cast<std::size_t>(gpus));
+    CHECK(end.sum_begin >= end.last_norm_end);
+    CHECK(end.sum_end > end.sum_begin);
+    CHECK(end.first_optimizer_begin >= end.sum_end);
   }
 }
 
