@@ -49,6 +49,7 @@ inline constexpr auto kPlanFields = std::tuple{
     PlanField<bool>{"overlap_tp_comm", &ParallelPlan::overlap_tp_comm},
     PlanField<bool>{"overlap_grad_reduce", &ParallelPlan::overlap_grad_reduce},
     PlanField<bool>{"overlap_param_gather", &ParallelPlan::overlap_param_gather},
+    PlanField<bool>{"delay_wgrad_compute", &ParallelPlan::delay_wgrad_compute},
 };
 
 // Fails to compile when ParallelPlan gains or loses a field: update the
@@ -56,12 +57,12 @@ inline constexpr auto kPlanFields = std::tuple{
 inline void plan_fields_cover_the_plan(const ParallelPlan& p) {
   const auto& [tp, pp, ep, dp, cp, virtual_stages, micro_batch, zero, schedule, recompute, moe_activation, comm_sms,
                stage_layers, sequence_parallel, expert_tp, overlap_ep, overlap_shared, overlap_tp, overlap_grad,
-               overlap_param] = p;
+               overlap_param, delay_wgrad] = p;
   (void)tp, (void)pp, (void)ep, (void)dp, (void)cp, (void)virtual_stages, (void)micro_batch, (void)zero;
   (void)schedule, (void)recompute, (void)moe_activation, (void)comm_sms, (void)stage_layers;
   (void)sequence_parallel, (void)expert_tp, (void)overlap_ep, (void)overlap_shared, (void)overlap_tp,
-      (void)overlap_grad, (void)overlap_param;
-  static_assert(std::tuple_size_v<decltype(kPlanFields)> == 20);
+      (void)overlap_grad, (void)overlap_param, (void)delay_wgrad;
+  static_assert(std::tuple_size_v<decltype(kPlanFields)> == 21);
 }
 
 // Calls f(field) for every field, in the table's order.

@@ -127,6 +127,12 @@ struct ParallelPlan {
   // the distributed optimizer, arguments.py); false: after the optimizer,
   // before the step ends.
   bool overlap_param_gather = false;
+  // Weight gradients after the input gradients of their backward chunk: a
+  // block's weight-gradient GEMMs wait while input-gradient work is ready and
+  // fill the stream while it waits for communication (Megatron-LM
+  // --delay-wgrad-compute; with combined 1F1B they run beside the backward's
+  // all-to-alls). false: each block's right after its input gradients.
+  bool delay_wgrad_compute = false;
 
   bool operator==(const ParallelPlan&) const = default;
 };

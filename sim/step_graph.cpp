@@ -456,7 +456,7 @@ class StepBuilder {
           data_parallel_->reduce_gradients(rank, q, ch.stage, record(ch, q), state[static_cast<std::size_t>(q)]);
         }
       }
-      priority += 2 * width;
+      priority += (plan_.delay_wgrad_compute ? 4 : 2) * width;  // room for the delayed weight gradients
     }
     for (const Chunk& ch : deferred) {
       w_.clear_shared();
@@ -522,9 +522,12 @@ class StepBuilder {
     }
     const int gpu = w_.engine_gpu(rank, q);
     std::vector<TaskId> task(work.pieces.size(), kNoTask);
+    // Delayed weight gradients rank after every input-gradient piece of the chunk.
+    const int delayed =
+        plan_.delay_wgrad_compute && ch.pass == ChunkPass::backward ? static_cast<int>(work.pieces.size()) * stride : 0;
     for (std::size_t i = 0; i < work.pieces.size(); ++i) {
       const model::WorkPiece& p = work.pieces[i];
-      const int key = static_cast<int>(i) * stride + offset;
+      const int key = static_cast<int>(i) * stride + offset + (p.pass == model::Pass::backward_weight ? delayed : 0);
       if (p.kind == model::PieceKind::comm) {
         task[i] = comm_piece(rank, q, ch, c, static_cast<int>(i), p, piece_tags[i]);
         comms.emplace_back(key, task[i]);
