@@ -467,6 +467,23 @@ TEST_CASE("every optimizer waits for the gradient norm summed over all GPUs") {
   }
 }
 
+TEST_CASE("DeepSeek-V3 on 64 GPUs: shared collectives never make a step faster than fixed delays") {
+  // Gradient reduce-scatters, expert all-to-alls and pipeline sends meet on the NICs: sharing can
+  // only lengthen each, and the step with them.
+  const scenario::Scenario s = scenario::load_scenario_text(std::string(kSmallMoe), "moe.yaml", {});
+  for (const Fidelity f : {Fidelity::symmetric, Fidelity::full}) {
+    StepOptions alone;
+    alone.fidelity = f;
+    alone.shared_collectives = false;
+    StepOptions shared;
+    shared.fidelity = f;
+    const StepResult a = simulate_step(s, alone);
+    const StepResult b = simulate_step(s, shared);
+    CHECK(b.time >= a.time);
+    CHECK(b.breakdown.total().value() == doctest::Approx(b.time.value()).epsilon(1e-9));
+  }
+}
+
 TEST_CASE("a stage with no layer runs: it passes activations through and its parts still add up") {
   // PP2 DualPipe with all 4 layers on stage 0; stage 1 holds only the MTP module and the head.
   const StepResult r = step_with(kSmallMoe, {"parallelism.stage_layers=[4, 0]"});
