@@ -685,6 +685,8 @@ std::string plan_shape_key(int gpus, const ParallelPlan& p) {
   ParallelPlan shape = p;
   shape.zero = 0;
   shape.recompute = Recompute::none;
+  // The grid sets it from the ZeRO stage (set_overlaps): not part of the shape.
+  shape.overlap_param_gather = false;
   std::string key = fmt::format("{}", gpus);
   for (const auto& [name, value] : model::plan_field_texts(shape)) key += fmt::format(" {}={}", name, value);
   return key;

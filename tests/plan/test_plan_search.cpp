@@ -343,3 +343,16 @@ TEST_CASE("each candidate carries the overlaps frameworks turn on for its shape"
   CHECK(etp_one > 0);
   CHECK(etp_one == etp_default);
 }
+
+TEST_CASE("a plan's shape leaves out ZeRO, recompute and what the grid derives from the ZeRO stage") {
+  const model::ParallelPlan a = small().training.phases.front().parallelism;
+  REQUIRE(a.overlap_param_gather);
+  model::ParallelPlan b = a;
+  b.overlap_param_gather = false;  // a scenario's own plan without it still has the grid's shape
+  CHECK(plan_shape_key(16, a) == plan_shape_key(16, b));
+  b.zero = 3;
+  b.recompute = model::Recompute::full;
+  CHECK(plan_shape_key(16, a) == plan_shape_key(16, b));
+  b.pp = 4;
+  CHECK(plan_shape_key(16, a) != plan_shape_key(16, b));
+}
