@@ -142,11 +142,12 @@ std::string table_row(const PlanSearchResult& r, int rank, const PlanCandidate& 
   if (p.virtual_stages > 1) schedule += fmt::format(" v{}", p.virtual_stages);
   const VariantResult& v = *c.result;
   std::string row = fmt::format(
-      "{:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>7.1f}{} {:>8.4g} {:>9.0f} {:>6.1f}% "
+      "{:>4} {:>5} {:>3} {:>3} {:>4} {:>3} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>7.1f}{} {:>8.4g} {:>9.0f} "
+      "{:>6.1f}% "
       "{:>8.4g} {:>8.4g} {:>9}",
-      rank, c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.micro_batch, p.zero, schedule, recompute_name(p.recompute),
-      in_gib(c.memory), c.fits ? " " : "!", v.step->value(), v.tokens_per_s_per_gpu.value_or(0),
-      v.mfu.value_or(0) * 100, or_zero(v.exposed_comm), or_zero(v.bubble),
+      rank, c.gpus, p.tp, p.pp, p.ep, model::expert_tp(p), p.dp, p.cp, p.micro_batch, p.zero, schedule,
+      recompute_name(p.recompute), in_gib(c.memory), c.fits ? " " : "!", v.step->value(),
+      v.tokens_per_s_per_gpu.value_or(0), v.mfu.value_or(0) * 100, or_zero(v.exposed_comm), or_zero(v.bubble),
       r.rental.value() > 0 ? fmt::format("{:.4g}", c.cost_per_mtok.value()) : std::string("-"));
   if (c.run) {
     row += c.run->final_run ? fmt::format(" {:>10}", dollars_text(c.run->final_run->value()))
@@ -157,8 +158,9 @@ std::string table_row(const PlanSearchResult& r, int rank, const PlanCandidate& 
 
 std::string table_header(const PlanSearchResult& r) {
   std::string h = fmt::format(
-      "{:>4} {:>5} {:>3} {:>3} {:>4} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8} {:>9}",
-      "#", "GPUs", "TP", "PP", "EP", "DP", "CP", "MB", "ZeRO", "schedule", "recompute", "mem GiB", "step s",
+      "{:>4} {:>5} {:>3} {:>3} {:>4} {:>3} {:>5} {:>3} {:>3} {:>4} {:<19} {:<10} {:>8} {:>8} {:>9} {:>7} {:>8} {:>8} "
+      "{:>9}",
+      "#", "GPUs", "TP", "PP", "EP", "ETP", "DP", "CP", "MB", "ZeRO", "schedule", "recompute", "mem GiB", "step s",
       "tok/s/GPU", "MFU", "exp.comm", "bubble", "$/1M tok");
   if (r.depth == RunDepth::run) h += fmt::format(" {:>10}", "final run");
   return h + "\n";
@@ -382,7 +384,8 @@ Json plan_search_json(const PlanSearchResult& r) {
 
 std::string plan_search_csv(const PlanSearchResult& r) {
   std::string out =
-      "gpus,tp,pp,ep,dp,cp,virtual_stages,micro_batch,zero,schedule,recompute,stage_layers,fate,published,"
+      "gpus,tp,pp,ep,expert_tp,sequence_parallel,dp,cp,virtual_stages,micro_batch,zero,schedule,recompute,"
+      "stage_layers,fate,published,"
       "memory_gib,capacity_gib,fits,status,reason,step_s,tokens_per_s_per_gpu,mfu_bf16,exposed_comm_s,bubble_s,"
       "estimated,seconds_per_million_tokens,usd_per_million_tokens,rank,pareto,run_gpu_hours,run_final_usd\n";
   for (int i = 0; i < static_cast<int>(r.candidates.size()); ++i) {
@@ -394,11 +397,12 @@ std::string plan_search_csv(const PlanSearchResult& r) {
     const VariantResult none;
     const VariantResult& v = c.result ? *c.result : none;
     out += fmt::format(
-        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-        c.gpus, p.tp, p.pp, p.ep, p.dp, p.cp, p.virtual_stages, p.micro_batch, p.zero, schedule_name(p.schedule),
-        recompute_name(p.recompute), stage_layers_text(p.stage_layers), fate_name(c.fate), c.published,
-        in_gib(c.memory), in_gib(c.capacity), c.fits, c.result ? status_name(v.status) : "", csv_field(v.reason),
-        csv_number(raw(v.step)), csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(raw(v.exposed_comm)),
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{:.4f},{:.4f},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+        c.gpus, p.tp, p.pp, p.ep, model::expert_tp(p), p.sequence_parallel, p.dp, p.cp, p.virtual_stages, p.micro_batch,
+        p.zero, schedule_name(p.schedule), recompute_name(p.recompute), stage_layers_text(p.stage_layers),
+        fate_name(c.fate), c.published, in_gib(c.memory), in_gib(c.capacity), c.fits,
+        c.result ? status_name(v.status) : "", csv_field(v.reason), csv_number(raw(v.step)),
+        csv_number(v.tokens_per_s_per_gpu), csv_number(v.mfu), csv_number(raw(v.exposed_comm)),
         csv_number(raw(v.bubble)), c.estimated, step ? fmt::format("{}", c.time_per_mtok.value()) : "",
         step ? fmt::format("{}", c.cost_per_mtok.value()) : "", step ? fmt::format("{}", rank_of(r, i)) : "", on_front,
         c.run ? csv_number(raw(c.run->gpu_hours)) : "", c.run ? csv_number(raw(c.run->final_run)) : "");
