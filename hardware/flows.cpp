@@ -121,16 +121,20 @@ FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Byt
 }
 
 FlowId FlowNetwork::add_coflow(std::span<const LinkId> links, std::span<const double> link_bytes, SimTime alone,
-                               SimTime now) {
+                               SimTime now, double reference) {
   if (links.size() != link_bytes.size()) {
     throw std::invalid_argument(
         fmt::format("flow network: a coflow with {} links and {} byte counts", links.size(), link_bytes.size()));
   }
-  double busiest = 0.0;
-  for (const double b : link_bytes) busiest = std::max(busiest, b);
-  if (!(busiest > 0.0) || !std::isfinite(busiest) || alone <= SimTime()) {
+  double most = 0.0;
+  for (const double b : link_bytes) most = std::max(most, b);
+  if (!(most > 0.0) || !std::isfinite(most) || alone <= SimTime()) {
     throw std::invalid_argument("flow network: a coflow needs bytes on a link and a time alone");
   }
+  if (reference != 0.0 && !(reference >= most && std::isfinite(reference))) {
+    throw std::invalid_argument("flow network: a coflow's reference bytes are below the bytes of one of its links");
+  }
+  const double busiest = reference != 0.0 ? reference : most;
   move_clock(now.count());
   const std::uint32_t slot = new_slot();
   std::int32_t w = 0;
@@ -415,9 +419,10 @@ void FlowNetwork::fill_component() {
     for (std::size_t k = 0; k < links.size(); ++k) {
       rate = std::min(rate, links_[static_cast<std::size_t>(links[k])].capacity / weight(slot, k));
     }
-    if (links.empty()) rate = 0.0;
-    for (std::size_t k = 0; k < links.size(); ++k)
+    // (A component's flow crosses at least one link: the component was found through them.)
+    for (std::size_t k = 0; k < links.size(); ++k) {
       links_[static_cast<std::size_t>(links[k])].used = weight(slot, k) * rate;
+    }
     if (rate != f.rate) {
       settle(f, now_);
       f.rate = rate;

@@ -40,9 +40,10 @@ struct FlowEvent {
 //   its links (its time simulated on its own, latencies included). Its rate is
 //   its share on its busiest link (the most bytes, weight 1); on link i it
 //   uses link_bytes[i] / busiest of that rate; it never runs faster than
-//   alone. Sharing is max-min fair between flows and coflows alike, in bytes
-//   per second on each flow's busiest link: two equal coflows on their common
-//   bottleneck take twice as long; one alone takes exactly `alone`.
+//   alone. Leaving links out (with the busiest link's bytes as `reference`)
+//   keeps every rate the same unit, so the links left only drop constraints. Sharing is max-min fair between flows and
+//   coflows alike, in bytes per second on each flow's busiest link: two equal coflows on their common bottleneck take
+//   twice as long; one alone takes exactly `alone`.
 // - Time is the simulator's clock (core/sim_time.h): calls come with
 //   non-decreasing times; starts and completions fall on ticks (a duration
 //   rounds up to the next tick).
@@ -73,7 +74,11 @@ class FlowNetwork {
     return add_flow(route.links, route.latency, bytes, now);
   }
   // links and link_bytes pair up; at least one link with bytes > 0, alone > 0.
-  FlowId add_coflow(std::span<const LinkId> links, std::span<const double> link_bytes, SimTime alone, SimTime now);
+  // `reference`: the bytes on the collective's busiest link, which its rate is
+  // counted in, when `links` leave that link out (a part of a collective, or
+  // links no one else crosses); 0: the most on any given link.
+  FlowId add_coflow(std::span<const LinkId> links, std::span<const double> link_bytes, SimTime alone, SimTime now,
+                    double reference = 0.0);
   void remove_flow(FlowId flow, SimTime now);
 
   std::optional<FlowEvent> next_event();

@@ -57,6 +57,7 @@ struct Coflow {
   std::size_t first_link = 0;  // into coflow_links / coflow_bytes / coflow_part, grouped by part
   std::size_t links = 0;
   SimTime alone;
+  double busiest = 0;  // bytes on its busiest link, before any link is left out: the unit of its rate
 };
 
 constexpr std::uint8_t kHoldsComm = 1;
@@ -277,7 +278,7 @@ struct Engine::Impl {
       std::size_t j = i + 1;
       while (j < last && coflow_part[j] == coflow_part[i]) ++j;
       const hw::FlowId f = network->add_coflow({coflow_links.data() + i, j - i}, {coflow_bytes.data() + i, j - i},
-                                               c.alone, SimTime::ns(now));
+                                               c.alone, SimTime::ns(now), c.busiest);
       track(f, t);
       ++parts;
       i = j;
@@ -517,7 +518,7 @@ std::int32_t Engine::add_gpu_group(std::span<const int> gpus) {
 }
 
 std::int32_t Engine::add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone,
-                                std::span<const std::int32_t> parts) {
+                                std::span<const std::int32_t> parts, double reference) {
   Impl& m = *impl_;
   if (links.size() != bytes.size() || (!parts.empty() && parts.size() != links.size())) {
     throw std::invalid_argument("engine: a coflow's links, bytes and parts differ in count");
@@ -529,12 +530,18 @@ std::int32_t Engine::add_coflow(std::span<const hw::LinkId> links, std::span<con
   const auto part = [&](std::size_t i) { return parts.empty() ? 0 : parts[i]; };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return part(a) < part(b); });
   const std::size_t first = m.coflow_links.size();
+  double busiest = 0;
   for (const std::size_t i : order) {
     m.coflow_links.push_back(links[i]);
     m.coflow_bytes.push_back(bytes[i]);
     m.coflow_part.push_back(part(i));
+    busiest = std::max(busiest, bytes[i]);
   }
-  m.coflows.push_back({first, m.coflow_links.size() - first, alone});
+  if (reference != 0.0) {
+    if (!(reference >= busiest)) throw std::invalid_argument("engine: a coflow's reference bytes are below a link's");
+    busiest = reference;
+  }
+  m.coflows.push_back({first, m.coflow_links.size() - first, alone, busiest});
   return static_cast<std::int32_t>(m.coflows.size() - 1);
 }
 

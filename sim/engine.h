@@ -122,9 +122,13 @@ class Engine {
   // `parts` (a label per link), each part shares its links as a coflow of its
   // own with the same time alone, and the collective ends with its last part:
   // a member slowed on its links slows the whole collective, without joining
-  // every member's links into one sharing problem.
+  // every member's links into one sharing problem. Every part's rate is
+  // counted in bytes on the collective's busiest link: `reference` when the
+  // links given leave it out (0: the most on a given link; see
+  // hw::FlowNetwork::add_coflow), so parts and links left out by run() only
+  // drop constraints, never change the unit of fairness.
   std::int32_t add_coflow(std::span<const hw::LinkId> links, std::span<const double> bytes, SimTime alone,
-                          std::span<const std::int32_t> parts = {});
+                          std::span<const std::int32_t> parts = {}, double reference = 0.0);
   void reserve(std::size_t tasks, std::size_t dependencies);
   void add_observer(Observer& observer);
 

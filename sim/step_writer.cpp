@@ -1,5 +1,6 @@
 #include "sim/step_writer.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace tcsim::sim {
@@ -58,8 +59,10 @@ TaskSpec StepWriter::collective_spec(const CollectiveUse& use) {
     std::vector<hw::LinkId> links;
     std::vector<double> bytes;
     std::vector<std::int32_t> parts;
+    double busiest = 0;  // over every link of the collective, those left out too
     if (use.pattern >= 0) {
       for (const auto& [link, unit] : cache_.pattern_links(use.pattern)) {
+        busiest = std::max(busiest, unit * use.scale);
         const std::int32_t part = part_of_link_.empty() ? 0 : part_of_link_[static_cast<std::size_t>(link)];
         if (part == kLeftOut) continue;
         links.push_back(link);
@@ -67,7 +70,7 @@ TaskSpec StepWriter::collective_spec(const CollectiveUse& use) {
         parts.push_back(part);
       }
     }
-    it->second = graph_.engine->add_coflow(links, bytes, use.time, parts);
+    it->second = graph_.engine->add_coflow(links, bytes, use.time, parts, busiest);
   }
   return {.activity = Activity::collective, .coflow = it->second, .holds_comm_sms = true};
 }

@@ -343,3 +343,17 @@ TEST_CASE("a coflow cannot beat its links: a time alone shorter than its bytes a
   REQUIRE(done.size() == 1);
   CHECK(done[0].second == doctest::Approx(1.0));
 }
+
+TEST_CASE("a coflow given only some of its links keeps its rate's unit through the reference bytes") {
+  // The coflow of "a coflow uses each link in proportion" with link 0 left out but its 1 GB as the
+  // reference: link 1 still carries 0.5 x its rate, so the flow beside it sees the same 2/3 GB/s.
+  FlowNetwork net = network({1, 1});
+  const FlowId c = net.add_coflow(std::vector<LinkId>{1}, std::vector<double>{0.5 * kGB}, SimTime::ns(1'000'000'000),
+                                  SimTime(), 1 * kGB);
+  const FlowId f = add(net, {1}, 10);
+  CHECK(net.rate(c).value() == doctest::Approx(2.0 / 3.0 * kGB));
+  CHECK(net.rate(f).value() == doctest::Approx(2.0 / 3.0 * kGB));
+  // A reference below a given link's bytes is refused.
+  CHECK_THROWS_AS(net.add_coflow(std::vector<LinkId>{0}, std::vector<double>{2 * kGB}, SimTime::ns(1), SimTime(), kGB),
+                  std::invalid_argument);
+}

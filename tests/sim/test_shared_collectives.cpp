@@ -129,34 +129,6 @@ TEST_CASE("collectives of one lane that overlap are refused") {
   CHECK_THROWS_AS(e.run(), std::logic_error);
 }
 
-TEST_CASE("a step's collectives shared or timed alone: equal when nothing else crosses their links") {
-  // One node, TP8, no data or pipeline parallelism: every collective is in the one model lane
-  // and nothing else uses NVLink, so sharing changes nothing, to the nanosecond.
-  constexpr std::string_view kTp8 = R"(
-name: tp8
-model: {preset: deepseek-67b, layers: 2}
-parallelism: {tp: 8, pp: 1, dp: 1, micro_batch: 1, zero: 1, schedule: 1f1b, recompute: none, comm_sms: 16}
-precision: {gemm: bf16, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: fp32, activations: bf16}
-hardware:
-  gpu: h800
-  gpus_per_node: 8
-  nodes: 1
-  network: {topology: single-node, latency_nvlink: "3.33 us"}
-training:
-  seq_len: 4096
-  phases: [{name: pre-training, tokens: "1B", batch: 4}]
-reliability: {mtbf_per_gpu: "50676 h", checkpoint_interval: "1 h"}
-cost: {rental: "$2/GPU-h"}
-)";
-  const scenario::Scenario s = scenario::load_scenario_text(std::string(kTp8), "tp8.yaml", {});
-  StepOptions alone;
-  alone.shared_collectives = false;
-  const StepResult fixed = simulate_step(s, alone);
-  const StepResult shared = simulate_step(s, {});
-  CHECK(shared.time == fixed.time);
-  CHECK(shared.breakdown.exposed_comm.value() == fixed.breakdown.exposed_comm.value());
-}
-
 TEST_CASE("a collective in parts ends with its most crowded part") {
   // Two members' links (0 and 1), 1 GB each, 1 s alone; a 1 GB send crosses link 0 only. Part 0
   // shares its link: both at 0.5 GB/s until the send ends at 2 s. Part 1 runs alone and ends at
@@ -180,4 +152,28 @@ TEST_CASE("a collective in parts ends with its most crowded part") {
       {.activity = Activity::transfer, .gpu = 1, .transfer = whole.add_transfer(send, Seconds(0), Bytes(1e9))});
   whole.run();
   CHECK(whole.end_of(coll2) == SimTime::ns(2'000'000'000));
+}
+
+TEST_CASE("links only one lane crosses are left out of the sharing without changing any time") {
+  // Two collectives in one lane, one after the other, on links 0 and 1; a transfer shares link 1.
+  // With a lane the engine leaves link 0 out (only that lane crosses it); without one it keeps it.
+  // Link 0 is the coflows' busiest link but never their bottleneck while they run one at a time,
+  // so both runs end at the same nanosecond, and the transfer slows them on link 1 in both.
+  const auto run = [](std::int32_t lane) {
+    Engine e(1, {gigabytes_per_second(1), gigabytes_per_second(1)});
+    const std::vector<hw::LinkId> links{0, 1}, send{1};
+    const std::vector<double> bytes{1e9, 0.6e9};
+    const std::int32_t c = e.add_coflow(links, bytes, SimTime::ns(1'200'000'000));
+    const TaskId a = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = lane});
+    const TaskId b = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = lane});
+    e.add_dependency(a, b);
+    const TaskId tr = e.add_task(
+        {.activity = Activity::transfer, .gpu = 0, .transfer = e.add_transfer(send, Seconds(0), Bytes(0.8e9))});
+    e.run();
+    return std::vector<std::int64_t>{e.end_of(a).count(), e.end_of(b).count(), e.end_of(tr).count()};
+  };
+  const std::vector<std::int64_t> pruned = run(3), kept = run(-1);
+  CHECK(pruned == kept);
+  // And the transfer did slow the first collective: it ends after its 1.2 s alone.
+  CHECK(pruned[0] > 1'200'000'000);
 }
