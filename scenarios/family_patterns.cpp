@@ -2,12 +2,10 @@
 // built-in table (calibrate/trace/families.h), read through the same located
 // reader as scenarios.
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "core/text_file.h"
 #include "scenarios/loader.h"
 #include "scenarios/reader.h"
 #include "scenarios/tree.h"
@@ -43,19 +41,7 @@ std::vector<trace::FamilyPattern> load_family_patterns_text(std::string_view tex
 }
 
 std::vector<trace::FamilyPattern> load_family_patterns(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::is_regular_file(status)) {
-    throw ConfigError(fmt::format("{}: cannot read the kernel families (not a regular file)", path));
-  }
-  if (std::filesystem::file_size(path, ec) > kMaxFamilyFileBytes) {
-    throw ConfigError(fmt::format("{}: a kernel-family file larger than 1 MiB", path));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read the kernel families", path));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return load_family_patterns_text(buf.str(), path);
+  return load_family_patterns_text(read_text_file(path, kMaxFamilyFileBytes, "the kernel families"), path);
 }
 
 }  // namespace tcsim::scenario

@@ -54,9 +54,12 @@ std::string resolve_extends(const std::string& value, const std::string& from_id
   return (std::filesystem::path(from_id).parent_path() / p).lexically_normal().string();
 }
 
-Node load_document(const Source& src, std::vector<std::string>& chain) {
+Node load_document(const Source& src, std::vector<std::string>& chain);
+
+// A document read from `src` (or written inside another file, as a
+// validation case's `scenario:` map), with its `extends` chain merged in.
+Node expand_document(Node doc, const Source& src, std::vector<std::string>& chain) {
   chain.push_back(src.id);
-  Node doc = read_yaml(src.text, src.file);
   if (doc.kind == Node::Kind::null) {
     fail(doc, "", "empty scenario: expected a map of sections (model, parallelism, hardware, training, ...)");
   }
@@ -87,14 +90,27 @@ Node load_document(const Source& src, std::vector<std::string>& chain) {
   return base;
 }
 
-Scenario load(const Source& src, std::span<const std::string> overrides) {
-  std::vector<std::string> chain;
-  Node doc = load_document(src, chain);
+Node load_document(const Source& src, std::vector<std::string>& chain) {
+  return expand_document(read_yaml(src.text, src.file), src, chain);
+}
+
+Scenario resolve_document(Node doc, const std::string& file, std::span<const std::string> overrides) {
   for (const std::string& o : overrides) apply_override(doc, o);
   Scenario s = resolve(doc);
-  s.file = src.file;
+  s.file = file;
   validate(s, doc);
   return s;
+}
+
+Scenario load(const Source& src, std::span<const std::string> overrides) {
+  std::vector<std::string> chain;
+  return resolve_document(load_document(src, chain), src.file, overrides);
+}
+
+Source source_named(const std::string& file) {
+  std::error_code ec;
+  const std::filesystem::path canon = std::filesystem::weakly_canonical(file, ec);
+  return Source{ec ? file : canon.string(), file, {}};
 }
 
 }  // namespace
@@ -112,9 +128,16 @@ Scenario load_scenario(const std::string& path, std::span<const std::string> ove
 }
 
 Scenario load_scenario_text(std::string_view text, const std::string& file, std::span<const std::string> overrides) {
-  std::error_code ec;
-  const std::filesystem::path canon = std::filesystem::weakly_canonical(file, ec);
-  return load(Source{ec ? file : canon.string(), file, std::string(text)}, overrides);
+  Source src = source_named(file);
+  src.text = text;
+  return load(src, overrides);
+}
+
+Scenario load_scenario_document(const Node& doc, const std::string& file, bool builtin) {
+  std::vector<std::string> chain;
+  Source src = source_named(file);
+  if (builtin) src.id = std::string(kBuiltinPrefix) + std::filesystem::path(file).stem().string();
+  return resolve_document(expand_document(doc, src, chain), file, {});
 }
 
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {

@@ -23,6 +23,13 @@ Scenario load_scenario(const std::string& path, std::span<const std::string> ove
 Scenario load_scenario_text(std::string_view text, const std::string& file,
                             std::span<const std::string> overrides = {});
 
+struct Node;
+// A scenario written as a map inside another document (a validation case's
+// `scenario:`); `file` is the enclosing file, which anchors a relative
+// `extends`; a `builtin` document's relative `extends` names a built-in
+// scenario.
+Scenario load_scenario_document(const Node& doc, const std::string& file, bool builtin = false);
+
 // The scenario `tcsim run` uses with no argument.
 inline constexpr std::string_view kDefaultScenario = "builtin:deepseek-v3";
 

@@ -1,0 +1,61 @@
+// Running a validation case (scenarios/validation_case.h): simulate what the
+// case's kind needs and set each published figure beside tcsim's prediction
+// of the same quantity, counted the way the source counts it. Nothing here
+// judges: a miss is reported with its size (docs/validation.md explains each).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hardware/topology.h"
+#include "model/memory.h"
+#include "scenarios/validation_case.h"
+
+namespace tcsim::study {
+
+struct FigureResult {
+  scenario::PublishedFigure figure;
+  double predicted = 0;  // same unit as figure.value
+  double error = 0;      // (predicted - published) / published
+};
+
+// One kernel family of a `kernels` case: measured, predicted from public
+// ceilings, and from the GPU's default (fitted) profile.
+struct FamilyRow {
+  std::string family;
+  double measured_ms = 0;
+  double ceilings_ms = 0;
+  double fitted_ms = 0;
+};
+
+struct CaseResult {
+  std::string name;
+  std::string title;
+  scenario::CaseKind kind = scenario::CaseKind::step;
+  std::string source;
+  std::vector<FigureResult> figures;
+  // Step cases: the memory peak of the first phase's plan and whether a plan
+  // that trained as published fits as modelled.
+  std::optional<model::MemoryBudget> memory;
+  bool plan_ran = true;
+  std::string prediction;  // how the prediction was made (fidelity, oracle, profile)
+  std::vector<FamilyRow> families;
+  std::string failure;  // non-empty: the case could not run, and why
+  double seconds = 0;   // wall time to run it
+};
+
+// Runs one case; an error inside the simulation is caught and returned as
+// `failure`, so one broken case never hides the others.
+CaseResult run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances);
+
+// Mean of |error| over every figure of the cases that ran; 0 when none.
+double mean_absolute_error(const std::vector<CaseResult>& results);
+
+// A published TFLOP/s per GPU counted by `convention` for a step of
+// `step_seconds` of the scenario's first phase (independent closed forms:
+// arXiv:2104.04473 eq. 3; arXiv:2205.05198 §6).
+double convention_flops_per_step(scenario::FlopConvention convention, const scenario::Scenario& s);
+
+}  // namespace tcsim::study
