@@ -156,11 +156,13 @@ struct SimulatedStep {
   std::unique_ptr<sim::StepSimulation> simulation;
 };
 
-std::optional<SimulatedStep> simulate(const scenario::Scenario& s, const RunFlags& flags,
-                                      const std::shared_ptr<hw::DistanceCache>& distances) {
+SimulatedStep simulate(const scenario::Scenario& s, const RunFlags& flags,
+                       const std::shared_ptr<hw::DistanceCache>& distances) {
   if (!s.hardware.profile) {
-    if (flags.trace) throw ConfigError("--trace: the step simulation needs hardware.calibration for this GPU");
-    return std::nullopt;
+    throw ConfigError(fmt::format(
+        "hardware.calibration: GPU \"{}\" has no calibration profile, so no kernel can be timed; name one "
+        "(a profile file, or builtin:NAME of {}) or measure one with `tcsim calibrate` (docs/calibration.md)",
+        s.hardware.gpu.name, fmt::join(scenario::builtin_profile_names(), ", ")));
   }
   SimulatedStep out;
   out.simulation = std::make_unique<sim::StepSimulation>(sim::step_shape(s), flags.step, distances.get());
@@ -201,19 +203,17 @@ int run_command(std::span<const std::string> args) {
   const reports::Accounting acc = reports::account(s);
   // The cluster graph and the step need the network section; without it the
   // accounting still stands, and the output says what was missing.
-  std::optional<hw::ClusterTopology> built;
   std::optional<SimulatedStep> step;
   // The step and the run level's steps share hop distances (one cluster shape).
   const auto distances = std::make_shared<hw::DistanceCache>();
   std::string not_built;
   try {
     step = simulate(s, flags, distances);
-    if (!step) built.emplace(hw::build_topology(s.hardware));
   } catch (const ConfigError& e) {
-    if (flags.trace) throw;
+    if (flags.trace || !s.hardware.profile) throw;
     not_built = e.what();
   }
-  const hw::ClusterTopology* topology = step ? &step->simulation->topology() : built ? &*built : nullptr;
+  const hw::ClusterTopology* topology = step ? &step->simulation->topology() : nullptr;
   // The whole run and its cost, over the symmetric step simulation (exact at
   // the ends of a batch ramp, interpolated between: sim::interpolated_oracle).
   std::optional<cost::Evaluation> eval;
@@ -250,11 +250,8 @@ int run_command(std::span<const std::string> args) {
       fmt::print("{}", reports::step_table(s, step->result));
       if (eval) fmt::print("{}", reports::evaluation_table(*eval));
       if (!run_not_simulated.empty()) fmt::print("\nRun and cost: not simulated: {}\n", run_not_simulated);
-    } else if (!not_built.empty()) {
-      fmt::print("\nCluster and step: not simulated: {}\n", not_built);
     } else {
-      fmt::print("\nStep: not simulated: GPU \"{}\" has no calibration profile (hardware.calibration)\n",
-                 s.hardware.gpu.name);
+      fmt::print("\nCluster and step: not simulated: {}\n", not_built);
     }
   }
   return 0;

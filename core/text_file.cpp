@@ -13,7 +13,8 @@ namespace tcsim {
 std::string read_text_file(const std::string& path, std::uintmax_t max_bytes, std::string_view what) {
   std::error_code ec;
   const std::filesystem::file_status status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) throw ConfigError(fmt::format("{}: cannot read {} (no such file)", path, what));
+  if (ec || !std::filesystem::exists(status))
+    throw ConfigError(fmt::format("{}: cannot read {} (no such file)", path, what));
   if (!std::filesystem::is_regular_file(status)) {
     throw ConfigError(fmt::format("{}: cannot read {} (not a regular file)", path, what));
   }

@@ -49,7 +49,9 @@ struct CalibrationProfile {
   int sms = 0;             // SMs of the GPU the rates were measured on
   // Best-shape GEMM throughput, taken as the rate of full waves of tiles.
   Sourced<FlopsPerSecond> gemm_bf16;
-  Sourced<FlopsPerSecond> gemm_fp8;  // FP8 with the scaling the workload uses (block-scaled for DeepSeek-V3)
+  // FP8 with the scaling the workload uses (block-scaled for DeepSeek-V3);
+  // zero on a GPU without FP8 tensor cores, whose profile has no fp8 rate.
+  Sourced<FlopsPerSecond> gemm_fp8;
   // Output tile of the GEMM kernels: the unit of wave and tile quantisation.
   int tile_m = 0;
   int tile_n = 0;
@@ -61,7 +63,9 @@ struct CalibrationProfile {
   // Achieved bandwidth of each memory-bound family, indexed by MemoryFamily;
   // absent, `hbm` rates it.
   std::array<std::optional<Sourced<BytesPerSecond>>, kMemoryFamilies> memory;
-  Sourced<FlopsPerSecond> attention_forward;  // fused causal attention, BF16
+  // Fused attention, BF16, applied to the causal FLOPs an op counts; public
+  // profiles copy benchmark rates measured without the mask (docs/calibration.md).
+  Sourced<FlopsPerSecond> attention_forward;
   Sourced<FlopsPerSecond> attention_backward;
   // A fitted profile's `fit:` map (residuals, points, ceilings) is a report
   // for people; the loader checks it is a map and keeps nothing of it.

@@ -118,7 +118,7 @@ Bytes rank_activations(const ParallelPlan& plan, const std::vector<Bytes>& stage
 
 MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec,
                          const std::vector<Stage>& stages, const std::vector<BlockWeights>& blocks,
-                         const std::vector<Bytes>& stage_act, int rank) {
+                         const std::vector<Bytes>& stage_act, const MemoryAllowance& allowance, int rank) {
   const std::vector<int> held = rank_stages(plan, rank);
   BlockWeights params;
   for (int s : held) params += stage_weights(m, plan, blocks, stages[s], held);
@@ -130,7 +130,10 @@ MemoryBudget rank_budget(const ModelSpec& m, const ParallelPlan& plan, const Pre
   b.in_flight = in_flight_micro_batches(plan, rank);
   b.activations = rank_activations(plan, stage_act, rank);
   b.activations_per_micro_batch = b.activations / b.in_flight;
-  b.total = b.weights + b.gradients + b.master_weights + b.optimizer_states + b.activations;
+  b.tensors = b.weights + b.gradients + b.master_weights + b.optimizer_states + b.activations;
+  b.fragmentation = b.tensors * (allowance.fragmentation / (1 - allowance.fragmentation));
+  b.runtime_reserve = allowance.runtime_reserve;
+  b.total = b.tensors + b.fragmentation + b.runtime_reserve;
   b.peak_stage = rank;
   return b;
 }
@@ -158,19 +161,25 @@ double in_flight_micro_batches(const ParallelPlan& plan, int rank) {
 }
 
 MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, int seq_len,
-                            Bytes capacity) {
+                            Bytes capacity, const MemoryAllowance& allowance) {
+  assert(allowance.fragmentation >= 0 && allowance.fragmentation < 1);
   const std::vector<Stage> stages = stages_of(m, plan);
   const MicroBatch mb{.sequences = plan.micro_batch, .seq_len = seq_len};
   std::vector<Bytes> stage_act;
   for (const Stage& s : stages) stage_act.push_back(stage_activations(m, plan, prec, s, mb));
   const std::vector<BlockWeights> blocks = block_weights(m, plan);
-  MemoryBudget peak = rank_budget(m, plan, prec, stages, blocks, stage_act, 0);
-  for (int rank = 1; rank < plan.pp; ++rank) {
-    MemoryBudget b = rank_budget(m, plan, prec, stages, blocks, stage_act, rank);
-    if (b.total > peak.total) peak = b;
+  MemoryBudget peak;
+  std::vector<Bytes> totals;
+  for (int rank = 0; rank < plan.pp; ++rank) {
+    MemoryBudget b = rank_budget(m, plan, prec, stages, blocks, stage_act, allowance, rank);
+    totals.push_back(b.total);
+    if (rank == 0 || b.total > peak.total) peak = std::move(b);
   }
+  peak.rank_totals = std::move(totals);
   peak.capacity = capacity;
   peak.fits = peak.total <= capacity;
+  const Bytes room = capacity - peak.runtime_reserve;
+  peak.fragmentation_headroom = room.value() > 0 ? 1 - peak.tensors.value() / room.value() : -1;
   return peak;
 }
 

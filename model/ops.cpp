@@ -572,12 +572,13 @@ void append_routed_experts(const Ctx& layer, std::vector<Op>& ops) {
                     ops.back().recomputed);
   }
   ops.push_back(activation_op(c, "moe.experts.act", rows, local_in(ls[1], etp), true));
-  // Expert outputs stay for backward, in the activation dtype (the combine is
-  // BF16, V3-TR §3.3.4): the gradient of a gate value g_i in
-  // h' = u + sum_i g_i FFN_i(u) (V3-TR eq. 12) is <dh', FFN_i(u)>. V3-TR does
-  // not say how DeepSeek gets it; an implementation that applies g_i before
-  // the down-projection would not keep them (docs/model.md).
-  push_gemm(c, ops, grouped_gemm_op(c, ls[1], rows, groups, elems(rows * c.m.hidden, a)), rows, GemmInput::fp8_ready);
+  // The gradient of a gate value g_i in h' = u + sum_i g_i FFN_i(u) (V3-TR
+  // eq. 12) is <dh', FFN_i(u)>. With the gate applied to the activation
+  // output (moe_weighted_activation) it is <W_down^T dh', act>, from tensors
+  // backward has anyway; otherwise the expert outputs stay for it, in the
+  // activation dtype (the combine is BF16, V3-TR §3.3.4).
+  const Bytes expert_outputs = c.plan.moe_weighted_activation ? Bytes(0) : elems(rows * c.m.hidden, a);
+  push_gemm(c, ops, grouped_gemm_op(c, ls[1], rows, groups, expert_outputs), rows, GemmInput::fp8_ready);
   if (c.plan.ep > 1) ops.push_back(expert_layout_op(c, "moe.reduce", rows, c.prec.activations));
   if (gather) {
     ops.push_back(comm_op(c, "moe.experts.sp_reduce_scatter", Collective::tp_reduce_scatter,

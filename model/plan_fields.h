@@ -41,6 +41,7 @@ inline constexpr auto kPlanFields = std::tuple{
     PlanField<Recompute>{"recompute", &ParallelPlan::recompute},
     PlanField<int>{"comm_sms", &ParallelPlan::comm_sms, 0},
     PlanField<bool>{"recompute_moe_activation", &ParallelPlan::recompute_moe_activation},
+    PlanField<bool>{"moe_weighted_activation", &ParallelPlan::moe_weighted_activation},
     PlanField<std::vector<int>>{"stage_layers", &ParallelPlan::stage_layers, 0},
     PlanField<bool>{"sequence_parallel", &ParallelPlan::sequence_parallel},
     PlanField<int>{"expert_tp", &ParallelPlan::expert_tp, 0},
@@ -55,14 +56,15 @@ inline constexpr auto kPlanFields = std::tuple{
 // Fails to compile when ParallelPlan gains or loses a field: update the
 // table above with it.
 inline void plan_fields_cover_the_plan(const ParallelPlan& p) {
-  const auto& [tp, pp, ep, dp, cp, virtual_stages, micro_batch, zero, schedule, recompute, moe_activation, comm_sms,
-               stage_layers, sequence_parallel, expert_tp, overlap_ep, overlap_shared, overlap_tp, overlap_grad,
-               overlap_param, delay_wgrad] = p;
+  const auto& [tp, pp, ep, dp, cp, virtual_stages, micro_batch, zero, schedule, recompute, moe_activation,
+               weighted_activation, comm_sms, stage_layers, sequence_parallel, expert_tp, overlap_ep, overlap_shared,
+               overlap_tp, overlap_grad, overlap_param, delay_wgrad] = p;
   (void)tp, (void)pp, (void)ep, (void)dp, (void)cp, (void)virtual_stages, (void)micro_batch, (void)zero;
-  (void)schedule, (void)recompute, (void)moe_activation, (void)comm_sms, (void)stage_layers;
+  (void)schedule, (void)recompute, (void)moe_activation, (void)weighted_activation, (void)comm_sms;
+  (void)stage_layers;
   (void)sequence_parallel, (void)expert_tp, (void)overlap_ep, (void)overlap_shared, (void)overlap_tp,
       (void)overlap_grad, (void)overlap_param, (void)delay_wgrad;
-  static_assert(std::tuple_size_v<decltype(kPlanFields)> == 21);
+  static_assert(std::tuple_size_v<decltype(kPlanFields)> == 22);
 }
 
 // Calls f(field) for every field, in the table's order.

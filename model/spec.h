@@ -87,6 +87,15 @@ struct ParallelPlan {
   // §3.3.4 "Low-Precision Activation" (2); Megatron-Core's recompute module
   // "moe_act". Dense FFNs are not affected.
   bool recompute_moe_activation = false;
+  // The router's gate values multiply the routed experts' activation output
+  // before their down-projection, so an expert's output is never kept: the
+  // gate's gradient is <down-projection input gradient, activation output>,
+  // both at hand in backward. DeepSeek's training kernels do this
+  // (swiglu_forward_with_weight_and_per_token_cast_to_fp8 in its published
+  // H800 profile), as does Megatron-Core since 0.12.1 (weighted_bias_swiglu).
+  // false: the combine weights the expert outputs and keeps them for the
+  // gate's gradient (Megatron-Core up to 0.12.0, probs in unpermute).
+  bool moe_weighted_activation = true;
   int comm_sms = 0;  // SMs given to communication kernels while they run
   // Layers per pipeline stage (pp x virtual_stages entries, first stage
   // first). Empty: layers split evenly, which requires divisibility.

@@ -19,7 +19,8 @@ Accounting account(const Scenario& s) {
   a.params = model::count_params(s.model);
   a.train_flops_per_token_causal = model::train_flops_per_token(s.model, first.seq_len, model::AttentionFlops::causal);
   a.train_flops_per_token_full = model::train_flops_per_token(s.model, first.seq_len, model::AttentionFlops::full);
-  a.memory = model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len, s.hardware.gpu.hbm_capacity);
+  a.memory = model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len, s.hardware.gpu.hbm_capacity,
+                                   s.memory);
   return a;
 }
 
@@ -206,6 +207,13 @@ Json accounting_json(const Scenario& s, const Accounting& a) {
   mb.set("master_weights", mem.master_weights.value());
   mb.set("optimizer_states", mem.optimizer_states.value());
   mb.set("activations", mem.activations.value());
+  mb.set("fragmentation", mem.fragmentation.value());
+  mb.set("runtime_reserve", mem.runtime_reserve.value());
+  me.set("tensors_bytes", mem.tensors.value());
+  me.set("fragmentation_tolerated", mem.fragmentation_headroom);
+  me.set("allowance_source", s.memory.source);
+  Json& ranks = me.set("peak_bytes_per_pipeline_rank", Json::array());
+  for (const Bytes b : mem.rank_totals) ranks.push(b.value());
   me.set("activations_per_micro_batch_bytes", mem.activations_per_micro_batch.value());
   me.set("micro_batches_in_flight", mem.in_flight);
   me.set("parameter_copies", mem.parameter_copies);
@@ -221,6 +229,21 @@ void row(std::string& out, std::string_view label, const std::string& value, std
 }
 
 std::string count(std::int64_t n) { return to_count_string(static_cast<double>(n)); }
+
+// The item that dominates a rank's memory, and its share.
+std::string largest_item(const model::MemoryBudget& m) {
+  const std::pair<std::string_view, Bytes> items[] = {{"weights", m.weights},
+                                                      {"gradients", m.gradients},
+                                                      {"master weights", m.master_weights},
+                                                      {"optimizer states", m.optimizer_states},
+                                                      {"activations", m.activations},
+                                                      {"runtime reserve", m.runtime_reserve}};
+  const auto* top = &items[0];
+  for (const auto& i : items) {
+    if (i.second > top->second) top = &i;
+  }
+  return fmt::format("{}, {:.0f}%", top->first, 100 * top->second.value() / m.total.value());
+}
 
 std::string plan_line(const model::ParallelPlan& p) {
   std::string s = fmt::format("TP{} PP{} EP{} DP{} CP{}", p.tp, p.pp, p.ep, p.dp, p.cp);
@@ -287,9 +310,25 @@ std::string accounting_table(const Scenario& s, const Accounting& a) {
   row(out, "optimizer states", to_string(m.optimizer_states));
   row(out, "activations", to_string(m.activations),
       fmt::format("{} per micro-batch x {:.4g} in flight", to_string(m.activations_per_micro_batch), m.in_flight));
-  row(out, "total", to_string(m.total));
-  row(out, "capacity", to_string(m.capacity));
-  row(out, "fits", m.fits ? "yes" : "NO");
+  if (m.fragmentation.value() > 0) {
+    row(out, "fragmentation", to_string(m.fragmentation),
+        fmt::format("{:.0f}% of the allocator's reserve", 100 * s.memory.fragmentation));
+  }
+  row(out, "runtime reserve", to_string(m.runtime_reserve), s.memory.source);
+  row(out, "total", to_string(m.total), fmt::format("largest: {}", largest_item(m)));
+  row(out, "capacity", to_string(m.capacity), "as the device reports it");
+  row(out, "fits", m.fits ? "yes" : "NO",
+      m.fragmentation_headroom >= 0
+          ? fmt::format("with up to {:.1f}% fragmentation (docs/model.md, \"Runtime reserve\")",
+                        100 * m.fragmentation_headroom)
+          : "not even without fragmentation");
+  if (m.rank_totals.size() > 1) {
+    std::string ranks;
+    for (std::size_t r = 0; r < m.rank_totals.size(); ++r) {
+      ranks += fmt::format("{}{:.1f}", r == 0 ? "" : " ", m.rank_totals[r].value() / (1024.0 * 1024.0 * 1024.0));
+    }
+    out += fmt::format("  per pipeline rank (GiB)   {}\n", ranks);
+  }
   return out;
 }
 

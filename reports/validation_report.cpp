@@ -51,8 +51,8 @@ std::string quantity_label(const scenario::PublishedFigure& f) {
 }
 
 std::string validation_table(const std::vector<study::CaseResult>& results) {
-  std::string out = fmt::format("{:<34} {:<34} {:>13} {:>13} {:>8}\n", "case", "quantity", "published",
-                                "predicted", "error");
+  std::string out =
+      fmt::format("{:<34} {:<34} {:>13} {:>13} {:>8}\n", "case", "quantity", "published", "predicted", "error");
   std::vector<std::pair<double, std::string>> misses;
   std::vector<const study::CaseResult*> failed;
   int figures = 0;
@@ -66,8 +66,8 @@ std::string validation_table(const std::vector<study::CaseResult>& results) {
     for (const study::FigureResult& f : r.figures) {
       out += fmt::format("{:<34} {:<34} {:>13} {:>13} {:>+7.1f}%\n", name, quantity_label(f.figure),
                          shown_value(f.figure, f.figure.value), shown_value(f.figure, f.predicted), 100 * f.error);
-      misses.emplace_back(std::abs(f.error), fmt::format("{} {} {:+.1f}%", r.name, quantity_label(f.figure),
-                                                         100 * f.error));
+      misses.emplace_back(std::abs(f.error),
+                          fmt::format("{} {} {:+.1f}%", r.name, quantity_label(f.figure), 100 * f.error));
       name.clear();
       ++figures;
     }
@@ -102,10 +102,10 @@ std::string validation_table(const std::vector<study::CaseResult>& results) {
     out += fmt::format("\n{}: kernel families (ms)\n{:<22} {:>9} {:>9} {:>9} {:>9}\n", r.name, "family", "measured",
                        "ceilings", "error", "fitted");
     for (const study::FamilyRow& f : r.families) {
-      const std::string err = f.ceilings_ms <= 0   ? "not modelled"
-                              : f.measured_ms <= 0 ? "not measured"
-                                                   : fmt::format("{:+.1f}%", 100 * (f.ceilings_ms - f.measured_ms) /
-                                                                                     f.measured_ms);
+      const std::string err = f.ceilings_ms <= 0 ? "not modelled"
+                              : f.measured_ms <= 0
+                                  ? "not measured"
+                                  : fmt::format("{:+.1f}%", 100 * (f.ceilings_ms - f.measured_ms) / f.measured_ms);
       out += fmt::format("{:<22} {:>9.2f} {:>9.2f} {:>9} {:>9.2f}\n", f.family, f.measured_ms, f.ceilings_ms, err,
                          f.fitted_ms);
     }
@@ -142,7 +142,8 @@ Json validation_json(const std::vector<study::CaseResult>& results) {
     for (const study::FigureResult& f : r.figures) {
       Json x = Json::object();
       x.set("quantity", name_of<CaseQuantity>(scenario::kCaseQuantities, f.figure.quantity));
-      if (f.figure.flops) x.set("flops", name_of<scenario::FlopConvention>(scenario::kFlopConventions, *f.figure.flops));
+      if (f.figure.flops)
+        x.set("flops", name_of<scenario::FlopConvention>(scenario::kFlopConventions, *f.figure.flops));
       if (!f.figure.phase.empty()) x.set("phase", f.figure.phase);
       x.set("published", f.figure.value);
       x.set("predicted", f.predicted);

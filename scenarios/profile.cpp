@@ -43,10 +43,16 @@ hw::CalibrationProfile load_profile_text(std::string_view text, const std::strin
   top.text("samples", p.samples);
   {
     const Node* g = top.take("gemm");
-    if (g == nullptr) fail(doc, "gemm", "missing; expected bf16, fp8 and tile");
+    if (g == nullptr) fail(doc, "gemm", "missing; expected bf16, tile and (where the GPU has it) fp8");
     MapReader gemm(*g, "gemm");
     read_rate(gemm, "bf16", p.gemm_bf16, QuantityKind::flops_rate);
-    read_rate(gemm, "fp8", p.gemm_fp8, QuantityKind::flops_rate);
+    // A GPU without FP8 tensor cores (A100, A800) has no fp8 rate; the rules
+    // refuse FP8 GEMMs on it before any op is timed.
+    if (gemm.has("fp8")) {
+      read_rate(gemm, "fp8", p.gemm_fp8, QuantityKind::flops_rate);
+    } else {
+      p.gemm_fp8 = {FlopsPerSecond(0), "none: the profile gives no FP8 rate (the GPU has no FP8 tensor cores)"};
+    }
     const Node* t = gemm.take("tile");
     if (t == nullptr) fail(*g, "gemm.tile", "missing; expected {m, n, source}");
     MapReader tile(*t, "gemm.tile");

@@ -587,6 +587,23 @@ void derive_dp(model::ParallelPlan& p, int gpus, const Node& at, const std::stri
   p.dp = static_cast<int>(gpus / others);
 }
 
+// `memory:` what a process holds besides its tensors. A value set here is
+// the user's, and its source says so.
+model::MemoryAllowance read_memory(MapReader r) {
+  model::MemoryAllowance a;
+  const bool reserve = r.has("runtime_reserve"), fragmentation = r.has("fragmentation");
+  r.quantity("runtime_reserve", a.runtime_reserve, QuantityKind::bytes, /*positive=*/false);
+  r.number("fragmentation", a.fragmentation, 0);
+  if (a.fragmentation >= 1) {
+    fail(r.at("fragmentation"), join_path(r.path(), "fragmentation"),
+         fmt::format("expected a share in [0, 1), got {}", shown(r.at("fragmentation"))));
+  }
+  if (reserve || fragmentation) a.source = "scenario (memory section)";
+  r.text("source", a.source);
+  r.finish();
+  return a;
+}
+
 Scenario resolve(const Node& doc) {
   MapReader top(doc, "");
   Scenario s;
@@ -602,6 +619,7 @@ Scenario resolve(const Node& doc) {
                              s.parallelism);
   if (const Node* r = top.take("reliability")) s.reliability = read_reliability(MapReader(*r, "reliability"));
   if (const Node* c = top.take("cost")) s.cost = read_cost(MapReader(*c, "cost"));
+  if (const Node* m = top.take("memory")) s.memory = read_memory(MapReader(*m, "memory"));
   top.finish();
   const int gpus = hw::gpu_count(s.hardware);
   const Node* plan_node = doc.find("parallelism");

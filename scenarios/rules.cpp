@@ -89,6 +89,8 @@ void precision_rules(Findings& f, const Scenario& s) {
     f.require(prof->sms == s.hardware.gpu.sms, "hardware.calibration",
               fmt::format("calibration profile {} was measured on a GPU with {} SMs; hardware.gpu {} has {}",
                           prof->name, prof->sms, s.hardware.gpu.name, s.hardware.gpu.sms));
+    f.require(s.precision.gemm != model::Dtype::fp8 || prof->gemm_fp8.value.value() > 0, "hardware.calibration",
+              fmt::format("calibration profile {} gives no FP8 GEMM rate, and precision.gemm is fp8", prof->name));
   }
   // FP8 copies of GEMM inputs are what FP8 GEMMs produce on the way (V3-TR §3.3.4).
   f.rule(Rule::precision);

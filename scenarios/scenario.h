@@ -12,6 +12,7 @@
 #include "core/named.h"
 #include "core/units.h"
 #include "hardware/spec.h"
+#include "model/memory.h"
 #include "model/spec.h"
 
 namespace tcsim::scenario {
@@ -204,6 +205,7 @@ struct Scenario {
   TrainingPlan training;
   ReliabilitySpec reliability;
   CostSpec cost;
+  model::MemoryAllowance memory;  // `memory:`; the defaults are sourced in model/memory.h
 };
 
 constexpr int gpu_count(const Scenario& s) { return hw::gpu_count(s.hardware); }

@@ -37,8 +37,8 @@ PublishedFigure read_figure(const Node& node, const std::string& path, CaseKind 
   if (kind_of(f.quantity) != kind) {
     fail(r.at("quantity"), join_path(path, "quantity"),
          fmt::format("{} is a quantity of {} cases, and this case is a {} case",
-                     name_of<CaseQuantity>(kCaseQuantities, f.quantity), name_of<CaseKind>(kCaseKinds, kind_of(f.quantity)),
-                     name_of<CaseKind>(kCaseKinds, kind)));
+                     name_of<CaseQuantity>(kCaseQuantities, f.quantity),
+                     name_of<CaseKind>(kCaseKinds, kind_of(f.quantity)), name_of<CaseKind>(kCaseKinds, kind)));
   }
   // A kernels case's figure may leave the value to its measured table.
   r.number("value", f.value, 0, /*required=*/kind != CaseKind::kernels);
@@ -85,7 +85,8 @@ std::vector<std::string> text_list(const Node* n, const std::string& path) {
 Scenario read_scenario(const Node& n, const std::string& file, bool builtin) {
   if (n.kind == Node::Kind::map) return load_scenario_document(n, file, builtin);
   if (n.kind != Node::Kind::scalar || n.scalar.empty()) {
-    fail(n, "scenario", fmt::format("expected builtin:NAME, a scenario file's path or a scenario map, got {}", shown(n)));
+    fail(n, "scenario",
+         fmt::format("expected builtin:NAME, a scenario file's path or a scenario map, got {}", shown(n)));
   }
   std::string ref = n.scalar;
   if (builtin && !ref.starts_with("builtin:")) {

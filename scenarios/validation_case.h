@@ -53,8 +53,8 @@ inline constexpr std::array<Named<CaseQuantity>, 9> kCaseQuantities{{
 
 // How a source counts the FLOPs behind a TFLOP/s or MFU figure.
 enum class FlopConvention {
-  tcsim,          // the step's own count: every GEMM and causal attention, recompute excluded
-  megatron_2021,  // arXiv:2104.04473 eq. (3): 96 B s l h^2 (1 + s/6h + V/16lh), the recompute's forward included
+  tcsim,           // the step's own count: every GEMM and causal attention, recompute excluded
+  megatron_2021,   // arXiv:2104.04473 eq. (3): 96 B s l h^2 (1 + s/6h + V/16lh), the recompute's forward included
   megatron_model,  // the same without recompute, 72 B s l h^2 (1 + s/6h + V/12lh) (arXiv:2205.05198 §6, MegaScale)
 };
 

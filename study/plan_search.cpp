@@ -172,7 +172,7 @@ std::pair<double, double> key_of(const PlanSearchResult& r, const PlanCandidate&
 void fill_memory(const scenario::Scenario& s, PlanCandidate& c) {
   const scenario::Phase& ph = first_phase(s);
   const model::MemoryBudget m =
-      model::memory_per_gpu(s.model, c.plan, s.precision, ph.seq_len, s.hardware.gpu.hbm_capacity);
+      model::memory_per_gpu(s.model, c.plan, s.precision, ph.seq_len, s.hardware.gpu.hbm_capacity, s.memory);
   c.memory = m.total;
   c.capacity = m.capacity;
   c.fits = m.fits;

@@ -56,7 +56,7 @@ void run_step_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::
   const scenario::Scenario& s = c.scenario;
   const scenario::Phase& first = s.training.phases.front();
   out.memory = model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len,
-                                     s.hardware.gpu.hbm_capacity);
+                                     s.hardware.gpu.hbm_capacity, s.memory);
   const sim::StepResult r = sim::simulate_step(sim::step_shape(s), {}, distances.get());
   out.prediction = step_prediction(s, r);
   for (const scenario::PublishedFigure& f : c.published) {

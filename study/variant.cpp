@@ -64,8 +64,8 @@ VariantResult evaluate_variant(const scenario::Scenario& s, const VariantOptions
   VariantResult r;
   try {
     const scenario::Phase& first = s.training.phases.front();
-    const model::MemoryBudget m =
-        model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len, s.hardware.gpu.hbm_capacity);
+    const model::MemoryBudget m = model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len,
+                                                        s.hardware.gpu.hbm_capacity, s.memory);
     r.memory = m.total;
     r.capacity = m.capacity;
     if (!m.fits) {

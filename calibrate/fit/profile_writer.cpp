@@ -64,7 +64,7 @@ void write_profile_rates(Yaml& y, const hw::CalibrationProfile& p) {
   if (!p.samples.empty()) y.text(0, "samples", p.samples);
   y.key(0, "gemm");
   write_rate(y, 1, "bf16", p.gemm_bf16);
-  write_rate(y, 1, "fp8", p.gemm_fp8);
+  if (p.gemm_fp8.value.value() > 0) write_rate(y, 1, "fp8", p.gemm_fp8);
   y.key(1, "tile");
   y.value(2, "m", fmt::format("{}", p.tile_m));
   y.value(2, "n", fmt::format("{}", p.tile_n));

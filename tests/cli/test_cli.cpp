@@ -56,7 +56,8 @@ TEST_CASE("run --json on the default scenario reports DeepSeek-V3's published 67
   CHECK(number_after(r.out, "gpus") == 2048);
   CHECK(r.out.find("\"gpu\": \"h800\"") != std::string::npos);
   CHECK(r.out.find("\"fits\": ") != std::string::npos);
-  CHECK(number_after(r.out, "capacity_bytes_per_gpu") == 80e9);  // H800 datasheet: 80 GB
+  // An "80 GB" H800 reports 81,559 MiB (nvidia-smi / NVML; Modal's table of GPU memory capacities).
+  CHECK(number_after(r.out, "capacity_bytes_per_gpu") == 81559.0 * 1024 * 1024);  // H800 datasheet: 80 GB
   CHECK(number_after(r.out, "peak_bytes_per_gpu") > 0);
   CHECK(number_after(r.out, "train_flops_per_token") > 6 * 37e9 * 0.9);
 }
@@ -381,6 +382,7 @@ TEST_CASE("calibrate --from-trace fits DeepSeek's kernel table and writes a prof
 TEST_CASE("calibrate --from-trace: missing or bad flags and files exit 2 with what was expected") {
   const std::string table = std::string(TCSIM_PROFILES_DIR) + "/deepseek-v3-h800-train.kernels.csv";
   const std::string out = (std::filesystem::temp_directory_path() / "tcsim-cli-from-trace-bad.yaml").string();
+  std::filesystem::remove(out);  // nothing of an earlier run
   const Result no_scenario = tcsim("calibrate --from-trace " + table + " --out " + out);
   CHECK(no_scenario.code == 2);
   CHECK(no_scenario.err.find("--scenario SCENARIO is required") != std::string::npos);
@@ -397,10 +399,13 @@ TEST_CASE("calibrate --from-trace: missing or bad flags and files exit 2 with wh
   CHECK(truncated.code == 2);
   CHECK(truncated.err.find("tcsim-cli-from-trace-cut.json:") != std::string::npos);
   CHECK(tcsim("calibrate --from-trace /nonexistent.csv --scenario builtin:deepseek-v3 --out " + out).code == 2);
-  // A GPU with no profile to start from (H200: none yet) is refused, not crashed on.
-  const std::string h200 =
-      write_temp("tcsim-cli-from-trace-h200.yaml", "extends: builtin:deepseek-v3\nhardware: {gpu: h200}\n");
-  const Result no_profile = tcsim("calibrate --from-trace " + table + " --scenario " + h200 + " --out " + out);
+  // A GPU with no profile to start from (one described from scratch) is refused, not crashed on.
+  const std::string custom = write_temp(
+      "tcsim-cli-from-trace-custom.yaml",
+      "extends: builtin:deepseek-v3\nhardware:\n  gpu: {name: custom, sms: 132, bf16_dense: \"989 TFLOP/s\", "
+      "fp8_dense: \"1979 TFLOP/s\", hbm_capacity: \"80 GB\", hbm_bandwidth: \"3.35 TB/s\", nvlink_bandwidth: "
+      "\"450 GB/s\", tdp: \"700 W\"}\n");
+  const Result no_profile = tcsim("calibrate --from-trace " + table + " --scenario " + custom + " --out " + out);
   CHECK(no_profile.code == 2);
   CHECK(no_profile.err.find("has no calibration profile to start from") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(out));  // nothing written on any of these

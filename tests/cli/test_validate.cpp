@@ -135,8 +135,9 @@ TEST_CASE("a user's case folder: a good case runs, a bad one exits 2 with file:l
   CHECK(kind.code == 2);
   CHECK(kind.err.find("published[0].quantity") != std::string::npos);
   CHECK(kind.err.find("run cases") != std::string::npos);
-  write(dir / "bad.yaml",
-        "title: bad\nsource: me\nscenario: missing.yaml\npublished:\n  - {quantity: step_time_s, value: 5, source: x}\n");
+  write(
+      dir / "bad.yaml",
+      "title: bad\nsource: me\nscenario: missing.yaml\npublished:\n  - {quantity: step_time_s, value: 5, source: x}\n");
   const Result missing = tcsim("validate --dir " + dir.string());
   CHECK(missing.code == 2);
   CHECK(missing.err.find("bad.yaml:3:11") != std::string::npos);
@@ -166,4 +167,30 @@ TEST_CASE("a case file that is not a regular file is refused with exit 2") {
   CHECK(r.code == 2);
   CHECK(r.err.find("not a regular file") != std::string::npos);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("every catalog GPU simulates a step with its default profile") {
+  // A BF16 dense plan (DeepSeek 67B, TP8 PP8) on each preset: each has a profile of public measured rates.
+  for (const std::string gpu : {"h100", "h800", "a100", "a800", "h20", "h200"}) {
+    const Result r = tcsim("run --step-only --json builtin:deepseek-67b-tp8 --set hardware.gpu=" + gpu);
+    CHECK_MESSAGE(r.code == 0, gpu << ": " << r.err);
+    const std::vector<double> t = numbers_after(r.out, "time_s");
+    REQUIRE_MESSAGE(!t.empty(), gpu);
+    CHECK(t.front() > 0);
+  }
+  // The A100 has no FP8 tensor cores: an FP8 scenario is refused at load, with the key.
+  const Result fp8 = tcsim("run --step-only --set hardware.gpu=a100");
+  CHECK(fp8.code == 2);
+  CHECK(fp8.err.find("precision.gemm") != std::string::npos);
+}
+
+TEST_CASE("a GPU without a calibration profile is an error that names the fix, never a silent 'not simulated'") {
+  const Result r = tcsim(
+      "run --step-only --set 'hardware.gpu={name: custom, sms: 132, bf16_dense: \"989 TFLOP/s\", fp8_dense: \"1979 "
+      "TFLOP/s\", hbm_capacity: \"80 GB\", hbm_bandwidth: \"3.35 TB/s\", nvlink_bandwidth: \"450 GB/s\", tdp: \"700 "
+      "W\"}'");
+  CHECK(r.code == 2);
+  CHECK(r.err.find("hardware.calibration") != std::string::npos);
+  CHECK(r.err.find("tcsim calibrate") != std::string::npos);
+  CHECK(r.out.find("not simulated") == std::string::npos);
 }

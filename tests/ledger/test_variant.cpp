@@ -33,10 +33,10 @@ TEST_CASE("a variant's step is the step simulation of its first phase at its fin
   CHECK(*r.tokens_per_s_per_gpu == direct.tokens_per_second_per_gpu);
   CHECK(*r.exposed_comm == direct.breakdown.exposed_comm);
   CHECK(!r.gpu_hours);  // depth step: no run level
-  // The memory budget as model::memory_per_gpu gives it; DeepSeek's published
-  // plan does not fit as modelled (docs/validation.md), and the row says so.
-  const model::MemoryBudget m = model::memory_per_gpu(s.model, s.training.phases[0].parallelism, s.precision,
-                                                      s.training.phases[0].seq_len, s.hardware.gpu.hbm_capacity);
+  // The memory budget as model::memory_per_gpu gives it, with the scenario's allowance; the row's status follows.
+  const model::MemoryBudget m =
+      model::memory_per_gpu(s.model, s.training.phases[0].parallelism, s.precision, s.training.phases[0].seq_len,
+                            s.hardware.gpu.hbm_capacity, s.memory);
   CHECK(r.memory == m.total);
   CHECK(r.status == (m.fits ? study::VariantStatus::ok : study::VariantStatus::does_not_fit));
 }
@@ -65,8 +65,10 @@ TEST_CASE("variants that differ only in price share the step and scale the dolla
 }
 
 TEST_CASE("a variant that cannot be simulated is a row with its reason") {
-  // The H200 preset has no calibration profile.
-  const study::VariantResult r = study::evaluate_variant(deepseek("hardware.gpu=h200"));
+  // A GPU described from scratch has no calibration profile.
+  const study::VariantResult r = study::evaluate_variant(deepseek(
+      "hardware.gpu={name: custom, sms: 132, bf16_dense: \"989 TFLOP/s\", fp8_dense: \"1979 TFLOP/s\", "
+      "hbm_capacity: \"80 GB\", hbm_bandwidth: \"3.35 TB/s\", nvlink_bandwidth: \"450 GB/s\", tdp: \"700 W\"}"));
   CHECK(r.status == study::VariantStatus::invalid);
   CHECK(r.reason.find("calibration") != std::string::npos);
   CHECK(!r.step);

@@ -30,9 +30,11 @@ ModelSpec tiny_moe() {
 
 constexpr int kSeq = 16;
 const Bytes kBig = gigabytes(80);
+// The tensors alone: no runtime reserve, no fragmentation.
+const MemoryAllowance kTensorsOnly{.runtime_reserve = Bytes(0)};
 
 MemoryBudget budget(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec = {}) {
-  return memory_per_gpu(m, plan, prec, kSeq, kBig);
+  return memory_per_gpu(m, plan, prec, kSeq, kBig, kTensorsOnly);
 }
 
 }  // namespace
@@ -186,11 +188,48 @@ TEST_CASE("DualPipe keeps pp - half_rank micro-batches of its near stage and hal
 }
 
 TEST_CASE("fits means the peak total is within capacity") {
-  const MemoryBudget roomy = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6));
+  const MemoryBudget roomy = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6), kTensorsOnly);
   CHECK(roomy.fits);
   CHECK(roomy.capacity.value() == 1e6);
-  const MemoryBudget tight = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(100));
+  const MemoryBudget tight = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(100), kTensorsOnly);
   CHECK_FALSE(tight.fits);
+}
+
+TEST_CASE("the runtime reserve adds to the tensors; fragmentation f makes the allocator reserve tensors / (1 - f)") {
+  // tiny_dense on one GPU, no recompute: tensors T = 1256 x 18 bytes of state + activations.
+  const MemoryBudget bare = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6), kTensorsOnly);
+  const double t = bare.tensors.value();
+  CHECK(t == bare.total.value());
+  const MemoryAllowance a{.runtime_reserve = Bytes(1000), .fragmentation = 0.2};
+  const MemoryBudget b = memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6), a);
+  CHECK(b.tensors.value() == t);
+  CHECK(b.fragmentation.value() == doctest::Approx(t / 0.8 - t));
+  CHECK(b.runtime_reserve.value() == 1000.0);
+  CHECK(b.total.value() == doctest::Approx(t / 0.8 + 1000));
+  // The fragmentation a plan tolerates: T / (1 - f) + R = C at f = 1 - T / (C - R).
+  const double f = 1 - t / (1e6 - 1000);
+  CHECK(b.fragmentation_headroom == doctest::Approx(f));
+  const MemoryBudget at_edge =
+      memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6), {.runtime_reserve = Bytes(1000), .fragmentation = f});
+  CHECK(at_edge.total.value() == doctest::Approx(1e6));
+  // A reserve larger than the capacity leaves nothing to tolerate.
+  CHECK(memory_per_gpu(tiny_dense(), {}, {}, kSeq, Bytes(1e6), {.runtime_reserve = Bytes(2e6)}).fragmentation_headroom <
+        0);
+}
+
+TEST_CASE("the default runtime reserve is the CUDA context, two cuBLAS workspaces and one NCCL communicator") {
+  // 400 MB (PyTorch #109888) + 2 x 32 MiB (PyTorch CublasHandlePool.cpp, Hopper) + 1.6 GB (NVIDIA/nccl #864).
+  CHECK(MemoryAllowance{}.runtime_reserve.value() == 400e6 + 2 * 32 * 1048576.0 + 1.6e9);
+  CHECK(MemoryAllowance{}.fragmentation == 0);
+}
+
+TEST_CASE("every pipeline rank's total is kept, and the peak is their largest") {
+  const MemoryBudget b = budget(tiny_dense(), {.pp = 2, .micro_batch = 2, .recompute = Recompute::full});
+  REQUIRE(b.rank_totals.size() == 2);
+  // As in the 1F1B test above: rank 0 624 x 18 + 1024 = 12256, rank 1 14960.
+  CHECK(b.rank_totals[0].value() == 12256.0);
+  CHECK(b.rank_totals[1].value() == 14960.0);
+  CHECK(b.total.value() == 14960.0);
 }
 
 namespace {
@@ -246,10 +285,12 @@ void check_rank1_state(const MemoryBudget& b) {
 
 }  // namespace
 
-TEST_CASE("DeepSeek-V3's published plan with BF16 activation caches peaks at 138.7 GB on rank 1") {
+TEST_CASE("DeepSeek-V3's plan with BF16 caches and a combine-weighted gate peaks at 138.7 GB of tensors on rank 1") {
   const ModelSpec* m = find_model_preset("deepseek-v3");
   REQUIRE(m != nullptr);
-  const MemoryBudget b = memory_per_gpu(*m, deepseek_plan(), deepseek_precision(), 4096, gigabytes(80));
+  ParallelPlan plan = deepseek_plan();
+  plan.moe_weighted_activation = false;  // the expert outputs stay for the gate's gradient
+  const MemoryBudget b = memory_per_gpu(*m, plan, deepseek_precision(), 4096, gigabytes(80), kTensorsOnly);
   CHECK(std::isfinite(b.total.value()));
   CHECK(b.fits == (b.total.value() <= 80e9));
   REQUIRE(b.peak_stage == 1);
@@ -265,11 +306,49 @@ TEST_CASE("DeepSeek-V3's published plan with BF16 activation caches peaks at 138
   report("DeepSeek-V3, BF16 caches", b);
 }
 
-TEST_CASE("DeepSeek-V3's published plan with its low-precision activation storage peaks at 100.8 GB on rank 1") {
+TEST_CASE("with DeepSeek's activation storage but a combine-weighted gate, rank 1 holds 100.8 GB of tensors") {
   // V3-TR §3.3.4: GEMM inputs cached in FP8 with 1x128 FP32 scales, the attention output in E5M6, the MoE SwiGLU
-  // input cached in FP8 and its output recomputed. One MoE layer keeps 1,109,393,408 bytes per micro-batch (itemised
-  // in test_ops.cpp, "one DeepSeek-V3 MoE layer keeps ..."); rank 1 holds 17 x 4 of them: 75,438,751,744.
+  // input cached in FP8 and its output recomputed. One MoE layer keeps 639,631,360 bytes per micro-batch (itemised
+  // in test_ops.cpp, "one DeepSeek-V3 MoE layer keeps ..."), and 469,762,048 more of expert outputs when the
+  // combine weights them: 1,109,393,408; rank 1 holds 17 x 4 of them: 75,438,751,744.
   // Total: 6,546,522,112 + 13,093,044,224 + 2 x 2,876,821,504 + 75,438,751,744 = 100,831,961,088 > 80e9.
+  const ModelSpec* m = find_model_preset("deepseek-v3");
+  REQUIRE(m != nullptr);
+  ParallelPlan plan = deepseek_plan();
+  plan.recompute_moe_activation = true;
+  plan.moe_weighted_activation = false;
+  PrecisionSpec prec = deepseek_precision();
+  prec.gemm_input_cache = Dtype::fp8;
+  prec.attention_output_cache = Dtype::e5m6;
+  const MemoryBudget b = memory_per_gpu(*m, plan, prec, 4096, gigabytes(80), kTensorsOnly);
+  REQUIRE(b.peak_stage == 1);
+  check_rank1_state(b);
+  CHECK(b.activations.value() == 17 * 4 * 1'109'393'408.0);
+  CHECK(b.total.value() == doctest::Approx(100'831'961'088.0).epsilon(1e-12));
+  CHECK_FALSE(b.fits);
+  // The expert outputs, kept for the gate's gradient, are 17 x 4 x 469,762,048 = 31,943,819,264 of it.
+  report("DeepSeek-V3, DeepSeek's activation storage, combine-weighted gate", b);
+  // Each storage option alone, from the BF16-cache 1,665,662,976 bytes per MoE layer:
+  // FP8 GEMM-input cache: dispatched tokens 469,762,048 -> 242,221,056, shared and expert SwiGLU outputs
+  // 16,777,216 + 134,217,728 -> 4096 x 2048 + 4096 x 16 x 4 + 32768 x 2048 + 32768 x 16 x 4 = 77,856,768:
+  // 1,665,662,976 - 227,540,992 - 73,138,176 = 1,364,983,808.
+  PrecisionSpec fp8_only = deepseek_precision();
+  fp8_only.gemm_input_cache = Dtype::fp8;
+  ParallelPlan combine_weighted = deepseek_plan();
+  combine_weighted.moe_weighted_activation = false;
+  const MemoryBudget f = memory_per_gpu(*m, combine_weighted, fp8_only, 4096, gigabytes(80), kTensorsOnly);
+  REQUIRE(f.peak_stage == 1);
+  CHECK(f.activations.value() == 17 * 4 * 1'364'983'808.0);
+  report("DeepSeek-V3, FP8 GEMM-input cache only", f);
+}
+
+TEST_CASE("DeepSeek-V3's plan as DeepSeek runs it fits an H800's 81,559 MiB with the runtime reserve") {
+  // DeepSeek's storage (V3-TR §3.3.4) and its gate applied to the SwiGLU output (swiglu_forward_with_weight in
+  // its H800 profile): 639,631,360 bytes per MoE layer per micro-batch (test_ops.cpp). Rank 1:
+  //   state 6,546,522,112 + 13,093,044,224 + 2 x 2,876,821,504 = 25,393,209,344
+  //   activations 17 x 4 x 639,631,360 = 43,494,932,480
+  //   reserve 400e6 + 2 x 32 MiB + 1.6e9 = 2,067,108,864
+  //   total 70,955,250,688.
   const ModelSpec* m = find_model_preset("deepseek-v3");
   REQUIRE(m != nullptr);
   ParallelPlan plan = deepseek_plan();
@@ -277,25 +356,15 @@ TEST_CASE("DeepSeek-V3's published plan with its low-precision activation storag
   PrecisionSpec prec = deepseek_precision();
   prec.gemm_input_cache = Dtype::fp8;
   prec.attention_output_cache = Dtype::e5m6;
-  const MemoryBudget b = memory_per_gpu(*m, plan, prec, 4096, gigabytes(80));
-  REQUIRE(b.peak_stage == 1);
-  check_rank1_state(b);
-  CHECK(b.activations.value() == 17 * 4 * 1'109'393'408.0);
-  CHECK(b.total.value() == doctest::Approx(100'831'961'088.0).epsilon(1e-12));
-  CHECK_FALSE(b.fits);
-  // The expert outputs, kept for the gate's gradient (V3-TR is silent on them; docs/model.md), are
-  // 17 x 4 x 469,762,048 = 31,943,819,264 of it: without them the total would be 68.9 GB.
-  report("DeepSeek-V3, DeepSeek's activation storage", b);
-  // Each storage option alone, from the BF16-cache 1,665,662,976 bytes per MoE layer:
-  // FP8 GEMM-input cache: dispatched tokens 469,762,048 -> 242,221,056, shared and expert SwiGLU outputs
-  // 16,777,216 + 134,217,728 -> 4096 x 2048 + 4096 x 16 x 4 + 32768 x 2048 + 32768 x 16 x 4 = 77,856,768:
-  // 1,665,662,976 - 227,540,992 - 73,138,176 = 1,364,983,808.
-  PrecisionSpec fp8_only = deepseek_precision();
-  fp8_only.gemm_input_cache = Dtype::fp8;
-  const MemoryBudget f = memory_per_gpu(*m, deepseek_plan(), fp8_only, 4096, gigabytes(80));
-  REQUIRE(f.peak_stage == 1);
-  CHECK(f.activations.value() == 17 * 4 * 1'364'983'808.0);
-  report("DeepSeek-V3, FP8 GEMM-input cache only", f);
+  const MemoryBudget b = memory_per_gpu(*m, plan, prec, 4096, mib(81559));
+  REQUIRE(b.rank_totals.size() == 16);
+  CHECK(b.rank_totals[1].value() == doctest::Approx(70'955'250'688.0).epsilon(1e-12));
+  // The peak is on rank 0 (the embedding's stage and the last stage's head, MTP module and FP32 softmaxes),
+  // and it fits: the plan trained (V3-TR §3.2).
+  CHECK(b.peak_stage == 0);
+  CHECK(b.total > b.rank_totals[1]);
+  CHECK(b.fits);
+  report("DeepSeek-V3 as DeepSeek runs it", b);
 }
 
 }  // namespace tcsim::model

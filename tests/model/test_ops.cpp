@@ -302,7 +302,7 @@ TEST_CASE("recompute_moe_activation keeps the expert SwiGLU inputs in gemm_input
   CHECK_FALSE(find_op(dense, "ffn.act").recomputed);
 }
 
-TEST_CASE("one DeepSeek-V3 MoE layer keeps 1,109,393,408 bytes per 4096-token micro-batch with its storage") {
+TEST_CASE("one DeepSeek-V3 MoE layer keeps 639,631,360 bytes per 4096-token micro-batch with its storage") {
   // V3-TR §3.2.3 (recompute RMSNorm and MLA up-projections), §3.3.4 (FP8 GEMM-input cache with 1x128 FP32 scales,
   // E5M6 attention output, MoE SwiGLU output recomputed from its FP8 input); EP64, TP1, t = 4096, h = 7168:
   //   layer input (BF16)                    4096 x 7168 x 2                              58,720,256
@@ -315,8 +315,9 @@ TEST_CASE("one DeepSeek-V3 MoE layer keeps 1,109,393,408 bytes per 4096-token mi
   //   shared up_gate output (FP8)           4096 x 4096 + 4096 x 32 x 4                  17,301,504
   //   dispatched tokens (FP8)               32768 x 7168 + 32768 x 56 x 4               242,221,056
   //   expert up_gate output (FP8)           32768 x 4096 + 32768 x 32 x 4               138,412,032
-  //   expert outputs (BF16)                 32768 x 7168 x 2                            469,762,048
-  // Total 1,109,393,408 (was 1,355,284,480 with BF16 O, BF16 SwiGLU inputs, FP8 SwiGLU outputs and no scales).
+  // Total 639,631,360. The gate values multiply the SwiGLU output before the down-projection (DeepSeek's
+  // swiglu_forward_with_weight kernels in its H800 profile), so no expert output is kept; a combine that
+  // weights the expert outputs keeps them for the gate's gradient: 32768 x 7168 x 2 = 469,762,048 more.
   ParallelPlan plan{.ep = 64, .recompute = Recompute::selective};
   plan.recompute_moe_activation = true;
   PrecisionSpec prec{.gemm = Dtype::fp8};
@@ -324,7 +325,11 @@ TEST_CASE("one DeepSeek-V3 MoE layer keeps 1,109,393,408 bytes per 4096-token mi
   prec.attention_output_cache = Dtype::e5m6;
   const Block b =
       build_block(preset("deepseek-v3"), plan, prec, BlockKind::moe_layer, 3, {.sequences = 1, .seq_len = 4096});
-  CHECK(kept(b) == 1'109'393'408.0);
+  CHECK(kept(b) == 639'631'360.0);
+  plan.moe_weighted_activation = false;
+  const Block weighted_in_combine =
+      build_block(preset("deepseek-v3"), plan, prec, BlockKind::moe_layer, 3, {.sequences = 1, .seq_len = 4096});
+  CHECK(kept(weighted_in_combine) == 639'631'360.0 + 469'762'048.0);
 }
 
 TEST_CASE("a model is embedding, layers in order, MTP modules, head") {

@@ -83,8 +83,9 @@ TEST_CASE("the rules reject by hand: interleaving past the layers, DualPipe on o
 }
 
 TEST_CASE("memory pruning removes exactly the plans memory_per_gpu says do not fit") {
-  // A capacity between the smallest and the largest budget of the grid.
-  const scenario::Scenario s = small({"hardware.gpu={preset: h800, hbm_capacity: \"0.07 GiB\"}"});
+  // A capacity between the smallest and the largest budget of the grid (tensors only: no runtime reserve).
+  const scenario::Scenario s =
+      small({"hardware.gpu={preset: h800, hbm_capacity: \"0.07 GiB\"}", "memory={runtime_reserve: \"0 GB\"}"});
   PlanSearchOptions o;
   o.max_candidates = 1;
   const PlanSearchResult r = search_plans(s, o);
@@ -93,7 +94,7 @@ TEST_CASE("memory pruning removes exactly the plans memory_per_gpu says do not f
   for (const PlanCandidate& c : r.candidates) {
     if (c.fate == PlanFate::invalid) continue;
     const model::MemoryBudget m =
-        model::memory_per_gpu(s.model, c.plan, s.precision, 4096, s.hardware.gpu.hbm_capacity);
+        model::memory_per_gpu(s.model, c.plan, s.precision, 4096, s.hardware.gpu.hbm_capacity, s.memory);
     CHECK((c.fate == PlanFate::over_memory) == !m.fits);
     (m.fits ? fits : over) += 1;
   }
@@ -104,7 +105,8 @@ TEST_CASE("memory pruning removes exactly the plans memory_per_gpu says do not f
 
 TEST_CASE("a dominated plan is never faster than the fitting plan that dominates it") {
   // Exhaustive: every fitting plan is simulated, so dominance can be checked against the step simulation.
-  const scenario::Scenario s = small({"hardware.gpu={preset: h800, hbm_capacity: \"0.07 GiB\"}"});
+  const scenario::Scenario s =
+      small({"hardware.gpu={preset: h800, hbm_capacity: \"0.07 GiB\"}", "memory={runtime_reserve: \"0 GB\"}"});
   PlanSearchOptions o;
   o.exhaustive = true;
   o.jobs = 2;
