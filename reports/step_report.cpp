@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include "reports/validation_report.h"
+#include "study/validation.h"
+
 namespace tcsim::reports {
 namespace {
 
@@ -118,31 +121,6 @@ void row(std::string& out, std::string_view label, const std::string& value, std
 
 }  // namespace
 
-const std::vector<PublishedStep>& published_steps() {
-  static const std::vector<PublishedStep> kCases = {
-      {.scenario = "deepseek-v3-h800",
-       .scenario_ref = "builtin:deepseek-v3",
-       .case_name = "DeepSeek-V3 pre-training, 2048 H800",
-       .gpu_hours_per_trillion_tokens = 180e3,
-       .source = "V3-TR arXiv:2412.19437 §1: \"each trillion tokens requires only 180K H800 GPU hours\""},
-      // Published as 1,297 tokens/s/GPU: 1e12 / (1,297 x 3600) GPU-hours per 1e12 tokens.
-      {.scenario = "megatron-deepseek-v3-h100",
-       .scenario_ref = "builtin:megatron-deepseek-v3-h100",
-       .case_name = "DeepSeek-V3, Megatron-Core, 1024 H100",
-       .gpu_hours_per_trillion_tokens = 1e12 / (1297.0 * 3600.0),
-       .source = "Megatron-Bridge 25.09 performance summary, DGX-H100: DeepSeekV3 (dropless), 1024 GPUs, GBS 8192, "
-                 "TP2 PP8 VP4 EP64: 1,297 tokens/s/GPU"},
-  };
-  return kCases;
-}
-
-std::optional<PublishedStep> published_step_for(const scenario::Scenario& s) {
-  for (const PublishedStep& p : published_steps()) {
-    if (p.scenario == s.name) return p;
-  }
-  return std::nullopt;
-}
-
 double relative_error(double predicted, double published) { return (predicted - published) / published; }
 
 Json step_json(const scenario::Scenario& s, const sim::StepResult& r, const hw::ClusterTopology& topology) {
@@ -163,12 +141,20 @@ Json step_json(const scenario::Scenario& s, const sim::StepResult& r, const hw::
   j.set("seed", static_cast<std::int64_t>(r.seed));
   j.set("phase", s.training.phases.front().name);
   j.set("micro_batches_per_pipeline", r.micro_batches);
-  if (const auto p = published_step_for(s)) {
-    Json& v = j.set("published", Json::object());
-    v.set("gpu_hours_per_trillion_tokens", p->gpu_hours_per_trillion_tokens);
-    v.set("tokens_per_s_per_gpu", 1e12 / (p->gpu_hours_per_trillion_tokens * kSecondsPerHour));
-    v.set("error", relative_error(r.gpu_hours_per_trillion_tokens, p->gpu_hours_per_trillion_tokens));
-    v.set("source", p->source);
+  const std::vector<study::PublishedStepFigure> published = study::published_step_figures(s);
+  if (!published.empty()) {
+    Json& list = j.set("published", Json::array());
+    for (const study::PublishedStepFigure& p : published) {
+      const double predicted = study::predict_step_figure(p.figure, s, r);
+      Json v = Json::object();
+      v.set("case", p.case_name);
+      v.set("quantity", name_of<scenario::CaseQuantity>(scenario::kCaseQuantities, p.figure.quantity));
+      v.set("value", p.figure.value);
+      v.set("predicted", predicted);
+      v.set("error", relative_error(predicted, p.figure.value));
+      v.set("source", p.figure.source);
+      list.push(std::move(v));
+    }
   }
   j.set("gpus", gpus_json(r));
   j.set("links", links_json(r, topology));
@@ -195,13 +181,12 @@ std::string step_table(const scenario::Scenario& s, const sim::StepResult& r) {
   row(out, "MFU vs BF16 dense peak", fmt::format("{:.1f}%", 100 * r.mfu_bf16),
       fmt::format("causal attention; {:.1f}% counting full attention", 100 * r.mfu_bf16_full_attention));
   row(out, "GPU-hours per trillion tokens", to_count_string(r.gpu_hours_per_trillion_tokens));
-  if (const auto p = published_step_for(s)) {
-    const double err = relative_error(r.gpu_hours_per_trillion_tokens, p->gpu_hours_per_trillion_tokens);
-    const double published_rate = 1e12 / (p->gpu_hours_per_trillion_tokens * kSecondsPerHour);
-    row(out, "published", to_count_string(p->gpu_hours_per_trillion_tokens),
-        fmt::format("GPU-h/T = {:.0f} tokens/s/GPU ({})", published_rate, p->source));
-    row(out, "tcsim vs published", percent(err),
-        fmt::format("GPU-hours; throughput {}", percent(relative_error(r.tokens_per_second_per_gpu, published_rate))));
+  for (const study::PublishedStepFigure& p : study::published_step_figures(s)) {
+    const double predicted = study::predict_step_figure(p.figure, s, r);
+    row(out, "published", figure_value(p.figure, p.figure.value),
+        fmt::format("{}, case {} ({})", quantity_label(p.figure), p.case_name, p.figure.source));
+    row(out, "tcsim vs published", percent(relative_error(predicted, p.figure.value)),
+        fmt::format("{} predicted; tcsim validate --case {}", figure_value(p.figure, predicted), p.case_name));
   }
   const sim::StepBreakdown& b = r.breakdown;
   out += fmt::format("\nWhere the critical GPU's step went  (GPU {}, pipeline rank {}: the most compute)\n",

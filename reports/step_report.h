@@ -1,7 +1,8 @@
 // The simulated training step as the CLI reports it: the `step` object of
 // `tcsim run --json` (step.time_s, step.breakdown_s.*, per-GPU and per-link
 // utilisation, ...) and the step table of the text output, with the published
-// figure it is validated against when the scenario has one.
+// figures of the validation suite's cases for the same scenario
+// (validation/*.yaml, study/validation.h).
 #pragma once
 
 #include <optional>
@@ -14,20 +15,6 @@
 #include "sim/step.h"
 
 namespace tcsim::reports {
-
-// A published throughput a scenario's steady-state step can be checked
-// against: GPU-hours per trillion tokens, as the source states it.
-struct PublishedStep {
-  std::string scenario;      // the scenario's `name`
-  std::string scenario_ref;  // where `tcsim validate` loads it from
-  std::string case_name;
-  double gpu_hours_per_trillion_tokens = 0;
-  std::string source;
-};
-
-// Every published step figure tcsim validates against.
-const std::vector<PublishedStep>& published_steps();
-std::optional<PublishedStep> published_step_for(const scenario::Scenario& s);
 
 // Relative error of a prediction against a published value: (p - v) / v.
 double relative_error(double predicted, double published);

@@ -12,7 +12,9 @@ namespace {
 
 using scenario::CaseQuantity;
 
-std::string shown_value(const scenario::PublishedFigure& f, double v) {
+}  // namespace
+
+std::string figure_value(const scenario::PublishedFigure& f, double v) {
   switch (f.quantity) {
     case CaseQuantity::step_time_s: return fmt::format("{:.2f} s", v);
     case CaseQuantity::tokens_per_s_per_gpu: return fmt::format("{:.0f}", v);
@@ -26,6 +28,8 @@ std::string shown_value(const scenario::PublishedFigure& f, double v) {
   }
   return fmt::format("{}", v);
 }
+
+namespace {
 
 std::string flops_note(const scenario::PublishedFigure& f) {
   return f.flops ? fmt::format(" ({})", name_of<scenario::FlopConvention>(scenario::kFlopConventions, *f.flops)) : "";
@@ -65,7 +69,7 @@ std::string validation_table(const std::vector<study::CaseResult>& results) {
     std::string name = r.name;
     for (const study::FigureResult& f : r.figures) {
       out += fmt::format("{:<34} {:<34} {:>13} {:>13} {:>+7.1f}%\n", name, quantity_label(f.figure),
-                         shown_value(f.figure, f.figure.value), shown_value(f.figure, f.predicted), 100 * f.error);
+                         figure_value(f.figure, f.figure.value), figure_value(f.figure, f.predicted), 100 * f.error);
       misses.emplace_back(std::abs(f.error),
                           fmt::format("{} {} {:+.1f}%", r.name, quantity_label(f.figure), 100 * f.error));
       name.clear();

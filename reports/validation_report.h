@@ -15,6 +15,9 @@ namespace tcsim::reports {
 std::string validation_table(const std::vector<study::CaseResult>& results);
 Json validation_json(const std::vector<study::CaseResult>& results);
 
+// A value of the figure's quantity as the table prints it ("180K", "32.00 s").
+std::string figure_value(const scenario::PublishedFigure& f, double v);
+
 // "GPU-hours per 1T tokens" and the like: a quantity as a person reads it.
 std::string quantity_label(const scenario::PublishedFigure& f);
 

@@ -31,8 +31,9 @@ std::string step_prediction(const scenario::Scenario& s, const sim::StepResult& 
                      s.hardware.profile ? s.hardware.profile->name : std::string("none"));
 }
 
-double predicted_step_figure(const scenario::PublishedFigure& f, const scenario::Scenario& s,
-                             const sim::StepResult& r) {
+}  // namespace
+
+double predict_step_figure(const scenario::PublishedFigure& f, const scenario::Scenario& s, const sim::StepResult& r) {
   const auto tflops = [&] {
     if (*f.flops == scenario::FlopConvention::tcsim) return r.flops_per_gpu.value() / 1e12;
     return convention_flops_per_step(*f.flops, s) / (r.time.value() * r.gpus) / 1e12;
@@ -51,6 +52,26 @@ double predicted_step_figure(const scenario::PublishedFigure& f, const scenario:
   throw std::logic_error("validation: not a step quantity");
 }
 
+std::vector<PublishedStepFigure> published_step_figures(const scenario::Scenario& s) {
+  // The built-in step cases, read once: (scenario name, figure).
+  static const std::vector<std::pair<std::string, PublishedStepFigure>> kFigures = [] {
+    std::vector<std::pair<std::string, PublishedStepFigure>> out;
+    for (const std::string& name : scenario::builtin_case_names()) {
+      const scenario::ValidationCase c = scenario::load_validation_case("builtin:" + name);
+      if (c.kind != scenario::CaseKind::step) continue;
+      for (const scenario::PublishedFigure& f : c.published) out.push_back({c.scenario.name, {name, f}});
+    }
+    return out;
+  }();
+  std::vector<PublishedStepFigure> found;
+  for (const auto& [scenario_name, figure] : kFigures) {
+    if (scenario_name == s.name) found.push_back(figure);
+  }
+  return found;
+}
+
+namespace {
+
 void run_step_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances,
                    CaseResult& out) {
   const scenario::Scenario& s = c.scenario;
@@ -60,7 +81,7 @@ void run_step_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::
   const sim::StepResult r = sim::simulate_step(sim::step_shape(s), {}, distances.get());
   out.prediction = step_prediction(s, r);
   for (const scenario::PublishedFigure& f : c.published) {
-    const double p = predicted_step_figure(f, s, r);
+    const double p = predict_step_figure(f, s, r);
     out.figures.push_back({.figure = f, .predicted = p, .error = relative_error(p, f.value)});
   }
 }

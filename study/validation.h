@@ -12,6 +12,7 @@
 #include "hardware/topology.h"
 #include "model/memory.h"
 #include "scenarios/validation_case.h"
+#include "sim/step.h"
 
 namespace tcsim::study {
 
@@ -45,6 +46,18 @@ struct CaseResult {
   std::string failure;  // non-empty: the case could not run, and why
   double seconds = 0;   // wall time to run it
 };
+
+// A published figure of a built-in step case whose scenario has `s`'s name:
+// what `tcsim run` sets beside its step. The suite is the one list of
+// published figures.
+struct PublishedStepFigure {
+  std::string case_name;
+  scenario::PublishedFigure figure;
+};
+std::vector<PublishedStepFigure> published_step_figures(const scenario::Scenario& s);
+
+// tcsim's value of a step quantity, counted as the figure's source counts it.
+double predict_step_figure(const scenario::PublishedFigure& f, const scenario::Scenario& s, const sim::StepResult& r);
 
 // Runs one case; an error inside the simulation is caught and returned as
 // `failure`, so one broken case never hides the others.
