@@ -200,6 +200,20 @@ TEST_CASE("without recompute a GPT-style layer keeps 32 t h bytes plus the FP32 
   CHECK(kept(b) == 8448.0);
 }
 
+TEST_CASE("tensor parallelism keeps Korthikanti's sbh(10 + 24/t) less the masks, and with sequence parallelism 34/t") {
+  // Korthikanti et al. 2022 (arXiv:2205.05198) Table 2: per layer, TP t: sbh(10 + 24/t + 5as/ht); TP with SP:
+  // sbh(34/t + 5as/ht). Without the s^2 terms (FlashAttention) and the two sbh dropout masks (no dropout in the
+  // model: one 1-byte mask of sbh in the replicated part, one in the split part), that is sbh(8 + 24/t) and
+  // sbh(32/t), plus the FP32 log-sum-exp of the GPU's heads, 4 x tokens x heads / t.
+  // t = 32 tokens, h = 8, 2 heads, tp = 2: 32 x 8 x (8 + 12) + 4 x 32 x 1 = 5248; with SP 32 x 8 x 16 + 128 = 4224.
+  const Block tp = build_block(tiny_gpt(), {.tp = 2}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(kept(tp) == 5248.0);
+  ParallelPlan sp{.tp = 2};
+  sp.sequence_parallel = true;
+  const Block tp_sp = build_block(tiny_gpt(), sp, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
+  CHECK(kept(tp_sp) == 4224.0);
+}
+
 TEST_CASE("full recompute keeps only each layer's input, 2 t h bytes") {
   // Korthikanti et al. 2022 §5: recomputing the whole layer keeps its input, 2 s b h. t = 32, h = 8: 512
   const Block b = build_block(tiny_gpt(), {.recompute = Recompute::full}, {}, BlockKind::dense_layer, 0, kTwoSeqOf16);
