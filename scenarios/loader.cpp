@@ -2,11 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "core/text_file.h"
 #include "hardware/catalog.h"
 #include "model/catalog.h"
 #include "scenarios/reader.h"
@@ -19,6 +18,8 @@ namespace {
 constexpr std::string_view kBuiltinPrefix = "builtin:";
 // A chain of `extends` longer than this is a mistake, not a design.
 constexpr std::size_t kMaxExtendsDepth = 32;
+// Far beyond any scenario a person writes (the largest built-in is under 10 KiB).
+constexpr std::uintmax_t kMaxScenarioFileBytes = 4 << 20;
 
 struct Source {
   std::string id;    // "builtin:NAME" or a normalised path: cycle detection
@@ -33,13 +34,11 @@ std::optional<Source> read_source(const std::string& path) {
     if (text.empty()) return std::nullopt;
     return Source{path, fmt::format("<builtin>/{}.yaml", name), std::string(text)};
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream buf;
-  buf << in.rdbuf();
   std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  std::string text = read_text_file(path, kMaxScenarioFileBytes, "the scenario");
   const std::filesystem::path canon = std::filesystem::weakly_canonical(path, ec);
-  return Source{ec ? path : canon.string(), path, buf.str()};
+  return Source{ec ? path : canon.string(), path, std::move(text)};
 }
 
 // Where an `extends` value points, relative to the file that wrote it. A
@@ -72,7 +71,12 @@ Node expand_document(Node doc, const Source& src, std::vector<std::string>& chai
     fail(*ext, "extends", fmt::format("expected the path of a scenario file, got {}", shown(*ext)));
   }
   const std::string target = resolve_extends(ext->scalar, src.id);
-  std::optional<Source> base_src = read_source(target);
+  std::optional<Source> base_src;
+  try {
+    base_src = read_source(target);
+  } catch (const ConfigError& e) {
+    fail(*ext, "extends", e.what());
+  }
   if (!base_src) {
     fail(*ext, "extends", fmt::format("cannot read scenario \"{}\" (looked for {})", ext->scalar, target));
   }

@@ -1,11 +1,11 @@
 // Calibration profiles: YAML like scenarios, read through the same located
 // reader so a bad profile gets the same file:line:column messages.
-#include <fstream>
-#include <sstream>
+#include <cstdint>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/text_file.h"
 #include "scenarios/loader.h"
 #include "scenarios/reader.h"
 #include "scenarios/tree.h"
@@ -14,6 +14,8 @@ namespace tcsim::scenario {
 namespace {
 
 constexpr std::string_view kBuiltinPrefix = "builtin:";
+// A fitted profile with its fit report is a few KiB; this is far beyond any.
+constexpr std::uintmax_t kMaxProfileFileBytes = 4 << 20;
 
 template <class Q>
 void read_rate(MapReader& parent, std::string_view key, hw::Sourced<Q>& out, QuantityKind kind) {
@@ -102,11 +104,7 @@ hw::CalibrationProfile load_profile(const std::string& ref) {
     }
     return load_profile_text(text, fmt::format("<builtin>/{}.yaml", name));
   }
-  std::ifstream in(ref, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read calibration profile", ref));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return load_profile_text(buf.str(), ref);
+  return load_profile_text(read_text_file(ref, kMaxProfileFileBytes, "the calibration profile"), ref);
 }
 
 }  // namespace tcsim::scenario

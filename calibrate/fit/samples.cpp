@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/named.h"
 #include "core/text.h"
+#include "core/text_file.h"
 
 namespace tcsim::calibrate {
 namespace {
@@ -234,11 +235,9 @@ SampleSet parse_samples(std::string_view text, const std::string& file) {
 }
 
 SampleSet read_samples(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read calibration samples", path));
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return parse_samples(buf.str(), path);
+  // A kit run writes a few thousand rows; a file of a GiB is not a sample file.
+  constexpr std::uintmax_t kMaxSampleFileBytes = 1ULL << 30;
+  return parse_samples(read_text_file(path, kMaxSampleFileBytes, "the calibration samples"), path);
 }
 
 }  // namespace tcsim::calibrate

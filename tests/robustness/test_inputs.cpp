@@ -1,0 +1,85 @@
+// Inputs are bounded before they are trusted: every file tcsim reads is read
+// through one function (core/text_file.h) that takes regular files only and
+// stops at a size cap, so a FIFO, a device or a huge file is a clean refusal
+// (exit 2, naming the file and, where a key led there, its place), never a
+// hang or an exhausted memory.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/support/cli_runner.h"
+
+namespace {
+
+using Result = tcsim_test::CliResult;
+
+// Every call is bounded by `timeout`: a hang fails the test instead of stalling the suite.
+Result tcsim(const std::string& args) { return tcsim_test::run_cli("timeout 60 " TCSIM_BINARY, args); }
+
+std::filesystem::path dir() {
+  static const std::filesystem::path d = [] {
+    const auto p = std::filesystem::temp_directory_path() / ("tcsim-robustness-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(p);
+    std::filesystem::create_directories(p);
+    return p;
+  }();
+  return d;
+}
+
+std::string fifo(const std::string& name) {
+  const auto p = dir() / name;
+  std::filesystem::remove(p);
+  REQUIRE(::mkfifo(p.c_str(), 0600) == 0);
+  return p.string();
+}
+
+std::string write(const std::string& name, const std::string& text) {
+  const auto p = dir() / name;
+  std::ofstream(p) << text;
+  return p.string();
+}
+
+void refused(const Result& r, const std::string& says) {
+  CHECK(r.code == 2);
+  CHECK_MESSAGE(r.err.find(says) != std::string::npos, r.err);
+}
+
+}  // namespace
+
+TEST_CASE("a FIFO where a scenario, an extended scenario or a calibration profile should be is refused, not read") {
+  const std::string f = fifo("scenario.yaml");
+  refused(tcsim("run " + f), "not a regular file");
+  const std::string ext = write("extends-fifo.yaml", "extends: " + f + "\n");
+  const Result e = tcsim("run " + ext);
+  refused(e, "not a regular file");
+  CHECK(e.err.find("extends-fifo.yaml:1:10: extends") != std::string::npos);
+  refused(tcsim("run --step-only --set hardware.calibration=" + f), "not a regular file");
+}
+
+TEST_CASE("a device or a directory is not a scenario") {
+  const std::string zero = write("extends-zero.yaml", "extends: /dev/zero\n");
+  refused(tcsim("run " + zero), "not a regular file");
+  refused(tcsim("run " + dir().string()), "not a regular file");
+}
+
+TEST_CASE("a scenario larger than the cap is refused before it is parsed") {
+  // 4 MiB is the cap (scenarios/loader.cpp); 5 MiB of comments is over it.
+  std::string big(5 << 20, '#');
+  big += "\n";
+  refused(tcsim("run " + write("big.yaml", big)), "larger than");
+}
+
+TEST_CASE("validation cases and calibration samples go through the same bounded reader") {
+  const std::string cases = (dir() / "cases").string();
+  std::filesystem::create_directories(cases);
+  std::filesystem::remove(std::filesystem::path(cases) / "a.yaml");
+  REQUIRE(::mkfifo((std::filesystem::path(cases) / "a.yaml").c_str(), 0600) == 0);
+  refused(tcsim("validate --dir " + cases), "not a regular file");
+  refused(tcsim("calibrate --samples " + fifo("samples.csv") + " --out " + (dir() / "p.yaml").string()),
+          "not a regular file");
+  CHECK_FALSE(std::filesystem::exists(dir() / "p.yaml"));
+}
