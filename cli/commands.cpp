@@ -210,7 +210,8 @@ int run_command(std::span<const std::string> args) {
   try {
     step = simulate(s, flags, distances);
   } catch (const ConfigError& e) {
-    if (flags.trace || !s.hardware.profile) throw;
+    // Only a scenario without a network section gets its accounting alone; any other refusal is exit 2.
+    if (flags.trace || !s.hardware.profile || s.hardware.has_network) throw;
     not_built = e.what();
   }
   const hw::ClusterTopology* topology = step ? &step->simulation->topology() : nullptr;

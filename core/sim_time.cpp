@@ -2,7 +2,15 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace tcsim {
+
+void clock_overflow() {
+  throw ConfigError(
+      "a simulated time passes the clock's range (about 292 years): some input makes a transfer or a task last "
+      "that long; check the latencies, bandwidths, sizes and batch of the scenario");
+}
 
 SimTime to_sim_time(Seconds t) {
   // The nearest tick, then one up if it falls before t: the product can be off

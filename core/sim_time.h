@@ -14,6 +14,18 @@
 
 namespace tcsim {
 
+// Throws ConfigError: a simulated time past the clock's range (about 292
+// years) comes from an input out of range (a latency, a bandwidth, a size),
+// never from a real training step.
+[[noreturn]] void clock_overflow();
+
+// t + d in ticks, checked against the clock's range.
+constexpr std::int64_t add_ticks(std::int64_t t, std::int64_t d) {
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(t, d, &sum)) clock_overflow();
+  return sum;
+}
+
 class SimTime {
  public:
   constexpr SimTime() = default;
@@ -22,11 +34,17 @@ class SimTime {
 
   constexpr std::int64_t count() const { return ns_; }
 
-  friend constexpr SimTime operator+(SimTime a, SimTime b) { return SimTime(a.ns_ + b.ns_); }
+  // Sums and multiples are checked: past the clock's range they throw
+  // (clock_overflow), never wrap.
+  friend constexpr SimTime operator+(SimTime a, SimTime b) { return SimTime(add_ticks(a.ns_, b.ns_)); }
   friend constexpr SimTime operator-(SimTime a, SimTime b) { return SimTime(a.ns_ - b.ns_); }
-  friend constexpr SimTime operator*(SimTime a, std::int64_t k) { return SimTime(a.ns_ * k); }
+  friend constexpr SimTime operator*(SimTime a, std::int64_t k) {
+    std::int64_t product = 0;
+    if (__builtin_mul_overflow(a.ns_, k, &product)) clock_overflow();
+    return SimTime(product);
+  }
   constexpr SimTime& operator+=(SimTime o) {
-    ns_ += o.ns_;
+    ns_ = add_ticks(ns_, o.ns_);
     return *this;
   }
   friend constexpr auto operator<=>(SimTime a, SimTime b) = default;

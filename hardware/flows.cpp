@@ -108,7 +108,7 @@ FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Byt
   f.scale = 1.0;
   f.cap = 0.0;
   f.synced_at = now_;
-  f.start_at = now_ + to_sim_time(Seconds(std::max(0.0, latency.value()))).count();
+  f.start_at = add_ticks(now_, to_sim_time(Seconds(std::max(0.0, latency.value()))).count());
   f.live = true;
   f.active = false;
   ++live_flows_;
@@ -272,7 +272,8 @@ void FlowNetwork::schedule_finish(std::uint32_t slot) {
   ++f.version;
   const bool instant = links_of(slot).empty() || f.remaining <= 0.0;
   if (!instant && f.rate <= 0.0) return;  // waits for a share
-  f.finish_at = instant ? f.synced_at : f.synced_at + to_sim_time(Seconds(f.remaining / unit_rate(f))).count();
+  f.finish_at =
+      instant ? f.synced_at : add_ticks(f.synced_at, to_sim_time(Seconds(f.remaining / unit_rate(f))).count());
   finishes_.push(f.finish_at, {slot, f.version});
 }
 

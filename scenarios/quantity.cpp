@@ -187,6 +187,7 @@ Parsed parse_quantity(std::string_view text, QuantityKind kind) {
       const bool alone = rest.size() == 1 || std::isspace(static_cast<unsigned char>(rest[1]));
       if (alone || spec.units.front().name.empty()) {
         value *= *m;
+        if (!std::isfinite(value)) return {std::nullopt, fmt::format("\"{}\" is out of range", s)};
         rest = trim(rest.substr(1));
       }
     }
@@ -198,7 +199,10 @@ Parsed parse_quantity(std::string_view text, QuantityKind kind) {
     return {value, ""};
   }
   for (const Unit& u : spec.units) {
-    if (!u.name.empty() && u.name == rest) return {value * u.factor, ""};
+    if (u.name.empty() || u.name != rest) continue;
+    // Finite before and after the unit: "1e300 PB" is out of range, not infinite.
+    if (!std::isfinite(value * u.factor)) return {std::nullopt, fmt::format("\"{}\" is out of range", s)};
+    return {value * u.factor, ""};
   }
   if (spec.units.front().name.empty()) {
     return {std::nullopt, fmt::format("unexpected \"{}\" after the number", rest)};

@@ -247,7 +247,7 @@ struct Engine::Impl {
 
   void begin_delay(TaskId t) {
     begin_task(t);
-    push(now + time[static_cast<std::size_t>(t)], t, 0, EventKind::task_end);
+    push(add_ticks(now, time[static_cast<std::size_t>(t)]), t, 0, EventKind::task_end);
   }
 
   void begin_transfer(TaskId t) {

@@ -83,3 +83,18 @@ TEST_CASE("validation cases and calibration samples go through the same bounded 
           "not a regular file");
   CHECK_FALSE(std::filesystem::exists(dir() / "p.yaml"));
 }
+
+TEST_CASE("a quantity is finite after its unit, or it is refused with its key") {
+  // "1e300" is a finite number; times 1e12 bytes per TB it is not.
+  const Result r = tcsim("run --step-only --set 'hardware.network.nic_bandwidth=1e300 TB/s'");
+  refused(r, "out of range");
+  CHECK(r.err.find("hardware.network.nic_bandwidth") != std::string::npos);
+  refused(tcsim("collective --op all-reduce --gpus 8 --size '1e300 PB'"), "out of range");
+}
+
+TEST_CASE("a simulated time past the clock's range is refused, never wrapped or spun on") {
+  // int64 nanoseconds end after about 292 years; a 300-year latency used to wrap and loop or print nonsense.
+  refused(tcsim("run --step-only --set 'hardware.network.latency_nvlink=300 years'"), "clock's range");
+  refused(tcsim("run --step-only --set 'hardware.gpu={preset: h800, nvlink_bandwidth: \"1e-3 b/s\"}'"),
+          "clock's range");
+}
