@@ -128,6 +128,15 @@ void batch_rules(Findings& f, const model::ParallelPlan& p, std::int64_t batch, 
   if (batch % per_round != 0) return;
   const std::int64_t n = batch / per_round;
   f.rule(Rule::micro_batches);
+  // The step simulates every micro-batch of a pipeline; past this count its
+  // task graph outgrows memory. Published plans stay far below it (DeepSeek-V3:
+  // 120 per pipeline, Megatron-LM's 1T: 512). The limit is kMaxMicroBatches.
+  constexpr std::int64_t kMaxMicroBatches = 1 << 14;
+  f.require(n <= kMaxMicroBatches, path,
+            fmt::format("batch {} is {} micro-batches per pipeline; the step simulates each one, up to {} "
+                        "(a larger micro_batch or dp lowers the count)",
+                        batch, n, kMaxMicroBatches));
+  if (n > kMaxMicroBatches) return;
   const auto why =
       model::pipeline_schedule(p.schedule)
           .micro_batch_rule({p.pp, p.virtual_stages, static_cast<int>(std::min<std::int64_t>(n, 1 << 30))});

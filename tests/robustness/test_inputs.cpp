@@ -98,3 +98,12 @@ TEST_CASE("a simulated time past the clock's range is refused, never wrapped or 
   refused(tcsim("run --step-only --set 'hardware.gpu={preset: h800, nvlink_bandwidth: \"1e-3 b/s\"}'"),
           "clock's range");
 }
+
+TEST_CASE("a batch too large to simulate is refused at load, with the limit, before anything is allocated") {
+  // 1e15 sequences used to overflow an int into "-1456365568 micro-batches" and exit 0; 4e7 ran out of memory.
+  for (const char* batch : {"1e15", "4e7"}) {
+    const Result r = tcsim(std::string("run --step-only --set 'training.phases[0].batch=") + batch + "'");
+    refused(r, "micro-batches per pipeline");
+    CHECK(r.err.find("up to 16384") != std::string::npos);
+  }
+}
