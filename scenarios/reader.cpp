@@ -16,7 +16,14 @@ std::string join_path(std::string_view parent, std::string_view key) {
 
 std::string shown(const Node& n) {
   switch (n.kind) {
-    case Node::Kind::scalar: return fmt::format("\"{}\"", n.scalar);
+    case Node::Kind::scalar: {
+      // A message quotes a value, not a file: long scalars are cut.
+      constexpr std::size_t kShown = 80;
+      if (n.scalar.size() <= kShown) return fmt::format("\"{}\"", n.scalar);
+      std::size_t cut = kShown;
+      while (cut > 0 && (static_cast<unsigned char>(n.scalar[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8 characters
+      return fmt::format("\"{}...\" ({} characters)", n.scalar.substr(0, cut), n.scalar.size());
+    }
     case Node::Kind::null: return "nothing";
     case Node::Kind::sequence: return "a list";
     case Node::Kind::map: return "a map";

@@ -1,6 +1,9 @@
 // The only file that includes yaml-cpp.
 #include <yaml-cpp/yaml.h>
 
+#include <string_view>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "scenarios/tree.h"
@@ -64,13 +67,72 @@ struct Converter {
   }
 };
 
+// The length of the UTF-8 sequence that starts at text[i], or 0 when it is
+// not valid UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
+std::size_t utf8_length(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(i + 1) < lo || byte(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// Every byte of a document is text: valid UTF-8, and no control character
+// but tab, line feed and carriage return, so whatever a scenario says can be
+// echoed into JSON and terminals as it was written.
+void check_text(std::string_view text, const std::string& file) {
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const std::size_t n = utf8_length(text, i);
+    if (n == 0) {
+      throw ConfigError(SourceLoc{file, line, column}, "",
+                        fmt::format("not UTF-8 text (byte 0x{:02X}); save the file as UTF-8", c));
+    }
+    if (n == 1 && (c < 0x20 || c == 0x7F) && c != '\t' && c != '\n' && c != '\r') {
+      throw ConfigError(SourceLoc{file, line, column}, "", fmt::format("control character 0x{:02X} in the text", c));
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += n;
+  }
+}
+
 }  // namespace
 
 Node read_yaml(std::string_view text, const std::string& file) {
+  check_text(text, file);
   try {
-    const YAML::Node doc = YAML::Load(std::string(text));
+    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    if (docs.size() > 1) {
+      throw ConfigError(Converter{file}.loc_of(docs[1].Mark()), "",
+                        "a second YAML document (after ---): a file holds one document; the rest would be ignored");
+    }
     Converter c{file};
-    return c.convert(doc, 0);
+    return c.convert(docs.empty() ? YAML::Node() : docs.front(), 0);
   } catch (const YAML::Exception& e) {
     // Covers parser errors and yaml-cpp's own recursion guard.
     const SourceLoc where = e.mark.is_null() || e.mark.line < 0 ? SourceLoc{file, 0, 0}

@@ -107,3 +107,25 @@ TEST_CASE("a batch too large to simulate is refused at load, with the limit, bef
     CHECK(r.err.find("up to 16384") != std::string::npos);
   }
 }
+
+TEST_CASE("a scenario is one document of UTF-8 text; a message quotes values, not whole files") {
+  // Latin-1 "café": byte 0xE9 alone is not UTF-8, and would have reached the JSON output as it was.
+  const Result latin1 = tcsim("run " + write("latin1.yaml", "name: \"caf\xe9\"\nextends: builtin:deepseek-v3\n"));
+  refused(latin1, "not UTF-8");
+  CHECK(latin1.err.find("latin1.yaml:1:11") != std::string::npos);
+  refused(tcsim("run " + write("nul.yaml", std::string("name: \"a\0b\"\n", 12) + "extends: builtin:deepseek-v3\n")),
+          "control character 0x00");
+  // A second document after --- was silently ignored.
+  const Result two = tcsim("run " + write("two.yaml", "extends: builtin:deepseek-v3\n---\nname: two\n"));
+  refused(two, "a second YAML document");
+  CHECK(two.err.find("two.yaml:3:") != std::string::npos);
+  // A file that is not a scenario (extends: /etc/passwd) is quoted in part, not dumped.
+  const Result passwd = tcsim("run " + write("passwd.yaml", "extends: /etc/passwd\n"));
+  CHECK(passwd.code == 2);
+  CHECK(passwd.err.size() < 600);
+  // UTF-8 text is kept as it was written, and the JSON carries it.
+  const Result utf8 =
+      tcsim("run --step-only --json " + write("utf8.yaml", "name: \"caf\xc3\xa9\"\nextends: builtin:deepseek-v3\n"));
+  CHECK(utf8.code == 0);
+  CHECK(utf8.out.find("\"name\": \"caf\xc3\xa9\"") != std::string::npos);
+}
