@@ -185,6 +185,16 @@ TEST_CASE("merge drops exact duplicates, refuses one id with two results, and wa
   CHECK(gaps.code == 0);
   CHECK(gaps.err.find("ids are not contiguous from 0 to 46: 31 missing (0, 2, 3, 5, 6, 8, 9, 11, 12, 14, ...)") !=
         std::string::npos);
+  // An id at the top of int64 is counted as a gap, not walked through (that never ended).
+  std::string huge = read(a);
+  const auto row = huge.find('\n') + 1;
+  huge = huge.substr(0, row) + "9223372036854775807" +
+         huge.substr(huge.find(',', row), huge.find('\n', row) - huge.find(',', row) + 1);
+  const fs::path h = dir / "huge.csv";
+  std::ofstream(h, std::ios::binary) << huge;
+  const CliResult far = run_tcsim("sweep merge " + merged.string() + " " + h.string());
+  CHECK(far.code == 0);
+  CHECK(far.err.find("9223372036854775807 missing (0, 1, 2") != std::string::npos);
   // Different columns.
   const fs::path other = dir / "other.csv";
   REQUIRE(sweep("--vary hardware.gpu=h800 --out " + other.string()).code == 0);
