@@ -33,6 +33,7 @@
 #include "cli/sweep_mpi.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/output_lock.h"
 #include "core/parallel.h"
 #include "reports/sweep_table.h"
 #include "scenarios/loader.h"
@@ -534,6 +535,7 @@ int outcome_code(const ShardOutcome& o) {
 
 int run_single(const Sweep& sw) {
   const StopSignals signals;
+  const OutputLock lock(sw.flags.out, "sweep");  // before --restart removes anything
   if (sw.flags.restart) {
     std::error_code ec;  // a file that cannot be removed fails to open next, with a message
     fs::remove(sw.flags.out, ec);
@@ -604,7 +606,9 @@ int run_mpi(const Sweep& sw, const MpiWorld& world) {
   int code = 0;
   std::string message;
   ShardOutcome o;
+  std::optional<OutputLock> lock;  // taken inside the try: a refusal must reach world.max like any other
   try {
+    lock.emplace(mine, "sweep");
     // Rows already merged into OUT by an earlier run count as done.
     const std::unordered_set<std::int64_t> merged = read_done(sw, out, false);
     const int jobs = sw.flags.jobs.value_or(default_jobs(world.local_size()));

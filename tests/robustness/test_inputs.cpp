@@ -5,7 +5,10 @@
 // hang or an exhausted memory.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -128,4 +131,17 @@ TEST_CASE("a scenario is one document of UTF-8 text; a message quotes values, no
       tcsim("run --step-only --json " + write("utf8.yaml", "name: \"caf\xc3\xa9\"\nextends: builtin:deepseek-v3\n"));
   CHECK(utf8.code == 0);
   CHECK(utf8.out.find("\"name\": \"caf\xc3\xa9\"") != std::string::npos);
+}
+
+TEST_CASE("a second writer of one sweep table is refused at once, before it reads or writes anything") {
+  // Two sweeps on one --out both exited 0 and left duplicate ids and a torn row. Here this process holds the
+  // lock a running sweep would hold (OUT.lock, flock), and the second sweep must back off.
+  const std::string out = (dir() / "locked.csv").string();
+  const int fd = ::open((out + ".lock").c_str(), O_RDWR | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);
+  const Result r = tcsim("sweep --vary 'cost.rental=$2/GPU-h,$3/GPU-h' --out " + out);
+  refused(r, "another tcsim is writing it");
+  CHECK_FALSE(std::filesystem::exists(out));
+  ::close(fd);
 }
