@@ -35,6 +35,7 @@
 #include "core/error.h"
 #include "core/output_lock.h"
 #include "core/parallel.h"
+#include "core/text_file.h"
 #include "reports/sweep_table.h"
 #include "scenarios/loader.h"
 #include "study/variant_space.h"
@@ -216,12 +217,13 @@ SweepFlags parse_sweep_flags(std::span<const std::string> args) {
 
 // ---- files ------------------------------------------------------------------
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// A sweep table: a regular file of at most 16 GiB (a million rows of a few
+// hundred bytes is a few hundred MiB); nullopt when there is none yet.
+std::optional<std::string> read_table(const std::string& path) {
+  constexpr std::uintmax_t kMaxTableBytes = std::uintmax_t{16} << 30;
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(path, ec))) return std::nullopt;
+  return read_text_file(path, kMaxTableBytes, "the sweep table");
 }
 
 struct FileCloser {
@@ -258,7 +260,7 @@ Sweep make_sweep(SweepFlags flags) {
 // leaving the file untouched, when it belongs to another sweep.
 std::unordered_set<std::int64_t> read_done(const Sweep& sw, const std::string& path, bool repair) {
   std::unordered_set<std::int64_t> done;
-  const std::optional<std::string> text = read_file(path);
+  const std::optional<std::string> text = read_table(path);
   if (!text) return done;
   const reports::SweepTable t = reports::parse_table(*text, sw.format, path);
   if (!t.columns.empty() && t.columns != sw.columns) {
@@ -572,8 +574,8 @@ reports::MergedTable merge_into(const std::string& out, const std::vector<std::s
                                 reports::SweepFormat format) {
   std::vector<reports::SweepTable> tables;
   for (const std::string& in : inputs) {
-    const std::optional<std::string> text = read_file(in);
-    if (!text) throw ConfigError(fmt::format("{}: cannot read it", in));
+    const std::optional<std::string> text = read_table(in);
+    if (!text) throw ConfigError(fmt::format("{}: cannot read the sweep table (no such file)", in));
     tables.push_back(reports::parse_table(*text, format, in));
     if (tables.back().truncated) {
       fmt::print(stderr, "warning: {}: dropped its last row, cut short by an interruption\n", in);

@@ -24,9 +24,10 @@ OutputLock::OutputLock(const std::string& path, std::string_view what) {
     ::close(fd_);
     fd_ = -1;
     if (err == EWOULDBLOCK) {
-      throw ConfigError(fmt::format("{}: {}: another tcsim is writing it ({} is locked); wait for it, or use another "
-                                    "output",
-                                    what, path, lock));
+      throw ConfigError(
+          fmt::format("{}: {}: another tcsim is writing it ({} is locked); wait for it, or use another "
+                      "output",
+                      what, path, lock));
     }
     throw ConfigError(fmt::format("{}: {}: cannot take the lock {}: {}", what, path, lock, std::strerror(err)));
   }

@@ -145,3 +145,13 @@ TEST_CASE("a second writer of one sweep table is refused at once, before it read
   CHECK_FALSE(std::filesystem::exists(out));
   ::close(fd);
 }
+
+TEST_CASE("sweep tables are read through the same reader: a directory is not an empty table") {
+  // A directory given to merge was read as an empty table; as --out it ended in exit 1.
+  const std::string folder = (dir() / "a-folder.csv").string();
+  std::filesystem::create_directories(folder);
+  refused(tcsim("sweep merge " + (dir() / "merged.csv").string() + " " + folder), "not a regular file");
+  refused(tcsim("sweep --vary 'cost.rental=$2/GPU-h,$3/GPU-h' --out " + folder), "not a regular file");
+  refused(tcsim("sweep merge " + (dir() / "merged.csv").string() + " " + (dir() / "none.csv").string()),
+          "no such file");
+}
