@@ -23,26 +23,26 @@ const std::vector<Row>& rows() {
       // NVIDIA H100 Tensor Core GPU whitepaper / datasheet (SXM5); NVLink 900 GB/s both ways; TDP 700 W.
       // Default profile: the kernel rates measured in DeepSeek's H800 profile (same die; calibrate/profiles/).
       {"h100", "h100-sxm",
-       {.name = "h100", .source = "NVIDIA H100 SXM5 datasheet and Hopper whitepaper",
+       {.name = "h100", .source = "NVIDIA H100 SXM5 datasheet and Hopper whitepaper; memory as nvidia-smi reports it",
         .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
         .hbm_capacity = mib(81559), .hbm_bandwidth = terabytes_per_second(3.35),
         .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(700), .profile = "deepseek-h100"}},
       // Same GH100 die as H100 SXM5; NVLink cut to 400 GB/s both ways (ISCA'25 "Insights into DeepSeek-V3",
       // arXiv:2505.09343 §4.1); compute and HBM as H100 (V3-TR §3.5.1). TDP assumed equal to H100 [estimate].
       {"h800", "h800-sxm",
-       {.name = "h800", .source = "H100 SXM5 datasheet; NVLink per arXiv:2505.09343 §4.1; TDP [estimate: same die]",
+       {.name = "h800", .source = "H100 SXM5 datasheet; NVLink per arXiv:2505.09343 §4.1; TDP [estimate: same die]; memory as nvidia-smi reports it",
         .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
         .hbm_capacity = mib(81559), .hbm_bandwidth = terabytes_per_second(3.35),
         .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(700), .profile = "deepseek-h800"}},
       // NVIDIA A100 datasheet (SXM4 80GB): 312 TFLOP/s BF16 dense, 2039 GB/s, NVLink 600 GB/s, 400 W; no FP8.
       {"a100", "a100-sxm-80gb",
-       {.name = "a100", .source = "NVIDIA A100 80GB SXM4 datasheet",
+       {.name = "a100", .source = "NVIDIA A100 80GB SXM4 datasheet; memory as nvidia-smi reports it",
         .sms = 108, .bf16_dense = teraflops_per_second(312), .fp8_dense = FlopsPerSecond(0),
         .hbm_capacity = mib(81920), .hbm_bandwidth = terabytes_per_second(2.039),
         .nvlink_bandwidth = gigabytes_per_second(300), .tdp = Watts(400), .profile = "public-a100"}},
       // A100 with NVLink cut to 400 GB/s both ways for export [estimate: press reports].
       {"a800", "a800-sxm-80gb",
-       {.name = "a800", .source = "A100 80GB SXM4 datasheet; NVLink 400 GB/s [estimate: press]",
+       {.name = "a800", .source = "A100 80GB SXM4 datasheet; NVLink 400 GB/s [estimate: press]; memory as nvidia-smi reports it",
         .sms = 108, .bf16_dense = teraflops_per_second(312), .fp8_dense = FlopsPerSecond(0),
         .hbm_capacity = mib(81920), .hbm_bandwidth = terabytes_per_second(2.039),
         .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(400), .profile = "public-a800"}},
@@ -57,7 +57,7 @@ const std::vector<Row>& rows() {
       // NVIDIA H200 datasheet (SXM): 141 GB HBM3e at 4.8 TB/s; tensor peaks as H100 (3958/1979 TFLOP/s sparse
       // FP8/BF16 = 1979/989 dense); NVLink 900 GB/s; up to 700 W.
       {"h200", "h200-sxm",
-       {.name = "h200", .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM)",
+       {.name = "h200", .source = "NVIDIA H200 Tensor Core GPU datasheet (SXM); memory as nvidia-smi reports it",
         .sms = 132, .bf16_dense = teraflops_per_second(989.4), .fp8_dense = teraflops_per_second(1978.9),
         .hbm_capacity = mib(143771), .hbm_bandwidth = terabytes_per_second(4.8),
         .nvlink_bandwidth = gigabytes_per_second(450), .tdp = Watts(700), .profile = "public-h200"}},
