@@ -239,7 +239,22 @@ struct Sweep {
   std::vector<std::string> paths;
   std::vector<std::string> columns;
   reports::SweepFormat format;
+  std::string settings;  // reports::sweep_settings of what decides a row besides its values
 };
+
+// Everything that decides a row besides its varied values: the scenario as
+// written (a file's text, or the built-in's), the --set overrides, the depth,
+// the step oracle, the seed and the tool's version.
+std::string settings_of(const SweepFlags& f) {
+  constexpr std::uintmax_t kMaxScenarioBytes = 4 << 20;
+  std::string text = fmt::format("tcsim {}\nscenario {}\n", TCSIM_VERSION, f.scenario);
+  text += f.scenario.starts_with("builtin:") ? std::string(scenario::builtin_scenario_text(f.scenario.substr(8)))
+                                             : read_text_file(f.scenario, kMaxScenarioBytes, "the scenario");
+  for (const std::string& s : f.sets) text += "\nset " + s;
+  text += fmt::format("\ndepth {}\noracle {}\nseed {}\n", f.options.depth == study::RunDepth::step ? "step" : "run",
+                      f.options.oracle, f.options.step.seed);
+  return reports::sweep_settings(text);
+}
 
 Sweep make_sweep(SweepFlags flags) {
   std::vector<study::Variation> variations;
@@ -251,7 +266,8 @@ Sweep make_sweep(SweepFlags flags) {
   if (!flags.scenario.starts_with("builtin:") && !fs::exists(flags.scenario)) {
     throw ConfigError(fmt::format("{}: no such scenario file", flags.scenario));
   }
-  return Sweep{std::move(flags), std::move(space), std::move(paths), std::move(columns), format};
+  std::string settings = settings_of(flags);
+  return Sweep{std::move(flags), std::move(space), std::move(paths), std::move(columns), format, std::move(settings)};
 }
 
 // The ids a table at `path` holds, after checking it is this sweep's: the
@@ -279,6 +295,18 @@ std::unordered_set<std::int64_t> read_done(const Sweep& sw, const std::string& p
   }
   const std::size_t n = sw.paths.size();
   for (const reports::SweepRecord& r : t.records) {
+    if (r.fields.back() != sw.settings) {
+      throw ConfigError(fmt::format(
+          "{}: row id {} was written with other settings (scenario, --set, --depth, --step-oracle, --seed or tcsim "
+          "version: {}, this sweep's are {}); resume with the same command, or use --restart or another --out",
+          path, r.id, r.fields.back(), sw.settings));
+    }
+    if (done.contains(r.id)) {
+      throw ConfigError(
+          fmt::format("{}: holds row id {} twice; the file is left as it was (tcsim sweep merge "
+                      "drops exact copies)",
+                      path, r.id));
+    }
     if (r.id >= sw.space.size()) {
       throw ConfigError(
           fmt::format("{}: row id {} is beyond this sweep's {} variants: the --vary values differ; "
@@ -408,6 +436,7 @@ reports::SweepRow evaluate(const Sweep& sw, std::int64_t id, study::StepMemo& me
   reports::SweepRow row;
   row.id = id;
   row.values = sw.space.values(id);
+  row.settings = sw.settings;
   std::vector<std::string> sets = sw.flags.sets;
   const std::vector<std::string> overrides = sw.space.overrides(id);
   sets.insert(sets.end(), overrides.begin(), overrides.end());

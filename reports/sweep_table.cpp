@@ -327,7 +327,17 @@ std::vector<std::string> sweep_columns(std::span<const std::string> paths) {
   out.emplace_back("reason");
   for (const std::string_view f : kFigures) out.emplace_back(f);
   out.emplace_back("oracle");
+  out.emplace_back("settings");
   return out;
+}
+
+std::string sweep_settings(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a, 64-bit offset basis
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;  // the 64-bit FNV prime
+  }
+  return fmt::format("{:016x}", h);
 }
 
 std::string format_header(std::span<const std::string> paths, SweepFormat format) {
@@ -344,6 +354,7 @@ std::string format_row(const SweepRow& row, std::span<const std::string> paths, 
     fields.push_back(row.result.reason);
     for (const auto& n : numbers) fields.push_back(number_text(n));
     fields.push_back(row.result.oracle);
+    fields.push_back(row.settings);
     return csv_line(fields);
   }
   Json o = Json::object();
@@ -356,6 +367,7 @@ std::string format_row(const SweepRow& row, std::span<const std::string> paths, 
     o.set(kFigures[i], numbers[i] ? Json(*numbers[i]) : Json());
   }
   o.set("oracle", optional_string(row.result.oracle));
+  o.set("settings", Json(row.settings));
   return o.dump(-1) + "\n";
 }
 
@@ -378,6 +390,8 @@ MergedTable merge_tables(std::span<const SweepTable> tables, std::span<const std
   MergedTable m;
   std::map<std::int64_t, std::pair<SweepRecord, std::size_t>> by_id;  // record and the table it came from
   std::size_t first = tables.size();
+  std::string settings;  // of the first row
+  std::size_t settings_from = 0;
   for (std::size_t t = 0; t < tables.size(); ++t) {
     if (tables[t].columns.empty()) continue;
     if (first == tables.size()) {
@@ -388,6 +402,18 @@ MergedTable merge_tables(std::span<const SweepTable> tables, std::span<const std
                                     fmt::join(tables[t].columns, ","), names[first], fmt::join(m.columns, ",")));
     }
     for (const SweepRecord& r : tables[t].records) {
+      // Every row of a merged table comes from one sweep's settings.
+      if (!r.fields.empty() && m.columns.back() == "settings") {
+        if (settings.empty()) {
+          settings = r.fields.back();
+          settings_from = t;
+        } else if (r.fields.back() != settings) {
+          throw ConfigError(fmt::format(
+              "{} and {} were written by sweeps with other settings (scenario, --set, --depth, --step-oracle, "
+              "--seed or tcsim version: {} and {}); merge the shards of one sweep only",
+              names[settings_from], names[t], settings, r.fields.back()));
+        }
+      }
       const auto [it, inserted] = by_id.try_emplace(r.id, r, t);
       if (inserted) continue;
       if (it->second.first.fields != r.fields) {

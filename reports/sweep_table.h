@@ -24,10 +24,18 @@ struct SweepRow {
   std::int64_t id = 0;
   std::vector<std::string> values;  // one per varied path
   study::VariantResult result;
+  // What decided the row besides its values (sweep_settings), so a resume or a
+  // merge never mixes rows of two sweeps that share their --vary.
+  std::string settings;
 };
 
+// A fingerprint of everything that decides a sweep's rows besides the varied
+// values: `text` holds them (the scenario's text, the --set overrides, depth,
+// step oracle, seed, the tool's version); 16 hex digits of its 64-bit FNV-1a.
+std::string sweep_settings(std::string_view text);
+
 // The columns: id, the varied paths, status, reason, then the figures
-// (memory_gib .. rnd_p50_usd) and oracle.
+// (memory_gib .. rnd_p50_usd), oracle and settings (the last column).
 std::vector<std::string> sweep_columns(std::span<const std::string> paths);
 // CSV: the header line; JSON lines: "" (each object names its keys).
 std::string format_header(std::span<const std::string> paths, SweepFormat format);
@@ -69,8 +77,9 @@ struct MergedTable {
   std::vector<std::int64_t> missing;  // the first ten ids absent from 0..max id
   std::int64_t missing_count = 0;
 };
-// Throws ConfigError when the tables' columns differ or one id has two
-// different records; `names` (one per table) name the files in messages.
+// Throws ConfigError when the tables' columns differ, one id has two
+// different records, or records carry different settings (their last
+// column); `names` (one per table) name the files in messages.
 // Tables with no columns (empty files) are skipped.
 MergedTable merge_tables(std::span<const SweepTable> tables, std::span<const std::string> names);
 

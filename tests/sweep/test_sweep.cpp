@@ -144,7 +144,7 @@ TEST_CASE("a CSV row reads back field for field, numbers bit for bit, missing fi
   const std::string text = format_header(kPaths, SweepFormat::csv) + format_row(row, kPaths, SweepFormat::csv);
   const SweepTable t = parse_table(text, SweepFormat::csv, "t.csv");
   CHECK(t.columns == sweep_columns(kPaths));
-  CHECK(t.columns.size() == 1 + 3 + 2 + 12 + 1);  // id, paths, status and reason, figures, oracle
+  CHECK(t.columns.size() == 1 + 3 + 2 + 12 + 1 + 1);  // id, paths, status and reason, figures, oracle, settings
   REQUIRE(t.records.size() == 1);
   CHECK_FALSE(t.truncated);
   CHECK(t.complete_bytes == text.size());
@@ -207,7 +207,7 @@ TEST_CASE("a complete row that is malformed is an error naming its line") {
   const std::string header = format_header(kPaths, SweepFormat::csv);
   const std::string row = format_row(sample_row(), kPaths, SweepFormat::csv);
   CHECK_THROWS_WITH_AS(parse_table(header + "1,h100\n" + row, SweepFormat::csv, "t.csv"),
-                       "t.csv:2: expected 19 fields, got 2", ConfigError);
+                       "t.csv:2: expected 20 fields, got 2", ConfigError);
   std::string bad_id = row;
   bad_id.replace(0, 1, "x");
   CHECK_THROWS_AS(parse_table(header + bad_id, SweepFormat::csv, "t.csv"), ConfigError);
@@ -248,4 +248,22 @@ TEST_CASE("merging refuses one id with two different rows, and tables with diffe
                        "id 1 differs between a.csv and b.csv: the same variant gave two results", ConfigError);
   const std::vector<SweepTable> columns{table_of({"1,x,ok"}), parse_table("id,b,status\n", SweepFormat::csv, "b")};
   CHECK_THROWS_AS(merge_tables(columns, names), ConfigError);
+}
+
+TEST_CASE("a sweep's settings are 16 hex digits of FNV-1a, and tables of other settings do not merge") {
+  // FNV-1a 64 of "" is its offset basis, of "a" 0xaf63dc4c8601ec8c (the published test vectors).
+  CHECK(sweep_settings("") == "cbf29ce484222325");
+  CHECK(sweep_settings("a") == "af63dc4c8601ec8c");
+  const std::string header = format_header(kPaths, SweepFormat::csv);
+  SweepRow one = sample_row();
+  one.settings = sweep_settings("run A");
+  SweepRow two = sample_row();
+  two.id = one.id + 1;
+  two.settings = sweep_settings("run B");
+  const std::vector<SweepTable> tables{
+      parse_table(header + format_row(one, kPaths, SweepFormat::csv), SweepFormat::csv, "a.csv"),
+      parse_table(header + format_row(two, kPaths, SweepFormat::csv), SweepFormat::csv, "b.csv")};
+  const std::vector<std::string> names{"a.csv", "b.csv"};
+  CHECK_THROWS_WITH_AS(merge_tables(tables, names), doctest::Contains("were written by sweeps with other settings"),
+                       ConfigError);
 }

@@ -33,7 +33,7 @@ TEST_CASE("a sweep writes a header and one row per variant, numbered first --var
   CHECK(
       read(out).starts_with("id,hardware.gpu,training.phases[0].batch,parallelism.comm_sms,status,reason,"
                             "memory_gib,capacity_gib,step_s,tokens_per_s_per_gpu,mfu,exposed_comm_s,bubble_s,"
-                            "gpu_hours,wall_days,final_run_usd,owned_usd,rnd_p50_usd,oracle\n"));
+                            "gpu_hours,wall_days,final_run_usd,owned_usd,rnd_p50_usd,oracle,settings\n"));
   CHECK(r.err.find("wrote 48 rows") != std::string::npos);
   CHECK(r.err.find("48 ok, 0 does-not-fit, 0 invalid") != std::string::npos);
   const auto t = table(out);
@@ -133,6 +133,27 @@ TEST_CASE("resuming a table of other --vary paths or values exits 2 and leaves t
   const CliResult restart = sweep("--vary hardware.gpu=h800,h100 --restart --out " + out.string());
   CHECK(restart.code == 0);
   CHECK(table(out).records.size() == 2);
+}
+
+TEST_CASE("resuming with other settings, or a table that holds an id twice, exits 2 and leaves the file as it was") {
+  const fs::path out = scratch("settings") / "out.csv";
+  REQUIRE(sweep(std::string(kVary) + " --depth step --out " + out.string()).code == 0);
+  std::string before = read(out);
+  // The same --vary with another --set, --depth or --seed would have mixed old and new rows silently.
+  for (const char* other : {" --depth step --set parallelism.zero=2", " --depth run", " --depth step --seed 7"}) {
+    const CliResult r = sweep(std::string(kVary) + other + " --out " + out.string());
+    CHECK_MESSAGE(r.code == 2, other);
+    CHECK(r.err.find("written with other settings") != std::string::npos);
+    CHECK(read(out) == before);
+  }
+  // A row written twice (two sweeps appending before the lock) is refused, not resumed.
+  const auto second_row = before.find('\n', before.find('\n') + 1) + 1;
+  const std::string twice = before + before.substr(before.find('\n') + 1, second_row - before.find('\n') - 1);
+  std::ofstream(out, std::ios::binary) << twice;
+  const CliResult dup = sweep(std::string(kVary) + " --depth step --out " + out.string());
+  CHECK(dup.code == 2);
+  CHECK(dup.err.find("twice") != std::string::npos);
+  CHECK(read(out) == twice);
 }
 
 TEST_CASE("shards 1/3, 2/3 and 3/3 merged are the unsharded sweep, byte for byte") {
