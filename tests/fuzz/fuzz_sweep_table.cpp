@@ -14,7 +14,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  for (const tcsim::reports::SweepFormat format : {tcsim::reports::SweepFormat::csv, tcsim::reports::SweepFormat::jsonl}) {
+  for (const tcsim::reports::SweepFormat format :
+       {tcsim::reports::SweepFormat::csv, tcsim::reports::SweepFormat::jsonl}) {
     try {
       const tcsim::reports::SweepTable t = tcsim::reports::parse_table(text, format, "fuzz");
       const std::vector<tcsim::reports::SweepTable> twice{t, t};

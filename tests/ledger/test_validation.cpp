@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "model/memory.h"
 #include "scenarios/loader.h"
 #include "scenarios/validation_case.h"
 #include "study/validation.h"
@@ -49,6 +50,25 @@ TEST_CASE("Megatron-LM 2021 Table 1 rows: eq. (3) at the published TFLOP/s gives
   CHECK(f == doctest::Approx(96 * B * s * l * h * h * (1 + s / (6 * h) + V / (16 * l * h))));
   REQUIRE(c.published.size() == 1);
   CHECK(c.published[0].value == 163);
+}
+
+TEST_CASE("every published plan that trained fits in memory as modelled") {
+  // A plan that ran on its hardware (plan_ran, the default) is a published fact about memory: DeepSeek-V3's
+  // DualPipe plan on 2048 H800, Megatron-Core's DeepSeek-V3 plan on 1024 H100, Llama 3 405B at TP8 PP16 with
+  // 8K sequences and no activation checkpointing, and the A100 plans of Megatron-LM and MegaScale.
+  int checked = 0;
+  for (const std::string& name : scenario::builtin_case_names()) {
+    const scenario::ValidationCase c = builtin_case(name);
+    if (c.kind != scenario::CaseKind::step || !c.plan_ran) continue;
+    CAPTURE(name);
+    const scenario::Scenario& s = c.scenario;
+    const scenario::Phase& first = s.training.phases.front();
+    const model::MemoryBudget m = model::memory_per_gpu(s.model, first.parallelism, s.precision, first.seq_len,
+                                                        s.hardware.gpu.hbm_capacity, s.memory);
+    CHECK(m.fits);
+    ++checked;
+  }
+  CHECK(checked >= 20);
 }
 
 TEST_CASE("every built-in case loads, states its source and runs") {
