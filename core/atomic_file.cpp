@@ -15,6 +15,12 @@ namespace tcsim {
 AtomicFile::AtomicFile(std::filesystem::path target, std::string what)
     : target_(std::move(target)), what_(std::move(what)) {
   std::error_code ec;
+  // A symbolic link is written through: the file it names is replaced, the
+  // link stays (a resumed sweep's table behind a link stays where it was).
+  if (std::filesystem::is_symlink(std::filesystem::symlink_status(target_, ec))) {
+    const std::filesystem::path resolved = std::filesystem::weakly_canonical(target_, ec);
+    if (!ec) target_ = resolved;
+  }
   const std::filesystem::file_status st = std::filesystem::status(target_, ec);
   if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
     throw ConfigError(fmt::format("{}: {}: not a regular file; refusing to replace it", what_, target_.string()));

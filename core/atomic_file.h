@@ -3,7 +3,8 @@
 // a kill, or a full disk) sees the old file or the new one, never half of
 // one. Only regular files are replaced: a target that exists and is not a
 // regular file (a device, a FIFO, a directory) is refused, never turned into
-// a regular file.
+// a regular file. A symbolic link is written through: the file it names is
+// replaced and the link kept.
 #pragma once
 
 #include <cstdio>

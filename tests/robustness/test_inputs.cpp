@@ -155,3 +155,16 @@ TEST_CASE("sweep tables are read through the same reader: a directory is not an 
   refused(tcsim("sweep merge " + (dir() / "merged.csv").string() + " " + (dir() / "none.csv").string()),
           "no such file");
 }
+
+TEST_CASE("an output behind a symbolic link is written through it, and the link stays") {
+  // A resumed sweep's repair, plan --out and sweep merge replaced the link with a file.
+  const auto real = dir() / "real-trace.json";
+  const auto link = dir() / "link-trace.json";
+  std::filesystem::remove(link);
+  std::ofstream(real) << "old";
+  std::filesystem::create_symlink(real, link);
+  const Result r = tcsim("run --step-only --trace " + link.string());
+  CHECK(r.code == 0);
+  CHECK(std::filesystem::is_symlink(std::filesystem::symlink_status(link)));
+  CHECK(std::filesystem::file_size(real) > 3);  // the trace went to the file the link names
+}
