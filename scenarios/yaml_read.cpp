@@ -1,8 +1,8 @@
 // The only file that includes yaml-cpp.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <string_view>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -121,18 +121,54 @@ void check_text(std::string_view text, const std::string& file) {
   }
 }
 
+// A document marker ("---" or "...") at the start of a line, alone or
+// before a space.
+bool is_marker(std::string_view line, std::string_view marker) {
+  return line.starts_with(marker) && (line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r');
+}
+
+// A file holds one document: a "---" after content, or content after "...",
+// starts another one, which YAML::Load would silently ignore. Found by lines,
+// not by YAML::LoadAll, which loops forever on some malformed input
+// (yaml-cpp 0.7, found by fuzzing).
+void check_one_document(std::string_view text, const std::string& file) {
+  bool content = false, ended = false;
+  int line_no = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    const std::size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view line = text.substr(at, end - at);
+    ++line_no;
+    at = end + 1;
+    const std::size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;  // blank or a comment
+    if (is_marker(line, "---")) {
+      if (content || ended) {
+        throw ConfigError(SourceLoc{file, line_no, 1}, "",
+                          "a second YAML document (after ---): a file holds one document; the rest would be ignored");
+      }
+      continue;
+    }
+    if (is_marker(line, "...")) {
+      ended = true;
+      continue;
+    }
+    if (ended) {
+      throw ConfigError(SourceLoc{file, line_no, 1}, "",
+                        "text after the end of the document (...): a file holds one document");
+    }
+    if (!(line_no == 1 && line[0] == '%')) content = true;  // a %YAML directive is not content
+  }
+}
+
 }  // namespace
 
 Node read_yaml(std::string_view text, const std::string& file) {
   check_text(text, file);
+  check_one_document(text, file);
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
-    if (docs.size() > 1) {
-      throw ConfigError(Converter{file}.loc_of(docs[1].Mark()), "",
-                        "a second YAML document (after ---): a file holds one document; the rest would be ignored");
-    }
+    const YAML::Node doc = YAML::Load(std::string(text));
     Converter c{file};
-    return c.convert(docs.empty() ? YAML::Node() : docs.front(), 0);
+    return c.convert(doc, 0);
   } catch (const YAML::Exception& e) {
     // Covers parser errors and yaml-cpp's own recursion guard.
     const SourceLoc where = e.mark.is_null() || e.mark.line < 0 ? SourceLoc{file, 0, 0}

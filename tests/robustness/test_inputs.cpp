@@ -121,7 +121,12 @@ TEST_CASE("a scenario is one document of UTF-8 text; a message quotes values, no
   // A second document after --- was silently ignored.
   const Result two = tcsim("run " + write("two.yaml", "extends: builtin:deepseek-v3\n---\nname: two\n"));
   refused(two, "a second YAML document");
-  CHECK(two.err.find("two.yaml:3:") != std::string::npos);
+  CHECK(two.err.find("two.yaml:2:1") != std::string::npos);
+  // Text after the end marker is another document too.
+  refused(tcsim("run " + write("dots.yaml", "extends: builtin:deepseek-v3\n...\nname: x\n")),
+          "after the end of the document");
+  // A leading --- is the first document's start, not a second one.
+  CHECK(tcsim("run --step-only " + write("lead.yaml", "---\nextends: builtin:deepseek-v3\n")).code == 0);
   // A file that is not a scenario (extends: /etc/passwd) is quoted in part, not dumped.
   const Result passwd = tcsim("run " + write("passwd.yaml", "extends: /etc/passwd\n"));
   CHECK(passwd.code == 2);
@@ -167,4 +172,11 @@ TEST_CASE("an output behind a symbolic link is written through it, and the link 
   CHECK(r.code == 0);
   CHECK(std::filesystem::is_symlink(std::filesystem::symlink_status(link)));
   CHECK(std::filesystem::file_size(real) > 3);  // the trace went to the file the link names
+}
+
+TEST_CASE("a malformed scenario the fuzzer found is refused at once") {
+  // 1.5 KB of a mutated scenario on which yaml-cpp's LoadAll looped forever, allocating (tests/fuzz/corpus keeps
+  // the fuzzer's input): one document is read, and the error comes back at once.
+  const Result r = tcsim("run " + std::string(TCSIM_SOURCE_DIR) + "/tests/robustness/loadall-loop.yaml");
+  refused(r, "loadall-loop.yaml:4:1");
 }
