@@ -1,6 +1,7 @@
 #include "reports/report.h"
 
 #include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <system_error>
@@ -551,9 +552,14 @@ Json report_json(const cost::Evaluation& e, const cost::Evaluation* compared) {
   return j;
 }
 
-void write_report(const std::filesystem::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared) {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The report's files into `dir` (created), each through a temporary and a rename.
+void write_files(const fs::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared) {
   std::error_code ec;
-  std::filesystem::create_directories(dir / "charts", ec);
+  fs::create_directories(dir / "charts", ec);
   if (ec) throw ConfigError(fmt::format("report: cannot create {}: {}", (dir / "charts").string(), ec.message()));
   const std::vector<Chart> charts = report_charts(e, compared);
   for (const Chart& c : charts) {
@@ -563,6 +569,65 @@ void write_report(const std::filesystem::path& dir, const cost::Evaluation& e, c
   write_file_atomically(dir / "report.md", render_markdown(doc, title_of(e)), "report");
   write_file_atomically(dir / "report.html", render_html(doc, title_of(e)), "report");
   write_file_atomically(dir / "report.json", report_json(e, compared).dump() + "\n", "report");
+}
+
+// A directory that holds only what a report writes (report.md, report.html,
+// report.json, charts/ of .svg files): one tcsim may replace whole.
+bool only_report_files(const fs::path& dir) {
+  std::error_code ec;
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "report.md" || name == "report.html" || name == "report.json") continue;
+    if (name != "charts" || !entry.is_directory()) return false;
+    for (const fs::directory_entry& chart : fs::directory_iterator(entry.path(), ec)) {
+      if (chart.path().extension() != ".svg" || !chart.is_regular_file()) return false;
+    }
+  }
+  return !ec;
+}
+
+}  // namespace
+
+void write_report(const fs::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(dir, ec);
+  if (fs::exists(st) && !fs::is_directory(st)) {
+    throw ConfigError(fmt::format("report: {}: not a directory", dir.string()));
+  }
+  // A directory of other files too: each report file is replaced atomically, the rest is left alone.
+  if (fs::exists(st) && !only_report_files(dir)) {
+    write_files(dir, e, compared);
+    return;
+  }
+  // Otherwise the report is written whole beside DIR and swapped in, so a full disk leaves the old report as it
+  // was, never old and new files mixed.
+  const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
+  const std::string name = dir.filename().string();
+  const fs::path staging = parent / fmt::format(".{}.tmp-{}", name, ::getpid());
+  const fs::path old = parent / fmt::format(".{}.old-{}", name, ::getpid());
+  fs::remove_all(staging, ec);
+  try {
+    write_files(staging, e, compared);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  const bool had = fs::exists(st);
+  if (had) {
+    fs::rename(dir, old, ec);
+    if (ec) {
+      fs::remove_all(staging, ec);
+      throw ConfigError(fmt::format("report: cannot replace {}: {}", dir.string(), ec.message()));
+    }
+  }
+  fs::rename(staging, dir, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    if (had) fs::rename(old, dir, ec);  // the old report back where it was
+    fs::remove_all(staging, ec);
+    throw ConfigError(fmt::format("report: cannot write {}: {}", dir.string(), why));
+  }
+  if (had) fs::remove_all(old, ec);
 }
 
 }  // namespace tcsim::reports

@@ -31,10 +31,11 @@ std::string report_markdown(const cost::Evaluation& e, const cost::Evaluation* c
 std::string report_html(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
 Json report_json(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
 
-// Writes DIR/report.md, DIR/report.html, DIR/report.json and DIR/charts/*.svg,
-// each to a temporary file in its directory that is then renamed into place,
-// so a reader never sees a partial file. Creates DIR. Throws ConfigError when
-// DIR cannot be written.
+// Writes DIR/report.md, DIR/report.html, DIR/report.json and DIR/charts/*.svg.
+// A new DIR, or one that holds only an earlier report, is written whole beside
+// it and swapped in (a full disk leaves the old report as it was); a DIR with
+// other files in it keeps them, and each report file is replaced through a
+// temporary and a rename. Throws ConfigError when DIR cannot be written.
 void write_report(const std::filesystem::path& dir, const cost::Evaluation& e,
                   const cost::Evaluation* compared = nullptr);
 

@@ -39,6 +39,32 @@ TEST_CASE("report writes the three files for the default scenario and prints the
   fs::remove_all(dir);
 }
 
+TEST_CASE("a report over an earlier one replaces it whole; a folder with other files keeps them") {
+  const fs::path dir = temp_dir("tcsim-cost-cli-replace");
+  REQUIRE(tcsim("report --out " + dir.string() + " --trials 20 --samples 200").code == 0);
+  // A chart an earlier report left that this one does not write: gone once the new report is swapped in.
+  std::ofstream(dir / "charts" / "stale.svg") << "<svg/>";
+  REQUIRE(tcsim("report --out " + dir.string() + " --trials 20 --samples 200").code == 0);
+  CHECK_FALSE(fs::exists(dir / "charts" / "stale.svg"));
+  CHECK(fs::exists(dir / "report.json"));
+  // Nothing staged is left beside it.
+  for (const fs::directory_entry& e : fs::directory_iterator(dir.parent_path())) {
+    CHECK_FALSE(e.path().filename().string().starts_with("." + dir.filename().string() + "."));
+  }
+  // A user's file in the folder: kept, and the report files are replaced one by one.
+  std::ofstream(dir / "notes.txt") << "mine";
+  REQUIRE(tcsim("report --out " + dir.string() + " --trials 20 --samples 200").code == 0);
+  CHECK(fs::exists(dir / "notes.txt"));
+  CHECK(fs::exists(dir / "report.md"));
+  fs::remove_all(dir);
+  // A file where the folder should be is refused.
+  std::ofstream(dir) << "not a folder";
+  const Result file = tcsim("report --out " + dir.string() + " --trials 20 --samples 200");
+  CHECK(file.code == 2);
+  CHECK(file.err.find("not a directory") != std::string::npos);
+  fs::remove(dir);
+}
+
 TEST_CASE("report is reproducible for a seed") {
   const fs::path a = temp_dir("tcsim-cost-cli-seed-a"), b = temp_dir("tcsim-cost-cli-seed-b");
   REQUIRE(tcsim("report --out " + a.string() + " --seed 3 --trials 20 --samples 200").code == 0);
