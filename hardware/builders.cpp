@@ -184,6 +184,25 @@ class NetworkChecks {
   // pods, an aggregation switch an uplink. Quiet where the figures the layers
   // follow from are themselves missing or broken (node() and fabric() report
   // those).
+  // A three-layer fabric has at most `switch_radix` pods (one core port each):
+  // checked here, before the builder allocates anything, with the builder's
+  // own arithmetic (add_pods_and_core refuses the same).
+  void pod_count(int nodes, const NodeParams& n, const FabricParams& f) {
+    if (nodes < 1 || n.nics_per_node < 1 || n.gpus_per_node % n.nics_per_node != 0 || f.switch_radix < 2 ||
+        f.oversubscription < 1.0 || f.pod_oversubscription < 1.0 || f.pod_gpus < 0) {
+      return;
+    }
+    const SwitchPorts leaf = split_ports(f.switch_radix, f.oversubscription);
+    if (leaf.up < 1) return;
+    const ClosSize size = clos_size(t_, nodes, n, leaf.down);
+    if (clos_layers(t_, f, size.endpoints, size.leaves) != 3) return;
+    const PodShape pod = pod_shape(f, leaf.down * (n.gpus_per_node / n.nics_per_node));
+    if (pod.leaves < 1) return;
+    const int pods = ceil_div(size.leaves, pod.leaves);
+    require(pods <= f.switch_radix, "hardware.network.switch_radix",
+            fmt::format("{} pods exceed a three-layer fat-tree of {}-port switches", pods, f.switch_radix));
+  }
+
   void pods(int nodes, const NodeParams& n, const FabricParams& f) {
     const bool oversubscribed = f.pod_oversubscription != 1.0;
     const bool sized = f.pod_gpus != 0;
@@ -590,6 +609,7 @@ std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec) {
   const FabricParams fabric = fabric_params(spec);
   c.fabric(fabric);
   c.pods(spec.nodes, node, fabric);
+  c.pod_count(spec.nodes, node, fabric);
   if (t == Topology::rail_optimized || t == Topology::multi_plane_fat_tree) c.one_nic_per_gpu(node);
   return c.take();
 }

@@ -180,3 +180,14 @@ TEST_CASE("a malformed scenario the fuzzer found is refused at once") {
   const Result r = tcsim("run " + std::string(TCSIM_SOURCE_DIR) + "/tests/robustness/loadall-loop.yaml");
   refused(r, "loadall-loop.yaml:4:1");
 }
+
+TEST_CASE("a cluster too large for its fabric is refused at load, with its place, before the graph is built") {
+  // 2^20 nodes of 8 GPUs on 64-port switches: 1024 pods where a three-layer fat-tree has room for 64. This was
+  // refused only by the graph builder, after 12 s and 2.4 GB; now the rule set says so at load.
+  const Result r = tcsim(
+      "run --step-only --set hardware.nodes=1048576 --set 'training.phases[0].batch=1048576' "
+      "--set 'training.phases[0].batch_ramp.from=1048576' --set 'training.phases[1].batch=1048576' "
+      "--set 'training.phases[2].batch=1048576' --set parallelism.schedule=1f1b");
+  refused(r, "hardware.network.switch_radix: 1024 pods exceed a three-layer fat-tree of 64-port switches");
+  CHECK(r.err.find("deepseek-v3.yaml:") != std::string::npos);
+}
