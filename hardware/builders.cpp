@@ -181,39 +181,22 @@ class NetworkChecks {
 
   // The pod keys shape a three-layer fabric's aggregation switches: they need
   // three layers, pod_gpus whole leaves and at most a core switch's ports in
-  // pods, an aggregation switch an uplink. Quiet where the figures the layers
-  // follow from are themselves missing or broken (node() and fabric() report
-  // those).
-  // A three-layer fabric has at most `switch_radix` pods (one core port each):
-  // checked here, before the builder allocates anything, with the builder's
-  // own arithmetic (add_pods_and_core refuses the same).
-  void pod_count(int nodes, const NodeParams& n, const FabricParams& f) {
-    if (nodes < 1 || n.nics_per_node < 1 || n.gpus_per_node % n.nics_per_node != 0 || f.switch_radix < 2 ||
-        f.oversubscription < 1.0 || f.pod_oversubscription < 1.0 || f.pod_gpus < 0) {
-      return;
-    }
-    const SwitchPorts leaf = split_ports(f.switch_radix, f.oversubscription);
-    if (leaf.up < 1) return;
-    const ClosSize size = clos_size(t_, nodes, n, leaf.down);
-    if (clos_layers(t_, f, size.endpoints, size.leaves) != 3) return;
-    const PodShape pod = pod_shape(f, leaf.down * (n.gpus_per_node / n.nics_per_node));
-    if (pod.leaves < 1) return;
-    const int pods = ceil_div(size.leaves, pod.leaves);
-    require(pods <= f.switch_radix, "hardware.network.switch_radix",
-            fmt::format("{} pods exceed a three-layer fat-tree of {}-port switches", pods, f.switch_radix));
-  }
-
+  // pods, an aggregation switch an uplink. Without them a three-layer fabric
+  // still has at most `switch_radix` pods (one core port each), checked here
+  // with the builder's own arithmetic so a cluster too large is refused
+  // before anything is allocated (add_pods_and_core refuses the same). Quiet
+  // where the figures the layers follow from are themselves missing or broken
+  // (node() and fabric() report those).
   void pods(int nodes, const NodeParams& n, const FabricParams& f) {
     const bool oversubscribed = f.pod_oversubscription != 1.0;
     const bool sized = f.pod_gpus != 0;
-    if (!oversubscribed && !sized) return;
     const auto refuse = [&](const std::string& why) {
       const std::string message = fmt::format("applies above the pods of a three-layer fabric; {}", why);
       if (oversubscribed) out_.push_back({std::string(kPodOversubscriptionKey), message});
       if (sized) out_.push_back({std::string(kPodGpusKey), message});
     };
     if (t_ == Topology::single_node) {
-      refuse("the single-node topology has no switches");
+      if (oversubscribed || sized) refuse("the single-node topology has no switches");
       return;
     }
     if (nodes < 1 || n.nics_per_node < 1 || n.gpus_per_node % n.nics_per_node != 0 || f.switch_radix < 2 ||
@@ -225,6 +208,7 @@ class NetworkChecks {
     const ClosSize size = clos_size(t_, nodes, n, leaf.down);
     const int layers = clos_layers(t_, f, size.endpoints, size.leaves);
     if (layers != 3) {
+      if (!oversubscribed && !sized) return;
       std::string why;
       if (layers == 1) {
         why = fmt::format("its {} endpoints share one {}-port switch", size.endpoints, f.switch_radix);
@@ -237,8 +221,8 @@ class NetworkChecks {
                          why.empty() ? "" : " (" + why + ")"));
       return;
     }
+    const int gpus_per_leaf = leaf.down * (n.gpus_per_node / n.nics_per_node);
     if (sized) {
-      const int gpus_per_leaf = leaf.down * (n.gpus_per_node / n.nics_per_node);
       require(f.pod_gpus % gpus_per_leaf == 0, kPodGpusKey,
               fmt::format("expected whole leaves, a multiple of the {} GPUs under one leaf, got {}", gpus_per_leaf,
                           f.pod_gpus));
@@ -246,10 +230,16 @@ class NetworkChecks {
       require(pods <= f.switch_radix, kPodGpusKey,
               fmt::format("{} GPUs a pod make {} pods; a {}-port core switch reaches at most {}", f.pod_gpus, pods,
                           f.switch_radix, f.switch_radix));
-    } else {
-      require(split_ports(f.switch_radix, f.pod_oversubscription).up >= 1, kPodOversubscriptionKey,
-              fmt::format("{} (an aggregation switch)", no_uplink(f.pod_oversubscription, f.switch_radix)));
+      return;
     }
+    if (split_ports(f.switch_radix, f.pod_oversubscription).up < 1) {
+      require(false, kPodOversubscriptionKey,
+              fmt::format("{} (an aggregation switch)", no_uplink(f.pod_oversubscription, f.switch_radix)));
+      return;
+    }
+    const int pods = ceil_div(size.leaves, pod_shape(f, gpus_per_leaf).leaves);
+    require(pods <= f.switch_radix, "hardware.network.switch_radix",
+            fmt::format("{} pods exceed a three-layer fat-tree of {}-port switches", pods, f.switch_radix));
   }
 
   void one_nic_per_gpu(const NodeParams& n) {
@@ -609,7 +599,6 @@ std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec) {
   const FabricParams fabric = fabric_params(spec);
   c.fabric(fabric);
   c.pods(spec.nodes, node, fabric);
-  c.pod_count(spec.nodes, node, fabric);
   if (t == Topology::rail_optimized || t == Topology::multi_plane_fat_tree) c.one_nic_per_gpu(node);
   return c.take();
 }
