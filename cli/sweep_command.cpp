@@ -246,10 +246,8 @@ struct Sweep {
 // written (a file's text, or the built-in's), the --set overrides, the depth,
 // the step oracle, the seed and the tool's version.
 std::string settings_of(const SweepFlags& f) {
-  constexpr std::uintmax_t kMaxScenarioBytes = 4 << 20;
   std::string text = fmt::format("tcsim {}\nscenario {}\n", TCSIM_VERSION, f.scenario);
-  text += f.scenario.starts_with("builtin:") ? std::string(scenario::builtin_scenario_text(f.scenario.substr(8)))
-                                             : read_text_file(f.scenario, kMaxScenarioBytes, "the scenario");
+  text += scenario::scenario_text(f.scenario);
   for (const std::string& s : f.sets) text += "\nset " + s;
   text += fmt::format("\ndepth {}\noracle {}\nseed {}\n", f.options.depth == study::RunDepth::step ? "step" : "run",
                       f.options.oracle, f.options.step.seed);

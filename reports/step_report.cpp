@@ -121,8 +121,6 @@ void row(std::string& out, std::string_view label, const std::string& value, std
 
 }  // namespace
 
-double relative_error(double predicted, double published) { return (predicted - published) / published; }
-
 Json step_json(const scenario::Scenario& s, const sim::StepResult& r, const hw::ClusterTopology& topology) {
   Json j = Json::object();
   j.set("time_s", r.time.value());
@@ -151,7 +149,7 @@ Json step_json(const scenario::Scenario& s, const sim::StepResult& r, const hw::
       v.set("quantity", name_of<scenario::CaseQuantity>(scenario::kCaseQuantities, p.figure.quantity));
       v.set("value", p.figure.value);
       v.set("predicted", predicted);
-      v.set("error", relative_error(predicted, p.figure.value));
+      v.set("error", study::relative_error(predicted, p.figure.value));
       v.set("source", p.figure.source);
       list.push(std::move(v));
     }
@@ -185,7 +183,7 @@ std::string step_table(const scenario::Scenario& s, const sim::StepResult& r) {
     const double predicted = study::predict_step_figure(p.figure, s, r);
     row(out, "published", figure_value(p.figure, p.figure.value),
         fmt::format("{}, case {} ({})", quantity_label(p.figure), p.case_name, p.figure.source));
-    row(out, "tcsim vs published", percent(relative_error(predicted, p.figure.value)),
+    row(out, "tcsim vs published", percent(study::relative_error(predicted, p.figure.value)),
         fmt::format("{} predicted; tcsim validate --case {}", figure_value(p.figure, predicted), p.case_name));
   }
   const sim::StepBreakdown& b = r.breakdown;

@@ -16,9 +16,6 @@
 
 namespace tcsim::reports {
 
-// Relative error of a prediction against a published value: (p - v) / v.
-double relative_error(double predicted, double published);
-
 // Links listed one by one in the JSON (the busiest first); the rest are
 // summarised per link kind.
 inline constexpr int kListedLinks = 64;

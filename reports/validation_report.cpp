@@ -109,7 +109,7 @@ std::string validation_table(const std::vector<study::CaseResult>& results) {
       const std::string err = f.ceilings_ms <= 0 ? "not modelled"
                               : f.measured_ms <= 0
                                   ? "not measured"
-                                  : fmt::format("{:+.1f}%", 100 * (f.ceilings_ms - f.measured_ms) / f.measured_ms);
+                                  : fmt::format("{:+.1f}%", 100 * study::relative_error(f.ceilings_ms, f.measured_ms));
       out += fmt::format("{:<22} {:>9.2f} {:>9.2f} {:>9} {:>9.2f}\n", f.family, f.measured_ms, f.ceilings_ms, err,
                          f.fitted_ms);
     }

@@ -131,6 +131,12 @@ Scenario load_scenario(const std::string& path, std::span<const std::string> ove
   return load(*src, overrides);
 }
 
+std::string scenario_text(const std::string& path) {
+  std::optional<Source> src = read_source(path);
+  if (!src) throw ConfigError(fmt::format("{}: no such scenario", path));
+  return std::move(src->text);
+}
+
 Scenario load_scenario_text(std::string_view text, const std::string& file, std::span<const std::string> overrides) {
   Source src = source_named(file);
   src.text = text;

@@ -18,6 +18,11 @@ namespace tcsim::scenario {
 // `path` is a file, or "builtin:NAME" for a scenario compiled into the binary.
 Scenario load_scenario(const std::string& path, std::span<const std::string> overrides = {});
 
+// The text of a scenario as the loader reads it ("builtin:NAME" or a file,
+// regular and under the loader's size cap), `extends` not followed. Throws
+// ConfigError when there is none.
+std::string scenario_text(const std::string& path);
+
 // Loads from text; `file` names it in messages and anchors relative
 // `extends` paths (its directory).
 Scenario load_scenario_text(std::string_view text, const std::string& file,

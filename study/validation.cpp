@@ -23,8 +23,6 @@ namespace {
 
 using scenario::CaseQuantity;
 
-double relative_error(double predicted, double published) { return (predicted - published) / published; }
-
 std::string step_prediction(const scenario::Scenario& s, const sim::StepResult& r) {
   return fmt::format("{} step ({} of {} GPUs simulated), profile {}",
                      r.fidelity == sim::Fidelity::full ? "full-fidelity" : "symmetric", r.simulated_gpus, r.gpus,
@@ -185,6 +183,8 @@ void run_kernels_case(const scenario::ValidationCase& c, const std::shared_ptr<h
 }
 
 }  // namespace
+
+double relative_error(double predicted, double published) { return (predicted - published) / published; }
 
 double convention_flops_per_step(scenario::FlopConvention convention, const scenario::Scenario& s) {
   const scenario::Phase& ph = s.training.phases.front();

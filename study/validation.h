@@ -63,6 +63,9 @@ double predict_step_figure(const scenario::PublishedFigure& f, const scenario::S
 // `failure`, so one broken case never hides the others.
 CaseResult run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances);
 
+// The error of a prediction against a published value: (p - v) / v.
+double relative_error(double predicted, double published);
+
 // Mean of |error| over every figure of the cases that ran; 0 when none.
 double mean_absolute_error(const std::vector<CaseResult>& results);
 
