@@ -47,8 +47,8 @@ const std::vector<Row>& rows() {
         .hbm_capacity = mib(81920), .hbm_bandwidth = terabytes_per_second(2.039),
         .nvlink_bandwidth = gigabytes_per_second(200), .tdp = Watts(400), .profile = "public-a800"}},
       // H20: no NVIDIA datasheet. Press and operator tables [estimate]: 148 BF16, 296 FP8, 4.0 TB/s, NVLink 900 GB/s
-      // both ways. Device-reported: 78 SMs and 97,871 MiB (torch device properties, nvidia-smi), a 500 W power cap
-      // (nvidia-smi in deepseek-ai/DeepGEMM issue #268; press tables say 400 W).
+      // both ways. Device-reported: 78 SMs (torch device properties) and, in the nvidia-smi output of
+      // deepseek-ai/DeepGEMM issue #268, 97,871 MiB and a 500 W power cap (press tables say 400 W).
       {"h20", "h20-sxm",
        {.name = "h20", .source = "press tables [estimate]; SMs, memory and power cap device-reported",
         .sms = 78, .bf16_dense = teraflops_per_second(148), .fp8_dense = teraflops_per_second(296),
