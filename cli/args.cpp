@@ -17,6 +17,14 @@ int whole_number(std::string_view flag, std::string_view text, int min) {
   return x;
 }
 
+int jobs_flag(std::string_view text) {
+  const int n = whole_number("--jobs", text, 1);
+  if (n > kMaxJobs) {
+    throw ConfigError(fmt::format("--jobs: at most {} threads, got {}", kMaxJobs, n));
+  }
+  return n;
+}
+
 std::optional<std::string> flag_value(std::span<const std::string> args, std::size_t& i, std::string_view flag,
                                       std::string_view command) {
   const std::string& a = args[i];

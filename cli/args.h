@@ -19,6 +19,12 @@ std::optional<std::string> flag_value(std::span<const std::string> args, std::si
 // `flag` and the text otherwise.
 int whole_number(std::string_view flag, std::string_view text, int min);
 
+// Threads one process starts at most: --jobs beyond it is refused rather
+// than failing to start threads (exit 1) or thrashing.
+inline constexpr int kMaxJobs = 1024;
+// --jobs N: a whole number from 1 to kMaxJobs.
+int jobs_flag(std::string_view text);
+
 // -h or --help among the arguments.
 bool wants_help(std::span<const std::string> args);
 

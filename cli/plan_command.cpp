@@ -117,7 +117,7 @@ int plan_command(std::span<const std::string> args) {
     } else if (const auto t = flag_value(args, i, "--top", "plan")) {
       o.top = whole_number("--top", *t, 1);
     } else if (const auto j = flag_value(args, i, "--jobs", "plan")) {
-      o.jobs = whole_number("--jobs", *j, 1);
+      o.jobs = jobs_flag(*j);
     } else if (const auto m = flag_value(args, i, "--max-candidates", "plan")) {
       o.max_candidates = whole_number("--max-candidates", *m, 0);
     } else if (const auto d = flag_value(args, i, "--depth", "plan")) {

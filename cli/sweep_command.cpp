@@ -167,9 +167,7 @@ SweepFlags parse_sweep_flags(std::span<const std::string> args) {
       if (o->empty()) throw ConfigError("--out needs a file name");
       f.out = *o;
     } else if (auto j = flag_value(args, i, "--jobs", "sweep")) {
-      const auto n = parse_number<int>(*j);
-      if (!n || *n < 1) throw ConfigError(fmt::format("--jobs: expected a whole number >= 1, got \"{}\"", *j));
-      f.jobs = *n;
+      f.jobs = jobs_flag(*j);
     } else if (auto sh = flag_value(args, i, "--shard", "sweep")) {
       const auto slash = sh->find('/');
       const auto index = parse_number<int>(std::string_view(*sh).substr(0, slash));
@@ -263,6 +261,11 @@ Sweep make_sweep(SweepFlags flags) {
   const reports::SweepFormat format = reports::sweep_format(flags.out);
   if (!flags.scenario.starts_with("builtin:") && !fs::exists(flags.scenario)) {
     throw ConfigError(fmt::format("{}: no such scenario file", flags.scenario));
+  }
+  // The table is a file: a directory or a device named by --out is refused
+  // before anything runs (a symbolic link to a file is written through).
+  if (std::error_code ec; fs::exists(flags.out, ec) && !fs::is_regular_file(flags.out, ec)) {
+    throw ConfigError(fmt::format("--out {}: not a regular file; a sweep writes its table to a file", flags.out));
   }
   std::string settings = settings_of(flags);
   return Sweep{std::move(flags), std::move(space), std::move(paths), std::move(columns), format, std::move(settings)};

@@ -67,11 +67,17 @@ Json value_json(const std::string& text) {
 
 Json optional_string(const std::string& s) { return s.empty() ? Json() : Json(s); }
 
+// One row on one line: a line break inside a field (a multi-line error
+// message) is written as a space, so a row cut short by a kill is always
+// the file's last line and nothing else reads as one.
 std::string csv_line(std::span<const std::string> fields) {
   std::string out;
   for (std::size_t i = 0; i < fields.size(); ++i) {
     if (i > 0) out += ',';
-    out += csv_field(fields[i]);
+    std::string field = fields[i];
+    std::replace_if(
+        field.begin(), field.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+    out += csv_field(field);
   }
   out += '\n';
   return out;
@@ -94,7 +100,9 @@ SweepTable parse_csv(std::string_view text, std::string_view name) {
   std::vector<std::string> fields;
   std::string field;
   bool in_quotes = false;
-  bool pending = false;  // a record has started
+  int quote_line = 0;        // where the open quote began
+  bool quote_spans = false;  // the open quote holds a line break
+  bool pending = false;      // a record has started
   std::size_t record_start = 0;
   int line = 1;
   int record_line = 1;
@@ -140,11 +148,16 @@ SweepTable parse_csv(std::string_view text, std::string_view name) {
           in_quotes = false;
         }
       } else {
-        if (c == '\n') ++line;
+        if (c == '\n') {
+          ++line;
+          quote_spans = true;
+        }
         field += c;
       }
     } else if (c == '"') {
       in_quotes = true;
+      quote_line = line;
+      quote_spans = false;
     } else if (c == ',') {
       fields.push_back(std::move(field));
       field.clear();
@@ -155,6 +168,14 @@ SweepTable parse_csv(std::string_view text, std::string_view name) {
     } else {
       field += c;
     }
+  }
+  // tcsim writes a row in one piece and never a line break inside a field
+  // (csv_line), so a kill leaves at most a part of the last line: a quote
+  // left open across a line break is damage in the middle of the file, and
+  // taking it for a cut-short row would drop every row after it.
+  if (in_quotes && quote_spans) {
+    throw ConfigError(fmt::format(
+        "{}:{}: a quote opened on this line is never closed (the rows after it would be lost)", name, quote_line));
   }
   t.truncated = pending;
   return t;

@@ -70,10 +70,19 @@ TEST_CASE("a device or a directory is not a scenario") {
 }
 
 TEST_CASE("a scenario larger than the cap is refused before it is parsed") {
-  // 4 MiB is the cap (scenarios/loader.cpp); 5 MiB of comments is over it.
+  // 1 MiB is the cap (scenarios/loader.cpp); 5 MiB of comments is over it.
   std::string big(5 << 20, '#');
   big += "\n";
-  refused(tcsim("run " + write("big.yaml", big)), "larger than");
+  refused(tcsim("run " + write("big.yaml", big)), "larger than 1048576 bytes");
+}
+
+TEST_CASE("a list of a million items is refused while it is converted, before any value is checked") {
+  // Just under the 1 MiB cap: [1,1,...] holds about 524,000 items, over the
+  // 200,000 values a document may hold (scenarios/yaml_read.cpp).
+  std::string list = "name: [";
+  while (list.size() < (1 << 20) - 16) list += "1,";
+  list += "1]\n";
+  refused(tcsim("run " + write("long-list.yaml", list)), "document too large (over 200000 values");
 }
 
 TEST_CASE("validation cases and calibration samples go through the same bounded reader") {
@@ -190,4 +199,21 @@ TEST_CASE("a cluster too large for its fabric is refused at load, with its place
       "--set 'training.phases[2].batch=1048576' --set parallelism.schedule=1f1b");
   refused(r, "hardware.network.switch_radix: 1024 pods exceed a three-layer fat-tree of 64-port switches");
   CHECK(r.err.find("deepseek-v3.yaml:") != std::string::npos);
+}
+
+TEST_CASE("sweep merge refuses a table damaged in the middle instead of dropping the rows after the damage") {
+  // A quote opened on line 3 and never closed: merge used to drop every row after it with a warning about "its
+  // last row". Now the input is refused naming the line, and nothing is written.
+  const std::string in = write("damaged.csv", "id,a\n0,x\n1,\"y\n2,z\n3,w\n");
+  const std::string out = (dir() / "merged-damaged.csv").string();
+  std::filesystem::remove(out);
+  refused(tcsim("sweep merge " + out + " " + in), "damaged.csv:3: a quote opened on this line is never closed");
+  CHECK_FALSE(std::filesystem::exists(out));
+}
+
+TEST_CASE("--jobs beyond the threads one process may start is a refusal, not a failure to start them") {
+  // --jobs 100000 ended in exit 1 (std::system_error from std::thread).
+  refused(tcsim("sweep --vary 'cost.rental=$2/GPU-h,$3/GPU-h' --jobs 100000 --out " + (dir() / "j.csv").string()),
+          "--jobs: at most 1024 threads, got 100000");
+  refused(tcsim("plan --jobs 100000"), "--jobs: at most 1024 threads");
 }
