@@ -154,8 +154,12 @@ int report_command(std::span<const std::string> args) {
     sets.insert(sets.end(), f.sets_b.begin(), f.sets_b.end());
     b = evaluate_scenario(*f.compare, sets, f, distances);
   }
-  reports::write_report(*f.out, a, b ? &*b : nullptr);
-  fmt::print("wrote {0}/report.md, {0}/report.html, {0}/report.json\n", *f.out);
+  const std::string resolved =
+      fmt::format("# Written by tcsim report with --seed {} --trials {} --samples {} --step-oracle {}\n", f.seed,
+                  f.trials, f.samples, f.oracle) +
+      scenario::resolved_yaml(path, f.sets);
+  reports::write_report(*f.out, a, b ? &*b : nullptr, resolved);
+  fmt::print("wrote {0}/report.md, {0}/report.html, {0}/report.json, {0}/resolved.yaml\n", *f.out);
   fmt::print("  run.gpu_hours_total   {}  ({})\n", to_string(a.run.gpu_hours_total),
              a.run.simulated_phases == 0     ? "every phase measured"
              : sim::rests_on_stand_in(a.run) ? a.run.oracle.name + " step times, a stand-in: lower bound"

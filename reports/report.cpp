@@ -285,8 +285,9 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
   {
     Section sec{"Resolved scenario", {}};
     sec.para(
-        "Every field of the scenario as resolved (presets, extends and --set applied): running it again "
-        "reproduces this report.");
+        "`resolved.yaml` beside this report is the scenario as one file (every `extends` merged, every --set "
+        "applied, notes kept): `tcsim report resolved.yaml` with the flags its first lines name reproduces this "
+        "report, `tcsim run resolved.yaml` this run. Below, every field as resolved, for reading.");
     sec.pre(echo_scenario(s).dump());
     doc.push_back(std::move(sec));
   }
@@ -557,7 +558,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // The report's files into `dir` (created), each through a temporary and a rename.
-void write_files(const fs::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared) {
+void write_files(const fs::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared,
+                 std::string_view resolved_yaml) {
   std::error_code ec;
   fs::create_directories(dir / "charts", ec);
   if (ec) throw ConfigError(fmt::format("report: cannot create {}: {}", (dir / "charts").string(), ec.message()));
@@ -569,6 +571,7 @@ void write_files(const fs::path& dir, const cost::Evaluation& e, const cost::Eva
   write_file_atomically(dir / "report.md", render_markdown(doc, title_of(e)), "report");
   write_file_atomically(dir / "report.html", render_html(doc, title_of(e)), "report");
   write_file_atomically(dir / "report.json", report_json(e, compared).dump() + "\n", "report");
+  if (!resolved_yaml.empty()) write_file_atomically(dir / "resolved.yaml", resolved_yaml, "report");
 }
 
 // A directory that holds only what a report writes (report.md, report.html,
@@ -577,7 +580,7 @@ bool only_report_files(const fs::path& dir) {
   std::error_code ec;
   for (const fs::directory_entry& entry : fs::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name == "report.md" || name == "report.html" || name == "report.json") continue;
+    if (name == "report.md" || name == "report.html" || name == "report.json" || name == "resolved.yaml") continue;
     if (name != "charts" || !entry.is_directory()) return false;
     for (const fs::directory_entry& chart : fs::directory_iterator(entry.path(), ec)) {
       if (chart.path().extension() != ".svg" || !chart.is_regular_file()) return false;
@@ -588,7 +591,8 @@ bool only_report_files(const fs::path& dir) {
 
 }  // namespace
 
-void write_report(const fs::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared) {
+void write_report(const fs::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared,
+                  std::string_view resolved_yaml) {
   std::error_code ec;
   const fs::file_status st = fs::status(dir, ec);
   if (fs::exists(st) && !fs::is_directory(st)) {
@@ -596,7 +600,7 @@ void write_report(const fs::path& dir, const cost::Evaluation& e, const cost::Ev
   }
   // A directory of other files too: each report file is replaced atomically, the rest is left alone.
   if (fs::exists(st) && !only_report_files(dir)) {
-    write_files(dir, e, compared);
+    write_files(dir, e, compared, resolved_yaml);
     return;
   }
   // Otherwise the report is written whole beside DIR and swapped in, so a full disk leaves the old report as it
@@ -607,7 +611,7 @@ void write_report(const fs::path& dir, const cost::Evaluation& e, const cost::Ev
   const fs::path old = parent / fmt::format(".{}.old-{}", name, ::getpid());
   fs::remove_all(staging, ec);
   try {
-    write_files(staging, e, compared);
+    write_files(staging, e, compared, resolved_yaml);
   } catch (...) {
     fs::remove_all(staging, ec);
     throw;

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "reports/evaluation.h"
@@ -31,12 +32,14 @@ std::string report_markdown(const cost::Evaluation& e, const cost::Evaluation* c
 std::string report_html(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
 Json report_json(const cost::Evaluation& e, const cost::Evaluation* compared = nullptr);
 
-// Writes DIR/report.md, DIR/report.html, DIR/report.json and DIR/charts/*.svg.
+// Writes DIR/report.md, DIR/report.html, DIR/report.json, DIR/charts/*.svg
+// and, when `resolved_yaml` is not empty, DIR/resolved.yaml: the scenario as
+// one file that reproduces the run (scenario::resolved_yaml).
 // A new DIR, or one that holds only an earlier report, is written whole beside
 // it and swapped in (a full disk leaves the old report as it was); a DIR with
 // other files in it keeps them, and each report file is replaced through a
 // temporary and a rename. Throws ConfigError when DIR cannot be written.
-void write_report(const std::filesystem::path& dir, const cost::Evaluation& e,
-                  const cost::Evaluation* compared = nullptr);
+void write_report(const std::filesystem::path& dir, const cost::Evaluation& e, const cost::Evaluation* compared,
+                  std::string_view resolved_yaml);
 
 }  // namespace tcsim::reports

@@ -8,6 +8,7 @@
 #include "core/text_file.h"
 #include "hardware/catalog.h"
 #include "model/catalog.h"
+#include "scenarios/provenance.h"
 #include "scenarios/reader.h"
 #include "scenarios/resolve.h"
 #include "scenarios/tree.h"
@@ -18,8 +19,10 @@ namespace {
 constexpr std::string_view kBuiltinPrefix = "builtin:";
 // A chain of `extends` longer than this is a mistake, not a design.
 constexpr std::size_t kMaxExtendsDepth = 32;
-// Far beyond any scenario a person writes (the largest built-in is under 10 KiB).
-constexpr std::uintmax_t kMaxScenarioFileBytes = 4 << 20;
+// Far beyond any scenario a person writes (the largest built-in is under 10 KiB),
+// and small enough that yaml-cpp's own tree of the worst file (a flow list of
+// a million items) stays near 250 MB and a second.
+constexpr std::uintmax_t kMaxScenarioFileBytes = 1 << 20;
 
 struct Source {
   std::string id;    // "builtin:NAME" or a normalised path: cycle detection
@@ -53,12 +56,21 @@ std::string resolve_extends(const std::string& value, const std::string& from_id
   return (std::filesystem::path(from_id).parent_path() / p).lexically_normal().string();
 }
 
-Node load_document(const Source& src, std::vector<std::string>& chain);
+// The files of an `extends` chain as it is followed: the first one read
+// (the leaf) first. `ids` detect cycles; `files` name them as their values'
+// locations do.
+struct Chain {
+  std::vector<std::string> ids;
+  std::vector<std::string> files;
+};
+
+Node load_document(const Source& src, Chain& chain);
 
 // A document read from `src` (or written inside another file, as a
 // validation case's `scenario:` map), with its `extends` chain merged in.
-Node expand_document(Node doc, const Source& src, std::vector<std::string>& chain) {
-  chain.push_back(src.id);
+Node expand_document(Node doc, const Source& src, Chain& chain) {
+  chain.ids.push_back(src.id);
+  chain.files.push_back(src.file);
   if (doc.kind == Node::Kind::null) {
     fail(doc, "", "empty scenario: expected a map of sections (model, parallelism, hardware, training, ...)");
   }
@@ -80,12 +92,12 @@ Node expand_document(Node doc, const Source& src, std::vector<std::string>& chai
   if (!base_src) {
     fail(*ext, "extends", fmt::format("cannot read scenario \"{}\" (looked for {})", ext->scalar, target));
   }
-  if (std::find(chain.begin(), chain.end(), base_src->id) != chain.end()) {
+  if (std::find(chain.ids.begin(), chain.ids.end(), base_src->id) != chain.ids.end()) {
     std::string cycle;
-    for (const std::string& id : chain) cycle += id + " -> ";
+    for (const std::string& id : chain.ids) cycle += id + " -> ";
     fail(*ext, "extends", fmt::format("extends cycle: {}{}", cycle, base_src->id));
   }
-  if (chain.size() >= kMaxExtendsDepth) {
+  if (chain.ids.size() >= kMaxExtendsDepth) {
     fail(*ext, "extends", fmt::format("extends chain deeper than {} files", kMaxExtendsDepth));
   }
   Node base = load_document(*base_src, chain);
@@ -94,21 +106,51 @@ Node expand_document(Node doc, const Source& src, std::vector<std::string>& chai
   return base;
 }
 
-Node load_document(const Source& src, std::vector<std::string>& chain) {
+Node load_document(const Source& src, Chain& chain) {
   return expand_document(read_yaml(src.text, src.file), src, chain);
 }
 
-Scenario resolve_document(Node doc, const std::string& file, std::span<const std::string> overrides) {
+// The merged tree as it is resolved: --set applied, then the provenance
+// check (scenarios/provenance.h), whose notes join the tree's `notes:` list.
+void prepare(Node& doc, const Chain& chain, std::span<const std::string> overrides) {
   for (const std::string& o : overrides) apply_override(doc, o);
+  std::vector<std::string> newest_first = chain.files;
+  if (!overrides.empty()) newest_first.insert(newest_first.begin(), "--set");
+  const std::vector<std::string> notes = check_provenance(doc, newest_first);
+  if (notes.empty() || doc.kind != Node::Kind::map) return;
+  Node* list = doc.find("notes");
+  if (list == nullptr) {
+    Node empty;
+    empty.kind = Node::Kind::sequence;
+    empty.loc = doc.loc;
+    doc.set("notes", std::move(empty), doc.loc);
+    list = doc.find("notes");
+  }
+  if (list->kind != Node::Kind::sequence) return;  // resolve reports it
+  for (const std::string& n : notes) {
+    Node item;
+    item.kind = Node::Kind::scalar;
+    item.scalar = n;
+    item.quoted = true;
+    item.loc = doc.loc;
+    list->items.push_back(std::move(item));
+  }
+}
+
+Scenario resolve_document(Node doc, const std::string& file, const Chain& chain,
+                          std::span<const std::string> overrides) {
+  prepare(doc, chain, overrides);
   Scenario s = resolve(doc);
   s.file = file;
+  s.overrides.assign(overrides.begin(), overrides.end());
   validate(s, doc);
   return s;
 }
 
 Scenario load(const Source& src, std::span<const std::string> overrides) {
-  std::vector<std::string> chain;
-  return resolve_document(load_document(src, chain), src.file, overrides);
+  Chain chain;
+  Node doc = load_document(src, chain);
+  return resolve_document(std::move(doc), src.file, chain, overrides);
 }
 
 Source source_named(const std::string& file) {
@@ -131,6 +173,33 @@ Scenario load_scenario(const std::string& path, std::span<const std::string> ove
   return load(*src, overrides);
 }
 
+std::string resolved_yaml(const std::string& path, std::span<const std::string> overrides) {
+  load_scenario(path, overrides);  // refuses what a run would refuse
+  std::optional<Source> src = read_source(path);
+  Chain chain;
+  Node doc = load_document(*src, chain);
+  prepare(doc, chain, overrides);
+  // A relative calibration path is relative to the file that wrote it; here
+  // it is written out from wherever the resolved file will be.
+  if (Node* hw = doc.find("hardware"); hw != nullptr && hw->kind == Node::Kind::map) {
+    if (Node* cal = hw->find("calibration"); cal != nullptr && cal->kind == Node::Kind::scalar &&
+                                             !cal->scalar.starts_with(kBuiltinPrefix) &&
+                                             std::filesystem::path(cal->scalar).is_relative()) {
+      const std::string& from = cal->loc.file;
+      const std::filesystem::path base = from.starts_with("<") || from == "--set"
+                                             ? std::filesystem::current_path()
+                                             : std::filesystem::absolute(from).parent_path();
+      cal->scalar = (base / cal->scalar).lexically_normal().string();
+    }
+  }
+  std::string head = fmt::format(
+      "# {} resolved: every `extends` merged{}, nothing left to look up but the built-in presets it names.\n"
+      "# `tcsim run` on this file reproduces the run it was written for.\n",
+      src->file, overrides.empty() ? "" : fmt::format(" and {} --set applied", overrides.size()));
+  for (const std::string& o : overrides) head += fmt::format("#   --set {}\n", o);
+  return head + write_yaml(doc);
+}
+
 std::string scenario_text(const std::string& path) {
   std::optional<Source> src = read_source(path);
   if (!src) throw ConfigError(fmt::format("{}: no such scenario", path));
@@ -144,10 +213,11 @@ Scenario load_scenario_text(std::string_view text, const std::string& file, std:
 }
 
 Scenario load_scenario_document(const Node& doc, const std::string& file, bool builtin) {
-  std::vector<std::string> chain;
+  Chain chain;
   Source src = source_named(file);
   if (builtin) src.id = std::string(kBuiltinPrefix) + std::filesystem::path(file).stem().string();
-  return resolve_document(expand_document(doc, src, chain), file, {});
+  Node merged = expand_document(doc, src, chain);
+  return resolve_document(std::move(merged), file, chain, {});
 }
 
 std::string did_you_mean(std::string_view word, std::span<const std::string> candidates) {

@@ -18,6 +18,13 @@ namespace tcsim::scenario {
 // `path` is a file, or "builtin:NAME" for a scenario compiled into the binary.
 Scenario load_scenario(const std::string& path, std::span<const std::string> overrides = {});
 
+// The scenario at `path` with --set `overrides` as one self-contained YAML
+// file: `extends` merged, overrides applied, values relabelled and notes
+// kept as the loader does (scenarios/provenance.h), a relative calibration
+// path made absolute. Loading it gives the same Scenario, but for `file`
+// and `overrides`. Throws ConfigError where load_scenario would.
+std::string resolved_yaml(const std::string& path, std::span<const std::string> overrides = {});
+
 // The text of a scenario as the loader reads it ("builtin:NAME" or a file,
 // regular and under the loader's size cap), `extends` not followed. Throws
 // ConfigError when there is none.

@@ -620,6 +620,16 @@ Scenario resolve(const Node& doc) {
   if (const Node* r = top.take("reliability")) s.reliability = read_reliability(MapReader(*r, "reliability"));
   if (const Node* c = top.take("cost")) s.cost = read_cost(MapReader(*c, "cost"));
   if (const Node* m = top.take("memory")) s.memory = read_memory(MapReader(*m, "memory"));
+  // `notes:` as a resolved scenario keeps them (scenarios/provenance.h).
+  if (const Node* n = top.take("notes")) {
+    if (n->kind != Node::Kind::sequence) fail(*n, "notes", fmt::format("expected a list of texts, got {}", shown(*n)));
+    for (std::size_t i = 0; i < n->items.size(); ++i) {
+      if (n->items[i].kind != Node::Kind::scalar) {
+        fail(n->items[i], fmt::format("notes[{}]", i), fmt::format("expected a text, got {}", shown(n->items[i])));
+      }
+      s.notes.push_back(n->items[i].scalar);
+    }
+  }
   top.finish();
   const int gpus = hw::gpu_count(s.hardware);
   const Node* plan_node = doc.find("parallelism");

@@ -206,6 +206,12 @@ struct Scenario {
   ReliabilitySpec reliability;
   CostSpec cost;
   model::MemoryAllowance memory;  // `memory:`; the defaults are sourced in model/memory.h
+  // What a reader must know about where values came from
+  // (scenarios/provenance.h): values that replaced a sourced one, cost
+  // sections inherited from another model's file. A resolved scenario keeps
+  // them under `notes:`.
+  std::vector<std::string> notes;
+  std::vector<std::string> overrides;  // the --set assignments, as given
 };
 
 constexpr int gpu_count(const Scenario& s) { return hw::gpu_count(s.hardware); }

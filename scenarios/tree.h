@@ -39,6 +39,11 @@ std::string_view kind_name(Node::Kind kind);
 // aliased beyond sane limits.
 Node read_yaml(std::string_view text, const std::string& file);
 
+// YAML text that read_yaml reads back as `node` (the same kinds, keys,
+// items and scalars; locations are the new text's): block style, a scalar
+// double-quoted where plain text could be read as something else.
+std::string write_yaml(const Node& node);
+
 // Field-level override: maps merge key by key (recursively); anything else in
 // `over` replaces what `base` had.
 void merge_into(Node& base, const Node& over);

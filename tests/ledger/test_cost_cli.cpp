@@ -65,6 +65,30 @@ TEST_CASE("a report over an earlier one replaces it whole; a folder with other f
   fs::remove(dir);
 }
 
+TEST_CASE("resolved.yaml reproduces the run: its report equals the original but for the file it names") {
+  // The built-in scenario with a user's rental: the round trip must keep the value and its "user value" label.
+  const fs::path a = temp_dir("tcsim-cost-cli-resolved-a");
+  const fs::path b = temp_dir("tcsim-cost-cli-resolved-b");
+  const std::string flags = " --trials 50 --samples 500 --seed 7";
+  REQUIRE(tcsim("report --out " + a.string() + " --set 'cost.rental=$2.5/GPU-h'" + flags).code == 0);
+  REQUIRE(fs::exists(a / "resolved.yaml"));
+  CHECK(slurp(a / "resolved.yaml").starts_with("# Written by tcsim report with --seed 7 --trials 50 --samples 500"));
+  REQUIRE(tcsim("report " + (a / "resolved.yaml").string() + " --out " + b.string() + flags).code == 0);
+  std::string one = slurp(a / "report.json");
+  std::string two = slurp(b / "report.json");
+  // scenario.file and resolved.file name where each was loaded from; nothing else may differ.
+  const auto drop_file = [](std::string text, const std::string& file) {
+    for (std::size_t at = text.find(file); at != std::string::npos; at = text.find(file)) text.erase(at, file.size());
+    return text;
+  };
+  one = drop_file(one, "\"<builtin>/deepseek-v3.yaml\"");
+  two = drop_file(two, "\"" + (a / "resolved.yaml").string() + "\"");  // a plain /tmp path: no escapes
+  CHECK(one == two);
+  CHECK(one.find("user value: cost.rental") != std::string::npos);
+  fs::remove_all(a);
+  fs::remove_all(b);
+}
+
 TEST_CASE("report is reproducible for a seed") {
   const fs::path a = temp_dir("tcsim-cost-cli-seed-a"), b = temp_dir("tcsim-cost-cli-seed-b");
   REQUIRE(tcsim("report --out " + a.string() + " --seed 3 --trials 20 --samples 200").code == 0);

@@ -41,7 +41,7 @@ TEST_CASE("the report writes md, self-contained html and json, and leaves no tem
   const Evaluation e = deepseek();
   const fs::path dir = fs::temp_directory_path() / fmt::format("tcsim-report-test-{}", ::getpid());
   fs::remove_all(dir);
-  write_report(dir, e);
+  write_report(dir, e, nullptr, "");
   for (const char* f : {"report.md", "report.html", "report.json", "charts/waterfall.svg", "charts/phases.svg",
                         "charts/distribution.svg"}) {
     CHECK_MESSAGE(fs::exists(dir / f), f);
