@@ -139,9 +139,10 @@ std::vector<std::string> check_provenance(Node& doc, std::span<const std::string
       if (n == nullptr) continue;
       const auto [file, file_age] = newest(*n);
       if (model_age < file_age) {
-        notes.push_back(fmt::format("cost.{} comes from {}, written for the model described there; the model was "
-                                    "changed afterwards ({}): its figures may belong to another model",
-                                    section, file, model_file == kSet ? "--set" : model_file));
+        notes.push_back(
+            fmt::format("cost.{} comes from {}, written for the model described there; the model was "
+                        "changed afterwards ({}): its figures may belong to another model",
+                        section, file, model_file == kSet ? "--set" : model_file));
       }
     }
   }

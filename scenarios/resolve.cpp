@@ -7,6 +7,7 @@
 
 #include "hardware/catalog.h"
 #include "hardware/names.h"
+#include "hardware/server_prices.h"
 #include "model/catalog.h"
 #include "model/names.h"
 #include "model/plan_fields.h"
@@ -464,16 +465,46 @@ void bounded(MapReader& r, std::string_view key, double& out, double min, double
   }
 }
 
-OwnershipSpec read_ownership(MapReader r) {
+// `per_gpu: catalog`: the server price of the scenario's GPU, with its
+// source (hardware/server_prices.h), so another GPU prices its own server.
+// A GPU with no sourced price (one described from scratch) leaves the item
+// unpriced: `unpriced` is set and the caller drops what needs the price.
+bool catalog_price(MapReader& c, const std::string& gpu, CapitalItem& item, bool& unpriced) {
+  const Node* n = c.has("per_gpu") ? &c.at("per_gpu") : nullptr;
+  if (n == nullptr || n->kind != Node::Kind::scalar || n->quoted || n->scalar != "catalog") return false;
+  const hw::ServerPrice* p = hw::find_server_price(gpu);
+  c.take("per_gpu");
+  if (p == nullptr) {
+    unpriced = true;
+    return true;
+  }
+  for (const std::string_view key : {"source", "tag"}) {
+    if (c.has(key)) {
+      fail(c.at(key), join_path(c.path(), key),
+           "comes from the catalog with per_gpu: catalog; give a price of your own to give its source");
+    }
+  }
+  item.per_gpu = p->per_gpu;
+  item.name = fmt::format("{}, per GPU", p->server);
+  item.source = std::string(p->source);
+  item.tag = p->tag == "exact" ? SourceTag::exact : p->tag == "derived" ? SourceTag::derived : SourceTag::estimate;
+  return true;
+}
+
+OwnershipSpec read_ownership(MapReader r, const std::string& gpu, bool& unpriced) {
   OwnershipSpec o;
   const auto& capital = list_items(r, "capital", "purchase values per GPU ({name, per_gpu, source, tag})", true);
   for (std::size_t i = 0; i < capital.size(); ++i) {
     MapReader c(capital[i], fmt::format("cost.owned.capital[{}]", i));
     CapitalItem item;
-    c.text("name", item.name, /*required=*/true);
-    c.quantity("per_gpu", item.per_gpu, QuantityKind::dollars, /*positive=*/false, /*required=*/true);
-    c.text("source", item.source, /*required=*/true);
-    c.choice("tag", item.tag, kSourceTagNames, /*required=*/true);
+    if (catalog_price(c, gpu, item, unpriced)) {
+      c.text("name", item.name);
+    } else {
+      c.text("name", item.name, /*required=*/true);
+      c.quantity("per_gpu", item.per_gpu, QuantityKind::dollars, /*positive=*/false, /*required=*/true);
+      c.text("source", item.source, /*required=*/true);
+      c.choice("tag", item.tag, kSourceTagNames, /*required=*/true);
+    }
     c.finish();
     o.capital.push_back(std::move(item));
   }
@@ -549,15 +580,32 @@ RndSpec read_rnd(MapReader r, bool owned) {
   return rnd;
 }
 
-CostSpec read_cost(MapReader r) {
+// `notes` gets what was left out: owned hardware on a GPU the price catalog
+// does not know, and the R&D total when it is priced on owned hardware.
+CostSpec read_cost(MapReader r, const std::string& gpu, std::vector<std::string>& notes) {
   CostSpec c;
   r.quantity("rental", c.rental, QuantityKind::usd_per_gpu_hour);
   r.text("rental_source", c.rental_source);
+  bool unpriced = false;
   if (const Node* o = r.take("owned"); o != nullptr && o->kind != Node::Kind::null) {
-    c.owned = read_ownership(MapReader(*o, "cost.owned"));
+    c.owned = read_ownership(MapReader(*o, "cost.owned"), gpu, unpriced);
+  }
+  if (unpriced) {
+    c.owned.reset();
+    notes.push_back(fmt::format(
+        "cost.owned: the price catalog has no server price for GPU \"{}\", so owned-hardware costs are left out; "
+        "give cost.owned.capital a per_gpu of your own, with its source",
+        gpu));
   }
   if (const Node* n = r.take("rnd"); n != nullptr && n->kind != Node::Kind::null) {
-    c.rnd = read_rnd(MapReader(*n, "cost.rnd"), c.owned.has_value());
+    const Node* price = n->kind == Node::Kind::map ? n->find("compute_price") : nullptr;
+    if (unpriced && price != nullptr && price->kind == Node::Kind::scalar && price->scalar == "owned") {
+      notes.emplace_back(
+          "cost.rnd: priced on owned hardware, which has no price here (see cost.owned), so the R&D "
+          "total is left out");
+    } else {
+      c.rnd = read_rnd(MapReader(*n, "cost.rnd"), c.owned.has_value());
+    }
   }
   r.finish();
   return c;
@@ -618,7 +666,7 @@ Scenario resolve(const Node& doc) {
   s.training = read_training(MapReader(required_section(top, "training", "a map with seq_len and phases"), "training"),
                              s.parallelism);
   if (const Node* r = top.take("reliability")) s.reliability = read_reliability(MapReader(*r, "reliability"));
-  if (const Node* c = top.take("cost")) s.cost = read_cost(MapReader(*c, "cost"));
+  if (const Node* c = top.take("cost")) s.cost = read_cost(MapReader(*c, "cost"), s.hardware.gpu.name, s.notes);
   if (const Node* m = top.take("memory")) s.memory = read_memory(MapReader(*m, "memory"));
   // `notes:` as a resolved scenario keeps them (scenarios/provenance.h).
   if (const Node* n = top.take("notes")) {

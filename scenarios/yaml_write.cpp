@@ -31,8 +31,8 @@ std::string double_quoted(std::string_view s) { return json_quoted(s); }  // val
 std::string key_text(std::string_view key) { return safe_plain(key) ? std::string(key) : double_quoted(key); }
 
 bool is_inline(const Node& n) {
-  return n.kind == Node::Kind::null || n.kind == Node::Kind::scalar ||
-         (n.kind == Node::Kind::map && n.keys.empty()) || (n.kind == Node::Kind::sequence && n.items.empty());
+  return n.kind == Node::Kind::null || n.kind == Node::Kind::scalar || (n.kind == Node::Kind::map && n.keys.empty()) ||
+         (n.kind == Node::Kind::sequence && n.items.empty());
 }
 
 std::string inline_text(const Node& n) {

@@ -108,14 +108,37 @@ TEST_CASE("a --set of a sourced cost value keeps no inherited source") {
 }
 
 TEST_CASE("a list item changed in place loses its source and its tag") {
-  const Scenario s = load_scenario("builtin:deepseek-v3", std::vector<std::string>{"cost.owned.capital[0].per_gpu=$30,000"});
+  const Scenario s =
+      load_scenario("builtin:deepseek-v3", std::vector<std::string>{"cost.owned.capital[1].per_gpu=$5,000"});
   REQUIRE(s.cost.owned.has_value());
-  const CapitalItem& c = s.cost.owned->capital.at(0);
-  CHECK(c.per_gpu.value() == 30000.0);
-  CHECK(c.source.starts_with("user value: cost.owned.capital[0].per_gpu = \"$30,000\""));
+  const CapitalItem& c = s.cost.owned->capital.at(1);
+  CHECK(c.per_gpu.value() == 5000.0);
+  CHECK(c.source.starts_with("user value: cost.owned.capital[1].per_gpu = \"$5,000\""));
   CHECK(c.tag == SourceTag::assumption);
-  // The other item is untouched.
-  CHECK(s.cost.owned->capital.at(1).source.starts_with("ISCA'25"));
+  // The other item, the server from the price catalog, is untouched.
+  CHECK(s.cost.owned->capital.at(0).source.starts_with("Epoch AI hardware price data: DGX H800 $358,000"));
+}
+
+TEST_CASE("per_gpu: catalog prices the server of the scenario's GPU; a GPU the catalog lacks leaves owned costs out") {
+  const Scenario h800 = load_scenario("builtin:deepseek-v3");
+  REQUIRE(h800.cost.owned.has_value());
+  CHECK(h800.cost.owned->capital.at(0).name == "DGX H800 (8 GPUs), per GPU");
+  CHECK(h800.cost.owned->capital.at(0).per_gpu.value() == 358000.0 / 8);
+  CHECK(h800.cost.owned->capital.at(0).tag == SourceTag::exact);
+  const Scenario h100 = load_scenario("builtin:deepseek-v3", std::vector<std::string>{"hardware.gpu=h100"});
+  CHECK(h100.cost.owned->capital.at(0).name == "DGX H100 (8 GPUs), per GPU");
+  CHECK(h100.cost.owned->capital.at(0).per_gpu.value() == 270000.0 / 8);
+  CHECK(h100.cost.owned->capital.at(0).tag == SourceTag::estimate);
+
+  const Scenario custom = load_scenario(
+      "builtin:deepseek-v3",
+      std::vector<std::string>{"hardware.gpu={name: custom, sms: 132, bf16_dense: \"989 TFLOP/s\", fp8_dense: \"1979 "
+                               "TFLOP/s\", hbm_capacity: \"80 GB\", hbm_bandwidth: \"3.35 TB/s\", nvlink_bandwidth: "
+                               "\"450 GB/s\", tdp: \"700 W\"}"});
+  CHECK_FALSE(custom.cost.owned.has_value());
+  CHECK_FALSE(custom.cost.rnd.has_value());  // priced on owned hardware
+  CHECK(has_note(custom, "no server price for GPU \"custom\""));
+  CHECK(has_note(custom, "cost.rnd: priced on owned hardware"));
 }
 
 TEST_CASE("a value replaced by a file that extends the one with the source is relabelled, with its place") {
@@ -127,9 +150,10 @@ TEST_CASE("a value replaced by a file that extends the one with the source is re
 }
 
 TEST_CASE("R&D items kept from another model's scenario are noted; a change of hardware alone is not") {
-  const std::string other = write_file("other-model.yaml",
-                                       "extends: builtin:deepseek-v3\nmodel: deepseek-v2\n"
-                                       "parallelism: {tp: 1, pp: 8, ep: 8, dp: auto, stage_layers: [8, 8, 8, 8, 7, 7, 7, 7]}\n");
+  const std::string other =
+      write_file("other-model.yaml",
+                 "extends: builtin:deepseek-v3\nmodel: deepseek-v2\n"
+                 "parallelism: {tp: 1, pp: 8, ep: 8, dp: auto, stage_layers: [8, 8, 8, 8, 7, 7, 7, 7]}\n");
   const Scenario s = load_scenario(other);
   CHECK(has_note(s, "cost.rnd comes from <builtin>/deepseek-v3.yaml"));
   CHECK(has_note(s, "the model was changed afterwards (" + other + ")"));
@@ -138,10 +162,12 @@ TEST_CASE("R&D items kept from another model's scenario are noted; a change of h
   CHECK_FALSE(has_note(h100, "cost.rnd"));
 
   // The user's own R&D items for the new model: nothing inherited.
-  const std::string own = write_file("own-rnd.yaml",
-                                     "extends: builtin:deepseek-v3\nmodel: deepseek-v2\n"
-                                     "parallelism: {tp: 1, pp: 8, ep: 8, dp: auto, stage_layers: [8, 8, 8, 8, 7, 7, 7, 7]}\n"
-                                     "cost:\n  rnd:\n    items:\n      - {name: staff, kind: dollars, amount: \"$1M\", source: mine, tag: estimate}\n");
+  const std::string own =
+      write_file("own-rnd.yaml",
+                 "extends: builtin:deepseek-v3\nmodel: deepseek-v2\n"
+                 "parallelism: {tp: 1, pp: 8, ep: 8, dp: auto, stage_layers: [8, 8, 8, 8, 7, 7, 7, 7]}\n"
+                 "cost:\n  rnd:\n    items:\n      - {name: staff, kind: dollars, amount: \"$1M\", source: mine, tag: "
+                 "estimate}\n");
   CHECK_FALSE(has_note(load_scenario(own), "cost.rnd"));
 }
 
