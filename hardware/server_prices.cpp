@@ -31,8 +31,12 @@ constexpr std::array<ServerPrice, 6> kPrices{{
 
 // Aliases as the spec catalog spells them.
 constexpr std::array<std::array<std::string_view, 2>, 6> kAliases{{
-    {"h100-sxm", "h100"}, {"h800-sxm", "h800"}, {"a100-sxm-80gb", "a100"},
-    {"a800-sxm-80gb", "a800"}, {"h20-sxm", "h20"}, {"h200-sxm", "h200"},
+    {"h100-sxm", "h100"},
+    {"h800-sxm", "h800"},
+    {"a100-sxm-80gb", "a100"},
+    {"a800-sxm-80gb", "a800"},
+    {"h20-sxm", "h20"},
+    {"h200-sxm", "h200"},
 }};
 
 }  // namespace

@@ -7,11 +7,11 @@
 
 #include "hardware/catalog.h"
 #include "hardware/names.h"
-#include "hardware/server_prices.h"
 #include "model/catalog.h"
 #include "model/names.h"
 #include "model/plan_fields.h"
 #include "scenarios/loader.h"
+#include "scenarios/read_values.h"
 #include "scenarios/reader.h"
 
 namespace tcsim::scenario {
@@ -281,111 +281,7 @@ TrainingPlan read_training(MapReader r, const model::ParallelPlan& plan) {
   return t;
 }
 
-// --- reliability and cost (docs/scenarios.md "Reliability" and "Cost") ---
-
-// The items of a list-valued key, or an error naming what each item should be.
-const std::vector<Node>& list_items(MapReader& r, std::string_view key, std::string_view what, bool required) {
-  static const std::vector<Node> kNone;
-  const Node* n = r.take(key);
-  const std::string path = join_path(r.path(), key);
-  if (n == nullptr || n->kind == Node::Kind::null) {
-    if (required) fail(n != nullptr ? *n : r.node(), path, fmt::format("missing; expected a list of {}", what));
-    return kNone;
-  }
-  if (n->kind != Node::Kind::sequence || n->items.empty()) {
-    fail(*n, path, fmt::format("expected a non-empty list of {}, got {}", what, shown(*n)));
-  }
-  return n->items;
-}
-
-// A plain number >= min, or a quantity of `kind` (zero allowed).
-template <class Q>
-void read_value(MapReader& r, std::string_view key, Q& out, QuantityKind kind, double min, bool required) {
-  if constexpr (std::is_same_v<Q, double>) {
-    (void)kind;
-    r.number(key, out, min, required);
-  } else {
-    (void)min;
-    r.quantity(key, out, kind, /*positive=*/false, required);
-  }
-}
-
-template <class Q>
-double raw(Q q) {
-  if constexpr (std::is_same_v<Q, double>) {
-    return q;
-  } else {
-    return q.value();
-  }
-}
-
-// A value with its uncertainty: a plain value (fixed), or a map
-// {dist: fixed|uniform|triangular|lognormal, ...}. `kind` names the unit of
-// quantities; plain numbers (kind == count) must be >= min.
-template <class Q>
-Distribution<Q> read_distribution(MapReader& parent, std::string_view key, QuantityKind kind, double min,
-                                  bool required) {
-  Distribution<Q> d;
-  const Node* n = parent.take(key);
-  const std::string path = join_path(parent.path(), key);
-  if (n == nullptr || n->kind == Node::Kind::null) {
-    if (required) {
-      fail(n != nullptr ? *n : parent.node(), path,
-           fmt::format("missing; expected {} or a distribution {{dist: uniform|triangular|lognormal, ...}}",
-                       describe(kind)));
-    }
-    return d;
-  }
-  if (n->kind == Node::Kind::scalar) {
-    read_value(parent, key, d.value, kind, min, true);
-    return d;
-  }
-  MapReader m(*n, path);
-  m.choice("dist", d.kind, kDistNames, /*required=*/true);
-  switch (d.kind) {
-    case DistKind::fixed: read_value(m, "value", d.value, kind, min, true); break;
-    case DistKind::uniform:
-      read_value(m, "low", d.low, kind, min, true);
-      read_value(m, "high", d.high, kind, min, true);
-      if (!(raw(d.low) < raw(d.high))) fail(m.at("high"), join_path(path, "high"), "expected high above low");
-      break;
-    case DistKind::triangular:
-      read_value(m, "low", d.low, kind, min, true);
-      read_value(m, "mode", d.mode, kind, min, true);
-      read_value(m, "high", d.high, kind, min, true);
-      if (!(raw(d.low) < raw(d.high))) fail(m.at("high"), join_path(path, "high"), "expected high above low");
-      if (raw(d.mode) < raw(d.low) || raw(d.mode) > raw(d.high)) {
-        fail(m.at("mode"), join_path(path, "mode"), "expected the mode between low and high");
-      }
-      break;
-    case DistKind::lognormal: {
-      d.has_median = m.has("median");
-      d.has_p5 = m.has("p5");
-      d.has_p95 = m.has("p95");
-      read_value(m, "median", d.median, kind, min, false);
-      read_value(m, "p5", d.p5, kind, min, false);
-      read_value(m, "p95", d.p95, kind, min, false);
-      if (int(d.has_median) + int(d.has_p5) + int(d.has_p95) < 2) {
-        fail(*n, path, "a lognormal needs two or three of median, p5 and p95 (the 90% interval)");
-      }
-      const auto positive = [&](std::string_view k, bool given, Q v) {
-        if (given && !(raw(v) > 0)) fail(m.at(k), join_path(path, k), "a lognormal's quantiles must be above zero");
-      };
-      positive("median", d.has_median, d.median);
-      positive("p5", d.has_p5, d.p5);
-      positive("p95", d.has_p95, d.p95);
-      if (d.has_p5 && d.has_median && !(raw(d.p5) < raw(d.median)))
-        fail(m.at("median"), join_path(path, "median"), "expected p5 < median");
-      if (d.has_median && d.has_p95 && !(raw(d.median) < raw(d.p95)))
-        fail(m.at("p95"), join_path(path, "p95"), "expected median < p95");
-      if (d.has_p5 && d.has_p95 && !(raw(d.p5) < raw(d.p95)))
-        fail(m.at("p95"), join_path(path, "p95"), "expected p5 < p95");
-      break;
-    }
-  }
-  m.finish();
-  return d;
-}
+// --- reliability (docs/scenarios.md "Reliability"); cost is in resolve_cost.cpp ---
 
 InterruptionLog read_interruption_log(MapReader r) {
   InterruptionLog log;
@@ -457,160 +353,6 @@ ReliabilitySpec read_reliability(MapReader r) {
   return rel;
 }
 
-// A number in [min, max], the upper bound checked here (MapReader::number checks min).
-void bounded(MapReader& r, std::string_view key, double& out, double min, double max) {
-  r.number(key, out, min);
-  if (r.has(key) && out > max) {
-    fail(r.at(key), join_path(r.path(), key), fmt::format("expected a number from {} to {}, got {}", min, max, out));
-  }
-}
-
-// `per_gpu: catalog`: the server price of the scenario's GPU, with its
-// source (hardware/server_prices.h), so another GPU prices its own server.
-// A GPU with no sourced price (one described from scratch) leaves the item
-// unpriced: `unpriced` is set and the caller drops what needs the price.
-bool catalog_price(MapReader& c, const std::string& gpu, CapitalItem& item, bool& unpriced) {
-  const Node* n = c.has("per_gpu") ? &c.at("per_gpu") : nullptr;
-  if (n == nullptr || n->kind != Node::Kind::scalar || n->quoted || n->scalar != "catalog") return false;
-  const hw::ServerPrice* p = hw::find_server_price(gpu);
-  c.take("per_gpu");
-  if (p == nullptr) {
-    unpriced = true;
-    return true;
-  }
-  for (const std::string_view key : {"source", "tag"}) {
-    if (c.has(key)) {
-      fail(c.at(key), join_path(c.path(), key),
-           "comes from the catalog with per_gpu: catalog; give a price of your own to give its source");
-    }
-  }
-  item.per_gpu = p->per_gpu;
-  item.name = fmt::format("{}, per GPU", p->server);
-  item.source = std::string(p->source);
-  item.tag = p->tag == "exact" ? SourceTag::exact : p->tag == "derived" ? SourceTag::derived : SourceTag::estimate;
-  return true;
-}
-
-OwnershipSpec read_ownership(MapReader r, const std::string& gpu, bool& unpriced) {
-  OwnershipSpec o;
-  const auto& capital = list_items(r, "capital", "purchase values per GPU ({name, per_gpu, source, tag})", true);
-  for (std::size_t i = 0; i < capital.size(); ++i) {
-    MapReader c(capital[i], fmt::format("cost.owned.capital[{}]", i));
-    CapitalItem item;
-    if (catalog_price(c, gpu, item, unpriced)) {
-      c.text("name", item.name);
-    } else {
-      c.text("name", item.name, /*required=*/true);
-      c.quantity("per_gpu", item.per_gpu, QuantityKind::dollars, /*positive=*/false, /*required=*/true);
-      c.text("source", item.source, /*required=*/true);
-      c.choice("tag", item.tag, kSourceTagNames, /*required=*/true);
-    }
-    c.finish();
-    o.capital.push_back(std::move(item));
-  }
-  r.choice("depreciation", o.depreciation, kDepreciationNames);
-  bounded(r, "depreciation_ooms_per_year", o.depreciation_ooms_per_year, 0.0, 10.0);
-  r.quantity("lifetime", o.lifetime, QuantityKind::duration);
-  r.quantity("energy_price", o.energy_price, QuantityKind::usd_per_kwh, /*positive=*/false, /*required=*/true);
-  r.text("energy_price_source", o.energy_price_source, /*required=*/true);
-  bounded(r, "power_fraction", o.power_fraction, 0.0, 1.0);
-  bounded(r, "pue", o.pue, 1.0, 10.0);
-  bounded(r, "server_power_factor", o.server_power_factor, 1.0, 10.0);
-  r.text("power_source", o.power_source);
-  r.quantity("facility", o.facility, QuantityKind::usd_per_gpu_hour, /*positive=*/false);
-  r.text("facility_source", o.facility_source, /*required=*/r.has("facility"));
-  r.finish();
-  return o;
-}
-
-RndItem read_rnd_item(const Node& node, const std::string& path, bool owned) {
-  MapReader r(node, path);
-  RndItem it;
-  r.text("name", it.name, /*required=*/true);
-  r.choice("kind", it.kind, kRndKindNames, /*required=*/true);
-  r.flag("quantified", it.quantified);
-  r.text("note", it.note, /*required=*/!it.quantified);
-  r.text("source", it.source, /*required=*/it.quantified);
-  r.choice("tag", it.tag, kSourceTagNames, /*required=*/it.quantified);
-  const bool q = it.quantified;
-  using K = QuantityKind;
-  switch (it.kind) {
-    case RndKind::dollars: it.dollars = read_distribution<Dollars>(r, "amount", K::dollars, 0, q); break;
-    case RndKind::gpu_hours: it.gpu_hours = read_distribution<GpuHours>(r, "amount", K::gpu_hours, 0, q); break;
-    case RndKind::final_run_multiple:
-    case RndKind::development_compute_ratio: it.ratio = read_distribution<double>(r, "ratio", K::count, 0, q); break;
-    case RndKind::staff:
-      it.headcount = read_distribution<double>(r, "headcount", K::count, 0, q);
-      it.compensation = read_distribution<Dollars>(r, "compensation", K::dollars, 0, q);
-      it.fte_share = read_distribution<double>(r, "fte_share", K::count, 0, q);
-      it.overhead = read_distribution<double>(r, "overhead", K::count, 0, false);
-      if (!r.has("overhead")) it.overhead.value = 1.0;  // compensation alone unless a multiplier is given
-      it.duration = read_distribution<Seconds>(r, "duration", K::duration, 0, q);
-      break;
-    case RndKind::fleet:
-      if (!owned) {
-        fail(r.at("kind"), join_path(path, "kind"),
-             "a fleet item is priced at the owned capital rate: give cost.owned (capital per GPU)");
-      }
-      it.gpus = read_distribution<double>(r, "gpus", K::count, 0, q);
-      it.duration = read_distribution<Seconds>(r, "duration", K::duration, 0, q);
-      break;
-  }
-  r.finish();
-  return it;
-}
-
-RndSpec read_rnd(MapReader r, bool owned) {
-  RndSpec rnd;
-  r.choice("compute_price", rnd.compute_price, kComputePriceNames);
-  if (rnd.compute_price == ComputePrice::owned && !owned) {
-    fail(r.at("compute_price"), "cost.rnd.compute_price",
-         "owned compute needs cost.owned (capital per GPU, energy price)");
-  }
-  const auto& items = list_items(r, "items", "R&D items ({name, kind, ...})", /*required=*/true);
-  int ratios = 0;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const std::string path = fmt::format("cost.rnd.items[{}]", i);
-    rnd.items.push_back(read_rnd_item(items[i], path, owned));
-    if (rnd.items.back().kind == RndKind::development_compute_ratio && ++ratios > 1) {
-      fail(items[i], path, "only one development_compute_ratio item: it is the whole development compute");
-    }
-  }
-  r.finish();
-  return rnd;
-}
-
-// `notes` gets what was left out: owned hardware on a GPU the price catalog
-// does not know, and the R&D total when it is priced on owned hardware.
-CostSpec read_cost(MapReader r, const std::string& gpu, std::vector<std::string>& notes) {
-  CostSpec c;
-  r.quantity("rental", c.rental, QuantityKind::usd_per_gpu_hour);
-  r.text("rental_source", c.rental_source);
-  bool unpriced = false;
-  if (const Node* o = r.take("owned"); o != nullptr && o->kind != Node::Kind::null) {
-    c.owned = read_ownership(MapReader(*o, "cost.owned"), gpu, unpriced);
-  }
-  if (unpriced) {
-    c.owned.reset();
-    notes.push_back(fmt::format(
-        "cost.owned: the price catalog has no server price for GPU \"{}\", so owned-hardware costs are left out; "
-        "give cost.owned.capital a per_gpu of your own, with its source",
-        gpu));
-  }
-  if (const Node* n = r.take("rnd"); n != nullptr && n->kind != Node::Kind::null) {
-    const Node* price = n->kind == Node::Kind::map ? n->find("compute_price") : nullptr;
-    if (unpriced && price != nullptr && price->kind == Node::Kind::scalar && price->scalar == "owned") {
-      notes.emplace_back(
-          "cost.rnd: priced on owned hardware, which has no price here (see cost.owned), so the R&D "
-          "total is left out");
-    } else {
-      c.rnd = read_rnd(MapReader(*n, "cost.rnd"), c.owned.has_value());
-    }
-  }
-  r.finish();
-  return c;
-}
-
 const Node& required_section(MapReader& top, std::string_view key, std::string_view what) {
   const Node* n = top.take(key);
   if (n == nullptr || n->kind == Node::Kind::null)
@@ -666,7 +408,7 @@ Scenario resolve(const Node& doc) {
   s.training = read_training(MapReader(required_section(top, "training", "a map with seq_len and phases"), "training"),
                              s.parallelism);
   if (const Node* r = top.take("reliability")) s.reliability = read_reliability(MapReader(*r, "reliability"));
-  if (const Node* c = top.take("cost")) s.cost = read_cost(MapReader(*c, "cost"), s.hardware.gpu.name, s.notes);
+  if (const Node* c = top.take("cost")) s.cost = read_cost(*c, s.hardware.gpu.name, s.notes);
   if (const Node* m = top.take("memory")) s.memory = read_memory(MapReader(*m, "memory"));
   // `notes:` as a resolved scenario keeps them (scenarios/provenance.h).
   if (const Node* n = top.take("notes")) {
