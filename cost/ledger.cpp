@@ -19,6 +19,14 @@ DollarsPerGpuHour straight_line_amortisation(Dollars value, Seconds lifetime) {
   return DollarsPerGpuHour(value.value() / (lifetime.value() / kSecondsPerHour));
 }
 
+DollarsPerGpuHour amortised(Dollars value, const OwnershipSpec& o) {
+  switch (o.depreciation) {
+    case scenario::Depreciation::epoch: return epoch_amortisation(value, o.depreciation_ooms_per_year);
+    case scenario::Depreciation::straight_line: return straight_line_amortisation(value, o.lifetime);
+  }
+  return DollarsPerGpuHour(0);
+}
+
 Watts average_power_per_gpu(Watts tdp, const OwnershipSpec& o) {
   return tdp * (o.server_power_factor * o.power_fraction * o.pue);
 }
@@ -26,14 +34,7 @@ Watts average_power_per_gpu(Watts tdp, const OwnershipSpec& o) {
 OwnedRate owned_rate(const OwnershipSpec& o, Watts tdp) {
   OwnedRate r;
   for (const scenario::CapitalItem& c : o.capital) r.capital_value += c.per_gpu;
-  switch (o.depreciation) {
-    case scenario::Depreciation::epoch:
-      r.capital = epoch_amortisation(r.capital_value, o.depreciation_ooms_per_year);
-      break;
-    case scenario::Depreciation::straight_line:
-      r.capital = straight_line_amortisation(r.capital_value, o.lifetime);
-      break;
-  }
+  r.capital = amortised(r.capital_value, o);
   r.power = average_power_per_gpu(tdp, o);
   // One GPU-hour of energy at the facility: power x 3600 s, priced per kWh.
   r.energy = DollarsPerGpuHour((r.power * Seconds(kSecondsPerHour) * o.energy_price).value());
@@ -66,6 +67,7 @@ Ledger price_run(const CostSpec& cost, Watts tdp, const std::vector<std::pair<st
     if (l.owned) p.owned_capital = l.owned->capital;
     l.rnd = simulate_rnd(*cost.rnd, p, options);
   }
+  l.views = accounting_views(cost, l, options);
   return l;
 }
 

@@ -21,6 +21,7 @@
 
 #include "core/units.h"
 #include "cost/monte_carlo.h"
+#include "cost/views.h"
 #include "scenarios/scenario.h"
 #include "sim/run_level.h"
 
@@ -32,6 +33,9 @@ constexpr double kHoursPerYear = 8760.0;  // 365 days x 24 h, Epoch's convention
 DollarsPerGpuHour epoch_amortisation(Dollars value, double ooms_per_year);
 // value / (lifetime in hours) per GPU-hour.
 DollarsPerGpuHour straight_line_amortisation(Dollars value, Seconds lifetime);
+// Capital per GPU-hour of a purchase value by the ownership's convention
+// (Epoch's or straight-line).
+DollarsPerGpuHour amortised(Dollars value, const scenario::OwnershipSpec& o);
 // Facility-level power drawn per GPU on average: TDP x server factor x power fraction x PUE.
 Watts average_power_per_gpu(Watts tdp, const scenario::OwnershipSpec& o);
 
@@ -64,6 +68,7 @@ struct Ledger {
   std::optional<Dollars> owned_final_run;
   std::optional<Joules> energy;  // facility-level energy of the run (owned case)
   std::optional<RndResult> rnd;
+  std::vector<AccountingView> views;  // cost/views.h
 };
 
 // Prices GPU-hours per phase (name, GPU-hours) with the scenario's cost

@@ -152,6 +152,53 @@ Json run_json(const sim::RunResult& run) {
   return j;
 }
 
+// A figure: a number when exact, {p10, p50, p90, mean} when a distribution.
+Json figure_json(const Spread<Dollars>& usd, bool spread) { return spread ? spread_json(usd) : Json(usd.p50.value()); }
+
+std::string_view role_name(cost::ViewPart::Role r) {
+  switch (r) {
+    case cost::ViewPart::Role::part: return "part";
+    case cost::ViewPart::Role::bracket: return "bracket";
+    case cost::ViewPart::Role::reference: return "reference";
+  }
+  return "part";
+}
+
+Json views_json(const std::vector<cost::AccountingView>& views) {
+  Json out = Json::array();
+  for (const cost::AccountingView& v : views) {
+    Json vj = Json::object();
+    vj.set("number", v.number);
+    vj.set("id", v.id);
+    vj.set("name", v.name);
+    vj.set("given", v.given);
+    if (!v.given) {
+      vj.set("missing", v.missing);
+      out.push(std::move(vj));
+      continue;
+    }
+    vj.set("counts", v.counts);
+    vj.set("usd", figure_json(v.usd, v.spread));
+    Json sources = Json::array();
+    for (const std::string& src : v.sources) sources.push(Json(src));
+    vj.set("sources", std::move(sources));
+    Json parts = Json::array();
+    for (const cost::ViewPart& p : v.parts) {
+      Json pj = Json::object();
+      pj.set("name", p.name);
+      pj.set("role", role_name(p.role));
+      pj.set("usd", p.how == "not quantified" ? Json() : figure_json(p.usd, p.spread));
+      if (!p.how.empty()) pj.set("how", p.how);
+      if (!p.source.empty()) pj.set("source", p.source);
+      if (!p.tag.empty()) pj.set("tag", p.tag);
+      parts.push(std::move(pj));
+    }
+    vj.set("parts", std::move(parts));
+    out.push(std::move(vj));
+  }
+  return out;
+}
+
 Json cost_json(const cost::Ledger& l, const CostSpec& spec) {
   Json j = Json::object();
   j.set("rental_usd_per_gpu_hour", l.rental.value());
@@ -214,6 +261,7 @@ Json cost_json(const cost::Ledger& l, const CostSpec& spec) {
   } else {
     j.set("rnd_total_usd", Json());
   }
+  j.set("views", views_json(l.views));
   return j;
 }
 
@@ -310,6 +358,53 @@ Json cost_spec_json(const CostSpec& c) {
     }
     rj.set("items", std::move(items));
   }
+  if (c.headline) {
+    Json& hj = j.set("headline", Json::object());
+    hj.set("gpu_hours", c.headline->gpu_hours.value());
+    hj.set("rental_usd_per_gpu_hour", c.headline->rental.value());
+    hj.set("usd", c.headline->usd ? Json(c.headline->usd->value()) : Json());
+    hj.set("source", c.headline->source);
+  }
+  if (c.company) {
+    Json& cj = j.set("company", Json::object());
+    cj.set("period_s", distribution_json(c.company->period));
+    cj.set("period_source", c.company->period_source);
+    Json fleet = Json::array();
+    for (const scenario::FleetHolding& f : c.company->fleet) {
+      Json fj = Json::object();
+      fj.set("name", f.name);
+      fj.set("gpus", f.gpus);
+      fj.set("per_gpu_usd", f.per_gpu.value());
+      fj.set("power_per_gpu_w", f.power.value());
+      fj.set("source", f.source);
+      fj.set("tag", nm(scenario::kSourceTagNames, f.tag));
+      fleet.push(std::move(fj));
+    }
+    cj.set("fleet", std::move(fleet));
+    Json brackets = Json::array();
+    for (const scenario::SpendBracket& b : c.company->brackets) {
+      Json bj = Json::object();
+      bj.set("name", b.name);
+      if (b.capital) bj.set("capital_usd", b.capital->value());
+      if (b.per_year) bj.set("per_year_usd", b.per_year->value());
+      if (b.usd) bj.set("usd", b.usd->value());
+      bj.set("source", b.source);
+      bj.set("tag", nm(scenario::kSourceTagNames, b.tag));
+      brackets.push(std::move(bj));
+    }
+    cj.set("brackets", std::move(brackets));
+  }
+  Json peers = Json::array();
+  for (const scenario::PeerRun& p : c.context) {
+    Json pj = Json::object();
+    pj.set("name", p.name);
+    pj.set("gpu_hours", p.gpu_hours.value());
+    pj.set("gpu", p.gpu);
+    pj.set("source", p.source);
+    pj.set("tag", nm(scenario::kSourceTagNames, p.tag));
+    peers.push(std::move(pj));
+  }
+  j.set("context", std::move(peers));
   return j;
 }
 

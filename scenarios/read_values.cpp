@@ -45,7 +45,6 @@ const std::vector<Node>& list_items(MapReader& r, std::string_view key, std::str
   return n->items;
 }
 
-
 // A number in [min, max], the upper bound checked here (MapReader::number checks min).
 void bounded(MapReader& r, std::string_view key, double& out, double min, double max) {
   r.number(key, out, min);

@@ -1,10 +1,13 @@
 // The `cost` section (docs/scenarios.md "Cost"): the rental assumption,
 // owned hardware, the R&D items, and what the accounting views add.
+#include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "hardware/catalog.h"
 #include "hardware/server_prices.h"
 #include "scenarios/read_values.h"
 #include "scenarios/reader.h"
@@ -33,6 +36,7 @@ bool catalog_price(MapReader& c, const std::string& gpu, CapitalItem& item, bool
     }
   }
   item.per_gpu = p->per_gpu;
+  item.catalog = true;
   item.name = fmt::format("{}, per GPU", p->server);
   item.source = std::string(p->source);
   item.tag = p->tag == "exact" ? SourceTag::exact : p->tag == "derived" ? SourceTag::derived : SourceTag::estimate;
@@ -128,6 +132,143 @@ RndSpec read_rnd(MapReader r, bool owned) {
   return rnd;
 }
 
+// `cost.headline`: the figure as published (view 1).
+HeadlineSpec read_headline(MapReader r, const CostSpec& c) {
+  HeadlineSpec h;
+  r.quantity("gpu_hours", h.gpu_hours, QuantityKind::gpu_hours, /*positive=*/true, /*required=*/true);
+  h.rental = c.rental;
+  r.quantity("rental", h.rental, QuantityKind::usd_per_gpu_hour, /*positive=*/true, /*required=*/c.rental.value() <= 0);
+  if (r.has("usd")) {
+    Dollars usd;
+    const Node& at = r.at("usd");
+    r.quantity("usd", usd, QuantityKind::dollars);
+    // A published total that is not its own GPU-hours x rate is a typo, not a view.
+    const double expected = (h.gpu_hours * h.rental).value();
+    if (std::abs(usd.value() - expected) > 0.01 * expected) {
+      fail(at, "cost.headline.usd",
+           fmt::format("{} is not gpu_hours x rental = {}: check the figures", to_string(usd),
+                       to_string(Dollars(expected))));
+    }
+    h.usd = usd;
+  }
+  r.text("source", h.source, /*required=*/true);
+  r.finish();
+  return h;
+}
+
+FleetHolding read_fleet_item(const Node& node, const std::string& path, const OwnershipSpec& owned) {
+  MapReader r(node, path);
+  FleetHolding f;
+  r.text("name", f.name, /*required=*/true);
+  r.number("gpus", f.gpus, 1, /*required=*/true);
+  const Node* price = r.has("per_gpu") ? &r.at("per_gpu") : nullptr;
+  if (price != nullptr && price->kind == Node::Kind::scalar && !price->quoted && price->scalar == "owned") {
+    r.take("per_gpu");
+    f.per_gpu_owned = true;
+    for (const CapitalItem& c : owned.capital) f.per_gpu += c.per_gpu;
+  } else {
+    r.quantity("per_gpu", f.per_gpu, QuantityKind::dollars, /*positive=*/true, /*required=*/true);
+  }
+  // Average power per GPU before PUE: measured for the fleet, or from a GPU
+  // preset's TDP by the owned-hardware conventions.
+  if (r.has("power_per_gpu") == r.has("gpu")) {
+    fail(node, path,
+         "give one of power_per_gpu (average server power per GPU, measured) or gpu (a preset whose TDP "
+         "is scaled by cost.owned's server_power_factor and power_fraction)");
+  }
+  if (r.has("gpu")) {
+    std::string gpu;
+    const Node& at = r.at("gpu");
+    r.text("gpu", gpu);
+    const hw::GpuSpec* spec = hw::find_gpu_preset(gpu);
+    if (spec == nullptr) fail(at, join_path(path, "gpu"), fmt::format("unknown GPU preset {}", shown(at)));
+    f.power = spec->tdp * (owned.server_power_factor * owned.power_fraction);
+  } else {
+    r.quantity("power_per_gpu", f.power, QuantityKind::power);
+  }
+  r.text("source", f.source, /*required=*/true);
+  r.choice("tag", f.tag, kSourceTagNames, /*required=*/true);
+  r.finish();
+  return f;
+}
+
+SpendBracket read_bracket(const Node& node, const std::string& path) {
+  MapReader r(node, path);
+  SpendBracket b;
+  r.text("name", b.name, /*required=*/true);
+  const int given = int(r.has("capital")) + int(r.has("per_year")) + int(r.has("usd"));
+  if (given != 1) {
+    fail(node, path,
+         "give exactly one of capital (amortised over the period), per_year (scaled to it) or usd (a "
+         "total as published)");
+  }
+  for (auto [key, out] :
+       {std::pair{"capital", &b.capital}, std::pair{"per_year", &b.per_year}, std::pair{"usd", &b.usd}}) {
+    if (!r.has(key)) continue;
+    Dollars d;
+    r.quantity(key, d, QuantityKind::dollars);
+    *out = d;
+  }
+  r.text("source", b.source, /*required=*/true);
+  r.choice("tag", b.tag, kSourceTagNames, /*required=*/true);
+  r.finish();
+  return b;
+}
+
+// `cost.company`: the owned fleet and published spend over the development
+// period (view 4), priced by cost.owned's conventions.
+CompanySpec read_company(MapReader r, const std::optional<OwnershipSpec>& owned) {
+  if (!owned) {
+    fail(r.node(), "cost.company", "a company's fleet is priced by the owned-hardware conventions: give cost.owned");
+  }
+  CompanySpec c;
+  c.period = read_distribution<Seconds>(r, "period", QuantityKind::duration, 0, /*required=*/true);
+  r.text("period_source", c.period_source, /*required=*/true);
+  const auto& fleet = list_items(r, "fleet", "fleets ({name, gpus, per_gpu, power_per_gpu or gpu, source, tag})", true);
+  for (std::size_t i = 0; i < fleet.size(); ++i) {
+    c.fleet.push_back(read_fleet_item(fleet[i], fmt::format("cost.company.fleet[{}]", i), *owned));
+  }
+  const auto& brackets =
+      list_items(r, "brackets", "published spend ({name, capital|per_year|usd, source, tag})", false);
+  for (std::size_t i = 0; i < brackets.size(); ++i) {
+    c.brackets.push_back(read_bracket(brackets[i], fmt::format("cost.company.brackets[{}]", i)));
+  }
+  r.finish();
+  return c;
+}
+
+// `cost.context`: peers' published runs (view 5).
+PeerRun read_peer(const Node& node, const std::string& path) {
+  MapReader r(node, path);
+  PeerRun p;
+  r.text("name", p.name, /*required=*/true);
+  r.quantity("gpu_hours", p.gpu_hours, QuantityKind::gpu_hours, /*positive=*/true, /*required=*/true);
+  const Node& gpu_at = r.at("gpu");
+  r.text("gpu", p.gpu, /*required=*/true);
+  const hw::GpuSpec* spec = hw::find_gpu_preset(p.gpu);
+  if (spec == nullptr) fail(gpu_at, join_path(path, "gpu"), fmt::format("unknown GPU preset {}", shown(gpu_at)));
+  p.tdp = spec->tdp;
+  if (const hw::ServerPrice* price = hw::find_server_price(p.gpu)) {
+    p.server = price->per_gpu;
+    p.server_source = fmt::format("{}: {}", price->server, price->source);
+  }
+  r.text("source", p.source, /*required=*/true);
+  r.choice("tag", p.tag, kSourceTagNames, /*required=*/true);
+  const auto& estimates = list_items(r, "estimates", "others' figures for the run ({name, usd, source, tag})", false);
+  for (std::size_t i = 0; i < estimates.size(); ++i) {
+    MapReader e(estimates[i], fmt::format("{}.estimates[{}]", path, i));
+    PeerEstimate est;
+    e.text("name", est.name, /*required=*/true);
+    e.quantity("usd", est.usd, QuantityKind::dollars, /*positive=*/true, /*required=*/true);
+    e.text("source", est.source, /*required=*/true);
+    e.choice("tag", est.tag, kSourceTagNames, /*required=*/true);
+    e.finish();
+    p.estimates.push_back(std::move(est));
+  }
+  r.finish();
+  return p;
+}
+
 }  // namespace
 
 // `notes` gets what was left out: owned hardware on a GPU the price catalog
@@ -158,9 +299,23 @@ CostSpec read_cost(const Node& node, const std::string& gpu, std::vector<std::st
       c.rnd = read_rnd(MapReader(*n, "cost.rnd"), c.owned.has_value());
     }
   }
+  if (const Node* n = r.take("headline"); n != nullptr && n->kind != Node::Kind::null) {
+    c.headline = read_headline(MapReader(*n, "cost.headline"), c);
+  }
+  if (const Node* n = r.take("company"); n != nullptr && n->kind != Node::Kind::null) {
+    if (unpriced) {
+      notes.emplace_back(
+          "cost.company: priced on owned hardware, which has no price here (see cost.owned), so the "
+          "company view is left out");
+    } else {
+      c.company = read_company(MapReader(*n, "cost.company"), c.owned);
+    }
+  }
+  const auto& peers = list_items(r, "context", "peers' published runs ({name, gpu_hours, gpu, source, tag})", false);
+  for (std::size_t i = 0; i < peers.size(); ++i)
+    c.context.push_back(read_peer(peers[i], fmt::format("cost.context[{}]", i)));
   r.finish();
   return c;
 }
-
 
 }  // namespace tcsim::scenario

@@ -116,6 +116,7 @@ struct CapitalItem {
   Dollars per_gpu;  // purchase value per GPU
   std::string source;
   SourceTag tag = SourceTag::exact;
+  bool catalog = false;  // per_gpu: catalog, the server of the scenario's GPU
 };
 
 struct OwnershipSpec {
@@ -187,11 +188,74 @@ struct RndSpec {
   std::vector<RndItem> items;
 };
 
+// The accounting views beyond the final run (docs/costs.md "Accounting views").
+
+// View 1: the figure as its authors published it.
+struct HeadlineSpec {
+  GpuHours gpu_hours;          // as published
+  DollarsPerGpuHour rental;    // the rate they assumed
+  std::optional<Dollars> usd;  // their total, when they give one (checked against gpu_hours x rental)
+  std::string source;
+};
+
+// View 4: a fleet the company held over the development period, priced by
+// the owned-hardware conventions (cost.owned).
+struct FleetHolding {
+  std::string name;
+  double gpus = 0;
+  Dollars per_gpu;             // purchase value per GPU, the server and network included
+  bool per_gpu_owned = false;  // per_gpu: owned, the capital of cost.owned
+  Watts power;                 // average facility-side power per GPU before PUE
+  std::string source;
+  SourceTag tag = SourceTag::estimate;
+};
+
+// View 4: a published bracket of company spend, shown beside the fleet
+// total, never added to it. Exactly one of the three is given.
+struct SpendBracket {
+  std::string name;
+  std::optional<Dollars> capital;   // amortised over the period like a fleet's
+  std::optional<Dollars> per_year;  // scaled to the period
+  std::optional<Dollars> usd;       // a total as published, not scaled
+  std::string source;
+  SourceTag tag = SourceTag::estimate;
+};
+
+struct CompanySpec {
+  Distribution<Seconds> period;  // the development period the spend is counted over
+  std::string period_source;
+  std::vector<FleetHolding> fleet;
+  std::vector<SpendBracket> brackets;
+};
+
+// View 5: a peer's published run, priced by the same conventions.
+struct PeerEstimate {
+  std::string name;
+  Dollars usd;
+  std::string source;
+  SourceTag tag = SourceTag::estimate;
+};
+
+struct PeerRun {
+  std::string name;
+  GpuHours gpu_hours;
+  std::string gpu;                // catalog key
+  Watts tdp;                      // the GPU's, from the catalog
+  std::optional<Dollars> server;  // the GPU's server price per GPU, from the price catalog
+  std::string server_source;
+  std::string source;
+  SourceTag tag = SourceTag::exact;
+  std::vector<PeerEstimate> estimates;  // others' figures for the same run
+};
+
 struct CostSpec {
   DollarsPerGpuHour rental;  // the final-run rental assumption
   std::string rental_source;
   std::optional<OwnershipSpec> owned;
   std::optional<RndSpec> rnd;
+  std::optional<HeadlineSpec> headline;
+  std::optional<CompanySpec> company;
+  std::vector<PeerRun> context;
 };
 
 struct Scenario {
