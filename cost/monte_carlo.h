@@ -60,6 +60,17 @@ struct RndOptions {
   int samples = 10000;
 };
 
+// How much one uncertain input moves the total: the total's median with the
+// input held at its own p10 and at its p90, everything else drawn as usual
+// (a development-compute ratio moves the fleet item's idle hours with it).
+struct Sensitivity {
+  std::string name;  // "item" or "item: input" when the item has several uncertain inputs
+  std::string item;
+  std::string input;                    // amount, ratio, headcount, compensation, FTE share, overhead, duration, GPUs
+  double input_p10 = 0, input_p90 = 0;  // in the input's unit (dollars, GPU-hours, seconds, a number)
+  Dollars total_at_p10, total_at_p90;
+};
+
 struct RndResult {
   scenario::ComputePrice compute_price = scenario::ComputePrice::rental;
   DollarsPerGpuHour compute_rate;
@@ -68,6 +79,8 @@ struct RndResult {
   Spread<Dollars> total;
   std::vector<double> total_samples;  // sorted, for the distribution chart
   std::vector<RndItemResult> items;
+  // Uncertain inputs only, the widest swing of the total's median first.
+  std::vector<Sensitivity> sensitivity;
   RndOptions options;
 };
 

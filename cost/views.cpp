@@ -1,6 +1,7 @@
 #include "cost/views.h"
 
 #include <algorithm>
+#include <cmath>
 #include <optional>
 #include <span>
 
@@ -18,6 +19,14 @@ constexpr double kSecondsPerYear = 365 * 86400.0;  // the scenario loader's "yea
 
 std::string tag_name(SourceTag t) {
   return std::string(name_of(std::span<const Named<SourceTag>>(scenario::kSourceTagNames), t));
+}
+
+// A count as written: 10,000.
+std::string whole(double n) {
+  if (n != std::floor(n) || n >= 1e15) return fmt::format("{:.4g}", n);
+  std::string digits = fmt::format("{:.0f}", n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) digits.insert(static_cast<std::size_t>(i), ",");
+  return digits;
 }
 
 Spread<Dollars> exact(Dollars d) { return Spread<Dollars>{d, d, d, d}; }
@@ -126,7 +135,8 @@ AccountingView development(const Ledger& l) {
       "the final run plus what the model's development needed beyond it (the scenario's R&D items: experiments and "
       "ablations, earlier models, post-training, staff, idle capacity), compute at the {} rate; Monte Carlo, {} "
       "samples",
-      name_of(std::span<const Named<scenario::ComputePrice>>(scenario::kComputePriceNames), r.compute_price), r.options.samples);
+      name_of(std::span<const Named<scenario::ComputePrice>>(scenario::kComputePriceNames), r.compute_price),
+      r.options.samples);
   v.usd = r.total;
   v.spread = true;
   v.parts.push_back({"final run", exact(r.final_run), false, ViewPart::Role::part,
@@ -178,9 +188,8 @@ AccountingView company(const scenario::CostSpec& cost, const RndOptions& options
     const double per_year = rate.value() * f.gpus * kSecondsPerYear / kSecondsPerHour;
     total_per_year += per_year;
     v.parts.push_back({f.name, over_period(per_year), true, ViewPart::Role::part,
-                       fmt::format("{} GPUs x {} per GPU-hour ({} per GPU{}, {} average power per GPU x PUE {}) x "
-                                   "the period",
-                                   to_count_string(f.gpus), to_string(rate), to_string(f.per_gpu),
+                       fmt::format("{} GPUs x {} ({} per GPU{}, {} average power per GPU x PUE {}) x the period",
+                                   whole(f.gpus), to_string(rate), to_string(f.per_gpu),
                                    f.per_gpu_owned ? ", as cost.owned" : "", to_string(f.power), o.pue),
                        f.source, tag_name(f.tag)});
     v.sources.push_back(f.source);
@@ -192,14 +201,14 @@ AccountingView company(const scenario::CostSpec& cost, const RndOptions& options
       const double per_year = amortised(*b.capital, o).value() * kSecondsPerYear / kSecondsPerHour;
       p.usd = over_period(per_year);
       p.spread = true;
-      p.how = fmt::format("capital {} amortised over the period ({})", to_string(*b.capital), convention(o));
+      p.how = fmt::format("capital {}, amortised over the period as view 2", to_string(*b.capital));
     } else if (b.per_year) {
       p.usd = over_period(b.per_year->value());
       p.spread = true;
       p.how = fmt::format("{} per year x the period", to_string(*b.per_year));
     } else {
       p.usd = exact(*b.usd);
-      p.how = "as published (its own period)";
+      p.how = "as published, over its own period";
     }
     v.parts.push_back(std::move(p));
   }
@@ -213,9 +222,9 @@ AccountingView peer(const scenario::PeerRun& p, const scenario::CostSpec& cost) 
   v.name = fmt::format("Context: {}", p.name);
   v.given = true;
   const DollarsPerGpuHour rental = cost.headline ? cost.headline->rental : cost.rental;
-  v.counts = fmt::format("a peer's published GPU-hours ({}), at the same {} rental as view {}{}", p.gpu,
-                         to_string(rental), cost.headline ? 1 : 2,
-                         cost.owned ? " and on owned hardware by view 2's conventions" : "");
+  v.counts =
+      fmt::format("a peer's published GPU-hours ({}), at the same {} rental as view {}{}", p.gpu, to_string(rental),
+                  cost.headline ? 1 : 2, cost.owned ? " and on owned hardware by view 2's conventions" : "");
   v.usd = exact(p.gpu_hours * rental);
   v.sources = {p.source};
   v.parts.push_back({"at rental", v.usd, false, ViewPart::Role::part,
@@ -243,8 +252,8 @@ AccountingView peer(const scenario::PeerRun& p, const scenario::CostSpec& cost) 
     }
   }
   for (const scenario::PeerEstimate& e : p.estimates) {
-    v.parts.push_back({e.name, exact(e.usd), false, ViewPart::Role::reference, "as published", e.source,
-                       tag_name(e.tag)});
+    v.parts.push_back(
+        {e.name, exact(e.usd), false, ViewPart::Role::reference, "as published", e.source, tag_name(e.tag)});
   }
   return v;
 }

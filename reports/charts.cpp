@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -60,6 +61,60 @@ struct Scale {
   double operator()(double v) const { return hi > lo ? left + (v - lo) / (hi - lo) * (right - left) : left; }
 };
 
+// Tick values for [lo, hi]: multiples of 1, 2 or 5 x 10^k, about five.
+std::vector<double> nice_ticks(double lo, double hi) {
+  std::vector<double> ticks;
+  if (!(hi > lo)) return {lo};
+  const double raw = (hi - lo) / 5;
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (const double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  }
+  for (double t = std::ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) ticks.push_back(t);
+  return ticks;
+}
+
+// The x axis under a plot: a baseline, ticks with their values, and the
+// unit's name at the right end.
+std::string x_axis(const Scale& x, double y, const Format& format, std::string_view unit) {
+  std::string svg = line(x.left, y, x.right, y, "#444");
+  for (const double t : nice_ticks(x.lo, x.hi)) {
+    svg += line(x(t), y, x(t), y + 4, "#444");
+    svg += text(x(t), y + 16, format(t), "middle", "font-size=\"11\"");
+  }
+  svg += text(x.right, y + 30, unit, "end", "font-size=\"11\" fill=\"#555\"");
+  return svg;
+}
+
+// A log-scaled x position.
+struct LogScale {
+  double lo, hi, left, right;  // lo, hi > 0
+  double operator()(double v) const {
+    const double lv = std::log10(std::max(v, lo));
+    return left + (lv - std::log10(lo)) / (std::log10(hi) - std::log10(lo)) * (right - left);
+  }
+};
+
+std::string log_axis(const LogScale& x, double y, const Format& format, std::string_view unit) {
+  std::string svg = line(x.left, y, x.right, y, "#444");
+  for (double decade = std::pow(10.0, std::floor(std::log10(x.lo))); decade <= x.hi; decade *= 10) {
+    for (const double m : {1.0, 2.0, 5.0}) {
+      const double t = decade * m;
+      if (t < x.lo || t > x.hi) continue;
+      svg += line(x(t), y, x(t), y + 4, "#444");
+      svg += text(x(t), y + 16, format(t), "middle", "font-size=\"11\"");
+    }
+  }
+  svg += text(x.right, y + 30, unit, "end", "font-size=\"11\" fill=\"#555\"");
+  return svg;
+}
+
+constexpr double kAxis = 38;  // room under a plot for its axis
+
 }  // namespace
 
 std::string escape(std::string_view s) {
@@ -84,7 +139,7 @@ std::string_view palette(std::size_t i) {
   return kColours[i % kColours.size()];
 }
 
-std::string waterfall(const std::vector<WaterfallStep>& steps, const Format& format) {
+std::string waterfall(const std::vector<WaterfallStep>& steps, const Format& format, std::string_view unit) {
   // Running sums: a step's bar spans [before, after].
   double lo = 0, hi = 0, sum = 0;
   std::vector<std::pair<double, double>> spans;
@@ -97,7 +152,8 @@ std::string waterfall(const std::vector<WaterfallStep>& steps, const Format& for
     hi = std::max({hi, before, after});
   }
   const Scale x{lo, hi, kPlotLeft, kPlotRight};
-  const double height = 20 + kRow * static_cast<double>(steps.size()) + 10;
+  const double plot_bottom = 10 + kRow * static_cast<double>(steps.size());
+  const double height = plot_bottom + kAxis;
   std::string svg = open_svg(height);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const WaterfallStep& s = steps[i];
@@ -114,12 +170,13 @@ std::string waterfall(const std::vector<WaterfallStep>& steps, const Format& for
       svg += line(x(after), y + kBar, x(after), y + kRow, "#888", "stroke-dasharray=\"3,2\"");
     }
   }
-  svg += line(x(0), 6, x(0), height - 6, "#444");
+  svg += line(x(0), 6, x(0), plot_bottom, "#444");
+  svg += x_axis(x, plot_bottom, format, unit);
   svg += "</svg>\n";
   return svg;
 }
 
-std::string stacked_bars(const std::vector<StackedRow>& rows, const Format& format) {
+std::string stacked_bars(const std::vector<StackedRow>& rows, const Format& format, std::string_view unit) {
   double hi = 0;
   for (const StackedRow& r : rows) {
     double total = 0;
@@ -128,7 +185,8 @@ std::string stacked_bars(const std::vector<StackedRow>& rows, const Format& form
   }
   const Scale x{0, hi, kPlotLeft, kPlotRight};
   const double legend = 24;
-  const double height = legend + 10 + kRow * static_cast<double>(rows.size()) + 10;
+  const double plot_bottom = legend + 10 + kRow * static_cast<double>(rows.size());
+  const double height = plot_bottom + kAxis;
   std::string svg = open_svg(height);
   if (!rows.empty()) {
     double lx = kPlotLeft;
@@ -150,14 +208,15 @@ std::string stacked_bars(const std::vector<StackedRow>& rows, const Format& form
     }
     svg += text(x(acc) + 6, y + kBar - 4, format(acc));
   }
-  svg += line(kPlotLeft, legend + 4, kPlotLeft, height - 6, "#444");
+  svg += line(kPlotLeft, legend + 4, kPlotLeft, plot_bottom, "#444");
+  svg += x_axis(x, plot_bottom, format, unit);
   svg += "</svg>\n";
   return svg;
 }
 
 std::string histogram(const std::vector<double>& sorted, double p10, double p50, double p90, const Format& format,
-                      int bins) {
-  const double height = 250;
+                      std::string_view unit, int bins) {
+  const double height = 262;
   std::string svg = open_svg(height);
   if (sorted.empty() || bins < 1) return svg + "</svg>\n";
   // The central 99% sets the axis; samples beyond it fall into the end bins.
@@ -171,19 +230,18 @@ std::string histogram(const std::vector<double>& sorted, double p10, double p50,
     counts[static_cast<std::size_t>(b)] += 1;
   }
   const double top = *std::max_element(counts.begin(), counts.end());
-  const double left = 60, right = kWidth - 40, base = height - 40, ceiling = 30;
+  const double left = 60, right = kWidth - 40, base = height - kAxis - 14, ceiling = 30;
   const Scale x{lo, hi, left, right};
   const double width = (right - left) / bins;
   for (int b = 0; b < bins; ++b) {
     const double h = counts[static_cast<std::size_t>(b)] / top * (base - ceiling);
     svg += rect(left + width * b + 0.5, base - h, width - 1, h, palette(0));
   }
-  svg += line(left, base, right, base, "#444");
-  for (int t = 0; t <= 4; ++t) {
-    const double v = lo + (hi - lo) * t / 4.0;
-    svg += line(x(v), base, x(v), base + 4, "#444");
-    svg += text(x(v), base + 16, format(v), "middle");
-  }
+  svg += x_axis(x, base, format, unit);
+  svg += line(left, ceiling, left, base, "#444");
+  svg += text(left - 6, base, "0", "end", "font-size=\"11\"");
+  svg += text(left - 6, ceiling + 4, fmt::format("{:.0f}", top), "end", "font-size=\"11\"");
+  svg += text(left - 6, ceiling + 18, "samples", "end", "font-size=\"11\" fill=\"#555\"");
   const std::array<std::pair<const char*, double>, 3> marks{{{"p10", p10}, {"p50", p50}, {"p90", p90}}};
   for (const auto& [name, v] : marks) {
     const double mx = std::clamp(x(v), left, right);
@@ -202,7 +260,8 @@ std::string paired_bars(const std::vector<PairedMetric>& metrics, std::string_vi
   const Scale x{0, top, kPlotLeft, kPlotRight - 60};
   const double legend = 42;
   const double group = 2 * kBar + 14;
-  const double height = legend + 10 + group * static_cast<double>(metrics.size()) + 10;
+  const double plot_bottom = legend + 10 + group * static_cast<double>(metrics.size());
+  const double height = plot_bottom + kAxis;
   std::string svg = open_svg(height);
   svg += rect(kPlotLeft, 6, 12, 12, palette(0));
   svg += text(kPlotLeft + 16, 16, fmt::format("A: {}", a_name));
@@ -220,7 +279,74 @@ std::string paired_bars(const std::vector<PairedMetric>& metrics, std::string_vi
     svg += text(x(rel) + 6, y + 2 * kBar - 6,
                 m.a > 0 ? fmt::format("{} ({:+.1f}%)", m.b_text, (rel - 1) * 100) : m.b_text);
   }
-  svg += line(kPlotLeft, legend + 4, kPlotLeft, height - 6, "#444");
+  svg += line(kPlotLeft, legend + 4, kPlotLeft, plot_bottom, "#444");
+  svg += x_axis(
+      x, plot_bottom, [](double v) { return fmt::format("{:.0f}%", v * 100); }, "% of A");
+  svg += "</svg>\n";
+  return svg;
+}
+
+std::string range_bars(const std::vector<RangeRow>& rows, const Format& format, std::string_view unit) {
+  double lo = 0, hi = 0;
+  for (const RangeRow& r : rows) {
+    for (const double v : {r.low, r.mid, r.high}) {
+      if (v > 0) {
+        lo = lo > 0 ? std::min(lo, v) : v;
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  const double plot_bottom = 10 + kRow * static_cast<double>(rows.size());
+  std::string svg = open_svg(plot_bottom + kAxis);
+  if (!(hi > 0)) return svg + "</svg>\n";
+  // Whole decades around the data, so a $5M figure and a $500M one both read.
+  const LogScale x{std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi))), kPlotLeft,
+                   kPlotRight};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const RangeRow& r = rows[i];
+    const double y = 10 + kRow * static_cast<double>(i);
+    svg += label(y + kBar - 4, r.label);
+    const std::string_view colour = palette(r.colour);
+    if (r.high > r.low) {
+      svg += rect(x(r.low), y + 3, x(r.high) - x(r.low), kBar - 6, colour);
+      svg += line(x(r.mid), y, x(r.mid), y + kBar, "#222", "stroke-width=\"2\"");
+      svg +=
+          text(x(r.high) + 6, y + kBar - 4, fmt::format("{} ({} to {})", format(r.mid), format(r.low), format(r.high)));
+    } else {
+      svg += rect(x.left, y, x(r.mid) - x.left, kBar, colour);
+      svg += text(x(r.mid) + 6, y + kBar - 4, format(r.mid));
+    }
+  }
+  svg += log_axis(x, plot_bottom, format, unit);
+  svg += "</svg>\n";
+  return svg;
+}
+
+std::string tornado(const std::vector<TornadoRow>& rows, double base, const Format& format, std::string_view unit) {
+  double lo = base, hi = base;
+  for (const TornadoRow& r : rows) {
+    lo = std::min({lo, r.at_low, r.at_high});
+    hi = std::max({hi, r.at_low, r.at_high});
+  }
+  const double pad = (hi - lo) * 0.05;
+  const Scale x{lo - pad, hi + pad, kPlotLeft, kPlotRight};
+  const double legend = 24;
+  const double plot_bottom = legend + 10 + kRow * static_cast<double>(rows.size());
+  std::string svg = open_svg(plot_bottom + kAxis);
+  svg += rect(kPlotLeft, 6, 12, 12, palette(2));
+  svg += text(kPlotLeft + 16, 16, "item at its p10");
+  svg += rect(kPlotLeft + 130, 6, 12, 12, palette(3));
+  svg += text(kPlotLeft + 146, 16, "item at its p90");
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const TornadoRow& r = rows[i];
+    const double y = legend + 10 + kRow * static_cast<double>(i);
+    svg += label(y + kBar - 4, r.label);
+    svg += rect(std::min(x(r.at_low), x(base)), y, std::fabs(x(r.at_low) - x(base)), kBar, palette(2));
+    svg += rect(std::min(x(r.at_high), x(base)), y, std::fabs(x(r.at_high) - x(base)), kBar, palette(3));
+  }
+  svg += line(x(base), legend + 4, x(base), plot_bottom, "#222", "stroke-width=\"2\"");
+  svg += text(x(base), legend + 2, fmt::format("median {}", format(base)), "middle", "font-size=\"11\"");
+  svg += x_axis(x, plot_bottom, format, unit);
   svg += "</svg>\n";
   return svg;
 }

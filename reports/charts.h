@@ -27,7 +27,10 @@ struct WaterfallStep {
   double value = 0;    // the start, a step's change, or the total
   bool total = false;  // drawn from 0 (the start and the end)
 };
-std::string waterfall(const std::vector<WaterfallStep>& steps, const Format& format);
+std::string waterfall(const std::vector<WaterfallStep>& steps, const Format& format, std::string_view unit);
+
+// Every chart draws its x axis with ticks and `unit` named at its end, on a
+// scale of its own data.
 
 // Horizontal bars, each stacked from named segments (legend from the first
 // row's segment names).
@@ -39,11 +42,11 @@ struct StackedRow {
   std::string label;
   std::vector<Segment> segments;
 };
-std::string stacked_bars(const std::vector<StackedRow>& rows, const Format& format);
+std::string stacked_bars(const std::vector<StackedRow>& rows, const Format& format, std::string_view unit);
 
 // A histogram of samples with the 10th, 50th and 90th percentiles marked.
 std::string histogram(const std::vector<double>& sorted_samples, double p10, double p50, double p90,
-                      const Format& format, int bins = 40);
+                      const Format& format, std::string_view unit, int bins = 40);
 
 // Pairs of bars, B relative to A (A = 100%) per metric, each labelled with
 // its own formatted values.
@@ -55,5 +58,22 @@ struct PairedMetric {
   std::string b_text;
 };
 std::string paired_bars(const std::vector<PairedMetric>& metrics, std::string_view a_name, std::string_view b_name);
+
+// Figures of very different sizes on one log axis: a bar from the axis for an
+// exact figure, a p10-p90 band with the median marked for a distribution.
+struct RangeRow {
+  std::string label;
+  double low = 0, mid = 0, high = 0;  // low == high: exact
+  std::size_t colour = 0;             // palette index
+};
+std::string range_bars(const std::vector<RangeRow>& rows, const Format& format, std::string_view unit);
+
+// A tornado: for each input, the output with the input at its low and at its
+// high value, as bars from the base line; rows drawn in the order given.
+struct TornadoRow {
+  std::string label;
+  double at_low = 0, at_high = 0;
+};
+std::string tornado(const std::vector<TornadoRow>& rows, double base, const Format& format, std::string_view unit);
 
 }  // namespace tcsim::reports::charts

@@ -258,6 +258,19 @@ Json cost_json(const cost::Ledger& l, const CostSpec& spec) {
       items.push(std::move(ij));
     }
     rj.set("items", std::move(items));
+    Json sens = Json::array();
+    for (const cost::Sensitivity& x : r.sensitivity) {
+      Json sj = Json::object();
+      sj.set("name", x.name);
+      sj.set("item", x.item);
+      sj.set("input", x.input);
+      sj.set("input_p10", x.input_p10);
+      sj.set("input_p90", x.input_p90);
+      sj.set("total_p50_at_item_p10_usd", x.total_at_p10.value());
+      sj.set("total_p50_at_item_p90_usd", x.total_at_p90.value());
+      sens.push(std::move(sj));
+    }
+    rj.set("sensitivity", std::move(sens));
   } else {
     j.set("rnd_total_usd", Json());
   }

@@ -137,53 +137,79 @@ std::string evaluation_table(const cost::Evaluation& e) {
   return out;
 }
 
-std::string comparison_table(const cost::Evaluation& a, const cost::Evaluation& b) {
+Comparison comparison(const cost::Evaluation& a, const cost::Evaluation& b) {
   const cost::Difference d = cost::difference(a, b);
   const cost::RunSplit sa = cost::run_split(a.run), sb = cost::run_split(b.run);
-  std::string out;
-  const auto row = [&out](std::string_view label, const std::string& va, const std::string& vb,
-                          const std::string& diff) {
-    out += fmt::format("  {:<34}{:>30}{:>30}{:>20}\n", label, va, vb, diff);
+  Comparison c;
+  const auto row = [&c](int depth, std::string label, std::string va, std::string vb, std::string diff = "") {
+    c.rows.push_back({std::move(label), std::move(va), std::move(vb), std::move(diff), depth});
   };
-  out += fmt::format("Compare  A = {} on {} x {} ({})\n         B = {} on {} x {} ({})\n\n", a.scenario.name,
-                     scenario::gpu_count(a.scenario), a.scenario.hardware.gpu.name, a.scenario.file, b.scenario.name,
-                     scenario::gpu_count(b.scenario), b.scenario.hardware.gpu.name, b.scenario.file);
-  row("", "A", "B", "B - A");
-  row("GPU", a.scenario.hardware.gpu.name, b.scenario.hardware.gpu.name, "");
-  row("GPUs", fmt::format("{}", scenario::gpu_count(a.scenario)), fmt::format("{}", scenario::gpu_count(b.scenario)),
-      "");
-  row("step times from", a.run.oracle.name, b.run.oracle.name, "");
-  row("wall time", fmt::format("{:.1f} days", wall_days(a.run.wall)), fmt::format("{:.1f} days", wall_days(b.run.wall)),
-      fmt::format("{:+.1f} days", wall_days(d.wall)));
-  row("GPU-hours, total", hours(a.run.gpu_hours_total), hours(b.run.gpu_hours_total), signed_hours(d.gpu_hours));
-  row("  steps (fault-free)", hours(sa.compute), hours(sb.compute), signed_hours(d.compute));
+  row(0, "GPU", a.scenario.hardware.gpu.name, b.scenario.hardware.gpu.name);
+  row(0, "GPUs", fmt::format("{}", scenario::gpu_count(a.scenario)),
+      fmt::format("{}", scenario::gpu_count(b.scenario)));
+  row(0, "step times from", a.run.oracle.name, b.run.oracle.name);
+  row(0, "wall time", fmt::format("{:.1f} days", wall_days(a.run.wall)),
+      fmt::format("{:.1f} days", wall_days(b.run.wall)), fmt::format("{:+.1f} days", wall_days(d.wall)));
+  row(0, "GPU-hours, total", hours(a.run.gpu_hours_total), hours(b.run.gpu_hours_total), signed_hours(d.gpu_hours));
+  row(1, "steps (fault-free)", hours(sa.compute), hours(sb.compute), signed_hours(d.compute));
   const std::optional<cost::StepSplit> pa = cost::step_split(a.run), pb = cost::step_split(b.run);
   if (pa && pb) {
-    row("    compute", hours(pa->compute), hours(pb->compute), signed_hours(*d.step_compute));
-    row("    exposed communication", hours(pa->exposed_comm), hours(pb->exposed_comm), signed_hours(*d.exposed_comm));
-    row("    pipeline bubble", hours(pa->bubble), hours(pb->bubble), signed_hours(*d.bubble));
+    row(2, "compute", hours(pa->compute), hours(pb->compute), signed_hours(*d.step_compute));
+    row(2, "exposed communication", hours(pa->exposed_comm), hours(pb->exposed_comm), signed_hours(*d.exposed_comm));
+    row(2, "pipeline bubble", hours(pa->bubble), hours(pb->bubble), signed_hours(*d.bubble));
   }
-  row("  checkpoint stalls", hours(sa.checkpoints), hours(sb.checkpoints), signed_hours(d.checkpoints));
-  row("  restarts and lost work", hours(sa.failures), hours(sb.failures), signed_hours(d.failures));
-  row("  measured phases", hours(sa.measured), hours(sb.measured), signed_hours(d.measured));
-  row("rental rate", to_string(a.ledger.rental), to_string(b.ledger.rental), "");
-  row("final run at rental", to_string(a.ledger.final_run), to_string(b.ledger.final_run), signed_money(d.final_run));
-  row("  from GPU-hours (at A's rate)", "", "", signed_money(d.final_run_from_gpu_hours));
-  row("  from the rate (at B's GPU-hours)", "", "", signed_money(d.final_run_from_rate));
-  row("final run on owned hardware", money(a.ledger.owned_final_run), money(b.ledger.owned_final_run),
+  row(1, "checkpoint stalls", hours(sa.checkpoints), hours(sb.checkpoints), signed_hours(d.checkpoints));
+  row(1, "restarts and lost work", hours(sa.failures), hours(sb.failures), signed_hours(d.failures));
+  row(1, "measured phases", hours(sa.measured), hours(sb.measured), signed_hours(d.measured));
+  row(0, "rental rate", to_string(a.ledger.rental), to_string(b.ledger.rental));
+  row(0, "final run at rental", to_string(a.ledger.final_run), to_string(b.ledger.final_run),
+      signed_money(d.final_run));
+  row(1, "from GPU-hours (at A's rate)", "", "", signed_money(d.final_run_from_gpu_hours));
+  row(1, "from the rate (at B's GPU-hours)", "", "", signed_money(d.final_run_from_rate));
+  // Each side's own hardware: the capital per GPU it is priced with.
+  const auto capital = [](const cost::Evaluation& e) {
+    return e.ledger.owned ? to_string(e.ledger.owned->capital_value) : std::string("not given");
+  };
+  const auto server = [](const cost::Evaluation& e) {
+    if (!e.scenario.cost.owned) return std::string();
+    for (const scenario::CapitalItem& it : e.scenario.cost.owned->capital) {
+      if (it.catalog) return it.name;
+    }
+    return e.scenario.cost.owned->capital.empty() ? std::string() : e.scenario.cost.owned->capital.front().name;
+  };
+  row(0, "owned capital per GPU", capital(a), capital(b));
+  row(1, "server", server(a), server(b));
+  row(0, "final run on owned hardware", money(a.ledger.owned_final_run), money(b.ledger.owned_final_run),
       signed_money(d.owned));
   if (d.owned) {
-    row("  from GPU-hours (at A's rate)", "", "", signed_money(d.owned_from_gpu_hours));
-    row("  from the rate (at B's GPU-hours)", "", "", signed_money(d.owned_from_rate));
+    row(1, "from GPU-hours (at A's rate)", "", "", signed_money(d.owned_from_gpu_hours));
+    row(1, "from the rate (at B's GPU-hours)", "", "", signed_money(d.owned_from_rate));
   }
-  row("R&D total, median", money(rnd_p50(a)), money(rnd_p50(b)), signed_money(d.rnd_p50));
-  out += "\n";
-  if (!d.step_compute) out += fmt::format("  within a step: {}\n", kStepBreakdownPending);
+  row(0, "R&D total, median", money(rnd_p50(a)), money(rnd_p50(b)), signed_money(d.rnd_p50));
+  if (!d.step_compute) c.notes.push_back(fmt::format("within a step: {}", kStepBreakdownPending));
   for (const cost::Evaluation* e : {&a, &b}) {
     if (sim::rests_on_stand_in(e->run)) {
-      out += fmt::format("  {} step times: {}\n", e == &a ? "A" : "B", e->run.oracle.description);
+      c.notes.push_back(fmt::format("{} step times: {}", e == &a ? "A" : "B", e->run.oracle.description));
     }
   }
+  return c;
+}
+
+std::string comparison_table(const cost::Evaluation& a, const cost::Evaluation& b) {
+  const Comparison c = comparison(a, b);
+  std::string out =
+      fmt::format("Compare  A = {} on {} x {} ({})\n         B = {} on {} x {} ({})\n\n", a.scenario.name,
+                  scenario::gpu_count(a.scenario), a.scenario.hardware.gpu.name, a.scenario.file, b.scenario.name,
+                  scenario::gpu_count(b.scenario), b.scenario.hardware.gpu.name, b.scenario.file);
+  const auto line = [&out](std::string_view label, std::string_view va, std::string_view vb, std::string_view diff) {
+    out += fmt::format("  {:<34}{:>30}{:>30}{:>20}\n", label, va, vb, diff);
+  };
+  line("", "A", "B", "B - A");
+  for (const ComparisonRow& r : c.rows) {
+    line(std::string(static_cast<std::size_t>(r.depth) * 2, ' ') + r.label, r.a, r.b, r.diff);
+  }
+  out += "\n";
+  for (const std::string& n : c.notes) out += "  " + n + "\n";
   return out;
 }
 

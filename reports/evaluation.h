@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/units.h"
 #include "cost/evaluation.h"
@@ -32,7 +33,20 @@ Json comparison_json(const cost::Evaluation& a, const cost::Evaluation& b);
 // the rental rate, on owned hardware, the R&D total with its largest items).
 std::string evaluation_table(const cost::Evaluation& e);
 
-// Side-by-side text table.
+// Two evaluations side by side: one row per figure (label, A, B, B - A;
+// `depth` indents the parts of a figure), and what the reader must know.
+struct ComparisonRow {
+  std::string label;
+  std::string a, b, diff;
+  int depth = 0;
+};
+struct Comparison {
+  std::vector<ComparisonRow> rows;
+  std::vector<std::string> notes;
+};
+Comparison comparison(const cost::Evaluation& a, const cost::Evaluation& b);
+
+// Side-by-side text table of comparison().
 std::string comparison_table(const cost::Evaluation& a, const cost::Evaluation& b);
 
 }  // namespace tcsim::reports

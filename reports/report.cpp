@@ -12,9 +12,15 @@
 #include "core/error.h"
 #include "reports/accounting.h"
 #include "reports/charts.h"
+#include "reports/cost_views_report.h"
+#include "reports/document.h"
 
 namespace tcsim::reports {
 namespace {
+
+using doc::Block;
+using doc::Section;
+using doc::Table;
 
 // ---- formatting ----
 
@@ -29,30 +35,6 @@ std::string count(double n) { return to_count_string(n); }
 std::string tag_of(scenario::SourceTag t) {
   return std::string(name_of(std::span<const Named<scenario::SourceTag>>(scenario::kSourceTagNames), t));
 }
-
-// ---- a small document model both renderers share ----
-
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-
-struct Block {
-  enum class Kind { paragraph, note, table, chart, pre } kind = Kind::paragraph;
-  std::string text;
-  Table table;
-  const Chart* chart = nullptr;
-};
-
-struct Section {
-  std::string title;
-  std::vector<Block> blocks;
-  void para(std::string t) { blocks.push_back({Block::Kind::paragraph, std::move(t), {}, nullptr}); }
-  void note(std::string t) { blocks.push_back({Block::Kind::note, std::move(t), {}, nullptr}); }
-  void table(Table t) { blocks.push_back({Block::Kind::table, "", std::move(t), nullptr}); }
-  void chart(const Chart* c) { blocks.push_back({Block::Kind::chart, "", {}, c}); }
-  void pre(std::string t) { blocks.push_back({Block::Kind::pre, std::move(t), {}, nullptr}); }
-};
 
 const Chart* find_chart(const std::vector<Chart>& charts, std::string_view id) {
   for (const Chart& c : charts) {
@@ -77,6 +59,13 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
   const sim::RunResult& run = e.run;
   const cost::Ledger& l = e.ledger;
   std::vector<Section> doc;
+
+  // Read this first.
+  {
+    Section sec{"Read this first", {}};
+    sec.box("What these figures rest on", read_first(e));
+    doc.push_back(std::move(sec));
+  }
 
   // Summary.
   {
@@ -113,6 +102,20 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
       t.rows.push_back({"full R&D total (cost.rnd_total_usd)", "not given", "scenario has no cost.rnd section"});
     }
     sec.table(std::move(t));
+    doc.push_back(std::move(sec));
+  }
+
+  // The accounting views.
+  {
+    Section sec{"The cost, by what is counted", {}};
+    sec.para(
+        "The same training run has several honest costs, depending on what is counted: the figure its authors "
+        "published, the final run as tcsim simulates it (rented or owned), the development behind the model, and "
+        "the hardware the company held over that time. Each view below says what it counts and rests on the "
+        "evidence named beside it; a view the scenario gives no inputs for says so (docs/costs.md).");
+    sec.table(views_table(l.views));
+    if (const Chart* c = find_chart(charts, "views"); c != nullptr && !c->svg.empty()) sec.chart(c);
+    if (doc::Table parts = view_parts_table(l.views); !parts.rows.empty()) sec.table(std::move(parts));
     doc.push_back(std::move(sec));
   }
 
@@ -270,13 +273,24 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
                       "", "Monte Carlo"});
     sec.table(std::move(t));
     if (const Chart* c = find_chart(charts, "distribution")) sec.chart(c);
+    sec.para(deciding_inputs(r));
+    if (const Chart* c = find_chart(charts, "tornado")) sec.chart(c);
     doc.push_back(std::move(sec));
   }
 
   // Comparison.
   if (cmp != nullptr) {
     Section sec{"Compared with " + label_of(*cmp), {}};
-    sec.pre(comparison_table(e, *cmp));
+    const Comparison c = comparison(e, *cmp);
+    sec.para(fmt::format("A is {} ({}); B is {} ({}). Each side is priced on its own hardware.", label_of(e),
+                         e.scenario.file, label_of(*cmp), cmp->scenario.file));
+    Table t{{"", "A", "B", "B - A"}, {}, {false, true, true, true}};
+    for (const ComparisonRow& row : c.rows) {
+      t.rows.push_back({std::string(static_cast<std::size_t>(row.depth) * 2, ' ') + row.label, row.a, row.b, row.diff});
+    }
+    sec.table(std::move(t));
+    for (const std::string& n : c.notes) sec.note(n);
+    for (const std::string& n : cmp->scenario.notes) sec.note("B: " + n);
     if (const Chart* c = find_chart(charts, "compare")) sec.chart(c);
     doc.push_back(std::move(sec));
   }
@@ -292,137 +306,6 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
     doc.push_back(std::move(sec));
   }
   return doc;
-}
-
-// ---- Markdown ----
-
-std::string md_cell(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\n') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string render_markdown(const std::vector<Section>& doc, const std::string& title) {
-  std::string out = fmt::format("# {}\n\n", title);
-  for (const Section& sec : doc) {
-    out += fmt::format("## {}\n\n", sec.title);
-    for (const Block& b : sec.blocks) {
-      switch (b.kind) {
-        case Block::Kind::paragraph: out += b.text + "\n\n"; break;
-        case Block::Kind::note: out += "> **Note.** " + b.text + "\n\n"; break;
-        case Block::Kind::table: {
-          out += "|";
-          for (const std::string& h : b.table.header) out += " " + md_cell(h) + " |";
-          out += "\n|";
-          for (std::size_t i = 0; i < b.table.header.size(); ++i) out += "---|";
-          out += "\n";
-          for (const auto& row : b.table.rows) {
-            out += "|";
-            for (const std::string& c : row) out += " " + md_cell(c) + " |";
-            out += "\n";
-          }
-          out += "\n";
-          break;
-        }
-        case Block::Kind::chart:
-          out += fmt::format("![{}](charts/{}.svg)\n\n*{}*\n\n", b.chart->title, b.chart->id, b.chart->caption);
-          break;
-        case Block::Kind::pre: out += "```\n" + b.text + (b.text.ends_with('\n') ? "" : "\n") + "```\n\n"; break;
-      }
-    }
-  }
-  return out;
-}
-
-// ---- HTML ----
-
-constexpr std::string_view kStyle = R"(
-body { font-family: Helvetica, Arial, sans-serif; color: #222; max-width: 1100px; margin: 1.5em auto; padding: 0 1em;
-       line-height: 1.4; font-size: 14px; }
-h1 { font-size: 1.6em; margin-bottom: 0.2em; }
-h2 { font-size: 1.25em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.6em; }
-table { border-collapse: collapse; margin: 0.6em 0 1em; width: 100%; font-size: 0.92em; }
-th, td { border: 1px solid #ccc; padding: 3px 6px; text-align: left; vertical-align: top; }
-th { background: #f0f0f0; }
-td:nth-child(n+2) { font-variant-numeric: tabular-nums; }
-.note { border-left: 4px solid #e15759; background: #fdf0f0; padding: 0.5em 0.8em; margin: 0.6em 0; }
-figure { margin: 0.8em 0 1.2em; }
-figcaption { font-size: 0.88em; color: #555; margin-top: 0.3em; }
-pre { background: #f7f7f7; border: 1px solid #ddd; padding: 0.6em; overflow: auto; max-height: 28em;
-      font-size: 0.82em; white-space: pre-wrap; word-break: break-word; }
-.meta { color: #555; font-size: 0.9em; }
-@media print {
-  body { max-width: none; margin: 0; font-size: 10pt; }
-  h2 { break-after: avoid; }
-  table, figure, .note { break-inside: avoid; }
-  pre { max-height: none; overflow: visible; }
-  .note { background: none; }
-}
-)";
-
-std::string inline_markdown(std::string_view s) {
-  // **bold** only, after escaping.
-  std::string esc = charts::escape(s);
-  std::string out;
-  bool open = false;
-  for (std::size_t i = 0; i < esc.size(); ++i) {
-    if (esc.compare(i, 2, "**") == 0) {
-      out += open ? "</strong>" : "<strong>";
-      open = !open;
-      ++i;
-    } else {
-      out += esc[i];
-    }
-  }
-  if (open) out += "</strong>";
-  return out;
-}
-
-std::string render_html(const std::vector<Section>& doc, const std::string& title) {
-  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
-  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
-  out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n", charts::escape(title), kStyle);
-  out += fmt::format("<h1>{}</h1>\n", charts::escape(title));
-  out += "<p class=\"meta\">Written by tcsim report. Self-contained: no scripts, fonts or images are fetched.</p>\n";
-  for (const Section& sec : doc) {
-    out += fmt::format("<h2>{}</h2>\n", charts::escape(sec.title));
-    for (const Block& b : sec.blocks) {
-      switch (b.kind) {
-        case Block::Kind::paragraph: out += "<p>" + inline_markdown(b.text) + "</p>\n"; break;
-        case Block::Kind::note:
-          out += "<div class=\"note\"><strong>Note.</strong> " + inline_markdown(b.text) + "</div>\n";
-          break;
-        case Block::Kind::table: {
-          out += "<table>\n<tr>";
-          for (const std::string& h : b.table.header) out += "<th>" + charts::escape(h) + "</th>";
-          out += "</tr>\n";
-          for (const auto& row : b.table.rows) {
-            out += "<tr>";
-            for (const std::string& c : row) out += "<td>" + charts::escape(c) + "</td>";
-            out += "</tr>\n";
-          }
-          out += "</table>\n";
-          break;
-        }
-        case Block::Kind::chart:
-          out += fmt::format(
-              "<figure id=\"chart-{}\">\n<div><strong>{}</strong></div>\n{}<figcaption>{}</figcaption>\n</figure>\n",
-              b.chart->id, charts::escape(b.chart->title), b.chart->svg, charts::escape(b.chart->caption));
-          break;
-        case Block::Kind::pre: out += "<pre>" + charts::escape(b.text) + "</pre>\n"; break;
-      }
-    }
-  }
-  out += "</body>\n</html>\n";
-  return out;
 }
 
 std::string title_of(const cost::Evaluation& e) { return fmt::format("tcsim report: {}", e.scenario.name); }
@@ -458,7 +341,7 @@ std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluati
                      "({}); GPU-hours from the run-level simulation ({}). Items and sources in the R&D "
                      "table.",
                      r.options.samples, r.options.seed, to_string(l.rental), l.rental_source, oracle_label(run)),
-         charts::waterfall(steps, usd)});
+         charts::waterfall(steps, usd, "US dollars")});
   }
 
   {
@@ -477,7 +360,7 @@ std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluati
                    fmt::format("Run-level simulation: {}; expected checkpoint, restart and re-done work from the "
                                "reliability model; measured phases as published.",
                                oracle_label(run)),
-                   charts::stacked_bars(rows, hours)});
+                   charts::stacked_bars(rows, hours, "GPU-hours")});
   }
 
   if (cost::step_split(run)) {
@@ -494,7 +377,7 @@ std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluati
                    fmt::format("{}: the critical GPU's time per step by part, times the steps, times the GPUs "
                                "(fault-free; checkpoints and failures are in the GPU-hours chart).",
                                run.oracle.description),
-                   charts::stacked_bars(rows, hours)});
+                   charts::stacked_bars(rows, hours, "GPU-hours")});
   } else {
     out.push_back({"step-breakdown", "Where the step time went", std::string(kStepBreakdownPending), ""});
   }
@@ -506,7 +389,13 @@ std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluati
          fmt::format("Monte Carlo over the R&D items: {} samples, seed {}; p10 {}, p50 {}, p90 {}. Samples "
                      "outside the 0.5th to 99.5th percentiles are counted in the end bins.",
                      r.options.samples, r.options.seed, money(r.total.p10), money(r.total.p50), money(r.total.p90)),
-         charts::histogram(r.total_samples, r.total.p10.value(), r.total.p50.value(), r.total.p90.value(), usd)});
+         charts::histogram(r.total_samples, r.total.p10.value(), r.total.p50.value(), r.total.p90.value(), usd,
+                           "R&D total, US dollars")});
+  }
+
+  out.push_back(views_chart(e));
+  if (l.rnd) {
+    if (std::optional<Chart> t = tornado_chart(*l.rnd)) out.push_back(std::move(*t));
   }
 
   if (cmp != nullptr) {
@@ -539,12 +428,12 @@ std::vector<Chart> report_charts(const cost::Evaluation& e, const cost::Evaluati
 
 std::string report_markdown(const cost::Evaluation& e, const cost::Evaluation* compared) {
   const std::vector<Chart> charts = report_charts(e, compared);
-  return render_markdown(build(e, compared, charts), title_of(e));
+  return doc::render_markdown(build(e, compared, charts), title_of(e));
 }
 
 std::string report_html(const cost::Evaluation& e, const cost::Evaluation* compared) {
   const std::vector<Chart> charts = report_charts(e, compared);
-  return render_html(build(e, compared, charts), title_of(e));
+  return doc::render_html(build(e, compared, charts), title_of(e));
 }
 
 Json report_json(const cost::Evaluation& e, const cost::Evaluation* compared) {
@@ -568,8 +457,8 @@ void write_files(const fs::path& dir, const cost::Evaluation& e, const cost::Eva
     if (!c.svg.empty()) write_file_atomically(dir / "charts" / (c.id + ".svg"), c.svg, "report");
   }
   const std::vector<Section> doc = build(e, compared, charts);
-  write_file_atomically(dir / "report.md", render_markdown(doc, title_of(e)), "report");
-  write_file_atomically(dir / "report.html", render_html(doc, title_of(e)), "report");
+  write_file_atomically(dir / "report.md", doc::render_markdown(doc, title_of(e)), "report");
+  write_file_atomically(dir / "report.html", doc::render_html(doc, title_of(e)), "report");
   write_file_atomically(dir / "report.json", report_json(e, compared).dump() + "\n", "report");
   if (!resolved_yaml.empty()) write_file_atomically(dir / "resolved.yaml", resolved_yaml, "report");
 }

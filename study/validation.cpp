@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -50,22 +51,70 @@ double predict_step_figure(const scenario::PublishedFigure& f, const scenario::S
   throw std::logic_error("validation: not a step quantity");
 }
 
-std::vector<PublishedStepFigure> published_step_figures(const scenario::Scenario& s) {
-  // The built-in step cases, read once: (scenario name, figure).
-  static const std::vector<std::pair<std::string, PublishedStepFigure>> kFigures = [] {
-    std::vector<std::pair<std::string, PublishedStepFigure>> out;
+namespace {
+
+// The built-in cases' figures, read once: (kind, scenario name, figure).
+struct CaseFigure {
+  scenario::CaseKind kind;
+  std::string scenario_name;
+  PublishedStepFigure figure;
+};
+
+const std::vector<CaseFigure>& builtin_figures() {
+  static const std::vector<CaseFigure> kFigures = [] {
+    std::vector<CaseFigure> out;
     for (const std::string& name : scenario::builtin_case_names()) {
       const scenario::ValidationCase c = scenario::load_validation_case("builtin:" + name);
-      if (c.kind != scenario::CaseKind::step) continue;
-      for (const scenario::PublishedFigure& f : c.published) out.push_back({c.scenario.name, {name, f}});
+      for (const scenario::PublishedFigure& f : c.published) out.push_back({c.kind, c.scenario.name, {name, f}});
     }
     return out;
   }();
+  return kFigures;
+}
+
+std::vector<PublishedStepFigure> figures_of(scenario::CaseKind kind, const scenario::Scenario& s) {
   std::vector<PublishedStepFigure> found;
-  for (const auto& [scenario_name, figure] : kFigures) {
-    if (scenario_name == s.name) found.push_back(figure);
+  for (const CaseFigure& c : builtin_figures()) {
+    if (c.kind == kind && c.scenario_name == s.name) found.push_back(c.figure);
   }
   return found;
+}
+
+}  // namespace
+
+std::vector<PublishedStepFigure> published_step_figures(const scenario::Scenario& s) {
+  return figures_of(scenario::CaseKind::step, s);
+}
+
+std::vector<PublishedStepFigure> published_run_figures(const scenario::Scenario& s) {
+  return figures_of(scenario::CaseKind::run, s);
+}
+
+std::optional<double> predict_step_figure_from_time(const scenario::PublishedFigure& f, const scenario::Scenario& s,
+                                                    Seconds step, std::int64_t batch) {
+  if (s.training.phases.empty() || !(step.value() > 0)) return std::nullopt;
+  const double tokens = static_cast<double>(batch) * s.training.phases.front().seq_len;
+  const double per_gpu = tokens / step.value() / scenario::gpu_count(s);
+  switch (f.quantity) {
+    case CaseQuantity::step_time_s: return step.value();
+    case CaseQuantity::tokens_per_s_per_gpu: return per_gpu;
+    case CaseQuantity::gpu_hours_per_trillion_tokens: return 1e12 / (per_gpu * kSecondsPerHour);
+    default: return std::nullopt;
+  }
+}
+
+double predict_run_figure(const scenario::PublishedFigure& f, const cost::Evaluation& e) {
+  if (f.quantity == CaseQuantity::final_run_usd) return e.ledger.final_run.value();
+  if (f.phase.empty()) return e.run.gpu_hours_total.value();
+  double p = 0;
+  bool any = false;
+  for (const sim::PhaseResult& ph : e.run.phases) {
+    if (!ph.name.starts_with(f.phase)) continue;
+    p += ph.gpu_hours.value();
+    any = true;
+  }
+  if (!any) throw std::runtime_error(fmt::format("no phase of the scenario starts with \"{}\"", f.phase));
+  return p;
 }
 
 namespace {
@@ -90,20 +139,7 @@ void run_run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::D
   const cost::Evaluation e = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, {}, distances)));
   out.prediction = fmt::format("run-level simulation over {}", e.run.oracle.name);
   for (const scenario::PublishedFigure& f : c.published) {
-    double p = 0;
-    if (f.quantity == CaseQuantity::final_run_usd) {
-      p = e.ledger.final_run.value();
-    } else if (f.phase.empty()) {
-      p = e.run.gpu_hours_total.value();
-    } else {
-      bool any = false;
-      for (const sim::PhaseResult& ph : e.run.phases) {
-        if (!ph.name.starts_with(f.phase)) continue;
-        p += ph.gpu_hours.value();
-        any = true;
-      }
-      if (!any) throw std::runtime_error(fmt::format("no phase of the scenario starts with \"{}\"", f.phase));
-    }
+    const double p = predict_run_figure(f, e);
     out.figures.push_back({.figure = f, .predicted = p, .error = relative_error(p, f.value)});
   }
 }

@@ -4,11 +4,13 @@
 // judges: a miss is reported with its size (docs/validation.md explains each).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cost/evaluation.h"
 #include "hardware/topology.h"
 #include "model/memory.h"
 #include "scenarios/validation_case.h"
@@ -56,8 +58,24 @@ struct PublishedStepFigure {
 };
 std::vector<PublishedStepFigure> published_step_figures(const scenario::Scenario& s);
 
+// The same for the built-in run cases (GPU-hours per phase or in all, the
+// final run's dollars).
+std::vector<PublishedStepFigure> published_run_figures(const scenario::Scenario& s);
+
 // tcsim's value of a step quantity, counted as the figure's source counts it.
 double predict_step_figure(const scenario::PublishedFigure& f, const scenario::Scenario& s, const sim::StepResult& r);
+
+// A step quantity that follows from the step's time alone (step time,
+// tokens per second per GPU, GPU-hours per trillion tokens) for a step of
+// `batch` sequences of the first phase; nullopt for the others.
+std::optional<double> predict_step_figure_from_time(const scenario::PublishedFigure& f, const scenario::Scenario& s,
+                                                    Seconds step, std::int64_t batch);
+
+// tcsim's value of a run quantity for an evaluated run: GPU-hours of the
+// phases whose names start with the figure's phase (all phases when it names
+// none), or the final run at the rental rate. Throws std::runtime_error when
+// no phase matches.
+double predict_run_figure(const scenario::PublishedFigure& f, const cost::Evaluation& e);
 
 // Runs one case; an error inside the simulation is caught and returned as
 // `failure`, so one broken case never hides the others.

@@ -186,3 +186,76 @@ TEST_CASE("one seed gives one total; unquantified items are listed and add nothi
   CHECK(a.items[1].usd.p90.value() == 0);
   CHECK(a.items[1].share == 0);
 }
+
+TEST_CASE("sensitivity: the total's median with one item held at its p10 and p90, the widest swing first") {
+  scenario::RndSpec spec;
+  RndItem narrow = item("narrow", RndKind::dollars);
+  narrow.dollars.kind = DistKind::uniform;
+  narrow.dollars.low = Dollars(0);
+  narrow.dollars.high = Dollars(100);
+  RndItem wide = item("wide", RndKind::dollars);
+  wide.dollars.kind = DistKind::uniform;
+  wide.dollars.low = Dollars(0);
+  wide.dollars.high = Dollars(1000);
+  RndItem sure = item("sure", RndKind::dollars);
+  sure.dollars.value = Dollars(50);
+  spec.items = {narrow, wide, sure};
+  const RndResult r = simulate_rnd(spec, kPrices, {.seed = 3, .samples = 20000});
+  // Fixed items have no swing; the wide one comes first.
+  REQUIRE(r.sensitivity.size() == 2);
+  CHECK(r.sensitivity[0].name == "wide");
+  CHECK(r.sensitivity[1].name == "narrow");
+  // Held at its p10 (100) and p90 (900): the total's median is 2000 + 50 + that + the narrow item's median (50).
+  CHECK(r.sensitivity[0].input_p10 == doctest::Approx(100));  // the uniform's own p10, not a sample's
+  CHECK(r.sensitivity[0].total_at_p10.value() == doctest::Approx(2000 + 50 + 100 + 50).epsilon(0.005));
+  CHECK(r.sensitivity[0].total_at_p90.value() == doctest::Approx(2000 + 50 + 900 + 50).epsilon(0.005));
+  // The narrow one at 10 and 90, the wide one's median 500 beside it.
+  CHECK(r.sensitivity[1].total_at_p10.value() == doctest::Approx(2000 + 50 + 10 + 500).epsilon(0.01));
+  CHECK(r.sensitivity[1].total_at_p90.value() == doctest::Approx(2000 + 50 + 90 + 500).epsilon(0.01));
+}
+
+TEST_CASE("sensitivity of the development ratio moves the fleet's idle hours with it") {
+  scenario::RndSpec spec;
+  RndItem dev = item("experiments", RndKind::development_compute_ratio);
+  dev.ratio = uniform(1.0, 3.0);
+  RndItem fleet = item("fleet", RndKind::fleet);
+  fleet.gpus = fixed(10);
+  fleet.duration.value = Seconds(1000 * 3600.0);
+  spec.items = {dev, fleet};
+  const RndResult r = simulate_rnd(spec, kPrices, {.seed = 1, .samples = 2000});
+  // The fleet's inputs are fixed: only R is uncertain.
+  REQUIRE(r.sensitivity.size() == 1);
+  const Sensitivity& ratio = r.sensitivity[0];
+  CHECK(ratio.name == "experiments");
+  // R at its p10, 1.2: experiments 0.2 x 1000 x $2 = $400; fleet (10,000 - 1,200) x $1.5 = $13,200.
+  CHECK(ratio.total_at_p10.value() == doctest::Approx(2000 + 400 + 13200));
+  // R at its p90, 2.8: $3,600 and (10,000 - 2,800) x $1.5 = $10,800: the two items offset each other.
+  CHECK(ratio.total_at_p90.value() == doctest::Approx(2000 + 3600 + 10800));
+}
+
+TEST_CASE("sensitivity is by input: a staff item's compensation and duration are separate rows") {
+  scenario::RndSpec spec;
+  RndItem staff = item("staff", RndKind::staff);
+  staff.headcount = fixed(10);
+  staff.compensation.kind = DistKind::uniform;
+  staff.compensation.low = Dollars(100000);
+  staff.compensation.high = Dollars(300000);
+  staff.fte_share = fixed(1);
+  staff.overhead = fixed(1);
+  staff.duration.kind = DistKind::uniform;
+  staff.duration.low = Seconds(0.5 * 365 * 86400);
+  staff.duration.high = Seconds(1.5 * 365 * 86400);
+  spec.items = {staff};
+  const RndResult r = simulate_rnd(spec, kPrices, {.seed = 2, .samples = 20000});
+  REQUIRE(r.sensitivity.size() == 2);
+  // Compensation at its p10, $120K, with the duration's median, 1 year: 10 x $120K x 1 = $1.2M.
+  const Sensitivity& pay = r.sensitivity[0].input == "compensation" ? r.sensitivity[0] : r.sensitivity[1];
+  CHECK(pay.name == "staff: compensation");
+  CHECK(pay.input_p10 == doctest::Approx(120000));
+  CHECK(pay.total_at_p10.value() == doctest::Approx(2000 + 1.2e6).epsilon(0.01));
+  CHECK(pay.total_at_p90.value() == doctest::Approx(2000 + 2.8e6).epsilon(0.01));
+  // Duration at its p10, 0.6 years, with the median pay $200K: 10 x $200K x 0.6 = $1.2M.
+  const Sensitivity& years = r.sensitivity[0].input == "duration" ? r.sensitivity[0] : r.sensitivity[1];
+  CHECK(years.total_at_p10.value() == doctest::Approx(2000 + 1.2e6).epsilon(0.01));
+  CHECK(years.total_at_p90.value() == doctest::Approx(2000 + 2.8e6).epsilon(0.01));
+}
