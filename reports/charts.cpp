@@ -16,7 +16,7 @@ constexpr double kWidth = 820;
 constexpr double kLabelRight = 320;  // labels end here
 constexpr double kPlotLeft = 330;
 constexpr double kPlotRight = 700;       // leaves room for value labels
-constexpr std::size_t kLabelChars = 50;  // about what fits left of the plot at 12 px
+constexpr std::size_t kLabelChars = 44;  // what fits left of the plot at 12 px, wide letters included
 constexpr double kRow = 28;
 constexpr double kBar = 18;
 
@@ -101,8 +101,11 @@ struct LogScale {
 
 std::string log_axis(const LogScale& x, double y, const Format& format, std::string_view unit) {
   std::string svg = line(x.left, y, x.right, y, "#444");
+  // 1, 2 and 5 in each decade while they fit; decades alone beyond two.
+  const bool wide = std::log10(x.hi) - std::log10(x.lo) > 2.01;
   for (double decade = std::pow(10.0, std::floor(std::log10(x.lo))); decade <= x.hi; decade *= 10) {
     for (const double m : {1.0, 2.0, 5.0}) {
+      if (wide && m != 1.0) continue;
       const double t = decade * m;
       if (t < x.lo || t > x.hi) continue;
       svg += line(x(t), y, x(t), y + 4, "#444");
@@ -310,8 +313,7 @@ std::string range_bars(const std::vector<RangeRow>& rows, const Format& format, 
     if (r.high > r.low) {
       svg += rect(x(r.low), y + 3, x(r.high) - x(r.low), kBar - 6, colour);
       svg += line(x(r.mid), y, x(r.mid), y + kBar, "#222", "stroke-width=\"2\"");
-      svg +=
-          text(x(r.high) + 6, y + kBar - 4, fmt::format("{} ({} to {})", format(r.mid), format(r.low), format(r.high)));
+      svg += text(x(r.high) + 6, y + kBar - 4, format(r.mid));
     } else {
       svg += rect(x.left, y, x(r.mid) - x.left, kBar, colour);
       svg += text(x(r.mid) + 6, y + kBar - 4, format(r.mid));
@@ -334,9 +336,9 @@ std::string tornado(const std::vector<TornadoRow>& rows, double base, const Form
   const double plot_bottom = legend + 10 + kRow * static_cast<double>(rows.size());
   std::string svg = open_svg(plot_bottom + kAxis);
   svg += rect(kPlotLeft, 6, 12, 12, palette(2));
-  svg += text(kPlotLeft + 16, 16, "item at its p10");
+  svg += text(kPlotLeft + 16, 16, "input at its p10");
   svg += rect(kPlotLeft + 130, 6, 12, 12, palette(3));
-  svg += text(kPlotLeft + 146, 16, "item at its p90");
+  svg += text(kPlotLeft + 146, 16, "input at its p90");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const TornadoRow& r = rows[i];
     const double y = legend + 10 + kRow * static_cast<double>(i);

@@ -60,7 +60,8 @@ struct PairedMetric {
 std::string paired_bars(const std::vector<PairedMetric>& metrics, std::string_view a_name, std::string_view b_name);
 
 // Figures of very different sizes on one log axis: a bar from the axis for an
-// exact figure, a p10-p90 band with the median marked for a distribution.
+// exact figure, a p10-p90 band with the median marked for a distribution;
+// each labelled with its median.
 struct RangeRow {
   std::string label;
   double low = 0, mid = 0, high = 0;  // low == high: exact

@@ -78,25 +78,27 @@ std::vector<std::string> read_first(const cost::Evaluation& e) {
     out.push_back(fmt::format(
         "**The plan does not fit in memory**: pipeline rank {} needs {} per GPU, {} more than the {} a GPU holds "
         "(tensors {}, runtime reserve {}). The step is simulated as if it ran; `tcsim run` lists every rank.",
-        m.peak_stage, to_string(m.total), to_string(m.total - m.capacity), to_string(m.capacity),
-        to_string(m.tensors), to_string(m.runtime_reserve)));
+        m.peak_stage, to_string(m.total), to_string(m.total - m.capacity), to_string(m.capacity), to_string(m.tensors),
+        to_string(m.runtime_reserve)));
   } else {
-    out.push_back(fmt::format("The plan fits in memory: {} of {} per GPU on the fullest pipeline rank, with room for "
-                              "{:.1f}% allocator fragmentation.",
-                              to_string(m.total), to_string(m.capacity), m.fragmentation_headroom * 100));
+    out.push_back(
+        fmt::format("The plan fits in memory: {} of {} per GPU on the fullest pipeline rank, with room for "
+                    "{:.1f}% allocator fragmentation.",
+                    to_string(m.total), to_string(m.capacity), m.fragmentation_headroom * 100));
   }
-  const std::string changed = s.overrides.empty() ? "" : " (the published run, against this scenario as --set changed it)";
+  const std::string changed =
+      s.overrides.empty() ? "" : " (the published run, against this scenario as --set changed it)";
   for (const study::PublishedStepFigure& p : study::published_run_figures(s)) {
     try {
       const double predicted = study::predict_run_figure(p.figure, e);
-      out.push_back(fmt::format("The simulated run is **{}** from the published {}: {} against {} (validation case "
-                                "{}: {}){}.",
-                                pct_signed(study::relative_error(predicted, p.figure.value)),
-                                p.figure.phase.empty() ? name_of_quantity(p.figure.quantity)
-                                                       : fmt::format("{} of {}", name_of_quantity(p.figure.quantity),
-                                                                     p.figure.phase),
-                                figure_text(predicted, p.figure.quantity),
-                                figure_text(p.figure.value, p.figure.quantity), p.case_name, p.figure.source, changed));
+      out.push_back(fmt::format(
+          "The simulated run is **{}** from the published {}: {} against {} (validation case "
+          "{}: {}){}.",
+          pct_signed(study::relative_error(predicted, p.figure.value)),
+          p.figure.phase.empty() ? name_of_quantity(p.figure.quantity)
+                                 : fmt::format("{} of {}", name_of_quantity(p.figure.quantity), p.figure.phase),
+          figure_text(predicted, p.figure.quantity), figure_text(p.figure.value, p.figure.quantity), p.case_name,
+          p.figure.source, changed));
     } catch (const std::exception& ex) {
       out.push_back(fmt::format("Validation case {} could not be compared: {}", p.case_name, ex.what()));
     }
@@ -107,19 +109,20 @@ std::vector<std::string> read_first(const cost::Evaluation& e) {
       const std::optional<double> predicted =
           study::predict_step_figure_from_time(p.figure, s, ph.schedule.last_step, ph.schedule.last_batch);
       if (!predicted) continue;
-      out.push_back(fmt::format("The simulated steady-state step (phase {}, batch {}) is **{}** from the published "
-                                "{}: {} against {} (validation case {}: {}){}.",
-                                ph.name, ph.schedule.last_batch,
-                                pct_signed(study::relative_error(*predicted, p.figure.value)),
-                                name_of_quantity(p.figure.quantity), figure_text(*predicted, p.figure.quantity),
-                                figure_text(p.figure.value, p.figure.quantity), p.case_name, p.figure.source, changed));
+      out.push_back(
+          fmt::format("The simulated steady-state step (phase {}, batch {}) is **{}** from the published "
+                      "{}: {} against {} (validation case {}: {}){}.",
+                      ph.name, ph.schedule.last_batch, pct_signed(study::relative_error(*predicted, p.figure.value)),
+                      name_of_quantity(p.figure.quantity), figure_text(*predicted, p.figure.quantity),
+                      figure_text(p.figure.value, p.figure.quantity), p.case_name, p.figure.source, changed));
     }
     break;  // the first simulated phase is the one the step cases describe
   }
   if (sim::rests_on_stand_in(e.run)) {
-    out.push_back(fmt::format("**Step times come from a stand-in**, not the step simulation ({}): figures that "
-                              "depend on them are lower bounds.",
-                              e.run.oracle.description));
+    out.push_back(
+        fmt::format("**Step times come from a stand-in**, not the step simulation ({}): figures that "
+                    "depend on them are lower bounds.",
+                    e.run.oracle.description));
   }
   for (const std::string& n : s.notes) out.push_back(n);
   if (!s.overrides.empty()) {
@@ -129,14 +132,17 @@ std::vector<std::string> read_first(const cost::Evaluation& e) {
 }
 
 doc::Table views_table(const std::vector<cost::AccountingView>& views) {
-  doc::Table t{{"view", "what it counts", "US dollars (median)", "p10 to p90", "evidence"}, {}, {false, false, true, true, false}};
+  doc::Table t{{"view", "what it counts", "US dollars (median)", "p10 to p90", "evidence"},
+               {},
+               {false, false, true, true, false}};
   for (const cost::AccountingView& v : views) {
     const std::string name = fmt::format("{}. {}", v.number, v.name);
     if (!v.given) {
       t.rows.push_back({name, "not given: " + v.missing, "", "", ""});
       continue;
     }
-    t.rows.push_back({name, v.counts, to_string(v.usd.p50), usd_range(v), fmt::format("{}", fmt::join(v.sources, "; "))});
+    t.rows.push_back(
+        {name, v.counts, to_string(v.usd.p50), usd_range(v), fmt::format("{}", fmt::join(v.sources, "; "))});
     for (const cost::ViewPart& p : v.parts) {
       if (p.role == cost::ViewPart::Role::part) continue;
       t.rows.push_back({"", role_prefix(p.role) + p.name + (p.how.empty() ? "" : " (" + p.how + ")"), part_figure(p),
@@ -147,7 +153,9 @@ doc::Table views_table(const std::vector<cost::AccountingView>& views) {
 }
 
 doc::Table view_parts_table(const std::vector<cost::AccountingView>& views) {
-  doc::Table t{{"view", "part", "US dollars (median)", "p10 to p90", "how", "source"}, {}, {false, false, true, true, false, false}};
+  doc::Table t{{"view", "part", "US dollars (median)", "p10 to p90", "how", "source"},
+               {},
+               {false, false, true, true, false, false}};
   for (const cost::AccountingView& v : views) {
     if (!v.given || (v.id != "company" && v.id != "peer" && v.id != "headline")) continue;
     for (const cost::ViewPart& p : v.parts) {
@@ -159,27 +167,38 @@ doc::Table view_parts_table(const std::vector<cost::AccountingView>& views) {
   return t;
 }
 
+// A view's name short enough for a chart row.
+std::string chart_label(const cost::AccountingView& v) {
+  if (v.id == "headline") return "1. the headline as published";
+  if (v.id == "final_run_rental") return "2. final run, simulated, rented";
+  if (v.id == "final_run_owned") return "2. final run, simulated, owned";
+  if (v.id == "development") return "3. development of the model";
+  if (v.id == "company") return "4. company hardware, the period";
+  const std::size_t colon = v.name.find(": ");
+  return fmt::format("5. {}", colon == std::string::npos ? v.name : v.name.substr(colon + 2));
+}
+
 Chart views_chart(const cost::Evaluation& e) {
   std::vector<charts::RangeRow> rows;
   for (const cost::AccountingView& v : e.ledger.views) {
     if (!v.given) continue;
     const std::size_t colour = static_cast<std::size_t>(v.number - 1);
-    rows.push_back({fmt::format("{}. {}", v.number, v.name), v.usd.p10.value(), v.usd.p50.value(), v.usd.p90.value(),
-                    colour});
+    rows.push_back({chart_label(v), v.usd.p10.value(), v.usd.p50.value(), v.usd.p90.value(), colour});
     if (!v.spread) rows.back().low = rows.back().high = rows.back().mid;
     for (const cost::ViewPart& p : v.parts) {
       if (p.role == cost::ViewPart::Role::part || p.how == "not quantified") continue;
-      charts::RangeRow r{role_prefix(p.role) + p.name, p.usd.p10.value(), p.usd.p50.value(), p.usd.p90.value(), 9};
+      charts::RangeRow r{p.name, p.usd.p10.value(), p.usd.p50.value(), p.usd.p90.value(), 9};
       if (!p.spread) r.low = r.high = r.mid;
       rows.push_back(std::move(r));
     }
   }
   if (rows.empty()) return {"views", "The accounting views side by side", "no view is given", ""};
   return {"views", "The accounting views side by side",
-          "Each view's median with its p10 to p90 band where it is a distribution; grey rows are published figures "
-          "shown beside a view, never added to it. Log scale: the views span two orders of magnitude. What each "
-          "counts and its evidence are in the table above.",
-          charts::range_bars(rows, [](double v) { return to_string(Dollars(v)); }, "US dollars (log scale)")};
+          "Each view's median, with its p10 to p90 band where it is a distribution; grey rows are others' "
+          "published figures shown beside the view above them, never added to it. Log scale: the views span two "
+          "orders of magnitude. What each counts and its evidence are in the table above.",
+          charts::range_bars(
+              rows, [](double v) { return to_string(Dollars(v)); }, "US dollars (log scale)")};
 }
 
 std::optional<Chart> tornado_chart(const cost::RndResult& r) {
@@ -189,12 +208,12 @@ std::optional<Chart> tornado_chart(const cost::RndResult& r) {
     rows.push_back({x.name, x.total_at_p10.value(), x.total_at_p90.value()});
   }
   return Chart{"tornado", "What decides the R&D total",
-               fmt::format("The total's median ({}) with each uncertain item held at its own p10 and at its p90, "
-                           "every other item drawn as usual ({} samples, seed {}); widest swing first. Fixed items "
+               fmt::format("The total's median ({}) with each uncertain input held at its own p10 and at its p90, "
+                           "everything else drawn as usual ({} samples, seed {}); widest swing first. Fixed inputs "
                            "are not shown: they move nothing.",
                            to_string(r.total.p50), r.options.samples, r.options.seed),
-               charts::tornado(rows, r.total.p50.value(), [](double v) { return to_string(Dollars(v)); },
-                               "R&D total, US dollars")};
+               charts::tornado(
+                   rows, r.total.p50.value(), [](double v) { return to_string(Dollars(v)); }, "R&D total, US dollars")};
 }
 
 std::string deciding_inputs(const cost::RndResult& r) {
@@ -204,11 +223,12 @@ std::string deciding_inputs(const cost::RndResult& r) {
     names.push_back(fmt::format("{} ({} to {})", x.name, to_string(x.total_at_p10), to_string(x.total_at_p90)));
   }
   if (names.empty()) return "Every R&D item is a fixed figure: nothing in the total is uncertain.";
-  static constexpr std::array<std::string_view, 6> kWords{"", "The input", "The two inputs", "The three inputs",
-                                                          "The four inputs", "The five inputs"};
-  return fmt::format("{} that decide the total, widest first (the total's median with each held at its own p10 and "
-                     "p90): {}.",
-                     kWords[names.size()], fmt::join(names, "; "));
+  static constexpr std::array<std::string_view, 6> kWords{
+      "", "The input", "The two inputs", "The three inputs", "The four inputs", "The five inputs"};
+  return fmt::format(
+      "{} that decide the total, widest first (the total's median with each held at its own p10 and "
+      "p90): {}.",
+      kWords[names.size()], fmt::join(names, "; "));
 }
 
 }  // namespace tcsim::reports

@@ -158,5 +158,4 @@ std::string render_html(const std::vector<Section>& doc, const std::string& titl
   return out;
 }
 
-
 }  // namespace tcsim::reports::doc

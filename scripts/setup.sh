@@ -3,12 +3,18 @@
 # Idempotent: a machine that has them all is left untouched.
 set -euo pipefail
 
+# --with-browser adds headless Chromium and Python for the report's screenshot
+# check (scripts/check_report.sh), which CI runs; a developer's build needs neither.
 packages=(
   cmake ninja-build g++ pkg-config      # build
   libeigen3-dev libyaml-cpp-dev libfmt-dev libboost-graph-dev doctest-dev zlib1g-dev  # libraries
   clang libclang-rt-14-dev clang-format  # fuzzing (libFuzzer) and the format check
   libopenmpi-dev openmpi-bin             # tcsim sweep across MPI ranks (optional: TCSIM_MPI)
 )
+
+if [ "${1:-}" = "--with-browser" ]; then
+  packages+=(chromium python3 fonts-dejavu-core)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

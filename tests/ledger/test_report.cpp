@@ -128,3 +128,58 @@ TEST_CASE("with the step simulation, a comparison splits the step difference int
   CHECK(report_markdown(a).find("Where the step time went") != std::string::npos);
   CHECK(report_markdown(a).find("Step times come from a stand-in") == std::string::npos);
 }
+
+TEST_CASE("the report opens with what its figures rest on: memory, the published run beside the simulated one") {
+  const Evaluation e = deepseek();
+  const std::string md = report_markdown(e);
+  const std::size_t box = md.find("## Read this first");
+  REQUIRE(box != std::string::npos);
+  CHECK(box < md.find("## Summary"));
+  CHECK(md.find("The plan fits in memory") != std::string::npos);
+  // The validation suite's run case: V3-TR Table 1's 2.788M GPU-hours beside this run's, with the error computed
+  // from the two figures the line prints.
+  const double simulated = e.run.gpu_hours_total.value();
+  const std::string line = fmt::format("{:+.1f}%", (simulated / 2.788e6 - 1) * 100);
+  CHECK_MESSAGE(md.find("The simulated run is **" + line + "** from the published GPU-hours:") != std::string::npos,
+                md);
+  CHECK(md.find("Step times come from a stand-in") != std::string::npos);  // peak-flops oracle
+
+  // A plan that cannot fit: 20 GB held outside the tensors (the scenario holds 2.81 GB) on an 80.46 GB rank 0.
+  const Evaluation big = deepseek({"memory.runtime_reserve=20 GB"});
+  const std::string md_big = report_markdown(big);
+  CHECK(md_big.find("**The plan does not fit in memory**") != std::string::npos);
+  CHECK(md_big.find("Set on the command line: memory.runtime_reserve=20 GB") != std::string::npos);
+}
+
+TEST_CASE("the report shows the accounting views, a tornado of the R&D total, and user values as theirs") {
+  const Evaluation e = deepseek({"cost.rental=$2.50/GPU-h"});
+  const std::string html = report_html(e);
+  for (const char* view :
+       {"1. The headline as published", "2. The final run, simulated, at rental",
+        "2. The final run, simulated, on owned hardware", "3. Development cost attributable to the model",
+        "4. Company AI hardware over the development period", "5. Context: Llama 3.1 405B"}) {
+    CHECK_MESSAGE(html.find(view) != std::string::npos, view);
+  }
+  CHECK(html.find("<figure id=\"chart-views\">") != std::string::npos);
+  CHECK(html.find("<figure id=\"chart-tornado\">") != std::string::npos);
+  CHECK(html.find("The five inputs that decide the total") != std::string::npos);
+  // The user's rental: labelled as theirs everywhere, the replaced citation nowhere beside it.
+  CHECK(html.find("user value: cost.rental = &quot;$2.50/GPU-h&quot; (--set); no source given") != std::string::npos);
+  CHECK(html.find("V3-TR Table 1: assumed H800 rental price") == std::string::npos);
+  // Figures are right-aligned cells.
+  CHECK(html.find("<td class=\"num\">$5.576M</td>") != std::string::npos);
+}
+
+TEST_CASE("a report comparison is a table that prices each side's own server") {
+  const Evaluation a = deepseek();
+  const Evaluation b = deepseek({"hardware.gpu=h100"});
+  const std::string html = report_html(a, &b);
+  CHECK(html.find("<pre>Compare") == std::string::npos);
+  CHECK(html.find("owned capital per GPU") != std::string::npos);
+  // DGX H800 $358,000 / 8 + $4,390 network; DGX H100 $270,000 / 8 + $4,390.
+  CHECK(html.find(fmt::format("<td class=\"num\">{}</td>", to_string(Dollars(358000.0 / 8 + 4390)))) !=
+        std::string::npos);
+  CHECK(html.find(fmt::format("<td class=\"num\">{}</td>", to_string(Dollars(270000.0 / 8 + 4390)))) !=
+        std::string::npos);
+  CHECK(html.find("DGX H100 (8 GPUs), per GPU") != std::string::npos);
+}
