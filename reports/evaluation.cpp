@@ -134,6 +134,30 @@ std::string evaluation_table(const cost::Evaluation& e) {
     }
     out += "    (item medians; shares of the mean total; tcsim report shows every source)\n";
   }
+  out += "\nCost, by what is counted (tcsim report says what each view counts and its evidence)\n";
+  for (const cost::AccountingView& v : l.views) {
+    const std::string name = fmt::format("{} {}", v.number, v.name);
+    if (!v.given) {
+      out += fmt::format("  {:<52}  not given: {}\n", name, v.missing);
+      continue;
+    }
+    out += fmt::format("  {:<52}{:>10}{}\n", name, to_string(v.usd.p50),
+                       v.spread ? fmt::format("  p10 {}, p90 {}", to_string(v.usd.p10), to_string(v.usd.p90)) : "");
+    for (const cost::ViewPart& p : v.parts) {
+      if (p.how == "not quantified") continue;
+      if (p.role == cost::ViewPart::Role::part && (v.id != "peer" || p.name == "at rental")) continue;
+      const std::string label = (p.role == cost::ViewPart::Role::bracket     ? "beside it: "
+                                 : p.role == cost::ViewPart::Role::reference ? "for comparison: "
+                                                                             : "") +
+                                p.name;
+      out += fmt::format("    {:<50}{:>10}{}\n", label.size() > 50 ? label.substr(0, 47) + "..." : label,
+                         to_string(p.usd.p50), p.spread ? "  median over the period" : "");
+    }
+  }
+  if (!e.scenario.notes.empty()) {
+    out += "\nNotes on the inputs\n";
+    for (const std::string& n : e.scenario.notes) out += "  " + n + "\n";
+  }
   return out;
 }
 
