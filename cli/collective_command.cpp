@@ -3,14 +3,17 @@
 // dispatch and combine as DeepEP's benchmarks report them.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -39,13 +42,24 @@ x (n-1)/n for reduce-scatter, all-gather and all-to-all).
 
   --op OP            all-reduce | reduce-scatter | all-gather | all-to-all | send-recv,
                      or ep-dispatch | ep-combine (expert-parallel, see below). Default all-reduce.
-  --algo ALGO        all-reduce: ring (default) | tree (double binary tree) | hierarchical
+                     nccl-tests' spellings work too: all_reduce, allreduce, all_reduce_perf.
+  --algo ALGO        auto (default): every algorithm the op has is simulated and the fastest
+                     kept, size by size, as NCCL's tuner keeps the one it predicts fastest;
+                     or force one. all-reduce: ring | tree (double binary tree) | hierarchical
                      (intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather);
-                     reduce-scatter, all-gather: ring; all-to-all: direct (default, every
-                     send at once) | pairwise (n-1 rounds); send-recv: direct (first GPU to last)
-  --size SIZE        buffer size as nccl-tests counts it ("1GiB", "256 MB"): all-reduce the
+                     reduce-scatter, all-gather: ring; all-to-all: direct (every send at once) |
+                     pairwise (n-1 rounds); send-recv: direct (first GPU to last)
+  --size SIZE        buffer size as nccl-tests counts it: bytes ("8"), nccl-tests' K/M/G/T
+                     (powers of 1024: "8M") or a tcsim size ("1GiB", "256 MB"); all-reduce the
                      buffer on each GPU; reduce-scatter and all-gather the full n-chunk
-                     buffer; all-to-all each GPU's whole send buffer. Required except for ep-*.
+                     buffer; all-to-all each GPU's whole send buffer. Required except for ep-*,
+                     or give a range:
+  -b, --minbytes MIN -e, --maxbytes MAX [-f, --stepfactor F | -i, --stepbytes S]
+                     every size from MIN to MAX, multiplied by F (or increased by S, default
+                     1M), as nccl-tests runs them: one row each in nccl-tests' table, then
+                     its "# Avg bus bandwidth" line. At most 1000 sizes.
+  -d, --datatype T   element type for the count column: float (default), half, bfloat16,
+                     double, int8, uint8, int32, uint32, int64, uint64
   --gpus N           use the first N GPUs of the cluster (node-major); default all of them
   --channels C       parallel rings, each with 1/C of the data and leaving each node through a
                      different GPU and NIC; default the scenario's NICs per node (one per NIC)
@@ -83,6 +97,9 @@ struct Options {
   std::string op = "all-reduce";
   std::optional<std::string> algo;
   std::optional<Bytes> size;
+  std::optional<Bytes> min_bytes, max_bytes, step_bytes;
+  std::optional<double> step_factor;
+  std::string datatype = "float";
   std::optional<int> gpus;
   std::optional<int> channels;
   std::optional<Bytes> chunk;
@@ -131,7 +148,26 @@ std::vector<double> parse_weights(const std::string& text) {
   return w;
 }
 
+// nccl-tests' size: a whole number of bytes, optionally K, M, G or T for powers
+// of 1024 (its parsesize()); nullopt for anything else.
+std::optional<double> nccl_tests_size(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 15 || text.size() > digits + 1) return std::nullopt;
+  double bytes = 0;
+  std::from_chars(text.data(), text.data() + digits, bytes);
+  if (text.size() == digits) return bytes;
+  constexpr std::string_view kSuffixes = "KMGT";
+  const std::size_t power = kSuffixes.find(static_cast<char>(std::toupper(static_cast<unsigned char>(text.back()))));
+  if (power == std::string_view::npos) return std::nullopt;
+  return bytes * std::pow(1024.0, static_cast<double>(power + 1));
+}
+
 Bytes parse_size(std::string_view flag, const std::string& text) {
+  if (const std::optional<double> b = nccl_tests_size(text)) {
+    if (!(*b > 0.0)) bad(flag, "a positive size", text);
+    return Bytes(*b);
+  }
   const auto parsed = scenario::parse_quantity(text, scenario::QuantityKind::bytes);
   if (!parsed.value) bad(flag, fmt::format("a size like \"1GiB\" ({})", parsed.problem), text);
   if (!(*parsed.value > 0.0)) bad(flag, "a positive size", text);
@@ -139,7 +175,9 @@ Bytes parse_size(std::string_view flag, const std::string& text) {
 }
 
 // Flags that only one kind of --op reads.
-constexpr std::array<std::string_view, 4> kCollectiveOnly{"--algo", "--size", "--channels", "--chunk"};
+constexpr std::array<std::string_view, 14> kCollectiveOnly{
+    "--algo",     "--size", "--channels",   "--chunk", "-b",          "--minbytes", "-e",
+    "--maxbytes", "-f",     "--stepfactor", "-i",      "--stepbytes", "-d",         "--datatype"};
 constexpr std::array<std::string_view, 9> kExpertOnly{"--expert-weights", "--tokens",    "--experts",
                                                       "--top-k",          "--max-nodes", "--node-score-experts",
                                                       "--token-bytes",    "--zipf",      "--seed"};
@@ -159,6 +197,16 @@ void check_applicable(std::span<const std::string> args, const std::string& op, 
   }
 }
 
+// nccl-tests' short flag ("-b 8") or its long one ("--minbytes 8", "--minbytes=8").
+std::optional<std::string> nccl_flag(std::span<const std::string> args, std::size_t& i, std::string_view short_flag,
+                                     std::string_view long_flag) {
+  if (args[i] == short_flag) {
+    if (i + 1 >= args.size()) throw ConfigError(fmt::format("collective: {} needs a value", short_flag));
+    return args[++i];
+  }
+  return flag_value(args, i, long_flag, "collective");
+}
+
 Options parse(std::span<const std::string> args) {
   Options o;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -171,6 +219,17 @@ Options parse(std::span<const std::string> args) {
       o.algo = *algo;
     } else if (auto size = flag_value(args, i, "--size", "collective")) {
       o.size = parse_size("--size", *size);
+    } else if (auto lo = nccl_flag(args, i, "-b", "--minbytes")) {
+      o.min_bytes = parse_size("--minbytes", *lo);
+    } else if (auto hi = nccl_flag(args, i, "-e", "--maxbytes")) {
+      o.max_bytes = parse_size("--maxbytes", *hi);
+    } else if (auto f = nccl_flag(args, i, "-f", "--stepfactor")) {
+      o.step_factor = parse_number("--stepfactor", *f);
+      if (*o.step_factor <= 1.0) bad("--stepfactor", "a factor above 1", *f);
+    } else if (auto step = nccl_flag(args, i, "-i", "--stepbytes")) {
+      o.step_bytes = parse_size("--stepbytes", *step);
+    } else if (auto d = nccl_flag(args, i, "-d", "--datatype")) {
+      o.datatype = *d;
     } else if (auto gpus = flag_value(args, i, "--gpus", "collective")) {
       o.gpus = parse_int("--gpus", *gpus, 1);
     } else if (auto ch = flag_value(args, i, "--channels", "collective")) {
@@ -246,46 +305,210 @@ void print_header(const Context& c, const std::string& what) {
   fmt::print("  cluster      {}\n", c.topology.description());
 }
 
+// nccl-tests' element types (-d) and their sizes.
+constexpr std::array<std::pair<std::string_view, int>, 10> kDatatypes{{{"int8", 1},
+                                                                       {"uint8", 1},
+                                                                       {"int32", 4},
+                                                                       {"uint32", 4},
+                                                                       {"int64", 8},
+                                                                       {"uint64", 8},
+                                                                       {"half", 2},
+                                                                       {"float", 4},
+                                                                       {"double", 8},
+                                                                       {"bfloat16", 2}}};
+
+int datatype_bytes(const std::string& name) {
+  for (const auto& [n, bytes] : kDatatypes) {
+    if (n == name) return bytes;
+  }
+  bad("--datatype", "float, half, bfloat16, double, int8, uint8, int32, uint32, int64 or uint64", name);
+}
+
+// The sizes to run: --size, or nccl-tests' -b .. -e by -f or -i.
+std::vector<Bytes> sizes_of(const Options& o) {
+  const bool range = o.min_bytes || o.max_bytes || o.step_factor || o.step_bytes;
+  if (o.size && range) throw ConfigError("collective: give --size or -b/-e, not both");
+  if (o.size) return {*o.size};
+  if (!o.min_bytes && !o.max_bytes) throw ConfigError(fmt::format("collective: --size (or -b/-e) is required"));
+  const Bytes lo = o.min_bytes.value_or(*o.max_bytes);
+  const Bytes hi = o.max_bytes.value_or(lo);
+  if (hi < lo) throw ConfigError("collective: --maxbytes is below --minbytes");
+  if (o.step_factor && o.step_bytes) throw ConfigError("collective: give -f or -i, not both");
+  constexpr std::size_t kMaxSizes = 1000;
+  std::vector<Bytes> sizes;
+  for (Bytes b = lo; b <= hi; b = o.step_factor ? b * *o.step_factor : b + o.step_bytes.value_or(mib(1))) {
+    if (sizes.size() == kMaxSizes) {
+      throw ConfigError(fmt::format("collective: -b {} -e {} gives more than {} sizes; use a larger step",
+                                    to_string(lo), to_string(hi), kMaxSizes));
+    }
+    sizes.push_back(b);
+  }
+  return sizes;
+}
+
+// nccl-tests' element count for a size (its "count" column).
+double element_count(hw::CollectiveOp op, Bytes size, int ranks, int type_bytes) {
+  const double elements = size.value() / type_bytes;
+  switch (op) {
+    case hw::CollectiveOp::all_gather:
+    case hw::CollectiveOp::reduce_scatter:
+    case hw::CollectiveOp::all_to_all: return std::floor(elements / ranks);
+    default: return std::floor(elements);
+  }
+}
+
+// One size simulated: with `algo`, or with every algorithm and the fastest kept.
+struct SizeResult {
+  Bytes size;
+  hw::CollectiveAlgo algo{};
+  hw::RunResult run;
+  std::vector<std::pair<hw::CollectiveAlgo, Seconds>> tried;  // auto: every algorithm's time
+};
+
+SizeResult run_size(const Options& o, const Context& c, hw::CollectiveOp op, Bytes size,
+                    const hw::CollectiveOptions& options) {
+  const std::vector<hw::CollectiveAlgo> algos = o.algo && *o.algo != "auto"
+                                                    ? std::vector{lookup("--algo", hw::kCollectiveAlgoNames, *o.algo)}
+                                                    : hw::algorithms_for(op);
+  SizeResult best{size, algos.front(), {}, {}};
+  bool first = true;
+  for (const hw::CollectiveAlgo algo : algos) {
+    const hw::Schedule schedule = hw::make_collective(op, algo, c.group, size, options);
+    hw::RunResult r = hw::run_schedule(c.topology, schedule, {.reuse_repeated_steps = !o.every_step});
+    best.tried.emplace_back(algo, r.time);
+    if (first || r.time < best.run.time) {
+      best.algo = algo;
+      best.run = std::move(r);
+      first = false;
+    }
+  }
+  return best;
+}
+
+std::string op_name(const std::string& given) {
+  // nccl-tests' spellings: all_reduce, allreduce, all_reduce_perf.
+  std::string s = given;
+  if (s.ends_with("_perf")) s.resize(s.size() - 5);
+  std::replace(s.begin(), s.end(), '_', '-');
+  for (const auto& [alias, name] :
+       std::array<std::pair<std::string_view, std::string_view>, 5>{{{"allreduce", "all-reduce"},
+                                                                     {"reducescatter", "reduce-scatter"},
+                                                                     {"allgather", "all-gather"},
+                                                                     {"alltoall", "all-to-all"},
+                                                                     {"sendrecv", "send-recv"}}}) {
+    if (s == alias) return std::string(name);
+  }
+  return s;
+}
+
+// nccl-tests' time column: two decimals under 100 us, one under 10 ms, none above.
+std::string nccl_time(double us) {
+  if (us >= 10000.0) return fmt::format("{:7.0f}", us);
+  if (us >= 100.0) return fmt::format("{:7.1f}", us);
+  return fmt::format("{:7.2f}", us);
+}
+
 int run_standard(const Options& o, const Context& c) {
-  const hw::CollectiveOp op = lookup("--op", hw::kCollectiveOpNames, o.op);
-  const hw::CollectiveAlgo algo =
-      o.algo ? lookup("--algo", hw::kCollectiveAlgoNames, *o.algo) : hw::default_algorithm(op);
-  if (!o.size) throw ConfigError(fmt::format("collective: --size is required for {}", o.op));
+  const std::string name = op_name(o.op);
+  const hw::CollectiveOp op = lookup("--op", hw::kCollectiveOpNames, name);
+  const std::vector<Bytes> sizes = sizes_of(o);
+  const int type_bytes = datatype_bytes(o.datatype);
   const int nics = c.scenario.hardware.network.nics_per_node;
   const hw::CollectiveOptions options{.channels = o.channels.value_or(nics > 0 ? nics : 1),
                                       .tree_chunk = o.chunk.value_or(hw::kNcclSliceBytes)};
-  const auto started = std::chrono::steady_clock::now();
-  const hw::Schedule schedule = hw::make_collective(op, algo, c.group, *o.size, options);
-  const hw::RunResult r = hw::run_schedule(c.topology, schedule, {.reuse_repeated_steps = !o.every_step});
-  const double wall = seconds_since(started);
   const int n = static_cast<int>(c.group.ranks.size());
-  const BytesPerSecond algbw = r.time.value() > 0.0 ? *o.size / r.time : BytesPerSecond(0);
-  const BytesPerSecond busbw = algbw * hw::bus_bandwidth_factor(op, n);
+  const double factor = hw::bus_bandwidth_factor(op, n);
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<SizeResult> results;
+  for (const Bytes size : sizes) results.push_back(run_size(o, c, op, size, options));
+  const double wall = seconds_since(started);
+  const auto algbw = [](const SizeResult& r) {
+    return r.run.time.value() > 0.0 ? r.size / r.run.time : BytesPerSecond(0);
+  };
+  double busbw_sum = 0;
+  for (const SizeResult& r : results) busbw_sum += (algbw(r) * factor).value();
+  const double avg_busbw = busbw_sum / static_cast<double>(results.size());
+  const bool table = !o.size;
+  const bool chosen = !o.algo || *o.algo == "auto";
+
   if (o.json) {
     reports::Json j = reports::Json::object();
     j.set("scenario", c.scenario.name);
-    j.set("op", o.op);
-    j.set("algo", std::string(hw::name_of(hw::kCollectiveAlgoNames, algo)));
+    j.set("op", name);
+    j.set("algo", chosen ? std::string("auto") : *o.algo);
     j.set("gpus", n);
     j.set("channels", options.channels);
-    j.set("size_bytes", o.size->value());
-    j.set("time_s", r.time.value());
-    j.set("algbw_bytes_per_s", algbw.value());
-    j.set("busbw_bytes_per_s", busbw.value());
-    j.set("steps", r.steps);
-    j.set("flows", r.flows);
-    j.set("flows_simulated", r.flows_simulated);
+    j.set("datatype", o.datatype);
+    reports::Json rows = reports::Json::array();
+    for (const SizeResult& r : results) {
+      reports::Json row = reports::Json::object();
+      row.set("size_bytes", r.size.value());
+      row.set("count", element_count(op, r.size, n, type_bytes));
+      row.set("algo", std::string(hw::name_of(hw::kCollectiveAlgoNames, r.algo)));
+      row.set("time_s", r.run.time.value());
+      row.set("algbw_bytes_per_s", algbw(r).value());
+      row.set("busbw_bytes_per_s", (algbw(r) * factor).value());
+      if (chosen) {
+        reports::Json tried = reports::Json::object();
+        for (const auto& [algo, t] : r.tried) tried.set(hw::name_of(hw::kCollectiveAlgoNames, algo), t.value());
+        row.set("time_s_by_algo", std::move(tried));
+      }
+      rows.push(std::move(row));
+    }
+    if (!table) {
+      // One size: its figures at the top level as well, as before ranges existed.
+      const SizeResult& r = results.front();
+      j.set("size_bytes", r.size.value());
+      j.set("time_s", r.run.time.value());
+      j.set("algbw_bytes_per_s", algbw(r).value());
+      j.set("busbw_bytes_per_s", (algbw(r) * factor).value());
+      j.set("steps", r.run.steps);
+      j.set("flows", r.run.flows);
+      j.set("flows_simulated", r.run.flows_simulated);
+    }
+    j.set("rows", std::move(rows));
+    j.set("avg_busbw_bytes_per_s", avg_busbw);
     j.set("wall_s", wall);
     fmt::print("{}\n", j.dump());
     return 0;
   }
-  print_header(c, fmt::format("{} ({}, {} channel{}) of {}", o.op, hw::name_of(hw::kCollectiveAlgoNames, algo),
-                              options.channels, options.channels == 1 ? "" : "s", *o.size));
-  fmt::print("  time         {}\n", r.time);
-  fmt::print("  algbw        {}   (size / time)\n", algbw);
-  fmt::print("  busbw        {}   (algbw x {:.4g}, nccl-tests)\n", busbw, hw::bus_bandwidth_factor(op, n));
-  fmt::print("  steps        {}   flows {} ({} simulated)\n", r.steps, r.flows, r.flows_simulated);
-  fmt::print("  simulated in {:.3f} s\n", wall);
+
+  if (!table) {
+    const SizeResult& r = results.front();
+    print_header(c, fmt::format("{} ({}, {} channel{}) of {}", name, hw::name_of(hw::kCollectiveAlgoNames, r.algo),
+                                options.channels, options.channels == 1 ? "" : "s", r.size));
+    if (chosen && r.tried.size() > 1) {
+      std::vector<std::string> times;
+      for (const auto& [algo, t] : r.tried)
+        times.push_back(fmt::format("{} {}", hw::name_of(hw::kCollectiveAlgoNames, algo), t));
+      fmt::print("  algorithm    {}, the fastest of {} (--algo forces one)\n",
+                 hw::name_of(hw::kCollectiveAlgoNames, r.algo), fmt::join(times, ", "));
+    }
+    fmt::print("  time         {}\n", r.run.time);
+    fmt::print("  algbw        {}   (size / time)\n", algbw(r));
+    fmt::print("  busbw        {}   (algbw x {:.4g}, nccl-tests)\n", algbw(r) * factor, factor);
+    fmt::print("  steps        {}   flows {} ({} simulated)\n", r.run.steps, r.run.flows, r.run.flows_simulated);
+    fmt::print("  simulated in {:.3f} s\n", wall);
+    return 0;
+  }
+
+  // nccl-tests' table (its out-of-place columns; tcsim does not tell in-place apart), tcsim's algorithm last.
+  const bool reduces = op == hw::CollectiveOp::all_reduce || op == hw::CollectiveOp::reduce_scatter;
+  fmt::print("# tcsim collective: {} over {} GPUs of {} ({}), simulated\n", name, n, c.scenario.name,
+             c.topology.description());
+  fmt::print("#\n");
+  fmt::print("# {:>10}  {:>12}  {:>8}  {:>6}  {:>6}  {:>7}  {:>6}  {:>6}  {}\n", "size", "count", "type", "redop",
+             "root", "time", "algbw", "busbw", "algo");
+  fmt::print("# {:>10}  {:>12}  {:>8}  {:>6}  {:>6}  {:>7}  {:>6}  {:>6}\n", "(B)", "(elements)", "", "", "", "(us)",
+             "(GB/s)", "(GB/s)");
+  for (const SizeResult& r : results) {
+    fmt::print("  {:>10.0f}  {:>12.0f}  {:>8}  {:>6}  {:>6}  {}  {:>6.2f}  {:>6.2f}  {}\n", r.size.value(),
+               element_count(op, r.size, n, type_bytes), o.datatype, reduces ? "sum" : "none", -1,
+               nccl_time(r.run.time.value() * 1e6), algbw(r).value() / 1e9, (algbw(r) * factor).value() / 1e9,
+               hw::name_of(hw::kCollectiveAlgoNames, r.algo));
+  }
+  fmt::print("# Avg bus bandwidth    : {:.4g} \n", avg_busbw / 1e9);
+  fmt::print("#\n# simulated in {:.3f} s; busbw = algbw x {:.4g} (nccl-tests doc/PERFORMANCE.md)\n", wall, factor);
   return 0;
 }
 
@@ -375,13 +598,13 @@ int collective_command(std::span<const std::string> args) {
     }
   }
   const Options o = parse(args);
-  const bool expert = o.op == "ep-dispatch" || o.op == "ep-combine";
+  const bool expert = op_name(o.op) == "ep-dispatch" || op_name(o.op) == "ep-combine";
   check_applicable(args, o.op, expert);
   scenario::Scenario s = scenario::load_scenario(o.scenario.value_or(std::string(scenario::kDefaultScenario)), o.sets);
   hw::ClusterTopology topology = hw::build_topology(s.hardware);
   hw::GroupLayout group = first_gpus(topology, o.gpus.value_or(topology.gpu_count()));
   const Context c{std::move(s), std::move(topology), std::move(group)};
-  if (expert) return run_expert(o, c, o.op == "ep-dispatch");
+  if (expert) return run_expert(o, c, op_name(o.op) == "ep-dispatch");
   return run_standard(o, c);
 }
 

@@ -87,6 +87,14 @@ Schedule make_collective(CollectiveOp op, CollectiveAlgo algo, const GroupLayout
                                 name_of(kCollectiveAlgoNames, default_algorithm(op))));
 }
 
+std::vector<CollectiveAlgo> algorithms_for(CollectiveOp op) {
+  std::vector<CollectiveAlgo> out{default_algorithm(op)};
+  for (const Algorithm& a : kAlgorithms) {
+    if (a.op == op && a.algo != out.front()) out.push_back(a.algo);
+  }
+  return out;
+}
+
 CollectiveAlgo default_algorithm(CollectiveOp op) {
   switch (op) {
     case CollectiveOp::all_reduce:

@@ -91,8 +91,11 @@ struct CollectiveOptions {
 Schedule make_collective(CollectiveOp op, CollectiveAlgo algo, const GroupLayout& group, Bytes size,
                          const CollectiveOptions& options);
 
-// The algorithm `tcsim collective` uses when none is named.
+// The algorithm a step's collectives use when none is named.
 CollectiveAlgo default_algorithm(CollectiveOp op);
+
+// Every algorithm there is for `op`, the default first.
+std::vector<CollectiveAlgo> algorithms_for(CollectiveOp op);
 
 // nccl-tests' bus-bandwidth factor (doc/PERFORMANCE.md): busbw = algbw x factor.
 double bus_bandwidth_factor(CollectiveOp op, int ranks);
