@@ -235,6 +235,7 @@ struct Sweep {
   SweepFlags flags;
   study::VariantSpace space;
   std::vector<std::string> paths;
+  std::vector<std::string> si_units;  // per path: the SI unit of its column of plain numbers, or ""
   std::vector<std::string> columns;
   reports::SweepFormat format;
   std::string settings;  // reports::sweep_settings of what decides a row besides its values
@@ -255,9 +256,11 @@ std::string settings_of(const SweepFlags& f) {
 Sweep make_sweep(SweepFlags flags) {
   std::vector<study::Variation> variations;
   for (const std::string& v : flags.vary) variations.push_back(study::parse_variation(v));
+  std::vector<std::string> si_units;
+  for (const study::Variation& v : variations) si_units.push_back(reports::si_unit(v.values));
   study::VariantSpace space(std::move(variations));
   std::vector<std::string> paths = space.paths();
-  std::vector<std::string> columns = reports::sweep_columns(paths);
+  std::vector<std::string> columns = reports::sweep_columns(paths, si_units);
   const reports::SweepFormat format = reports::sweep_format(flags.out);
   if (!flags.scenario.starts_with("builtin:") && !fs::exists(flags.scenario)) {
     throw ConfigError(fmt::format("{}: no such scenario file", flags.scenario));
@@ -268,7 +271,8 @@ Sweep make_sweep(SweepFlags flags) {
     throw ConfigError(fmt::format("--out {}: not a regular file; a sweep writes its table to a file", flags.out));
   }
   std::string settings = settings_of(flags);
-  return Sweep{std::move(flags), std::move(space), std::move(paths), std::move(columns), format, std::move(settings)};
+  return Sweep{std::move(flags),   std::move(space), std::move(paths),   std::move(si_units),
+               std::move(columns), format,           std::move(settings)};
 }
 
 // The ids a table at `path` holds, after checking it is this sweep's: the
@@ -338,7 +342,7 @@ File open_table(const Sweep& sw, const std::string& path) {
   File f(std::fopen(path.c_str(), fresh ? "wb" : "ab"));
   if (!f) throw ConfigError(fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno)));
   if (fresh) {
-    const std::string header = reports::format_header(sw.paths, sw.format);
+    const std::string header = reports::format_header(sw.paths, sw.format, sw.si_units);
     if (std::fwrite(header.data(), 1, header.size(), f.get()) != header.size() || std::fflush(f.get()) != 0) {
       throw ConfigError(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
     }
@@ -519,7 +523,7 @@ ShardOutcome run_shard(const Sweep& sw, const std::string& path, int shard, int 
       const bool all_stopped = all_done;
       lock.unlock();
       for (const reports::SweepRow& row : rows) {
-        const std::string text = reports::format_row(row, sw.paths, sw.format);
+        const std::string text = reports::format_row(row, sw.paths, sw.format, sw.si_units);
         if (std::fwrite(text.data(), 1, text.size(), table.get()) != text.size() || std::fflush(table.get()) != 0) {
           throw std::runtime_error(fmt::format("{}: cannot write: {}", path, std::strerror(errno)));
         }

@@ -1,6 +1,7 @@
 #include "reports/sweep_table.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <initializer_list>
@@ -17,6 +18,7 @@
 #include "core/text.h"
 #include "reports/figures.h"
 #include "reports/json.h"
+#include "scenarios/quantity.h"
 
 namespace tcsim::reports {
 namespace {
@@ -341,9 +343,61 @@ SweepFormat sweep_format(std::string_view path) {
   throw ConfigError(fmt::format("\"{}\": a sweep table is FILE.csv or FILE.jsonl (JSON lines)", path));
 }
 
-std::vector<std::string> sweep_columns(std::span<const std::string> paths) {
+namespace {
+
+// The kinds a varied value may have a unit of, in the order they are tried,
+// and the SI unit each column names.
+constexpr std::array<std::pair<scenario::QuantityKind, std::string_view>, 10> kSiUnits{{
+    {scenario::QuantityKind::bandwidth, "bytes_per_s"},
+    {scenario::QuantityKind::bytes, "bytes"},
+    {scenario::QuantityKind::flops_rate, "flops_per_s"},
+    {scenario::QuantityKind::flops, "flops"},
+    {scenario::QuantityKind::duration, "s"},
+    {scenario::QuantityKind::power, "w"},
+    {scenario::QuantityKind::dollars, "usd"},
+    {scenario::QuantityKind::gpu_hours, "gpu_hours"},
+    {scenario::QuantityKind::usd_per_gpu_hour, "usd_per_gpu_hour"},
+    {scenario::QuantityKind::usd_per_kwh, "usd_per_kwh"},
+}};
+
+bool plain_number(std::string_view text) {
+  double d = 0;
+  const char* end = text.data() + text.size();
+  const auto [p, ec] = std::from_chars(text.data(), end, d);
+  return ec == std::errc() && p == end;
+}
+
+// The value in the unit's kind, or nullopt.
+std::optional<double> si_value(std::string_view text, std::string_view unit) {
+  for (const auto& [kind, name] : kSiUnits) {
+    if (name != unit) continue;
+    return scenario::parse_quantity(std::string(text), kind).value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string si_unit(std::span<const std::string> values) {
+  if (values.empty() ||
+      std::all_of(values.begin(), values.end(), [](const std::string& v) { return plain_number(v); })) {
+    return "";
+  }
+  for (const auto& [kind, name] : kSiUnits) {
+    const bool all = std::all_of(values.begin(), values.end(), [&, k = kind](const std::string& v) {
+      return scenario::parse_quantity(v, k).value.has_value();
+    });
+    if (all) return std::string(name);
+  }
+  return "";
+}
+
+std::vector<std::string> sweep_columns(std::span<const std::string> paths, std::span<const std::string> si_units) {
   std::vector<std::string> out{"id"};
   out.insert(out.end(), paths.begin(), paths.end());
+  for (std::size_t i = 0; i < si_units.size() && i < paths.size(); ++i) {
+    if (!si_units[i].empty()) out.push_back(paths[i] + "_" + si_units[i]);
+  }
   out.emplace_back("status");
   out.emplace_back("reason");
   for (const std::string_view f : kFigures) out.emplace_back(f);
@@ -361,16 +415,23 @@ std::string sweep_settings(std::string_view text) {
   return fmt::format("{:016x}", h);
 }
 
-std::string format_header(std::span<const std::string> paths, SweepFormat format) {
-  return format == SweepFormat::csv ? csv_line(sweep_columns(paths)) : std::string();
+std::string format_header(std::span<const std::string> paths, SweepFormat format,
+                          std::span<const std::string> si_units) {
+  return format == SweepFormat::csv ? csv_line(sweep_columns(paths, si_units)) : std::string();
 }
 
-std::string format_row(const SweepRow& row, std::span<const std::string> paths, SweepFormat format) {
+std::string format_row(const SweepRow& row, std::span<const std::string> paths, SweepFormat format,
+                       std::span<const std::string> si_units) {
   const std::vector<std::optional<double>> numbers = figures(row.result);
   const std::string_view status = study::status_name(row.result.status);
+  std::vector<std::optional<double>> si;  // one per SI column
+  for (std::size_t i = 0; i < si_units.size() && i < paths.size(); ++i) {
+    if (!si_units[i].empty()) si.push_back(si_value(row.values.at(i), si_units[i]));
+  }
   if (format == SweepFormat::csv) {
     std::vector<std::string> fields{fmt::format("{}", row.id)};
     fields.insert(fields.end(), row.values.begin(), row.values.end());
+    for (const auto& v : si) fields.push_back(number_text(v));
     fields.emplace_back(status);
     fields.push_back(row.result.reason);
     for (const auto& n : numbers) fields.push_back(number_text(n));
@@ -381,6 +442,11 @@ std::string format_row(const SweepRow& row, std::span<const std::string> paths, 
   Json o = Json::object();
   o.set("id", Json(row.id));
   for (std::size_t i = 0; i < paths.size(); ++i) o.set(paths[i], value_json(row.values.at(i)));
+  for (std::size_t i = 0, k = 0; i < si_units.size() && i < paths.size(); ++i) {
+    if (si_units[i].empty()) continue;
+    o.set(paths[i] + "_" + si_units[i], si[k] ? Json(*si[k]) : Json());
+    ++k;
+  }
   o.set("status", Json(status));
   o.set("reason", optional_string(row.result.reason));
   for (std::size_t i = 0; i < numbers.size(); ++i) {

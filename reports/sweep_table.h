@@ -34,15 +34,26 @@ struct SweepRow {
 // step oracle, seed, the tool's version); 16 hex digits of its 64-bit FNV-1a.
 std::string sweep_settings(std::string_view text);
 
-// The columns: id, the varied paths, status, reason, then the figures
-// (memory_gib .. rnd_p50_usd), oracle and settings (the last column).
-std::vector<std::string> sweep_columns(std::span<const std::string> paths);
+// The SI unit of a varied path's values, for a column of plain numbers
+// beside the typed text: "bytes_per_s" when every value is a bandwidth
+// ("100 GB/s"), likewise bytes, flops_per_s, flops, s, w, usd, gpu_hours,
+// usd_per_gpu_hour, usd_per_kwh; "" when the values are plain numbers already
+// or not all quantities of one kind.
+std::string si_unit(std::span<const std::string> values);
+
+// The columns: id, the varied paths, then for each path with an SI unit (a
+// parallel list; empty: none) "<path>_<unit>", then status, reason, the
+// figures (memory_gib .. rnd_p50_usd), oracle and settings (the last column).
+std::vector<std::string> sweep_columns(std::span<const std::string> paths, std::span<const std::string> si_units = {});
 // CSV: the header line; JSON lines: "" (each object names its keys).
-std::string format_header(std::span<const std::string> paths, SweepFormat format);
+std::string format_header(std::span<const std::string> paths, SweepFormat format,
+                          std::span<const std::string> si_units = {});
 // One row with its line ending. Numbers print in their shortest text that
 // reads back to the same double; a figure the variant lacks is an empty CSV
-// field or JSON null. Varied values are JSON numbers when their text is one.
-std::string format_row(const SweepRow& row, std::span<const std::string> paths, SweepFormat format);
+// field or JSON null. Varied values are JSON numbers when their text is one;
+// an SI column holds the value in its unit.
+std::string format_row(const SweepRow& row, std::span<const std::string> paths, SweepFormat format,
+                       std::span<const std::string> si_units = {});
 
 // RFC 4180: `field` quoted when it holds a comma, a quote, CR or LF, with
 // quotes doubled.

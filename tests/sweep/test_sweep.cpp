@@ -286,3 +286,30 @@ TEST_CASE("a sweep's settings are 16 hex digits of FNV-1a, and tables of other s
   CHECK_THROWS_WITH_AS(merge_tables(tables, names), doctest::Contains("were written by sweeps with other settings"),
                        ConfigError);
 }
+
+TEST_CASE("a varied quantity gets a column of SI numbers beside its typed text") {
+  CHECK(si_unit(std::vector<std::string>{"200 GB/s", "1.6 Tb/s"}) == "bytes_per_s");
+  CHECK(si_unit(std::vector<std::string>{"$2/GPU-h", "$3.5/GPU-h"}) == "usd_per_gpu_hour");
+  CHECK(si_unit(std::vector<std::string>{"80 GiB", "96 GB"}) == "bytes");
+  CHECK(si_unit(std::vector<std::string>{"8", "16"}).empty());             // numbers already
+  CHECK(si_unit(std::vector<std::string>{"h100", "h800"}).empty());        // names
+  CHECK(si_unit(std::vector<std::string>{"200 GB/s", "80 GiB"}).empty());  // two kinds
+  const std::vector<std::string> paths{"hardware.network.nic_bandwidth", "parallelism.pp"};
+  const std::vector<std::string> units{"bytes_per_s", ""};
+  const std::vector<std::string> columns = sweep_columns(paths, units);
+  CHECK(columns[3] == "hardware.network.nic_bandwidth_bytes_per_s");
+  CHECK(columns[4] == "status");
+  SweepRow row;
+  row.id = 3;
+  row.values = {"400 Gb/s", "8"};
+  row.settings = "0123456789abcdef";
+  // 400 Gb/s = 400e9 bits / 8 = 5e10 bytes per second.
+  const std::string csv = format_row(row, paths, SweepFormat::csv, units);
+  CHECK(csv.starts_with("3,400 Gb/s,8,50000000000,"));
+  const std::string json = format_row(row, paths, SweepFormat::jsonl, units);
+  CHECK(json.find(R"("hardware.network.nic_bandwidth_bytes_per_s":50000000000)") != std::string::npos);
+  // The table reads back with its SI column.
+  const SweepTable t = parse_table(format_header(paths, SweepFormat::csv, units) + csv, SweepFormat::csv, "t.csv");
+  REQUIRE(t.records.size() == 1);
+  CHECK(t.records[0].fields[3] == "50000000000");
+}
