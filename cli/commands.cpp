@@ -172,7 +172,14 @@ SimulatedStep simulate(const scenario::Scenario& s, const RunFlags& flags,
     out.simulation->add_observer(*trace);
   }
   out.result = out.simulation->run();
-  if (trace) trace->write(*flags.trace);
+  if (trace) {
+    trace->write(*flags.trace);
+    // On stderr, so --json output stays JSON alone.
+    fmt::print(stderr,
+               "trace: wrote {} ({} slices); open it at https://ui.perfetto.dev (Open trace file) or in "
+               "chrome://tracing\n",
+               *flags.trace, trace->slices());
+  }
   return out;
 }
 

@@ -1,6 +1,10 @@
 #include "sim/trace.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -58,7 +62,7 @@ double micros(std::int64_t ns) { return static_cast<double>(ns) / 1e3; }
 }  // namespace
 
 ChromeTrace::ChromeTrace(const StepGraph& graph, const hw::ClusterTopology& topology, std::vector<int> traced)
-    : graph_(graph), topology_(topology), busy_link_(topology.links().size(), 0) {
+    : graph_(graph), topology_(topology) {
   traced_.assign(graph.gpu_ids.size(), traced.empty() ? 1 : 0);
   for (const int g : traced) traced_[static_cast<std::size_t>(g)] = 1;
 }
@@ -85,10 +89,7 @@ std::string ChromeTrace::slice_name(std::uint32_t tag) const {
 // A traced GPU's transfers and collectives mark its own links (and a
 // transfer's whole route) busy while they run.
 void ChromeTrace::link_slices(const TaskEvent& t, int engine_gpu) {
-  const auto add = [&](hw::LinkId l) {
-    busy_link_[static_cast<std::size_t>(l)] = 1;
-    slices_.push_back({t.begin.count(), t.end.count(), kNetworkPid, l, t.tag});
-  };
+  const auto add = [&](hw::LinkId l) { slices_.push_back({t.begin.count(), t.end.count(), kNetworkPid, l, t.tag}); };
   if (t.transfer >= 0) {
     for (const hw::LinkId l : graph_.engine->transfer_links(t.transfer)) add(l);
     return;
@@ -120,7 +121,39 @@ void ChromeTrace::on_end(const TaskEvent& t) {
   }
 }
 
+std::vector<ChromeTrace::Lane> ChromeTrace::lanes() const {
+  // Slices by track, then each track's slices spread over lanes: the first
+  // lane whose last slice ended by this one's start, else a new lane.
+  std::map<std::pair<std::int32_t, std::int32_t>, std::vector<std::size_t>> by_track;
+  for (std::size_t i = 0; i < slices_.size(); ++i) by_track[{slices_[i].pid, slices_[i].tid}].push_back(i);
+  std::vector<Lane> out(slices_.size());
+  std::map<std::int32_t, std::int32_t> next_tid;  // per pid, the next free thread id
+  for (auto& [track, members] : by_track) {
+    std::stable_sort(members.begin(), members.end(),
+                     [&](std::size_t x, std::size_t y) { return slices_[x].begin < slices_[y].begin; });
+    std::vector<std::int64_t> ends;  // per lane, the end of its last slice
+    std::vector<std::int32_t> tids;  // per lane, its thread id
+    for (const std::size_t i : members) {
+      const SliceRecord& sl = slices_[i];
+      std::size_t lane = 0;
+      while (lane < ends.size() && ends[lane] > sl.begin) ++lane;
+      if (lane == ends.size()) {
+        ends.push_back(sl.end);
+        tids.push_back(next_tid[track.first]++);
+      } else {
+        ends[lane] = sl.end;
+      }
+      out[i] = {tids[lane], static_cast<std::int32_t>(lane)};
+    }
+  }
+  return out;
+}
+
 void ChromeTrace::write(const std::string& path) const {
+  // The trace-event format wants each thread's complete events nested or
+  // apart; transfers sharing a link overlap, so each such track is drawn as
+  // lanes ("gpu 0.1 -> nvswitch 0.0", "... (2)"), each lane one thread.
+  const std::vector<Lane> lane_of = lanes();
   AtomicFile out(path, "--trace");
   std::FILE* f = out.stream();
   fmt::print(f, "{{\"displayTimeUnit\": \"ns\", \"traceEvents\": [\n");
@@ -129,6 +162,15 @@ void ChromeTrace::write(const std::string& path) const {
     if (!first) fmt::print(f, ",\n");
     first = false;
   };
+  // Thread metadata: a name and a sort index per lane, lanes of one track together.
+  std::map<std::tuple<std::int32_t, std::int32_t, std::int32_t>, std::int32_t> thread;  // (pid, track, lane) -> tid
+  for (std::size_t i = 0; i < slices_.size(); ++i)
+    thread[{slices_[i].pid, slices_[i].tid, lane_of[i].lane}] = lane_of[i].tid;
+  const auto track_label = [&](std::int32_t pid, std::int32_t track) {
+    if (pid != kNetworkPid) return std::string(track_name(track));
+    const hw::Link& link = topology_.link(static_cast<hw::LinkId>(track));
+    return fmt::format("{} -> {}", device_name(topology_, link.from), device_name(topology_, link.to));
+  };
   for (std::size_t g = 0; g < traced_.size(); ++g) {
     if (!traced_[g]) continue;
     const int pid = graph_.gpu_ids[g];
@@ -136,30 +178,31 @@ void ChromeTrace::write(const std::string& path) const {
     fmt::print(f,
                R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "GPU {} (pipeline rank {})"}}}})j",
                pid, pid, graph_.pipeline_rank[g]);
-    for (std::int32_t t = kCompute; t <= kPipeline; ++t) {
-      sep();
-      fmt::print(f, R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{}"}}}})j", pid, t,
-                 track_name(t));
-    }
   }
   sep();
   fmt::print(f, R"j({{"ph": "M", "name": "process_name", "pid": {}, "args": {{"name": "network links"}}}})j",
              kNetworkPid);
-  for (std::size_t l = 0; l < busy_link_.size(); ++l) {
-    if (!busy_link_[l]) continue;
-    const hw::Link& link = topology_.link(static_cast<hw::LinkId>(l));
+  std::int32_t order = 0;
+  for (const auto& [key, tid] : thread) {
+    const auto& [pid, track, lane] = key;
+    const std::string name =
+        lane == 0 ? track_label(pid, track) : fmt::format("{} ({})", track_label(pid, track), lane + 1);
     sep();
-    fmt::print(f, R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": "{} -> {}"}}}})j",
-               kNetworkPid, l, device_name(topology_, link.from), device_name(topology_, link.to));
+    fmt::print(f, R"j({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": {}}}}})j", pid, tid,
+               json_quoted(name));
+    sep();
+    fmt::print(f, R"j({{"ph": "M", "name": "thread_sort_index", "pid": {}, "tid": {}, "args": {{"sort_index": {}}}}})j",
+               pid, tid, order++);
   }
-  for (const SliceRecord& s : slices_) {
-    const TaskLabel& l = graph_.labels[s.tag];
+  for (std::size_t i = 0; i < slices_.size(); ++i) {
+    const SliceRecord& sl = slices_[i];
+    const TaskLabel& l = graph_.labels[sl.tag];
     sep();
     fmt::print(
         f,
         R"j({{"ph": "X", "name": {}, "cat": "{}", "ts": {:.3f}, "dur": {:.3f}, "pid": {}, "tid": {}, "args": {{"stage": {}, "micro_batch": {}}}}})j",
-        json_quoted(slice_name(s.tag)), to_string(l.kind), micros(s.begin), micros(s.end - s.begin), s.pid, s.tid,
-        l.stage, l.micro_batch);
+        json_quoted(slice_name(sl.tag)), to_string(l.kind), micros(sl.begin), micros(sl.end - sl.begin), sl.pid,
+        lane_of[i].tid, l.stage, l.micro_batch);
   }
   fmt::print(f, "\n]}}\n");
   out.commit();

@@ -3,7 +3,9 @@
 // model's collectives, data-parallel collectives, pipeline sends), and one
 // process for the network with a track per link that carried a traced
 // transfer or a traced GPU's share of a collective. Slices are named by pass,
-// micro-batch, layers and op.
+// micro-batch, layers and op. Slices that overlap on one track (transfers
+// sharing a link) are drawn on lanes of their own, so every thread's slices
+// are apart, as the trace-event format requires.
 #pragma once
 
 #include <string>
@@ -37,6 +39,14 @@ class ChromeTrace : public Observer {
     std::uint32_t tag = 0;
   };
 
+  // Where a slice is drawn: a thread id unique within its process, and its
+  // lane within its track (0 for the first).
+  struct Lane {
+    std::int32_t tid = 0;
+    std::int32_t lane = 0;
+  };
+  std::vector<Lane> lanes() const;
+
   std::string slice_name(std::uint32_t tag) const;
   void link_slices(const TaskEvent& t, int engine_gpu);
 
@@ -44,7 +54,6 @@ class ChromeTrace : public Observer {
   const hw::ClusterTopology& topology_;
   std::vector<char> traced_;
   std::vector<SliceRecord> slices_;
-  std::vector<char> busy_link_;
 };
 
 }  // namespace tcsim::sim

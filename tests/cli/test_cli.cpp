@@ -3,13 +3,16 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "tests/support/cli_runner.h"
 
@@ -181,6 +184,30 @@ TEST_CASE("run --trace writes a Chrome trace atomically") {
   CHECK(text.find("\"ph\": \"X\"") != std::string::npos);
   CHECK(text.find("network links") != std::string::npos);
   CHECK(text.ends_with("]}\n"));
+  CHECK(r.err.find("trace: wrote " + path.string()) != std::string::npos);
+  CHECK(r.err.find("ui.perfetto.dev") != std::string::npos);
+  // Every thread's complete events are apart (the trace-event format's rule, which Perfetto relies on):
+  // transfers sharing a link are drawn on lanes of their own.
+  std::map<std::pair<long, long>, std::vector<std::pair<double, double>>> by_thread;
+  std::istringstream lines(text);
+  const auto number_after = [](const std::string& line, const std::string& key) {
+    const std::size_t at = line.find("\"" + key + "\": ");
+    return std::stod(line.substr(at + key.size() + 4));
+  };
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"ph\": \"X\"") == std::string::npos) continue;
+    by_thread[{static_cast<long>(number_after(line, "pid")), static_cast<long>(number_after(line, "tid"))}].push_back(
+        {number_after(line, "ts"), number_after(line, "dur")});
+  }
+  REQUIRE(by_thread.size() > 4);
+  int overlaps = 0;
+  for (auto& [thread, slices] : by_thread) {
+    std::sort(slices.begin(), slices.end());
+    for (std::size_t i = 1; i < slices.size(); ++i) {
+      if (slices[i].first < slices[i - 1].first + slices[i - 1].second - 0.002) ++overlaps;  // 3 decimals of us
+    }
+  }
+  CHECK(overlaps == 0);
   // Written to FILE.tmp.PID and renamed: nothing else is left beside it.
   for (const auto& e : std::filesystem::directory_iterator(path.parent_path())) {
     CHECK(e.path().filename().string().find(path.filename().string() + ".tmp") == std::string::npos);
