@@ -179,19 +179,24 @@ std::string resolved_yaml(const std::string& path, std::span<const std::string> 
   Chain chain;
   Node doc = load_document(*src, chain);
   prepare(doc, chain, overrides);
-  // A relative calibration path is relative to the file that wrote it; here
-  // it is written out from wherever the resolved file will be.
-  if (Node* hw = doc.find("hardware"); hw != nullptr && hw->kind == Node::Kind::map) {
-    if (Node* cal = hw->find("calibration"); cal != nullptr && cal->kind == Node::Kind::scalar &&
-                                             !cal->scalar.starts_with(kBuiltinPrefix) &&
-                                             std::filesystem::path(cal->scalar).is_relative()) {
-      const std::string& from = cal->loc.file;
-      const std::filesystem::path base = from.starts_with("<") || from == "--set"
-                                             ? std::filesystem::current_path()
-                                             : std::filesystem::absolute(from).parent_path();
-      cal->scalar = (base / cal->scalar).lexically_normal().string();
+  // A relative calibration profile or Hugging Face config path is relative
+  // to the file that wrote it; here it is written out from wherever the
+  // resolved file will be.
+  const auto make_absolute = [](Node* section, std::string_view key) {
+    if (section == nullptr || section->kind != Node::Kind::map) return;
+    Node* n = section->find(key);
+    if (n == nullptr || n->kind != Node::Kind::scalar || n->scalar.starts_with(kBuiltinPrefix) ||
+        !std::filesystem::path(n->scalar).is_relative()) {
+      return;
     }
-  }
+    const std::string& from = n->loc.file;
+    const std::filesystem::path base = from.starts_with("<") || from == "--set"
+                                           ? std::filesystem::current_path()
+                                           : std::filesystem::absolute(from).parent_path();
+    n->scalar = (base / n->scalar).lexically_normal().string();
+  };
+  make_absolute(doc.find("hardware"), "calibration");
+  make_absolute(doc.find("model"), "hf_config");
   std::string head = fmt::format(
       "# {} resolved: every `extends` merged{}, nothing left to look up but the built-in presets it names.\n"
       "# `tcsim run` on this file reproduces the run it was written for.\n",

@@ -10,6 +10,7 @@
 #include "model/catalog.h"
 #include "model/names.h"
 #include "model/plan_fields.h"
+#include "scenarios/hf_config.h"
 #include "scenarios/loader.h"
 #include "scenarios/read_values.h"
 #include "scenarios/reader.h"
@@ -70,12 +71,37 @@ void read_moe(MapReader r, model::MoeSpec& m) {
   r.finish();
 }
 
+// `hf_config: PATH`: a Hugging Face config.json (scenarios/hf_config.h). A
+// relative path is relative to the file that names it, as
+// hardware.calibration is.
+model::ModelSpec read_hf_model(const Node& n) {
+  const std::string path = "model.hf_config";
+  if (n.kind != Node::Kind::scalar || n.scalar.empty()) {
+    fail(n, path, fmt::format("expected the path of a Hugging Face config.json, got {}", shown(n)));
+  }
+  std::string file = n.scalar;
+  const std::filesystem::path p(file);
+  if (p.is_relative() && !n.loc.file.starts_with("<") && n.loc.file != "--set") {
+    file = (std::filesystem::path(n.loc.file).parent_path() / p).lexically_normal().string();
+  }
+  try {
+    return load_hf_config(file);
+  } catch (const ConfigError& e) {
+    // Name the scenario key that led here, then what was wrong in the config.
+    fail(n, path, fmt::format("bad Hugging Face config: {}", e.what()));
+  }
+}
+
 model::ModelSpec read_model(const Node& section) {
   model::ModelSpec m;
   const Node* map = preset_section(section, "model", m, model::find_model_preset, model::model_preset_names, "model");
   if (map == nullptr) return m;
   MapReader r(*map, "model");
-  r.take("preset");
+  const Node* preset = r.take("preset");
+  if (const Node* hf = r.take("hf_config")) {
+    if (preset != nullptr) fail(*hf, "model.hf_config", "give a preset or an hf_config, not both");
+    m = read_hf_model(*hf);
+  }
   r.text("name", m.name);
   r.text("source", m.source);
   // Layer loops and per-layer tables: a cap far above any published model (Llama 3.1 405B: 126).
