@@ -198,7 +198,7 @@ std::string resolved_yaml(const std::string& path, std::span<const std::string> 
   make_absolute(doc.find("hardware"), "calibration");
   make_absolute(doc.find("model"), "hf_config");
   std::string head = fmt::format(
-      "# {} resolved: every `extends` merged{}, nothing left to look up but the built-in presets it names.\n"
+      "# {} resolved: every `extends` merged{}; the files it names (presets aside) by absolute path.\n"
       "# `tcsim run` on this file reproduces the run it was written for.\n",
       src->file, overrides.empty() ? "" : fmt::format(" and {} --set applied", overrides.size()));
   for (const std::string& o : overrides) head += fmt::format("#   --set {}\n", o);
