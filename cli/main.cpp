@@ -29,6 +29,7 @@ Usage:
   tcsim plan [SCENARIO] [--gpus N[,N...]] [--objective time|cost] [--top K] [--jobs N] [--json] [--out FILE.csv]
   tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH] [--gpu PRESET] [--quick]
   tcsim trace summary TRACE.json[.gz] [--json]
+  tcsim init --model MODEL --gpu GPU --gpus N [--out FILE.yaml]
   tcsim --help | --version
   tcsim COMMAND --help
 
@@ -58,6 +59,8 @@ Commands:
   calibrate
           Run the calibration kernels on this machine's GPU (or take their samples with
           --samples), fit the op-time model's rates and write a calibration profile.
+  init    Write a complete, commented scenario for a model on N GPUs: sourced defaults
+          for every section and a plan that fits, so it runs the first time.
   trace   Read a PyTorch profiler (Kineto) trace: busy time per stream, kernel time
           per family and per annotated region, compute/communication overlap.
 
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
     const std::span<const std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "run") return tcsim::cli::run_command(rest);
     if (args[0] == "list") return tcsim::cli::list_command(rest);
+    if (args[0] == "init") return tcsim::cli::init_command(rest);
     if (args[0] == "collective") return tcsim::cli::collective_command(rest);
     if (args[0] == "report") return tcsim::cli::report_command(rest);
     if (args[0] == "compare") return tcsim::cli::compare_command(rest);
