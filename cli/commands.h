@@ -32,6 +32,7 @@ int calibrate_from_trace(std::span<const std::string> args);  // cli/calibrate_t
 int plan_command(std::span<const std::string> args);          // cli/plan_command.cpp
 int sweep_command(std::span<const std::string> args);         // cli/sweep_command.cpp
 int trace_command(std::span<const std::string> args);         // cli/trace_command.cpp
+int import_command(std::span<const std::string> args);        // cli/import_command.cpp
 
 // Flags `report` and `compare` share (parsed in cli/report_command.cpp).
 struct EvalFlags {
