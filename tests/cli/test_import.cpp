@@ -45,3 +45,30 @@ TEST_CASE("import megatron exits 2 naming the flag of a malformed value, and the
   CHECK(tcsim("import megatron").code == 2);
   CHECK(tcsim("import --help").code == 0);
 }
+
+TEST_CASE("calibrate --from-nccl-tests writes a network profile; a malformed row exits 2 with its file and line") {
+  const std::string data = std::string(TCSIM_TEST_DATA) + "/nccl-tests/";
+  const auto dir = std::filesystem::temp_directory_path() / "tcsim-nccl-test";
+  std::filesystem::create_directories(dir);
+  const auto profile = dir / "net.yaml";
+  const auto r = tcsim("calibrate --from-nccl-tests " + data + "a100-2node-all_reduce_perf.log --op all_reduce_perf " +
+                       "--scenario builtin:megatron-lm-a100 --out " + profile.string());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("inter-node") != std::string::npos);
+  CHECK(tcsim_test::slurp(profile).find("tier: inter-node") != std::string::npos);
+
+  // The A100 log with one time cut to a word: exit 2 naming the file and the row's line.
+  std::string log = tcsim_test::slurp(data + "a100-2node-all_reduce_perf.log");
+  const auto at = log.find("67689");
+  REQUIRE(at != std::string::npos);
+  log.replace(at, 5, "67x89");
+  const auto bad = dir / "bad.log";
+  std::ofstream(bad) << log;
+  const auto b =
+      tcsim("calibrate --from-nccl-tests " + bad.string() +
+            " --op all_reduce_perf --scenario builtin:megatron-lm-a100 --out " + (dir / "bad.yaml").string());
+  CHECK(b.code == 2);
+  CHECK(b.err.find(bad.string() + ":54:") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "bad.yaml"));
+}
