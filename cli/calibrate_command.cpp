@@ -38,6 +38,8 @@ constexpr std::string_view kCalibrateHelp =
                        --out PROFILE.yaml [--layers FIRST-LAST] [--region NAME=PASS]...
                        [--families FILE.yaml] [--source TEXT] [--name NAME] [--gpu PRESET]
                        [--set PATH=VALUE]...
+       tcsim calibrate --from-nccl-tests LOG... --scenario SCENARIO --out NETWORK.yaml
+                       [--op all_reduce_perf] [--name NAME] [--set PATH=VALUE]...
 
 Measures this machine's GPU and writes a calibration profile: the GEMM (BF16, FP8),
 HBM and attention rates the op-time model reads, each fitted to raw samples by least
@@ -69,6 +71,13 @@ fit keep the scenario profile's value and source (--set hardware.calibration=...
 base; --set overrides any field of the scenario); --gpu names another preset of the same
 die the profile describes (the file says so). No GPU needed (docs/calibration.md,
 "Calibrating from a trace").
+
+From nccl-tests: --from-nccl-tests LOG... fits each log (one network tier: intra-node when all
+its ranks run on one host, inter-node otherwise) to time = latency + size / algbw on its
+out-of-place times and writes a network profile (--out NETWORK.yaml) with each tier's latency,
+algbw and busbw, their sources, the residual per size and the raw rows; it prints them beside
+the --scenario's network figures. --op names the test for a log without its
+"# Collective test starting" line (docs/calibration.md, "Network tiers from nccl-tests").
 
 Exits 2 when the kernels binary is missing or fails (no GPU, no CUDA build) or the
 samples are malformed (file:line:column and what was expected).
@@ -286,6 +295,7 @@ int calibrate_command(std::span<const std::string> args) {
   }
   for (const std::string& a : args) {
     if (a == "--from-trace" || a.starts_with("--from-trace=")) return calibrate_from_trace(args);
+    if (a == "--from-nccl-tests" || a.starts_with("--from-nccl-tests=")) return calibrate_from_nccl_tests(args);
   }
   const CalibrateFlags flags = parse_flags(args);
   const std::filesystem::path out(flags.out);

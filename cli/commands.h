@@ -24,15 +24,17 @@ inline constexpr std::string_view kVersion = "0.1.0";
 int run_command(std::span<const std::string> args);
 int list_command(std::span<const std::string> args);
 int collective_command(std::span<const std::string> args);
-int report_command(std::span<const std::string> args);        // cli/report_command.cpp
-int compare_command(std::span<const std::string> args);       // cli/compare_command.cpp
-int validate_command(std::span<const std::string> args);      // cli/validate_command.cpp
-int calibrate_command(std::span<const std::string> args);     // cli/calibrate_command.cpp
-int calibrate_from_trace(std::span<const std::string> args);  // cli/calibrate_trace.cpp: calibrate --from-trace
-int plan_command(std::span<const std::string> args);          // cli/plan_command.cpp
-int sweep_command(std::span<const std::string> args);         // cli/sweep_command.cpp
-int trace_command(std::span<const std::string> args);         // cli/trace_command.cpp
-int init_command(std::span<const std::string> args);          // cli/init_command.cpp
+int report_command(std::span<const std::string> args);             // cli/report_command.cpp
+int compare_command(std::span<const std::string> args);            // cli/compare_command.cpp
+int validate_command(std::span<const std::string> args);           // cli/validate_command.cpp
+int calibrate_command(std::span<const std::string> args);          // cli/calibrate_command.cpp
+int calibrate_from_trace(std::span<const std::string> args);       // cli/calibrate_trace.cpp: calibrate --from-trace
+int calibrate_from_nccl_tests(std::span<const std::string> args);  // cli/calibrate_nccl.cpp
+int plan_command(std::span<const std::string> args);               // cli/plan_command.cpp
+int sweep_command(std::span<const std::string> args);              // cli/sweep_command.cpp
+int trace_command(std::span<const std::string> args);              // cli/trace_command.cpp
+int import_command(std::span<const std::string> args);             // cli/import_command.cpp
+int init_command(std::span<const std::string> args);               // cli/init_command.cpp
 
 // Flags `report` and `compare` share (parsed in cli/report_command.cpp).
 struct EvalFlags {

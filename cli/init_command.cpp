@@ -97,9 +97,9 @@ InitFlags parse_init(std::span<const std::string> args) {
 
 // The model section: a preset by name, or a Hugging Face config by absolute path.
 struct ModelChoice {
-  std::string yaml;   // the value after "model: "
-  std::string name;   // for the scenario's name
-  std::string note;   // the comment beside it
+  std::string yaml;  // the value after "model: "
+  std::string name;  // for the scenario's name
+  std::string note;  // the comment beside it
 };
 
 ModelChoice choose_model(const std::string& model) {
@@ -116,7 +116,6 @@ ModelChoice choose_model(const std::string& model) {
   }
   return {model, model, "a preset: the published architecture (tcsim list models shows its source)"};
 }
-
 
 // The scale-out network of the GPU's generation: DGX servers' NICs and the
 // InfiniBand switches of their reference clusters.
@@ -166,8 +165,8 @@ std::string plan_yaml(const model::ParallelPlan& p) {
 }
 
 // The whole scenario. `plan_note` says how the plan was chosen and what it holds.
-std::string scenario_yaml(const InitFlags& f, const ModelChoice& m, const model::ParallelPlan& plan,
-                          std::int64_t batch, const std::string& plan_note) {
+std::string scenario_yaml(const InitFlags& f, const ModelChoice& m, const model::ParallelPlan& plan, std::int64_t batch,
+                          const std::string& plan_note) {
   const int per_node = std::min(f.gpus, 8);
   const int nodes = f.gpus / per_node;
   const Network net = network_of(f.gpu);
@@ -235,7 +234,7 @@ std::string scenario_yaml(const InitFlags& f, const ModelChoice& m, const model:
 
 // The plan: valid, fits in memory, least model parallelism.
 std::optional<std::pair<model::ParallelPlan, model::MemoryBudget>> choose_plan(const scenario::Scenario& base,
-                                                                              int gpus) {
+                                                                               int gpus) {
   std::vector<model::ParallelPlan> plans;
   for (model::ParallelPlan& p : study::enumerate_plans(base, gpus)) {
     if (p.schedule == model::Schedule::one_f_one_b && p.micro_batch == 1 && p.zero == 1 && p.cp == 1 &&
@@ -272,7 +271,8 @@ int init_command(std::span<const std::string> args) {
   if (f.out) {
     std::error_code ec;
     if (fs::exists(*f.out, ec)) {
-      throw ConfigError(fmt::format("init: {} exists; it is left as it was (remove it, or give another --out)", *f.out));
+      throw ConfigError(
+          fmt::format("init: {} exists; it is left as it was (remove it, or give another --out)", *f.out));
     }
   }
   const ModelChoice m = choose_model(f.model);
@@ -284,9 +284,10 @@ int init_command(std::span<const std::string> args) {
       scenario_yaml(f, m, model::ParallelPlan{}, batch, "a first plan, replaced below"), file);
   const auto chosen = choose_plan(base, f.gpus);
   if (!chosen) {
-    throw ConfigError(fmt::format("init: no plan of {} on {} {} fits in memory (with ZeRO-1 and selective recompute); "
-                                  "give more GPUs, or write the plan yourself",
-                                  m.name, f.gpus, f.gpu));
+    throw ConfigError(
+        fmt::format("init: no plan of {} on {} {} fits in memory (with ZeRO-1 and selective recompute); "
+                    "give more GPUs, or write the plan yourself",
+                    m.name, f.gpus, f.gpu));
   }
   const auto& [plan, memory] = *chosen;
   const std::string note = fmt::format(

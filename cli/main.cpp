@@ -28,8 +28,11 @@ Usage:
   tcsim sweep merge OUT INPUT...
   tcsim plan [SCENARIO] [--gpus N[,N...]] [--objective time|cost] [--top K] [--jobs N] [--json] [--out FILE.csv]
   tcsim calibrate --out PROFILE.yaml [--samples SAMPLES.csv] [--kernels PATH] [--gpu PRESET] [--quick]
+  tcsim calibrate --from-trace TRACE.json --scenario S --out PROFILE.yaml
+  tcsim calibrate --from-nccl-tests LOG... --scenario S --out NETWORK.yaml
   tcsim trace summary TRACE.json[.gz] [--json]
   tcsim init --model MODEL --gpu GPU --gpus N [--out FILE.yaml]
+  tcsim import megatron [--file SCRIPT.sh] [--out FRAGMENT.yaml] [--] [MEGATRON ARGS...]
   tcsim --help | --version
   tcsim COMMAND --help
 
@@ -63,6 +66,9 @@ Commands:
           for every section and a plan that fits, so it runs the first time.
   trace   Read a PyTorch profiler (Kineto) trace: busy time per stream, kernel time
           per family and per annotated region, compute/communication overlap.
+  import  Read a Megatron-LM launch (its arguments or a shell script) into a scenario
+          fragment: the parallel plan, model, precision and training length, each
+          value commented with the flag it came from.
 
 Exit codes: 0 success, 2 bad input (scenario or flags), 1 internal error.
 )";
@@ -92,6 +98,7 @@ int main(int argc, char** argv) {
     if (args[0] == "sweep") return tcsim::cli::sweep_command(rest);
     if (args[0] == "calibrate") return tcsim::cli::calibrate_command(rest);
     if (args[0] == "trace") return tcsim::cli::trace_command(rest);
+    if (args[0] == "import") return tcsim::cli::import_command(rest);
     throw tcsim::ConfigError(fmt::format("unknown command \"{}\" (try tcsim --help)", args[0]));
   } catch (const tcsim::ConfigError& e) {
     fmt::print(stderr, "tcsim: error: {}\n", e.what());

@@ -34,8 +34,8 @@ TEST_CASE("init writes a scenario that runs the first time: a plan that fits, a 
   REQUIRE_MESSAGE(w.code == 0, w.err);
   CHECK(has(w.err, "init: wrote " + f.string()));
   const std::string text = tcsim_test::slurp(f);
-  for (const char* section : {"model: llama-3.1-405b", "parallelism:", "hardware:", "network:", "training:",
-                              "reliability:", "cost:"}) {
+  for (const char* section :
+       {"model: llama-3.1-405b", "parallelism:", "hardware:", "network:", "training:", "reliability:", "cost:"}) {
     CHECK_MESSAGE(has(text, section), section);
   }
   const Result r = tcsim("run --json " + f.string());
