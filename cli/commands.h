@@ -21,6 +21,10 @@ namespace tcsim::cli {
 
 inline constexpr std::string_view kVersion = "0.1.0";
 
+// The command named by args[0] with the rest (cli/dispatch.cpp); no command
+// prints the usage (exit code 2), --help and --version print theirs.
+int dispatch(std::span<const std::string> args);
+
 int run_command(std::span<const std::string> args);
 int list_command(std::span<const std::string> args);
 int collective_command(std::span<const std::string> args);

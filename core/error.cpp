@@ -18,8 +18,8 @@ std::string render(const SourceLoc& loc, const std::string& key_path, const std:
 }  // namespace
 
 ConfigError::ConfigError(const SourceLoc& loc, const std::string& key_path, const std::string& message)
-    : std::runtime_error(render(loc, key_path, message)) {}
+    : std::runtime_error(render(loc, key_path, message)), loc_(loc), key_path_(key_path), message_(message) {}
 
-ConfigError::ConfigError(const std::string& message) : std::runtime_error(message) {}
+ConfigError::ConfigError(const std::string& message) : std::runtime_error(message), message_(message) {}
 
 }  // namespace tcsim

@@ -24,6 +24,17 @@ class ConfigError : public std::runtime_error {
   ConfigError(const SourceLoc& loc, const std::string& key_path, const std::string& message);
   // For errors with no location (a CLI flag).
   explicit ConfigError(const std::string& message);
+
+  // The parts what() renders, for callers that present them apart (the
+  // Python module's exception): an empty file for errors with no location.
+  const SourceLoc& loc() const { return loc_; }
+  const std::string& key_path() const { return key_path_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  SourceLoc loc_;
+  std::string key_path_;
+  std::string message_;
 };
 
 }  // namespace tcsim

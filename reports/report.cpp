@@ -281,15 +281,15 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
   // Comparison.
   if (cmp != nullptr) {
     Section sec{"Compared with " + label_of(*cmp), {}};
-    const Comparison c = comparison(e, *cmp);
+    const Comparison sides = comparison(e, *cmp);
     sec.para(fmt::format("A is {} ({}); B is {} ({}). Each side is priced on its own hardware.", label_of(e),
                          e.scenario.file, label_of(*cmp), cmp->scenario.file));
     Table t{{"", "A", "B", "B - A"}, {}, {false, true, true, true}};
-    for (const ComparisonRow& row : c.rows) {
+    for (const ComparisonRow& row : sides.rows) {
       t.rows.push_back({std::string(static_cast<std::size_t>(row.depth) * 2, ' ') + row.label, row.a, row.b, row.diff});
     }
     sec.table(std::move(t));
-    for (const std::string& n : c.notes) sec.note(n);
+    for (const std::string& n : sides.notes) sec.note(n);
     for (const std::string& n : cmp->scenario.notes) sec.note("B: " + n);
     if (const Chart* c = find_chart(charts, "compare")) sec.chart(c);
     doc.push_back(std::move(sec));

@@ -10,6 +10,7 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libfmt-dev libboost-graph-dev doctest-dev zlib1g-dev  # libraries
   clang libclang-rt-14-dev clang-format  # fuzzing (libFuzzer) and the format check
   libopenmpi-dev openmpi-bin             # tcsim sweep across MPI ranks (optional: TCSIM_MPI)
+  pybind11-dev python3-dev python3-pytest  # the Python module and its tests (docs/python.md)
 )
 
 if [ "${1:-}" = "--with-browser" ]; then
