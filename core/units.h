@@ -87,6 +87,14 @@ constexpr double kJoulesPerKwh = 3.6e6;     // 1 kWh = 1000 W x 3600 s
 constexpr Dollars operator*(Joules e, DollarsPerKwh r) { return Dollars(e.value() / kJoulesPerKwh * r.value()); }
 constexpr GpuHours gpu_hours(Seconds wall, double gpus) { return GpuHours(wall.value() * gpus / kSecondsPerHour); }
 
+// A quantity's value in its base unit, or a plain number as it is: for code
+// written once over quantities and numbers alike (distributions of either).
+constexpr double raw_value(double v) { return v; }
+template <class Tag>
+constexpr double raw_value(Quantity<Tag> q) {
+  return q.value();
+}
+
 // Named constructors for literals in code and tests (decimal SI, binary IEC).
 constexpr Bytes bytes(double v) { return Bytes(v); }
 constexpr Bytes kib(double v) { return Bytes(v * 1024.0); }

@@ -16,15 +16,6 @@ using scenario::RndKind;
 
 namespace {
 
-template <class Q>
-double raw(Q q) {
-  if constexpr (std::is_same_v<Q, double>) {
-    return q;
-  } else {
-    return q.value();
-  }
-}
-
 // Phi^-1(0.95): the 95th percentile of the standard normal, which the 90%
 // intervals of the published estimates (p5, p95) sit on.
 const double kZ95 = normal_quantile(0.95);
@@ -46,16 +37,17 @@ template <class Q>
 Q quantile_of(const Distribution<Q>& d, double u) {
   double x = 0;
   switch (d.kind) {
-    case DistKind::fixed: x = raw(d.value); break;
-    case DistKind::uniform: x = raw(d.low) + u * (raw(d.high) - raw(d.low)); break;
+    case DistKind::fixed: x = raw_value(d.value); break;
+    case DistKind::uniform: x = raw_value(d.low) + u * (raw_value(d.high) - raw_value(d.low)); break;
     case DistKind::triangular: {
-      const double a = raw(d.low), c = raw(d.mode), b = raw(d.high);
+      const double a = raw_value(d.low), c = raw_value(d.mode), b = raw_value(d.high);
       const double split = (c - a) / (b - a);
       x = u < split ? a + std::sqrt(u * (b - a) * (c - a)) : b - std::sqrt((1 - u) * (b - a) * (b - c));
       break;
     }
     case DistKind::lognormal:
-      x = lognormal_quantile(raw(d.median), raw(d.p5), raw(d.p95), d.has_median, d.has_p5, d.has_p95, u);
+      x = lognormal_quantile(raw_value(d.median), raw_value(d.p5), raw_value(d.p95), d.has_median, d.has_p5, d.has_p95,
+                             u);
       break;
   }
   return Q(x);
@@ -147,14 +139,7 @@ struct Input {
 template <class Q>
 void add_input(std::vector<Input>& out, int index, std::string name, const scenario::Distribution<Q>& d) {
   if (d.kind == scenario::DistKind::fixed) return;
-  const auto raw = [](Q q) {
-    if constexpr (std::is_same_v<Q, double>) {
-      return q;
-    } else {
-      return q.value();
-    }
-  };
-  out.push_back({index, std::move(name), raw(quantile_of(d, 0.1)), raw(quantile_of(d, 0.9))});
+  out.push_back({index, std::move(name), raw_value(quantile_of(d, 0.1)), raw_value(quantile_of(d, 0.9))});
 }
 
 std::vector<Input> inputs_of(const RndItem& it) {

@@ -31,6 +31,17 @@ std::string whole(double n) {
 
 Spread<Dollars> exact(Dollars d) { return Spread<Dollars>{d, d, d, d}; }
 
+// A view with its figure to come.
+AccountingView given(int number, std::string id, std::string name, std::string counts) {
+  AccountingView v;
+  v.number = number;
+  v.id = std::move(id);
+  v.name = std::move(name);
+  v.counts = std::move(counts);
+  v.given = true;
+  return v;
+}
+
 AccountingView missing(int number, std::string id, std::string name, std::string why) {
   AccountingView v;
   v.number = number;
@@ -58,12 +69,9 @@ AccountingView headline(const scenario::CostSpec& cost) {
   const char* name = "The headline as published";
   if (!cost.headline) return missing(1, "headline", name, "the scenario gives no published figure (cost.headline)");
   const scenario::HeadlineSpec& h = *cost.headline;
-  AccountingView v;
-  v.number = 1;
-  v.id = "headline";
-  v.name = name;
-  v.given = true;
-  v.counts = "the GPU-hours the authors published, at the rental rate they assumed: one final run, nothing else";
+  AccountingView v =
+      given(1, "headline", name,
+            "the GPU-hours the authors published, at the rental rate they assumed: one final run, nothing else");
   v.usd = exact(h.gpu_hours * h.rental);
   v.sources = {h.source};
   v.parts.push_back({"published GPU-hours x assumed rate", v.usd, false, ViewPart::Role::part,
@@ -73,14 +81,10 @@ AccountingView headline(const scenario::CostSpec& cost) {
 
 std::vector<AccountingView> final_run(const scenario::CostSpec& cost, const Ledger& l) {
   std::vector<AccountingView> out;
-  AccountingView rental;
-  rental.number = 2;
-  rental.id = "final_run_rental";
-  rental.name = "The final run, simulated, at rental";
-  rental.given = true;
-  rental.counts =
-      "the final run's GPU-hours as tcsim simulates them (steps, checkpoint stalls, restarts and lost work; "
-      "measured phases as published), at the rental rate";
+  AccountingView rental =
+      given(2, "final_run_rental", "The final run, simulated, at rental",
+            "the final run's GPU-hours as tcsim simulates them (steps, checkpoint stalls, restarts and lost work; "
+            "measured phases as published), at the rental rate");
   rental.usd = exact(l.final_run);
   rental.sources = {"tcsim run-level simulation", l.rental_source};
   rental.parts.push_back({"GPU-hours x rental", rental.usd, false, ViewPart::Role::part,
@@ -93,14 +97,11 @@ std::vector<AccountingView> final_run(const scenario::CostSpec& cost, const Ledg
     return out;
   }
   const scenario::OwnershipSpec& o = *cost.owned;
-  AccountingView owned;
-  owned.number = 2;
-  owned.id = "final_run_owned";
-  owned.name = owned_name;
-  owned.given = true;
-  owned.counts = fmt::format(
-      "the same GPU-hours on hardware the trainer owns: amortised capital, energy{}; no staff, no other runs",
-      o.facility.value() > 0 ? " and facility" : " (facility not included: no sourced figure)");
+  AccountingView owned = given(
+      2, "final_run_owned", owned_name,
+      fmt::format("the same GPU-hours on hardware the trainer owns: amortised capital, energy{}; no staff, no other "
+                  "runs",
+                  o.facility.value() > 0 ? " and facility" : " (facility not included: no sourced figure)"));
   owned.usd = exact(*l.owned_final_run);
   owned.sources = {"tcsim run-level simulation", convention(o)};
   for (const scenario::CapitalItem& c : o.capital) owned.sources.push_back(c.source);
@@ -126,11 +127,7 @@ AccountingView development(const Ledger& l) {
   const char* name = "Development cost attributable to the model";
   if (!l.rnd) return missing(3, "development", name, "the scenario gives no R&D items (cost.rnd)");
   const RndResult& r = *l.rnd;
-  AccountingView v;
-  v.number = 3;
-  v.id = "development";
-  v.name = name;
-  v.given = true;
+  AccountingView v = given(3, "development", name, "");
   v.counts = fmt::format(
       "the final run plus what the model's development needed beyond it (the scenario's R&D items: experiments and "
       "ablations, earlier models, post-training, staff, idle capacity), compute at the {} rate; Monte Carlo, {} "
@@ -172,11 +169,7 @@ AccountingView company(const scenario::CostSpec& cost, const RndOptions& options
     for (const double y : years) xs.push_back(per_year * y);
     return spread_of<Dollars>(std::move(xs));
   };
-  AccountingView v;
-  v.number = 4;
-  v.id = "company";
-  v.name = name;
-  v.given = true;
+  AccountingView v = given(4, "company", name, "");
   v.spread = true;
   v.counts = fmt::format(
       "the GPU fleets the company held over the development period ({}), owned and amortised like view 2 whether "
@@ -216,11 +209,7 @@ AccountingView company(const scenario::CostSpec& cost, const RndOptions& options
 }
 
 AccountingView peer(const scenario::PeerRun& p, const scenario::CostSpec& cost) {
-  AccountingView v;
-  v.number = 5;
-  v.id = "peer";
-  v.name = fmt::format("Context: {}", p.name);
-  v.given = true;
+  AccountingView v = given(5, "peer", fmt::format("Context: {}", p.name), "");
   const DollarsPerGpuHour rental = cost.headline ? cost.headline->rental : cost.rental;
   v.counts =
       fmt::format("a peer's published GPU-hours ({}), at the same {} rental as view {}{}", p.gpu, to_string(rental),

@@ -19,15 +19,6 @@ void read_value(MapReader& r, std::string_view key, Q& out, QuantityKind kind, d
   }
 }
 
-template <class Q>
-double raw(Q q) {
-  if constexpr (std::is_same_v<Q, double>) {
-    return q;
-  } else {
-    return q.value();
-  }
-}
-
 }  // namespace
 
 // The items of a list-valued key, or an error naming what each item should be.
@@ -78,14 +69,16 @@ Distribution<Q> read_distribution(MapReader& parent, std::string_view key, Quant
     case DistKind::uniform:
       read_value(m, "low", d.low, kind, min, true);
       read_value(m, "high", d.high, kind, min, true);
-      if (!(raw(d.low) < raw(d.high))) fail(m.at("high"), join_path(path, "high"), "expected high above low");
+      if (!(raw_value(d.low) < raw_value(d.high)))
+        fail(m.at("high"), join_path(path, "high"), "expected high above low");
       break;
     case DistKind::triangular:
       read_value(m, "low", d.low, kind, min, true);
       read_value(m, "mode", d.mode, kind, min, true);
       read_value(m, "high", d.high, kind, min, true);
-      if (!(raw(d.low) < raw(d.high))) fail(m.at("high"), join_path(path, "high"), "expected high above low");
-      if (raw(d.mode) < raw(d.low) || raw(d.mode) > raw(d.high)) {
+      if (!(raw_value(d.low) < raw_value(d.high)))
+        fail(m.at("high"), join_path(path, "high"), "expected high above low");
+      if (raw_value(d.mode) < raw_value(d.low) || raw_value(d.mode) > raw_value(d.high)) {
         fail(m.at("mode"), join_path(path, "mode"), "expected the mode between low and high");
       }
       break;
@@ -100,16 +93,17 @@ Distribution<Q> read_distribution(MapReader& parent, std::string_view key, Quant
         fail(*n, path, "a lognormal needs two or three of median, p5 and p95 (the 90% interval)");
       }
       const auto positive = [&](std::string_view k, bool given, Q v) {
-        if (given && !(raw(v) > 0)) fail(m.at(k), join_path(path, k), "a lognormal's quantiles must be above zero");
+        if (given && !(raw_value(v) > 0))
+          fail(m.at(k), join_path(path, k), "a lognormal's quantiles must be above zero");
       };
       positive("median", d.has_median, d.median);
       positive("p5", d.has_p5, d.p5);
       positive("p95", d.has_p95, d.p95);
-      if (d.has_p5 && d.has_median && !(raw(d.p5) < raw(d.median)))
+      if (d.has_p5 && d.has_median && !(raw_value(d.p5) < raw_value(d.median)))
         fail(m.at("median"), join_path(path, "median"), "expected p5 < median");
-      if (d.has_median && d.has_p95 && !(raw(d.median) < raw(d.p95)))
+      if (d.has_median && d.has_p95 && !(raw_value(d.median) < raw_value(d.p95)))
         fail(m.at("p95"), join_path(path, "p95"), "expected median < p95");
-      if (d.has_p5 && d.has_p95 && !(raw(d.p5) < raw(d.p95)))
+      if (d.has_p5 && d.has_p95 && !(raw_value(d.p5) < raw_value(d.p95)))
         fail(m.at("p95"), join_path(path, "p95"), "expected p5 < p95");
       break;
     }
