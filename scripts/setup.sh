@@ -11,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev clang-format  # fuzzing (libFuzzer) and the format check
   libopenmpi-dev openmpi-bin             # tcsim sweep across MPI ranks (optional: TCSIM_MPI)
   pybind11-dev python3-dev python3-pytest  # the Python module and its tests (docs/python.md)
+  python3-pip python3-setuptools python3-wheel  # pip install --no-build-isolation . without a package index
 )
 
 if [ "${1:-}" = "--with-browser" ]; then
