@@ -79,17 +79,27 @@ AccountingView headline(const scenario::CostSpec& cost) {
   return v;
 }
 
-std::vector<AccountingView> final_run(const scenario::CostSpec& cost, const Ledger& l) {
-  std::vector<AccountingView> out;
+AccountingView final_run_rental(const Ledger& l) {
   AccountingView rental =
       given(2, "final_run_rental", "The final run, simulated, at rental",
             "the final run's GPU-hours as tcsim simulates them (steps, checkpoint stalls, restarts and lost work; "
             "measured phases as published), at the rental rate");
   rental.usd = exact(l.final_run);
-  rental.sources = {"tcsim run-level simulation", l.rental_source};
+  rental.sources = {"tcsim run-level simulation"};
+  if (!l.rental_source.empty()) rental.sources.push_back(l.rental_source);
   rental.parts.push_back({"GPU-hours x rental", rental.usd, false, ViewPart::Role::part,
                           fmt::format("{} x {}", to_string(l.gpu_hours), to_string(l.rental)), l.rental_source, ""});
-  out.push_back(std::move(rental));
+  return rental;
+}
+
+std::vector<AccountingView> final_run(const scenario::CostSpec& cost, const Ledger& l) {
+  std::vector<AccountingView> out;
+  if (!(l.rental.value() > 0)) {
+    out.push_back(missing(2, "final_run_rental", "The final run, simulated, at rental",
+                          "the scenario gives no rental rate (cost.rental)"));
+  } else {
+    out.push_back(final_run_rental(l));
+  }
 
   const char* owned_name = "The final run, simulated, on owned hardware";
   if (!l.owned || !cost.owned) {
@@ -211,6 +221,9 @@ AccountingView company(const scenario::CostSpec& cost, const RndOptions& options
 AccountingView peer(const scenario::PeerRun& p, const scenario::CostSpec& cost) {
   AccountingView v = given(5, "peer", fmt::format("Context: {}", p.name), "");
   const DollarsPerGpuHour rental = cost.headline ? cost.headline->rental : cost.rental;
+  if (!(rental.value() > 0)) {
+    return missing(5, "peer", v.name, "no rental rate to price the peer's GPU-hours (cost.headline or cost.rental)");
+  }
   v.counts =
       fmt::format("a peer's published GPU-hours ({}), at the same {} rental as view {}{}", p.gpu, to_string(rental),
                   cost.headline ? 1 : 2, cost.owned ? " and on owned hardware by view 2's conventions" : "");

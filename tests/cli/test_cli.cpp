@@ -208,6 +208,8 @@ TEST_CASE("run --trace writes a Chrome trace atomically") {
     }
   }
   CHECK(overlaps == 0);
+  // The step does put concurrent transfers on one link: some track has a second lane.
+  CHECK(text.find(" (2)\"") != std::string::npos);
   // Written to FILE.tmp.PID and renamed: nothing else is left beside it.
   for (const auto& e : std::filesystem::directory_iterator(path.parent_path())) {
     CHECK(e.path().filename().string().find(path.filename().string() + ".tmp") == std::string::npos);

@@ -114,6 +114,14 @@ TEST_CASE("a view without inputs is listed with the reason, never left out silen
   CHECK(view(l.views, "peer").missing.find("cost.context") != std::string::npos);
 }
 
+TEST_CASE("without a rental rate the rented views are not given, never $0") {
+  const scenario::Scenario s = test::load_small();
+  const Ledger l = price_run(s.cost, s.hardware.gpu.tdp, {{"main", GpuHours(10)}}, RndOptions{1, 10});
+  const AccountingView& rental = view(l.views, "final_run_rental");
+  CHECK_FALSE(rental.given);
+  CHECK(rental.missing.find("cost.rental") != std::string::npos);
+}
+
 TEST_CASE("a published headline whose total is not its GPU-hours x rate is refused") {
   std::string text = scenario_text();
   text.replace(text.find("usd: \"$2M\""), 10, "usd: \"$3M\"");
