@@ -49,8 +49,18 @@ void files_of(const Node& n, std::set<std::string>& out) {
   }
 }
 
-// Relabels `map`'s source key when one of its values was written elsewhere.
-void relabel(Node& map, const Pair& pair, const std::string& path, std::vector<std::string>& notes) {
+// How recent a place is: its index in the newest-first list (--set, the leaf
+// file, then each file it extends); a place not listed is the oldest.
+struct Ages {
+  std::span<const std::string> newest_first;
+  std::size_t operator()(const std::string& file) const {
+    return static_cast<std::size_t>(std::find(newest_first.begin(), newest_first.end(), file) - newest_first.begin());
+  }
+};
+
+// Relabels `map`'s source key when one of its values was written after it,
+// somewhere else (a source written after its value is the user's own).
+void relabel(Node& map, const Pair& pair, const std::string& path, const Ages& age, std::vector<std::string>& notes) {
   Node* source = map.find(pair.source);
   if (source == nullptr || source->kind != Node::Kind::scalar) return;
   for (std::size_t i = 0; i < map.keys.size(); ++i) {
@@ -61,7 +71,8 @@ void relabel(Node& map, const Pair& pair, const std::string& path, std::vector<s
     if (!vouched) continue;
     std::set<std::string> files;
     files_of(map.values[i], files);
-    files.erase(source->loc.file);
+    const std::size_t source_age = age(source->loc.file);
+    std::erase_if(files, [&](const std::string& f) { return age(f) >= source_age; });
     if (files.empty()) continue;
     const Node& value = map.values[i];
     const std::string key_path = path.empty() ? std::string(key) : path + "." + std::string(key);
@@ -79,11 +90,11 @@ void relabel(Node& map, const Pair& pair, const std::string& path, std::vector<s
   }
 }
 
-void relabel_items(Node* list, const std::string& path, std::vector<std::string>& notes) {
+void relabel_items(Node* list, const std::string& path, const Ages& age, std::vector<std::string>& notes) {
   if (list == nullptr || list->kind != Node::Kind::sequence) return;
   for (std::size_t i = 0; i < list->items.size(); ++i) {
     if (list->items[i].kind == Node::Kind::map) {
-      relabel(list->items[i], Pair{"source", {}}, fmt::format("{}[{}]", path, i), notes);
+      relabel(list->items[i], Pair{"source", {}}, fmt::format("{}[{}]", path, i), age, notes);
     }
   }
 }
@@ -92,41 +103,38 @@ void relabel_items(Node* list, const std::string& path, std::vector<std::string>
 
 std::vector<std::string> check_provenance(Node& doc, std::span<const std::string> newest_first) {
   std::vector<std::string> notes;
+  const Ages ages{newest_first};
   Node* cost = doc.find("cost");
   if (cost == nullptr || cost->kind != Node::Kind::map) return notes;
-  relabel(*cost, Pair{"rental_source", {"rental"}}, "cost", notes);
+  relabel(*cost, Pair{"rental_source", {"rental"}}, "cost", ages, notes);
   if (Node* owned = cost->find("owned"); owned != nullptr && owned->kind == Node::Kind::map) {
-    relabel(*owned, Pair{"energy_price_source", {"energy_price"}}, "cost.owned", notes);
-    relabel(*owned, Pair{"power_source", {"power_fraction", "pue", "server_power_factor"}}, "cost.owned", notes);
-    relabel(*owned, Pair{"facility_source", {"facility"}}, "cost.owned", notes);
-    relabel_items(owned->find("capital"), "cost.owned.capital", notes);
+    relabel(*owned, Pair{"energy_price_source", {"energy_price"}}, "cost.owned", ages, notes);
+    relabel(*owned, Pair{"power_source", {"power_fraction", "pue", "server_power_factor"}}, "cost.owned", ages, notes);
+    relabel(*owned, Pair{"facility_source", {"facility"}}, "cost.owned", ages, notes);
+    relabel_items(owned->find("capital"), "cost.owned.capital", ages, notes);
   }
   if (Node* rnd = cost->find("rnd"); rnd != nullptr && rnd->kind == Node::Kind::map) {
-    relabel_items(rnd->find("items"), "cost.rnd.items", notes);
+    relabel_items(rnd->find("items"), "cost.rnd.items", ages, notes);
   }
   if (Node* headline = cost->find("headline"); headline != nullptr && headline->kind == Node::Kind::map) {
-    relabel(*headline, Pair{"source", {}}, "cost.headline", notes);
+    relabel(*headline, Pair{"source", {}}, "cost.headline", ages, notes);
   }
   if (Node* company = cost->find("company"); company != nullptr && company->kind == Node::Kind::map) {
-    relabel_items(company->find("fleet"), "cost.company.fleet", notes);
-    relabel_items(company->find("brackets"), "cost.company.brackets", notes);
+    relabel_items(company->find("fleet"), "cost.company.fleet", ages, notes);
+    relabel_items(company->find("brackets"), "cost.company.brackets", ages, notes);
   }
-  relabel_items(cost->find("context"), "cost.context", notes);
+  relabel_items(cost->find("context"), "cost.context", ages, notes);
 
   // Sections written for one model's programme, kept from a file older than
   // the newest place the model was set.
-  const auto age = [&](const std::string& file) {
-    const auto at = std::find(newest_first.begin(), newest_first.end(), file);
-    return static_cast<std::size_t>(at - newest_first.begin());  // unknown: oldest
-  };
   const auto newest = [&](const Node& n) {
     std::set<std::string> files;
     files_of(n, files);
     std::string best;
     std::size_t best_age = newest_first.size() + 1;
     for (const std::string& f : files) {
-      if (age(f) < best_age) {
-        best_age = age(f);
+      if (ages(f) < best_age) {
+        best_age = ages(f);
         best = f;
       }
     }

@@ -4,6 +4,8 @@
 //   extends the one with the source) keeps no inherited source: the source
 //   becomes "user value ..., no source given" and its tag `assumption`, so a
 //   report never shows the replaced value's citation beside the user's figure.
+//   A source written after its value (a user restating where it comes from)
+//   is the user's own and stays.
 // - Cost sections that describe one model's programme (the published
 //   headline, the R&D items, the company's fleet) written in another file
 //   than the one that set the model are noted as inherited.

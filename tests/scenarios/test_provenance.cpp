@@ -149,6 +149,15 @@ TEST_CASE("a value replaced by a file that extends the one with the source is re
   CHECK(s.notes[0].starts_with(f + ":3:11: cost.rental"));
 }
 
+TEST_CASE("a source written after its value is the user's own: kept, nothing relabelled") {
+  const std::string f = write_file(
+      "my-source.yaml", "extends: builtin:deepseek-v3\ncost:\n  rental_source: \"our own contract, 2025\"\n");
+  const Scenario s = load_scenario(f);
+  CHECK(s.cost.rental_source == "our own contract, 2025");
+  CHECK(s.cost.rental.value() == 2.0);
+  CHECK(s.notes.empty());
+}
+
 TEST_CASE("R&D items kept from another model's scenario are noted; a change of hardware alone is not") {
   const std::string other =
       write_file("other-model.yaml",
