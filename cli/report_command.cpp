@@ -164,7 +164,9 @@ int report_command(std::span<const std::string> args) {
              a.run.simulated_phases == 0     ? "every phase measured"
              : sim::rests_on_stand_in(a.run) ? a.run.oracle.name + " step times, a stand-in: lower bound"
                                              : a.run.oracle.name + " step times");
-  fmt::print("  cost.final_run_usd    {}\n", to_string(a.ledger.final_run));
+  fmt::print("  cost.final_run_usd    {}\n", a.ledger.rental.value() > 0
+                                                 ? to_string(a.ledger.final_run)
+                                                 : std::string("not given (the scenario has no cost.rental)"));
   if (a.ledger.owned_final_run) fmt::print("  cost.owned_final_run_usd {}\n", to_string(*a.ledger.owned_final_run));
   if (a.ledger.rnd) {
     fmt::print("  cost.rnd_total_usd    p10 {}  p50 {}  p90 {}\n", to_string(a.ledger.rnd->total.p10),

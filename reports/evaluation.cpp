@@ -106,8 +106,13 @@ std::string evaluation_table(const cost::Evaluation& e) {
                      hours(r.gpu_hours_mc.p10), hours(r.gpu_hours_mc.p50), hours(r.gpu_hours_mc.p90));
   const cost::Ledger& l = e.ledger;
   out += "\nCost\n";
-  out += fmt::format("  {:<34}{:>14}  at {} ({})\n", "final run, rental", to_string(l.final_run), to_string(l.rental),
-                     l.rental_source);
+  if (l.rental.value() > 0) {
+    out += fmt::format("  {:<34}{:>14}  at {} ({})\n", "final run, rental", to_string(l.final_run), to_string(l.rental),
+                       l.rental_source);
+  } else {
+    out += fmt::format("  {:<34}{:>14}  the scenario gives no rental rate (cost.rental)\n", "final run, rental",
+                       "not given");
+  }
   if (l.owned_final_run) {
     const std::string facility =
         l.owned->facility.value() > 0 ? "facility " + to_string(l.owned->facility) : "facility not priced";

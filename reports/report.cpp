@@ -86,8 +86,12 @@ std::vector<Section> build(const cost::Evaluation& e, const cost::Evaluation* cm
                       fmt::format("run-level simulation; Monte Carlo p10-p90 {} to {}", days(run.wall_mc.p10),
                                   days(run.wall_mc.p90))});
     t.rows.push_back({"goodput", pct(run.goodput), "fault-free step time / wall time, simulated phases"});
-    t.rows.push_back({"final run at rental (cost.final_run_usd)", money(l.final_run),
-                      fmt::format("GPU-hours x {} ({})", to_string(l.rental), l.rental_source)});
+    t.rows.push_back(
+        l.rental.value() > 0
+            ? std::vector<std::string>{"final run at rental (cost.final_run_usd)", money(l.final_run),
+                                       fmt::format("GPU-hours x {} ({})", to_string(l.rental), l.rental_source)}
+            : std::vector<std::string>{"final run at rental (cost.final_run_usd)", "not given",
+                                       "scenario has no cost.rental"});
     t.rows.push_back({"same run on owned hardware (cost.owned_final_run_usd)", money_or(l.owned_final_run, "not given"),
                       l.owned ? fmt::format("GPU-hours x {} (capital, energy, facility; see Owned hardware)",
                                             to_string(l.owned->total))

@@ -90,6 +90,13 @@ TEST_CASE("run prints readable tables by default") {
   CHECK(r.out.find("R&D total, median") != std::string::npos);
 }
 
+TEST_CASE("a scenario without a rental rate says so instead of pricing the run at $0") {
+  const Result r = tcsim("run builtin:megatron-lm-a100");
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  CHECK(r.out.find("the scenario gives no rental rate (cost.rental)") != std::string::npos);
+  CHECK(r.out.find("$0 ") == std::string::npos);
+}
+
 TEST_CASE("--set overrides reach the run") {
   const Result r = tcsim("run --step-only --json --set hardware.gpu=h100");
   REQUIRE(r.code == 0);
