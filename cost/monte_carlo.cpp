@@ -60,8 +60,6 @@ template Seconds quantile_of(const Distribution<Seconds>&, double);
 
 namespace {
 
-constexpr double kSecondsPerYear = 365 * 86400.0;  // the scenario loader's "year": 365 days
-
 // One input of an item held at a quantile in every sample (the sensitivity
 // runs). Inputs are numbered in the order an item draws them.
 struct Held {
@@ -230,7 +228,7 @@ RndResult simulate_rnd(const scenario::RndSpec& spec, const RndPrices& prices, c
 
   // Sensitivity: the total's median with each uncertain input held at its
   // own p10, then at its p90, everything else drawn as before.
-  for (std::size_t i = 0; i < n_items; ++i) {
+  for (std::size_t i = 0; i < n_items && options.sensitivity; ++i) {
     const RndItem& it = spec.items[i];
     if (!it.quantified) continue;
     const std::vector<Input> inputs = inputs_of(it);

@@ -58,7 +58,13 @@ struct RndItemResult {
 struct RndOptions {
   std::uint64_t seed = 1;
   int samples = 10000;
+  // Hold each uncertain input at its p10 and p90 (two more Monte Carlo runs
+  // per input): for reports; a sweep's rows keep only the total.
+  bool sensitivity = true;
 };
+
+// The scenario loader's "year": 365 days.
+constexpr double kSecondsPerYear = 365 * 86400.0;
 
 // How much one uncertain input moves the total: the total's median with the
 // input held at its own p10 and at its p90, everything else drawn as usual

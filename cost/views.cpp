@@ -15,8 +15,6 @@ namespace {
 
 using scenario::SourceTag;
 
-constexpr double kSecondsPerYear = 365 * 86400.0;  // the scenario loader's "year"
-
 std::string tag_name(SourceTag t) {
   return std::string(name_of(std::span<const Named<SourceTag>>(scenario::kSourceTagNames), t));
 }

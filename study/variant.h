@@ -31,7 +31,7 @@ struct VariantOptions {
   // them (sim::interpolated_oracle); "peak-flops" uses the labelled stand-in.
   std::string oracle = "step-simulation";
   sim::RunOptions run{1, 200};
-  cost::RndOptions rnd{1, 2000};
+  cost::RndOptions rnd{1, 2000, /*sensitivity=*/false};  // a row keeps the total's median only
 };
 
 // Why a variant has no figures, or has figures with a caveat.

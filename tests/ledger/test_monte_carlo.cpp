@@ -259,3 +259,17 @@ TEST_CASE("sensitivity is by input: a staff item's compensation and duration are
   CHECK(years.total_at_p10.value() == doctest::Approx(2000 + 1.2e6).epsilon(0.01));
   CHECK(years.total_at_p90.value() == doctest::Approx(2000 + 2.8e6).epsilon(0.01));
 }
+
+TEST_CASE("without sensitivity the total is the same and no input is held") {
+  scenario::RndSpec spec;
+  RndItem wide = item("wide", RndKind::dollars);
+  wide.dollars.kind = DistKind::uniform;
+  wide.dollars.low = Dollars(0);
+  wide.dollars.high = Dollars(1000);
+  spec.items = {wide};
+  const RndResult with = simulate_rnd(spec, kPrices, {.seed = 5, .samples = 500});
+  const RndResult without = simulate_rnd(spec, kPrices, {.seed = 5, .samples = 500, .sensitivity = false});
+  CHECK(with.sensitivity.size() == 1);
+  CHECK(without.sensitivity.empty());
+  CHECK(without.total.p50.value() == with.total.p50.value());
+}
