@@ -142,7 +142,8 @@ HeadlineSpec read_headline(MapReader r, const CostSpec& c) {
     Dollars usd;
     const Node& at = r.at("usd");
     r.quantity("usd", usd, QuantityKind::dollars);
-    // A published total that is not its own GPU-hours x rate is a typo, not a view.
+    // A published total that is not its own GPU-hours x rate is a typo, not a view; 1% leaves room for totals
+    // published to three or four significant figures ($5.576M).
     const double expected = (h.gpu_hours * h.rental).value();
     if (std::abs(usd.value() - expected) > 0.01 * expected) {
       fail(at, "cost.headline.usd",
