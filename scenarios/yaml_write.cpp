@@ -11,10 +11,12 @@ namespace tcsim::scenario {
 namespace {
 
 // Plain only when no YAML rule can bite: no indicator first, no ": " or " #"
-// inside, no colon last, no surrounding space, nothing a reader would turn
-// into null, a bool of another spelling, or a line break.
+// inside, no colon last, no surrounding space, no document marker ("---",
+// "...") first, nothing a reader would turn into null, a bool of another
+// spelling, or a line break.
 bool safe_plain(std::string_view s) {
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
+  if (s.starts_with("---") || s.starts_with("...")) return false;
   if (std::string_view("-?:,[]{}#&*!|>'\"%@`").find(s.front()) != std::string_view::npos) return false;
   if (s.find(": ") != std::string_view::npos || s.find(" #") != std::string_view::npos) return false;
   for (const char c : s) {

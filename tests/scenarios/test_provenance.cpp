@@ -88,6 +88,14 @@ scalars: [a, "b, c", "[d]", null, "e: f", "{g}", 4.5]
   CHECK(written.find("scalars: [a, \"b, c\", \"[d]\", null, \"e: f\", \"{g}\", 4.5]") != std::string::npos);
 }
 
+TEST_CASE("a scalar that starts like a document marker is quoted, at the root, as a key and as an item") {
+  for (const char* text : {" ...  _", "\"--- a\": [\"... b\", \"---\"]\n"}) {
+    const Node tree = read_yaml(text, "t.yaml");
+    const std::string written = write_yaml(tree);
+    CHECK_MESSAGE(same_tree(tree, read_yaml(written, "again.yaml")), written);
+  }
+}
+
 TEST_CASE("a --set of a sourced cost value keeps no inherited source") {
   // The built-in scenario's rental carries "V3-TR Table 1: assumed H800 rental price [exact]".
   const Scenario base = load_scenario("builtin:deepseek-v3");
