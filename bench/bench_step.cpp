@@ -4,13 +4,19 @@
 //   symmetric  one DeepSeek-V3 step, one pipeline of 16 GPUs (target < 0.2 s)
 //   full       one DeepSeek-V3 step, all 2048 GPUs (target < 10 s, < 4 GiB)
 //   *-fixed    the same step with collectives as fixed delays (each timed alone)
-// Usage: bench_step [engine|symmetric|full|symmetric-fixed|full-fixed]...
+//   scale:N:symmetric, scale:N:full
+//              DeepSeek-V3's model and plan (PP16 DualPipe, EP64 or dp if
+//              smaller) on N GPUs, 120 micro-batches per pipeline as on
+//              DeepSeek's 2048, one phase (docs/performance.md, "Scaling")
+// Usage: bench_step [engine|symmetric|full|symmetric-fixed|full-fixed|scale:N:MODE]...
 //   (default: engine, symmetric, full, in that order)
 // Peak memory is the process's maximum resident set (getrusage), so modes run
 // in increasing size.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -57,9 +63,15 @@ void bench_engine() {
              events, run_s, static_cast<double>(events) / run_s / 1e6, since(t0));
 }
 
-void bench_step(tcsim::sim::Fidelity fidelity, bool shared = true) {
+void bench_step(tcsim::sim::Fidelity fidelity, bool shared = true, int gpus = 0) {
   const auto t0 = Clock::now();
-  const tcsim::scenario::Scenario s = tcsim::scenario::load_scenario("builtin:deepseek-v3");
+  std::vector<std::string> sets;
+  if (gpus > 0) {
+    const int dp = gpus / 16;
+    sets = {fmt::format("hardware.nodes={}", gpus / 8), fmt::format("parallelism.ep={}", std::min(64, dp)),
+            fmt::format("training.phases=[{{name: pre-training, tokens: 1T, batch: {}}}]", dp * 120)};
+  }
+  const tcsim::scenario::Scenario s = tcsim::scenario::load_scenario("builtin:deepseek-v3", sets);
   const double load_s = since(t0);
   tcsim::sim::StepOptions o;
   o.fidelity = fidelity;
@@ -94,6 +106,13 @@ int main(int argc, char** argv) {
       bench_step(tcsim::sim::Fidelity::symmetric, false);
     } else if (m == "full-fixed") {
       bench_step(tcsim::sim::Fidelity::full, false);
+    } else if (m.starts_with("scale:") && (m.ends_with(":symmetric") || m.ends_with(":full"))) {
+      const int gpus = std::atoi(m.c_str() + 6);
+      if (gpus < 16 || gpus % 16 != 0) {
+        fmt::print(stderr, "bench_step: {}: the GPU count must be a multiple of 16\n", m);
+        return 2;
+      }
+      bench_step(m.ends_with(":full") ? tcsim::sim::Fidelity::full : tcsim::sim::Fidelity::symmetric, true, gpus);
     } else {
       fmt::print(stderr, "bench_step: unknown mode \"{}\" (engine, symmetric, full, symmetric-fixed, full-fixed)\n", m);
       return 2;

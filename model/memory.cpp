@@ -4,8 +4,10 @@
 #include "model/memory.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <numeric>
+#include <optional>
 
 #include "model/layer_shapes.h"
 #include "model/ops.h"
@@ -64,13 +66,18 @@ Bytes kept_bytes(const Block& b) {
 }
 
 // Activation bytes one micro-batch leaves on a stage until its backward.
+// `layer_bytes`: the bytes of a dense and of a MoE layer once known (a
+// layer's ops depend on its kind, not on its index: model/ops.h).
 Bytes stage_activations(const ModelSpec& m, const ParallelPlan& plan, const PrecisionSpec& prec, const Stage& s,
-                        MicroBatch mb) {
+                        MicroBatch mb, std::array<std::optional<Bytes>, 2>& layer_bytes) {
   auto block = [&](BlockKind kind, int layer) { return kept_bytes(build_block(m, plan, prec, kind, layer, mb)); };
   Bytes total;
   if (s.first) total += block(BlockKind::embedding, -1);
   for (int l = s.first_layer; l < s.first_layer + s.layers; ++l) {
-    total += block(is_moe_layer(m, l) ? BlockKind::moe_layer : BlockKind::dense_layer, l);
+    const bool moe = is_moe_layer(m, l);
+    std::optional<Bytes>& known = layer_bytes[moe ? 1 : 0];
+    if (!known) known = block(moe ? BlockKind::moe_layer : BlockKind::dense_layer, l);
+    total += *known;
   }
   if (s.last) {
     for (int d = 0; d < m.mtp_depth; ++d) total += block(BlockKind::mtp, m.layers + d);
@@ -166,7 +173,8 @@ MemoryBudget memory_per_gpu(const ModelSpec& m, const ParallelPlan& plan, const 
   const std::vector<Stage> stages = stages_of(m, plan);
   const MicroBatch mb{.sequences = plan.micro_batch, .seq_len = seq_len};
   std::vector<Bytes> stage_act;
-  for (const Stage& s : stages) stage_act.push_back(stage_activations(m, plan, prec, s, mb));
+  std::array<std::optional<Bytes>, 2> layer_bytes;
+  for (const Stage& s : stages) stage_act.push_back(stage_activations(m, plan, prec, s, mb, layer_bytes));
   const std::vector<BlockWeights> blocks = block_weights(m, plan);
   MemoryBudget peak;
   std::vector<Bytes> totals;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "hardware/collective_run.h"
+#include "sim/collective_store.h"
 
 namespace tcsim::sim {
 
@@ -40,8 +41,10 @@ std::string group_members(std::span<const int> gpus) {
   return s;
 }
 
-CollectiveCache::CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes)
-    : topology_(topology), channels_across_nodes_(std::max(1, channels_across_nodes)) {}
+CollectiveCache::CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes, CollectiveStore* store)
+    : topology_(topology),
+      channels_across_nodes_(std::max(1, channels_across_nodes)),
+      shared_(store ? store->cluster(topology) : nullptr) {}
 
 CollectiveUse CollectiveCache::ring(hw::CollectiveOp op, std::span<const int> gpus, Bytes size) {
   const int gpn = topology_.gpus_per_node();
@@ -57,13 +60,14 @@ CollectiveUse CollectiveCache::ring(hw::CollectiveOp op, std::span<const int> gp
     }
   };
   CollectiveUse use;
-  use.time =
-      time(fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), group_shape(gpus, gpn), size.value(), channels),
-           [&] { return build(size); });
+  use.time = shared_time(
+      fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), group_shape(gpus, gpn), size.value(), channels),
+      fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), group_members(gpus), size.value(), channels),
+      [&] { return build(size); });
   // The rings of an all-reduce carry twice a reduce-scatter's bytes; an
   // all-gather's the same.
-  use.pattern = pattern(fmt::format("ring {} {}", group_members(gpus), channels),
-                        [&] { return hw::ring_reduce_scatter(group, Bytes(1), channels); });
+  use.pattern = shared_pattern(fmt::format("ring {} {}", group_members(gpus), channels),
+                               [&] { return hw::ring_reduce_scatter(group, Bytes(1), channels); });
   use.scale = size.value() * (op == hw::CollectiveOp::all_reduce ? 2.0 : 1.0);
   return use;
 }
@@ -85,6 +89,35 @@ int CollectiveCache::pattern(const std::string& key, const std::function<hw::Sch
   const auto it = pattern_index_.find(key);
   if (it != pattern_index_.end()) return it->second;
   patterns_.push_back(link_bytes(topology_, unit()));
+  const int id = static_cast<int>(patterns_.size() - 1);
+  pattern_index_.emplace(key, id);
+  return id;
+}
+
+SimTime CollectiveCache::shared_time(const std::string& key, const std::string& exact_key,
+                                     const std::function<hw::Schedule()>& build) {
+  if (!shared_) return time(key, build);
+  const auto it = times_.find(key);
+  if (it != times_.end()) return it->second;
+  std::optional<CollectiveTime> t = CollectiveStore::time(*shared_, exact_key);
+  if (!t) {
+    t = time_collective(topology_, build());
+    CollectiveStore::put_time(*shared_, exact_key, *t);
+  }
+  put_time(key, *t);
+  return t->time;
+}
+
+int CollectiveCache::shared_pattern(const std::string& key, const std::function<hw::Schedule()>& unit) {
+  if (!shared_) return pattern(key, unit);
+  const auto it = pattern_index_.find(key);
+  if (it != pattern_index_.end()) return it->second;
+  std::optional<LinkBytes> links = CollectiveStore::pattern(*shared_, key);
+  if (!links) {
+    links = link_bytes(topology_, unit());
+    CollectiveStore::put_pattern(*shared_, key, *links);
+  }
+  patterns_.push_back(std::move(*links));
   const int id = static_cast<int>(patterns_.size() - 1);
   pattern_index_.emplace(key, id);
   return id;

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
@@ -49,9 +50,14 @@ struct CollectiveUse {
   double scale = 0;
 };
 
+class CollectiveStore;
+struct StoredCollectives;  // one cluster's entries in a CollectiveStore
+
 class CollectiveCache {
  public:
-  CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes);
+  // `store`: collectives shared with other steps on the same cluster
+  // (sim/collective_store.h); null: this step's own only.
+  CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes, CollectiveStore* store = nullptr);
 
   // Ring all-reduce, reduce-scatter or all-gather of `size` (nccl-tests
   // sizes) over `gpus`: one ring per NIC of a node (`channels_across_nodes`)
@@ -64,6 +70,13 @@ class CollectiveCache {
   void put_time(const std::string& time_key, CollectiveTime t);
   bool has_time(const std::string& time_key) const { return times_.contains(time_key); }
   int pattern(const std::string& pattern_key, const std::function<hw::Schedule()>& unit);
+  // The same through the store: `time_key` as above (isomorphic groups of
+  // this step share it), `exact_key` naming everything the collective depends
+  // on given the cluster (its members themselves, algorithm, bytes), which
+  // other steps share; `pattern_key` must be such a key.
+  SimTime shared_time(const std::string& time_key, const std::string& exact_key,
+                      const std::function<hw::Schedule()>& build);
+  int shared_pattern(const std::string& pattern_key, const std::function<hw::Schedule()>& unit);
 
   int runs() const { return static_cast<int>(times_.size()); }
   std::int64_t flows() const { return flows_; }
@@ -73,6 +86,7 @@ class CollectiveCache {
  private:
   const hw::ClusterTopology& topology_;
   int channels_across_nodes_;
+  std::shared_ptr<StoredCollectives> shared_;
   std::map<std::string, SimTime> times_;
   std::map<std::string, int> pattern_index_;
   std::vector<LinkBytes> patterns_;

@@ -31,11 +31,12 @@ StepBreakdown breakdown_of(const GpuTime& g) {
 
 }  // namespace
 
-StepSimulation::StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances)
+StepSimulation::StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances,
+                               CollectiveStore* collectives)
     : shape_(std::move(shape)),
       options_(options),
       topology_(std::make_unique<hw::ClusterTopology>(hw::build_topology(shape_.cluster, distances))),
-      graph_(build_step_graph(shape_, *topology_, options_)) {}
+      graph_(build_step_graph(shape_, *topology_, options_, collectives)) {}
 
 StepSimulation::~StepSimulation() = default;
 
@@ -93,8 +94,9 @@ StepResult StepSimulation::run() {
   return r;
 }
 
-StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances) {
-  StepSimulation sim(shape, options, distances);
+StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances,
+                         CollectiveStore* collectives) {
+  StepSimulation sim(shape, options, distances, collectives);
   return sim.run();
 }
 

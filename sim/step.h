@@ -75,8 +75,10 @@ class StepSimulation {
  public:
   // Builds the cluster and the graph. Throws ConfigError when the cluster
   // has no calibration profile or its network cannot be built. `distances`:
-  // hop distances shared with other topologies of the cluster's shape.
-  StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances = nullptr);
+  // hop distances shared with other topologies of the cluster's shape;
+  // `collectives`: collectives timed by other steps on the same cluster.
+  StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances = nullptr,
+                 CollectiveStore* collectives = nullptr);
   ~StepSimulation();
 
   const StepGraph& graph() const { return graph_; }
@@ -94,7 +96,8 @@ class StepSimulation {
 };
 
 // Shorthand: build and run.
-StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances = nullptr);
+StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances = nullptr,
+                         CollectiveStore* collectives = nullptr);
 // The step `tcsim run` reports (sim::step_shape(s)).
 StepResult simulate_step(const scenario::Scenario& s, const StepOptions& options);
 

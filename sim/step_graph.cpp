@@ -125,13 +125,14 @@ SimTime scaled(Seconds t, double factor) { return to_sim_time(t * factor); }
 
 class StepBuilder {
  public:
-  StepBuilder(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options)
+  StepBuilder(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options,
+              CollectiveStore* store)
       : shape_(shape),
         plan_(shape.plan),
         topology_(topology),
         options_(options),
         layout_(plan_, topology.gpu_count(), topology.gpus_per_node()),
-        cache_(topology, shape.cluster.network.nics_per_node),
+        cache_(topology, shape.cluster.network.nics_per_node, store),
         w_(g_, layout_, cache_, options.fidelity == Fidelity::full, options.shared_collectives) {}
 
   StepGraph build() {
@@ -640,10 +641,11 @@ class StepBuilder {
     const std::vector<int> pair{src, dst};
     const Bytes bytes = handoff_bytes();
     const SimTime t =
-        cache_.time(fmt::format("send {} {:.0f}", group_shape(pair, topology_.gpus_per_node()), bytes.value()),
-                    [&] { return hw::send_recv(src, dst, bytes); });
-    const int pattern =
-        cache_.pattern(fmt::format("send {}", group_members(pair)), [&] { return hw::send_recv(src, dst, Bytes(1)); });
+        cache_.shared_time(fmt::format("send {} {:.0f}", group_shape(pair, topology_.gpus_per_node()), bytes.value()),
+                           fmt::format("send {} {:.0f}", group_members(pair), bytes.value()),
+                           [&] { return hw::send_recv(src, dst, bytes); });
+    const int pattern = cache_.shared_pattern(fmt::format("send {}", group_members(pair)),
+                                              [&] { return hw::send_recv(src, dst, Bytes(1)); });
     return w_.add({.activity = Activity::delay, .gpu = gpu, .tag = tag, .time = t, .holds_comm_sms = true},
                   w_.traffic_use(pattern, bytes.value()));
   }
@@ -677,8 +679,9 @@ class StepBuilder {
 
 }  // namespace
 
-StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options) {
-  return StepBuilder(shape, topology, options).build();
+StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options,
+                           CollectiveStore* store) {
+  return StepBuilder(shape, topology, options, store).build();
 }
 
 }  // namespace tcsim::sim

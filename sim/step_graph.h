@@ -114,8 +114,12 @@ struct StepGraph {
   std::vector<std::int32_t> traffic_use_of_task;  // per engine task; -1 when not a collective
 };
 
+class CollectiveStore;
+
 // Builds the steady-state step of `shape`, which passes scenarios/rules.h.
-// Throws ConfigError when the cluster has no calibration profile.
-StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options);
+// Throws ConfigError when the cluster has no calibration profile. `store`:
+// collectives timed by other steps on the same cluster (sim/collective_store.h).
+StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options,
+                           CollectiveStore* store = nullptr);
 
 }  // namespace tcsim::sim

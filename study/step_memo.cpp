@@ -53,7 +53,7 @@ StepFigures StepMemo::get(const sim::StepShape& shape, const sim::StepOptions& o
   }
   // Simulated outside the lock: other threads go on; two threads that miss
   // the same shape at once both simulate it and get the same figures.
-  const sim::StepResult r = sim::simulate_step(shape, options, &distances_);
+  const sim::StepResult r = sim::simulate_step(shape, options, &distances_, &collectives_);
   const sim::StepBreakdown& b = r.breakdown;
   StepFigures f;
   f.time =

@@ -9,7 +9,8 @@
 // Owned by the study that uses it (a sweep, a plan search) and handed to
 // evaluate_variant; shared by that study's threads (thread-safe); bounded:
 // beyond `capacity` shapes the least recently used is forgotten. The
-// clusters of its steps share hop distances (hw::DistanceCache) too.
+// clusters of its steps share hop distances (hw::DistanceCache) and the
+// collectives their steps timed alone (sim::CollectiveStore) too.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include <unordered_map>
 
 #include "hardware/topology.h"
+#include "sim/collective_store.h"
 #include "sim/run_level.h"
 #include "sim/step_graph.h"
 #include "sim/step_shape.h"
@@ -54,7 +56,8 @@ class StepMemo {
   using Order = std::list<Entry>;  // most recently used first
 
   std::size_t capacity_;
-  hw::DistanceCache distances_;  // hop distances of the clusters the steps ran on
+  hw::DistanceCache distances_;       // hop distances of the clusters the steps ran on
+  sim::CollectiveStore collectives_;  // collectives the steps timed, by cluster
   mutable std::mutex mutex_;
   Order order_;
   std::unordered_multimap<std::size_t, Order::iterator> index_;
