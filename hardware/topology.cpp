@@ -102,12 +102,33 @@ struct ClusterTopology::Impl {
   TopologyParts parts;
   Graph graph;
   std::shared_ptr<DistanceTable> distances;
+  // The out-links of each vertex as flat arrays, in the graph's own order
+  // (link id order): vertex v's are [out_first[v], out_first[v + 1]).
+  std::vector<std::uint32_t> out_first;
+  std::vector<LinkId> out_link;
+  std::vector<std::uint32_t> out_to;
+  std::vector<std::uint8_t> is_gpu;
 
   explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()), distances(new_table(parts)) {
     for (std::size_t i = 0; i < parts.links.size(); ++i) {
       const Link& l = parts.links[i];
       boost::add_edge(static_cast<Vertex>(l.from), static_cast<Vertex>(l.to), EdgeData{static_cast<LinkId>(i)}, graph);
     }
+    const std::size_t n = parts.devices.size();
+    out_first.assign(n + 1, 0);
+    for (const Link& l : parts.links) ++out_first[static_cast<std::size_t>(l.from) + 1];
+    for (std::size_t v = 0; v < n; ++v) out_first[v + 1] += out_first[v];
+    out_link.resize(parts.links.size());
+    out_to.resize(parts.links.size());
+    std::vector<std::uint32_t> fill(out_first.begin(), out_first.end() - 1);
+    for (std::size_t i = 0; i < parts.links.size(); ++i) {
+      const Link& l = parts.links[i];
+      const std::uint32_t at = fill[static_cast<std::size_t>(l.from)]++;
+      out_link[at] = static_cast<LinkId>(i);
+      out_to[at] = static_cast<std::uint32_t>(l.to);
+    }
+    is_gpu.resize(n);
+    for (std::size_t v = 0; v < n; ++v) is_gpu[v] = parts.devices[v].kind == DeviceKind::gpu ? 1 : 0;
   }
 
   int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
@@ -129,11 +150,13 @@ struct ClusterTopology::Impl {
     return d;
   }
 
-  std::shared_ptr<const Distances> distances_to(int dst) const {
+  // The table lives as long as `distances` (slots are filled once, never
+  // replaced), so the reference stays valid.
+  const Distances& distances_to(int dst) const {
     const std::lock_guard<std::mutex> lock(distances->mutex);
     auto& slot = distances->to[static_cast<std::size_t>(dst)];
     if (!slot) slot = std::make_shared<const Distances>(compute_distances(dst));
-    return slot;
+    return *slot;
   }
 
   // A vertex a path to `dst` may enter: any non-GPU, or dst itself.
@@ -144,9 +167,10 @@ struct ClusterTopology::Impl {
   // Hop count from GPU `src` (which the BFS does not expand) to `dst`.
   int source_distance(int src, int dst, const Distances& d) const {
     int best = kUnreached;
-    for (const auto e : boost::make_iterator_range(boost::out_edges(static_cast<Vertex>(src), graph))) {
-      const Vertex w = boost::target(e, graph);
-      if (enterable(w, dst) && d[w] != kUnreached) best = std::min(best, d[w] + 1);
+    for (std::uint32_t i = out_first[static_cast<std::size_t>(src)]; i < out_first[static_cast<std::size_t>(src) + 1];
+         ++i) {
+      const std::uint32_t w = out_to[i];
+      if ((static_cast<int>(w) == dst || !is_gpu[w]) && d[w] != kUnreached) best = std::min(best, d[w] + 1);
     }
     return best;
   }
@@ -160,19 +184,30 @@ struct ClusterTopology::Impl {
     }
   }
 
-  // Shortest path without transit GPUs; false when there is none.
+  // Shortest path without transit GPUs; false when there is none. At each
+  // vertex the next hop is the (hash mod n)-th of the n out-links, in link
+  // order, that lie on a shortest path (next_hops' order).
   bool direct_route(int src, int dst, std::uint64_t key, Route& route) const {
-    const auto d = distances_to(dst);
-    int dist = source_distance(src, dst, *d);
+    const Distances& d = distances_to(dst);
+    int dist = source_distance(src, dst, d);
     if (dist == kUnreached) return false;
-    std::vector<std::pair<LinkId, Vertex>> hops;
-    Vertex v = static_cast<Vertex>(src);
+    route.links.reserve(route.links.size() + static_cast<std::size_t>(dist));
+    const auto on_path = [&](std::uint32_t w, int dist_v) {
+      return (static_cast<int>(w) == dst || !is_gpu[w]) && d[w] != kUnreached && d[w] + 1 == dist_v;
+    };
+    auto v = static_cast<std::uint32_t>(src);
     for (std::uint64_t hop = 0; static_cast<int>(v) != dst; ++hop) {
-      next_hops(v, dist, dst, *d, hops);
-      const std::size_t pick = mix(key ^ mix(hop)) % hops.size();
-      route.links.push_back(hops[pick].first);
-      route.latency += parts.links[static_cast<std::size_t>(hops[pick].first)].latency;
-      v = hops[pick].second;
+      const std::uint32_t first = out_first[v], last = out_first[v + 1];
+      std::uint32_t n = 0;
+      for (std::uint32_t i = first; i < last; ++i) n += on_path(out_to[i], dist) ? 1 : 0;
+      std::uint64_t pick = mix(key ^ mix(hop)) % n;
+      std::uint32_t i = first;
+      for (;; ++i) {
+        if (on_path(out_to[i], dist) && pick-- == 0) break;
+      }
+      route.links.push_back(out_link[i]);
+      route.latency += parts.links[static_cast<std::size_t>(out_link[i])].latency;
+      v = out_to[i];
       --dist;
     }
     return true;
@@ -190,11 +225,11 @@ struct ClusterTopology::Impl {
   }
 
   double direct_paths(int src, int dst) const {
-    const auto d = distances_to(dst);
-    const int dist = source_distance(src, dst, *d);
+    const Distances& d = distances_to(dst);
+    const int dist = source_distance(src, dst, d);
     if (dist == kUnreached) return 0.0;
     std::vector<double> memo(parts.devices.size(), -1.0);
-    return count_paths(static_cast<Vertex>(src), dist, dst, *d, memo);
+    return count_paths(static_cast<Vertex>(src), dist, dst, d, memo);
   }
 
   int proxy_for(int src, int dst) const {

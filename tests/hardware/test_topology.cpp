@@ -316,6 +316,42 @@ TEST_CASE("ECMP spreads flows over every equal-cost path and each key sticks to 
   CHECK(t.route(0, 15, 42).links == t.route(0, 15, 42).links);
 }
 
+TEST_CASE(
+    "every route joins its GPUs link by link, through no other GPU but a plane's proxy, as short as any other key's") {
+  for (const ClusterTopology& t : {build_fat_tree(8, hgx_node(kH800NvLink), ib_fabric()),
+                                   build_multi_plane_fat_tree(4, hgx_node(kH800NvLink), ib_fabric())}) {
+    CAPTURE(t.description());
+    const auto devices = t.devices();
+    for (int src = 0; src < t.gpu_count(); ++src) {
+      for (int dst = 0; dst < t.gpu_count(); ++dst) {
+        if (src == dst) continue;
+        std::set<std::size_t> lengths;
+        for (const std::uint64_t key : {0ULL, 7ULL, 0x9e3779b97f4a7c15ULL}) {
+          const Route r = t.route(src, dst, key);
+          REQUIRE(!r.links.empty());
+          lengths.insert(r.links.size());
+          DeviceId at = src;
+          double latency = 0;
+          for (std::size_t i = 0; i < r.links.size(); ++i) {
+            const Link& l = t.link(r.links[i]);
+            REQUIRE(l.from == at);
+            latency += l.latency.value();
+            at = l.to;
+            // The one GPU a route may cross: on a multi-plane fabric, the GPU of src's node on dst's plane.
+            if (i + 1 < r.links.size() && devices[static_cast<std::size_t>(at)].kind == DeviceKind::gpu) {
+              CHECK(t.forwards_across_planes());
+              CHECK(at == t.gpu_at(t.node_of(src), t.local_index(dst)));
+            }
+          }
+          CHECK(at == dst);
+          CHECK(r.latency.value() == doctest::Approx(latency));
+        }
+        CHECK(lengths.size() == 1);
+      }
+    }
+  }
+}
+
 TEST_CASE("rail-optimized puts NIC k of every node on rail k's leaf") {
   const ClusterTopology t = build_rail_optimized(4, hgx_node(kH800NvLink), ib_fabric());
   // 8 rails, 4 nodes fit on one leaf each: 8 leaves.
