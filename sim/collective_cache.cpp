@@ -123,4 +123,13 @@ int CollectiveCache::shared_pattern(const std::string& key, const std::function<
   return id;
 }
 
+std::optional<CollectiveTime> CollectiveCache::stored_time(const std::string& exact_key) const {
+  if (!shared_) return std::nullopt;
+  return CollectiveStore::time(*shared_, exact_key);
+}
+
+void CollectiveCache::store_time(const std::string& exact_key, CollectiveTime t) {
+  if (shared_) CollectiveStore::put_time(*shared_, exact_key, t);
+}
+
 }  // namespace tcsim::sim

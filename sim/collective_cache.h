@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -77,6 +78,9 @@ class CollectiveCache {
   SimTime shared_time(const std::string& time_key, const std::string& exact_key,
                       const std::function<hw::Schedule()>& build);
   int shared_pattern(const std::string& pattern_key, const std::function<hw::Schedule()>& unit);
+  // The store alone, by an exact key as above (nullopt without a store).
+  std::optional<CollectiveTime> stored_time(const std::string& exact_key) const;
+  void store_time(const std::string& exact_key, CollectiveTime t);
 
   int runs() const { return static_cast<int>(times_.size()); }
   std::int64_t flows() const { return flows_; }

@@ -9,11 +9,12 @@
 //   kinds, bandwidths and latencies. Two topologies share entries only when
 //   all of these are equal (compared in full, not by a hash).
 // - Only keys that name everything their collective depends on, given the
-//   cluster, are stored (CollectiveCache decides which: rings, sends, the
-//   gradient norm; never the expert all-to-alls, whose traffic depends on
-//   the step's routing draw). A stored entry is what the step would have
-//   computed itself, so a step's result does not depend on what the store
-//   holds (tested).
+//   cluster, are stored: rings, sends and the gradient norm by their members,
+//   algorithm and bytes; expert all-to-alls by their members, how their
+//   tokens were drawn (balanced, or the sample's seed and skew) and the bytes
+//   of a token copy. A stored entry is what the step would have computed
+//   itself, so a step's result does not depend on what the store holds
+//   (tested).
 // - Thread-safe; two steps that miss the same key at once both simulate it
 //   and store the same value. Bounded: beyond `capacity` entries per cluster
 //   nothing more is stored (lookups still hit), and beyond `clusters`

@@ -50,6 +50,7 @@ ExpertTraffic::ExpertTraffic(const StepShape& shape, const model::StepWorkload& 
     r.tokens = balanced_routing(group, routing, per_rank);
     r.load.assign(static_cast<std::size_t>(shape.plan.ep), 1.0);
     r.token_scale = static_cast<double>(tokens_per_gpu_) / per_rank;
+    r.drawn = fmt::format("balanced {}/{}/{} x{}", routing.experts, routing.top_k, routing.max_nodes, per_rank);
     samples_.push_back(std::move(r));
   } else {
     sample_routing(group, routing);
@@ -87,6 +88,8 @@ void ExpertTraffic::sample_routing(const hw::GroupLayout& group, const RoutingSh
     out.tokens = hw::route_tokens(group, r, per_rank);
     out.load = received_load(out.tokens, shape_.plan.ep, shape.experts);
     out.token_scale = static_cast<double>(tokens_per_gpu_) / per_rank;
+    out.drawn = fmt::format("sampled {}/{}/{} x{} seed {} violation {:.17g}", shape.experts, shape.top_k,
+                            shape.max_nodes, per_rank, seed, v.expert_max_violation);
   });
 }
 
@@ -111,12 +114,33 @@ void ExpertTraffic::simulate_all_to_alls(const model::StepWorkload& workload, co
   for (int i = 0; i < static_cast<int>(samples_.size()); ++i) {
     for (const bool c : {false, true}) jobs.push_back({i, c, c ? combine : dispatch, {}});
   }
-  parallel_for(std::ssize(jobs), options_.jobs, [&](std::int64_t j) {
-    Job& job = jobs[static_cast<std::size_t>(j)];
+  // What a job's all-to-all depends on, given the cluster: the members, how
+  // their tokens were drawn, the bytes of a token copy, the direction. Other
+  // steps on the same cluster may have simulated it (CollectiveStore).
+  const std::string members = group_members(group.ranks);
+  std::vector<std::string> exact_keys;
+  std::vector<std::int64_t> to_run;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    Job& job = jobs[j];
+    const RoutingSample& r = samples_[static_cast<std::size_t>(job.sample)];
+    const double per_token = bytes_per_token(job.bytes) * r.token_scale;
+    exact_keys.push_back(fmt::format("expert {} {} token {:.17g} members {}", job.combine ? "combine" : "dispatch",
+                                     r.drawn, per_token, members));
+    if (const auto stored = cache_.stored_time(exact_keys.back())) {
+      job.time = *stored;
+    } else {
+      to_run.push_back(static_cast<std::int64_t>(j));
+    }
+  }
+  parallel_for(std::ssize(to_run), options_.jobs, [&](std::int64_t k) {
+    Job& job = jobs[static_cast<std::size_t>(to_run[static_cast<std::size_t>(k)])];
     const RoutingSample& r = samples_[static_cast<std::size_t>(job.sample)];
     const Bytes per_token(bytes_per_token(job.bytes) * r.token_scale);
     job.time = time_collective(topology_, expert_schedule(group, r.tokens, job.combine, per_token, shape.experts));
   });
+  for (const std::int64_t j : to_run) {
+    cache_.store_time(exact_keys[static_cast<std::size_t>(j)], jobs[static_cast<std::size_t>(j)].time);
+  }
   for (const Job& job : jobs) cache_.put_time(expert_key(job.sample, job.combine, job.bytes), job.time);
 }
 
@@ -144,9 +168,12 @@ CollectiveUse ExpertTraffic::use(const model::WorkPiece& p, const std::vector<in
   const hw::GroupLayout group{gpus, topology_.gpus_per_node()};
   const RoutingShape shape = routing_shape();
   const int per_rank = balanced_tokens_per_rank(group, shape);
-  use.pattern = cache_.pattern(fmt::format("expert {} {}", p.combine_traffic, group_members(gpus)), [&] {
-    return expert_schedule(group, balanced_routing(group, shape, per_rank), p.combine_traffic, Bytes(1), shape.experts);
-  });
+  use.pattern = cache_.shared_pattern(fmt::format("expert {} {}/{}/{} {}", p.combine_traffic, shape.experts,
+                                                  shape.top_k, shape.max_nodes, group_members(gpus)),
+                                      [&] {
+                                        return expert_schedule(group, balanced_routing(group, shape, per_rank),
+                                                               p.combine_traffic, Bytes(1), shape.experts);
+                                      });
   use.scale = bytes_per_token(p.bytes) * static_cast<double>(tokens_per_gpu_) / per_rank;
   return use;
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "hardware/expert_dispatch.h"
@@ -42,6 +43,7 @@ class ExpertTraffic {
     std::vector<double> load;  // per EP position
     double token_scale = 1.0;  // real tokens / sampled tokens
     hw::RoutedTokens tokens;
+    std::string drawn;  // everything `tokens` follow from but the group (for CollectiveStore keys)
   };
 
   RoutingShape routing_shape() const;
