@@ -623,8 +623,11 @@ ClusterTopology build_uncached(const ClusterSpec& spec) {
 }  // namespace
 
 ClusterTopology build_topology(const ClusterSpec& spec, DistanceCache* distances) {
+  if (distances == nullptr) return build_uncached(spec);
+  if (const auto kept = distances->find_built(spec)) return *kept;
   ClusterTopology t = build_uncached(spec);
-  if (distances != nullptr) t.share_distances(*distances);
+  t.share_distances(*distances);
+  distances->keep_built(spec, t);
   return t;
 }
 

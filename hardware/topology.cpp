@@ -15,6 +15,8 @@
 #include <boost/graph/push_relabel_max_flow.hpp>
 #include <boost/graph/reverse_graph.hpp>
 
+#include "hardware/spec.h"
+
 namespace tcsim::hw {
 namespace {
 
@@ -238,11 +240,13 @@ struct ClusterTopology::Impl {
   }
 };
 
-// The tables of the most recently used shapes, most recent last.
+// The tables of the most recently used shapes, and the topologies built
+// last, most recent last.
 struct DistanceCache::Impl {
   std::size_t shapes;
   std::mutex mutex;
   std::vector<std::pair<std::string, std::shared_ptr<DistanceTable>>> kept;
+  std::vector<std::pair<ClusterSpec, ClusterTopology>> built;
 
   std::shared_ptr<DistanceTable> table_for(const TopologyParts& parts) {
     std::string key = shape_key(parts);
@@ -266,6 +270,27 @@ DistanceCache::DistanceCache(std::size_t shapes) : impl_(std::make_unique<Impl>(
   impl_->shapes = shapes > 0 ? shapes : 1;
 }
 DistanceCache::~DistanceCache() = default;
+
+std::unique_ptr<ClusterTopology> DistanceCache::find_built(const ClusterSpec& spec) {
+  const std::lock_guard<std::mutex> lock(impl_->mutex);
+  for (auto it = impl_->built.begin(); it != impl_->built.end(); ++it) {
+    if (it->first == spec) {
+      auto copy = std::make_unique<ClusterTopology>(it->second);
+      std::rotate(it, it + 1, impl_->built.end());  // most recently used last
+      return copy;
+    }
+  }
+  return nullptr;
+}
+
+void DistanceCache::keep_built(const ClusterSpec& spec, const ClusterTopology& topology) {
+  const std::lock_guard<std::mutex> lock(impl_->mutex);
+  for (const auto& [kept_spec, t] : impl_->built) {
+    if (kept_spec == spec) return;  // another thread built it too
+  }
+  if (impl_->built.size() == impl_->shapes) impl_->built.erase(impl_->built.begin());
+  impl_->built.emplace_back(spec, topology);
+}
 
 ClusterTopology::ClusterTopology(TopologyParts parts) : impl_(std::make_shared<Impl>(std::move(parts))) {}
 

@@ -76,17 +76,28 @@ struct TopologyCounts {
   int fabric_cables = 0;  // switch to switch
 };
 
+struct ClusterSpec;
+class ClusterTopology;
+
 // Hop distances shared by the topologies of one shape (which devices are
 // GPUs, which links exist; never bandwidths or latencies): a sweep over link
-// speeds or prices searches each destination once. Owned by whoever builds
-// many topologies (a study's step memo, study/step_memo.h) and handed to
-// build_topology; thread-safe; keeps the `shapes` most recently used shapes.
+// speeds or prices searches each destination once. And the topologies
+// themselves, by the spec they were built from: build_topology hands back a
+// copy of one built from an equal spec (copies share the graph), so the steps
+// of a plan search on one cluster build it once. Owned by whoever builds many
+// topologies (a study's step memo, study/step_memo.h) and handed to
+// build_topology; thread-safe; keeps the `shapes` most recently used shapes
+// and as many built topologies.
 class DistanceCache {
  public:
   explicit DistanceCache(std::size_t shapes = 8);
   ~DistanceCache();
   DistanceCache(const DistanceCache&) = delete;
   DistanceCache& operator=(const DistanceCache&) = delete;
+
+  // A copy of a topology built from a spec equal to `spec`; null if none.
+  std::unique_ptr<ClusterTopology> find_built(const ClusterSpec& spec);
+  void keep_built(const ClusterSpec& spec, const ClusterTopology& topology);
 
  private:
   friend class ClusterTopology;

@@ -1,7 +1,9 @@
 #include "model/placement.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <optional>
 
 #include "model/layer_shapes.h"
 
@@ -56,7 +58,14 @@ std::vector<BlockWeights> block_weights(const ModelSpec& m, const ParallelPlan& 
   embedding.dense = vocab_table(m, plan.tp);
   if (m.position == PositionKind::learned) embedding.dense += static_cast<double>(m.max_position) * m.hidden;
   out.push_back(embedding);
-  for (int l = 0; l < m.layers + m.mtp_depth; ++l) out.push_back(layer_weights(m, plan, l));
+  // A layer's weights depend on whether it is a MoE layer and whether an MTP
+  // module (layer_weights): each kind is counted once.
+  std::array<std::optional<BlockWeights>, 4> kinds;
+  for (int l = 0; l < m.layers + m.mtp_depth; ++l) {
+    std::optional<BlockWeights>& w = kinds[(is_moe_layer(m, l) ? 1U : 0U) + (is_mtp_layer(m, l) ? 2U : 0U)];
+    if (!w) w = layer_weights(m, plan, l);
+    out.push_back(*w);
+  }
   BlockWeights head;
   head.dense = static_cast<double>(norm_weights(m, m.hidden));
   if (!m.tied_embeddings) head.dense += vocab_table(m, plan.tp);

@@ -480,4 +480,12 @@ TEST_CASE("topologies that share a distance cache route as they would alone") {
       }
     }
   }
+  // An equal spec gets the topology already built (the same graph, not a copy of it); the faster
+  // one keeps its own links and speeds.
+  const ClusterTopology again = build_topology(spec, &cache);
+  CHECK(again.links().data() == a.links().data());
+  CHECK(build_topology(faster, &cache).links().data() == b.links().data());
+  CHECK(b.links().data() != a.links().data());
+  CHECK(b.link(b.route(0, 63, 1).links[1]).bandwidth == gigabytes_per_second(100));
+  CHECK(again.link(again.route(0, 63, 1).links[1]).bandwidth == gigabytes_per_second(50));
 }
