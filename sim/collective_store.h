@@ -6,8 +6,10 @@
 //
 // Contract:
 // - A cluster is the topology exactly: its devices, its links' endpoints,
-//   kinds, bandwidths and latencies. Two topologies share entries only when
-//   all of these are equal (compared in full, not by a hash).
+//   kinds, bandwidths and latencies. Two topologies share times only when
+//   all of these are equal (compared in full, not by a hash); link patterns
+//   (bytes per link per unit of size, which follow the routes alone) when
+//   their shapes are (devices, links' endpoints and kinds).
 // - Only keys that name everything their collective depends on, given the
 //   cluster, are stored: rings, sends and the gradient norm by their members,
 //   algorithm and bytes; expert all-to-alls by their members, how their
@@ -35,6 +37,8 @@
 
 namespace tcsim::sim {
 
+struct StoredPatterns;  // one shape's link patterns
+
 class CollectiveStore {
  public:
   explicit CollectiveStore(std::size_t capacity = 1 << 16, std::size_t clusters = 8);
@@ -55,6 +59,7 @@ class CollectiveStore {
   std::size_t clusters_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<StoredCollectives>> kept_;  // oldest first
+  std::vector<std::shared_ptr<StoredPatterns>> shapes_;   // link patterns by shape, oldest first
   std::atomic<std::int64_t> hits_{0};
 };
 
