@@ -23,6 +23,7 @@
 #include "sim/collective_cache.h"
 #include "sim/data_parallel.h"
 #include "sim/expert_traffic.h"
+#include "sim/piece_work.h"
 #include "sim/random.h"
 #include "sim/step_state.h"
 #include "sim/step_writer.h"
@@ -69,10 +70,7 @@ bool is_ep(Collective c) { return c == Collective::ep_dispatch || c == Collectiv
 
 // Time of a piece's work, split into the part that scales with the tokens an
 // expert receives (routed experts' GEMMs and activation) and the rest.
-struct Work {
-  Seconds full, shared;                // on every SM / on the SMs communication leaves
-  Seconds expert_full, expert_shared;  // the routed experts' part, the same two ways
-};
+using Work = PieceWork;
 
 // A piece of a chunk on a GPU: its work timed, its name interned.
 struct Timed {
@@ -222,30 +220,10 @@ class StepBuilder {
   }
 
   // ---- timing -------------------------------------------------------------
-  Seconds op_seconds(const model::Op& op, model::Pass pass, int sms) const {
-    return hw::op_time(op, pass, *profile_, sms).time;
-  }
-
   // A compute piece adds op by op, each with its recomputed forward; a side
-  // piece use by use; the routed experts' part apart.
+  // piece use by use; the routed experts' part apart (sim/piece_work.h).
   Work piece_work(const model::WorkPiece& p) const {
-    Work w;
-    for (const model::OpUse& u : p.ops) {
-      const model::Op& op = workload_.op(u);
-      Seconds full = op_seconds(op, u.pass, sms_), shared = op_seconds(op, u.pass, shared_sms_);
-      if (u.with_forward) {
-        full += op_seconds(op, model::Pass::forward, sms_);
-        shared += op_seconds(op, model::Pass::forward, shared_sms_);
-      }
-      if (op.role == model::OpRole::routed_expert) {
-        w.expert_full += full;
-        w.expert_shared += shared;
-      } else {
-        w.full += full;
-        w.shared += shared;
-      }
-    }
-    return w;
+    return sim::piece_work(workload_, p, *profile_, sms_, shared_sms_);
   }
 
   // Every piece's work and name, stage by stage, chunk by chunk.

@@ -1,0 +1,61 @@
+#include "sim/step_bound.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "model/schedule.h"
+#include "model/workload.h"
+#include "sim/piece_work.h"
+
+namespace tcsim::sim {
+
+SimTime compute_bound(const StepShape& shape) {
+  if (!shape.cluster.profile) {
+    throw ConfigError(fmt::format("hardware.calibration: the step needs a calibration profile for GPU \"{}\"",
+                                  shape.cluster.gpu.name));
+  }
+  const hw::CalibrationProfile& profile = *shape.cluster.profile;
+  const model::ParallelPlan& plan = shape.plan;
+  const int sms = profile.sms;
+  const int shared_sms = plan.comm_sms > 0 ? sms - plan.comm_sms : sms;
+  const std::int64_t per_step = std::int64_t{plan.dp} * plan.micro_batch;
+  const auto micro_batches = static_cast<int>(shape.batch / per_step);
+  const model::StepWorkload workload =
+      model::build_workload(shape.model, plan, shape.precision, {plan.micro_batch, shape.seq_len});
+  // Each chunk's compute, stage by stage and pass by pass, in ticks as the
+  // step graph rounds each task (symmetric: every GPU at speed 1, every
+  // expert load 1).
+  std::vector<std::array<std::int64_t, 4>> chunk_ticks(workload.stages.size());
+  for (std::size_t st = 0; st < workload.stages.size(); ++st) {
+    for (std::size_t c = 0; c < workload.stages[st].chunks.size(); ++c) {
+      std::int64_t ticks = 0;
+      for (const model::WorkPiece& p : workload.stages[st].chunks[c].pieces) {
+        if (p.kind == model::PieceKind::comm || p.empty()) continue;
+        const PieceWork w = piece_work(workload, p, profile, sms, shared_sms);
+        ticks += std::min(to_sim_time(w.full + w.expert_full).count(), to_sim_time(w.shared + w.expert_shared).count());
+      }
+      chunk_ticks[st][c] = ticks;
+    }
+  }
+  const model::Pipeline pipeline =
+      model::make_pipeline(plan.schedule, plan.pp, plan.virtual_stages, micro_batches, model::combines_steps(plan));
+  std::int64_t busiest = 0;
+  for (const std::vector<model::Slot>& program : pipeline.programs) {
+    std::int64_t ticks = 0;
+    for (const model::Slot& slot : program) {
+      for (int c = 0; c < slot.count; ++c) {
+        const model::Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
+        ticks += chunk_ticks[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(ch.pass)];
+      }
+    }
+    busiest = std::max(busiest, ticks);
+  }
+  return SimTime::ns(busiest);
+}
+
+}  // namespace tcsim::sim
