@@ -234,6 +234,10 @@ std::string plan_search_table(const PlanSearchResult& r) {
                                   : "a fitting plan of the same shape with less recompute, or ZeRO-1 for ZeRO-2");
   out += fmt::format("  beyond bound {:>7}  {}\n", k.beyond_bound,
                      r.max_candidates > 0 ? fmt::format("--max-candidates {}", r.max_candidates) : "no bound");
+  out +=
+      fmt::format("  outpaced     {:>7}  {}\n", k.outpaced,
+                  r.exhaustive || !r.outpace ? "none skipped"
+                                             : "not simulated: its compute alone is slower than every plan reported");
   out += fmt::format("  simulated    {:>7}  steady-state step of the first phase; {} refused by the step simulation\n",
                      k.simulated, k.simulation_rejected);
   if (k.extrapolated > 0) {
@@ -275,7 +279,11 @@ std::string plan_search_table(const PlanSearchResult& r) {
   const int of = static_cast<int>(r.ranking.size());
   const VariantResult& pv = *pub.result;
   switch (pub.fate) {
-    case PlanFate::simulated: out += fmt::format("  rank {} of {}", rank, of); break;
+    case PlanFate::simulated:
+      out += fmt::format("  rank {} of {}", rank, of);
+      // Outpaced plans are slower than the published one: its rank counts every better plan.
+      if (r.counts.outpaced > 0) out += fmt::format(" simulated, {} more outpaced", r.counts.outpaced);
+      break;
     case PlanFate::over_memory:
       out +=
           fmt::format("  pruned, memory {:.1f} GiB > {:.1f} GiB; simulated anyway for reference: would rank {} of {}",
@@ -340,6 +348,7 @@ Json plan_search_json(const PlanSearchResult& r) {
   counts.set("over_memory", r.counts.over_memory);
   counts.set("dominated", r.counts.dominated);
   counts.set("beyond_bound", r.counts.beyond_bound);
+  counts.set("outpaced", r.counts.outpaced);
   counts.set("simulated", r.counts.simulated);
   counts.set("extrapolated", r.counts.extrapolated);
   counts.set("verified", r.counts.verified);

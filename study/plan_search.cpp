@@ -20,6 +20,7 @@
 #include "model/plan_fields.h"
 #include "model/schedule.h"
 #include "scenarios/rules.h"
+#include "sim/step_bound.h"
 
 namespace tcsim::study {
 namespace {
@@ -57,6 +58,8 @@ constexpr double kAffineTolerance = 5e-4;
 // DeepSeek-V3's 2048 H800), so wider groups are not simulated.
 constexpr int kMaxEpSpanGpus = 1024;
 constexpr double kScreenMargin = 0.01;
+// Plans simulated between two updates of the compute bound's thresholds.
+constexpr std::size_t kBoundRound = 32;
 
 using model::ParallelPlan;
 using model::Recompute;
@@ -276,6 +279,63 @@ std::vector<int> to_verify(const PlanSearchResult& r) {
   return out;
 }
 
+// A plan's compute bound per million tokens, in time and in dollars.
+struct Bound {
+  bool known = false;
+  double time_per_mtok = 0;
+  double cost_per_mtok = 0;
+};
+
+Bound plan_bound(const PlanSearchResult& r, const scenario::Scenario& s, const PlanCandidate& c) {
+  Bound b;
+  try {
+    const double step_s = to_seconds(sim::compute_bound(sim::step_shape(with_plan(s, c.plan, c.gpus)))).value();
+    const double tokens = static_cast<double>(r.tokens_per_step());
+    b.time_per_mtok = step_s / tokens * kMillion;
+    b.cost_per_mtok = step_s * c.gpus * r.rental.value() / kSecondsPerHour / tokens * kMillion;
+    b.known = step_s > 0;
+  } catch (const std::exception&) {
+    // The step simulation says why (a refused plan is reported as such).
+  }
+  return b;
+}
+
+// Whether a plan whose bound is `b` can no longer be reported: slower, by the
+// screening margin, than the K-th best, than the best on the published plan's
+// cluster and than the published plan itself (whose rank must count every
+// better plan), and dominated by a point of the front by the same margin.
+// Needs the K results and that best first: until then nothing is outpaced.
+bool outpaced(const PlanSearchResult& r, const PlanCandidate& c, const Bound& b) {
+  const auto& cs = r.candidates;
+  const double margin = 1 + kScreenMargin;
+  const double key = r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
+  if (r.ranking.size() < static_cast<std::size_t>(r.top)) return false;
+  if (key <= key_of(r, cs[static_cast<std::size_t>(r.ranking[static_cast<std::size_t>(r.top) - 1])]).first * margin) {
+    return false;
+  }
+  if (r.published) {
+    const PlanCandidate& p = cs[static_cast<std::size_t>(*r.published)];
+    if (!p.has_step() || key <= key_of(r, p).first * margin) return false;
+    bool best_beside = false;
+    for (int i : r.ranking) {
+      if (cs[static_cast<std::size_t>(i)].gpus != p.gpus) continue;
+      if (c.gpus == p.gpus && key <= key_of(r, cs[static_cast<std::size_t>(i)]).first * margin) return false;
+      best_beside = true;
+      break;
+    }
+    if (!best_beside) return false;
+  }
+  const bool priced = r.rental.value() > 0;
+  for (int q : r.pareto) {
+    const PlanCandidate& f = cs[static_cast<std::size_t>(q)];
+    if (f.time_per_mtok.value() * margin < b.time_per_mtok &&
+        (!priced || f.cost_per_mtok.value() * margin < b.cost_per_mtok)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view fate_name(PlanFate f) {
@@ -284,6 +344,7 @@ std::string_view fate_name(PlanFate f) {
     case PlanFate::over_memory: return "over-memory";
     case PlanFate::dominated: return "dominated";
     case PlanFate::beyond_bound: return "beyond-bound";
+    case PlanFate::outpaced: return "outpaced";
     case PlanFate::simulated: return "simulated";
   }
   return "?";
@@ -478,6 +539,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   r.depth = o.depth;
   r.allow_overfit = o.allow_overfit;
   r.exhaustive = o.exhaustive;
+  r.outpace = o.outpace && !o.exhaustive;
   r.extrapolate = o.extrapolate;
   r.max_candidates = o.max_candidates;
   r.top = o.top;
@@ -602,8 +664,8 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   const int total = static_cast<int>(to_simulate.size());
   std::atomic<int> done{0};
   if (o.progress) o.progress(0, total);
-  parallel_for(total, jobs, [&](std::int64_t k) {
-    PlanCandidate& c = r.candidates[static_cast<std::size_t>(to_simulate[static_cast<std::size_t>(k)])];
+  const auto simulate = [&](int i) {
+    PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
     const std::int64_t micro_batches = ph.batch / (std::int64_t{c.plan.dp} * c.plan.micro_batch);
     std::optional<VariantResult> screened;
     if (o.extrapolate && micro_batches >= kExtrapolateFrom * c.plan.pp) {
@@ -616,8 +678,59 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     } else {
       exact(c);
     }
-    if (o.progress) o.progress(done.fetch_add(1) + 1, total);
-  });
+  };
+  // The compute bound (sim/step_bound.h): plans in the order of their bound,
+  // in rounds of kBoundRound; a plan whose bound is already slower than
+  // everything the output reports, by the screening margin, is outpaced and
+  // not simulated. The rounds and the thresholds between them do not depend
+  // on the number of workers. --exhaustive simulates every plan.
+  const bool bounding = o.outpace && !o.exhaustive;
+  std::vector<Bound> bounds(static_cast<std::size_t>(n));
+  if (bounding) {
+    parallel_for(total, jobs, [&](std::int64_t k) {
+      const int i = to_simulate[static_cast<std::size_t>(k)];
+      const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
+      bounds[static_cast<std::size_t>(i)] = plan_bound(r, s, c);
+    });
+  }
+  std::vector<int> order = to_simulate;
+  const std::string published_shape = r.published
+                                          ? plan_shape_key(r.candidates[static_cast<std::size_t>(*r.published)].gpus,
+                                                           r.candidates[static_cast<std::size_t>(*r.published)].plan)
+                                          : std::string();
+  const auto exempt = [&](int i) {
+    const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
+    return !bounds[static_cast<std::size_t>(i)].known || c.published ||
+           (r.published && plan_shape_key(c.gpus, c.plan) == published_shape);
+  };
+  const auto bound_key = [&](int i) {
+    const Bound& b = bounds[static_cast<std::size_t>(i)];
+    return exempt(i) ? -1.0 : r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bound_key(a) < bound_key(b); });
+  for (std::size_t start = 0; start < order.size(); start += kBoundRound) {
+    const std::size_t end = std::min(order.size(), start + kBoundRound);
+    std::vector<int> round;
+    if (!bounding) {
+      round.assign(order.begin() + static_cast<std::ptrdiff_t>(start),
+                   order.begin() + static_cast<std::ptrdiff_t>(end));
+    } else {
+      rank_candidates(r);
+      for (std::size_t k = start; k < end; ++k) {
+        const int i = order[k];
+        if (!exempt(i) && outpaced(r, r.candidates[static_cast<std::size_t>(i)], bounds[static_cast<std::size_t>(i)])) {
+          r.candidates[static_cast<std::size_t>(i)].fate = PlanFate::outpaced;
+          if (o.progress) o.progress(done.fetch_add(1) + 1, total);
+        } else {
+          round.push_back(i);
+        }
+      }
+    }
+    parallel_for(std::ssize(round), jobs, [&](std::int64_t k) {
+      simulate(round[static_cast<std::size_t>(k)]);
+      if (o.progress) o.progress(done.fetch_add(1) + 1, total);
+    });
+  }
   for (int i : to_simulate) {
     if (r.candidates[static_cast<std::size_t>(i)].estimated) ++r.counts.extrapolated;
   }
@@ -640,6 +753,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
       case PlanFate::over_memory: ++r.counts.over_memory; break;
       case PlanFate::dominated: ++r.counts.dominated; break;
       case PlanFate::beyond_bound: ++r.counts.beyond_bound; break;
+      case PlanFate::outpaced: ++r.counts.outpaced; break;
       case PlanFate::simulated:
         ++r.counts.simulated;
         if (!c.has_step()) ++r.counts.simulation_rejected;

@@ -46,6 +46,7 @@ enum class PlanFate {
   over_memory,   // memory per GPU above the GPU's capacity
   dominated,     // a fitting plan of the same shape is never slower
   beyond_bound,  // not simulated: more candidates than --max-candidates
+  outpaced,      // not simulated: its compute alone (sim::compute_bound) is slower than every plan reported
   simulated,     // step simulated (result.status: ok, does-not-fit with --allow-overfit, or invalid)
 };
 std::string_view fate_name(PlanFate f);
@@ -82,7 +83,10 @@ struct PlanSearchOptions {
   int jobs = 0;                // workers; 0: std::thread::hardware_concurrency()
   int max_candidates = 0;      // step simulations at most; 0: no bound
   bool allow_overfit = false;  // keep plans over the memory capacity
-  bool exhaustive = false;     // simulate dominated plans too
+  bool exhaustive = false;     // simulate dominated and outpaced plans too
+  // Skip plans whose compute bound (sim/step_bound.h) is slower than every
+  // plan reported; false (or exhaustive): simulate them.
+  bool outpace = true;
   // Screen plans with many micro-batches per pipeline by two short steps;
   // false: simulate every plan in full.
   bool extrapolate = true;
@@ -100,6 +104,7 @@ struct PlanCounts {
   int over_memory = 0;
   int dominated = 0;
   int beyond_bound = 0;
+  int outpaced = 0;
   int simulated = 0;
   int extrapolated = 0;         // of `simulated`: screened by short steps (their line checked by a third)
   int verified = 0;             // of `extrapolated`: then simulated in full, as they might be reported
@@ -115,6 +120,7 @@ struct PlanSearchResult {
   RunDepth depth = RunDepth::step;
   bool allow_overfit = false;
   bool exhaustive = false;
+  bool outpace = true;
   bool extrapolate = true;
   int max_candidates = 0;
   int top = 10;

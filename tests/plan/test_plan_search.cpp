@@ -12,6 +12,8 @@
 #include "model/memory.h"
 #include "reports/plan_report.h"
 #include "scenarios/loader.h"
+#include "sim/step_bound.h"
+#include "sim/step_shape.h"
 #include "study/plan_search.h"
 #include "tests/plan/fixtures.h"
 
@@ -113,6 +115,7 @@ TEST_CASE("a dominated plan is never faster than the fitting plan that dominates
   const PlanSearchResult all = search_plans(s, o);
   CHECK(all.counts.dominated == 0);
   o.exhaustive = false;
+  o.outpace = false;  // dominance alone: every plan it keeps is simulated
   const PlanSearchResult pruned = search_plans(s, o);
   CHECK(pruned.counts.dominated > 0);
   // Same enumeration order in both: a candidate pruned as dominated is no faster than some
@@ -211,8 +214,8 @@ TEST_CASE("the bound simulates the plans with the smallest closed-form bubble an
   CHECK(r.counts.simulated == 5);
   CHECK(count_fate(r, PlanFate::simulated) == 5);
   CHECK(r.counts.beyond_bound > 0);
-  CHECK(r.counts.enumerated ==
-        r.counts.invalid + r.counts.over_memory + r.counts.dominated + r.counts.beyond_bound + r.counts.simulated);
+  CHECK(r.counts.enumerated == r.counts.invalid + r.counts.over_memory + r.counts.dominated + r.counts.beyond_bound +
+                                   r.counts.outpaced + r.counts.simulated);
   // Closed-form bubble over 3 n units of work (F = B = W = 1, docs/simulation.md): no simulated plan
   // has more than one left out. With pp 1 every schedule has none, so the five are single-stage plans.
   for (const PlanCandidate& c : r.candidates) {
@@ -223,11 +226,56 @@ TEST_CASE("the bound simulates the plans with the smallest closed-form bubble an
   CHECK(r.candidates[static_cast<std::size_t>(*r.published)].result.has_value());
 }
 
+TEST_CASE("outpaced plans are slower than their bound, and skipping them changes nothing the search reports") {
+  // Two cluster sizes (a front of more than one point), a short top list so that most plans can be
+  // outpaced, every plan simulated in full (no extrapolation: the figures compare exactly).
+  const scenario::Scenario s = small();
+  PlanSearchOptions o;
+  o.gpus = {8, 16};
+  o.top = 3;
+  o.jobs = 2;
+  o.extrapolate = false;
+  o.outpace = false;
+  const PlanSearchResult all = search_plans(s, o);
+  o.outpace = true;
+  const PlanSearchResult skipped = search_plans(s, o);
+  CHECK(all.counts.outpaced == 0);
+  CHECK(skipped.counts.outpaced > 0);
+  CHECK(skipped.counts.simulated + skipped.counts.outpaced == all.counts.simulated);
+  REQUIRE(all.candidates.size() == skipped.candidates.size());
+  // Each outpaced plan's bound is below its simulated step (sim/step_bound.h) and the plan is
+  // nowhere in what the full search reports.
+  const auto reported = [&](const PlanSearchResult& r, int i) {
+    const auto top = r.ranking.begin() + std::min<std::ptrdiff_t>(r.top, std::ssize(r.ranking));
+    return std::find(r.ranking.begin(), top, i) != top ||
+           std::find(r.pareto.begin(), r.pareto.end(), i) != r.pareto.end();
+  };
+  for (std::size_t i = 0; i < skipped.candidates.size(); ++i) {
+    if (skipped.candidates[i].fate != PlanFate::outpaced) continue;
+    const PlanCandidate& c = all.candidates[i];
+    REQUIRE(c.has_step());
+    const double bound = to_seconds(sim::compute_bound(sim::step_shape(with_plan(s, c.plan, c.gpus)))).value();
+    CHECK(bound <= c.result->step->value());
+    CHECK_FALSE(reported(all, static_cast<int>(i)));
+  }
+  // The same top plans, front and published plan's rank, figure for figure.
+  const std::size_t k = std::min<std::size_t>(3, all.ranking.size());
+  REQUIRE(skipped.ranking.size() >= k);
+  for (std::size_t j = 0; j < k; ++j) CHECK(skipped.ranking[j] == all.ranking[j]);
+  CHECK(skipped.pareto == all.pareto);
+  REQUIRE(all.published);
+  const auto published_rank = [](const PlanSearchResult& r) {
+    return std::count_if(r.ranking.begin(), r.ranking.end(), [&](int i) { return ranks_before(r, i, *r.published); });
+  };
+  CHECK(published_rank(skipped) == published_rank(all));
+}
+
 TEST_CASE("two short steps predict a long step: the step is affine in the micro-batches per pipeline") {
   // 256 sequences per step: n = 256 / (dp mb) micro-batches per pipeline, many plans with n >= 24 pp.
   const scenario::Scenario s = small({"training.phases[0].batch=256"});
   PlanSearchOptions o;
   o.jobs = 2;
+  o.outpace = false;  // the screening alone, on every plan
   const PlanSearchResult screened = search_plans(s, o);
   o.extrapolate = false;
   const PlanSearchResult exact = search_plans(s, o);
