@@ -152,17 +152,17 @@ int plan_command(std::span<const std::string> args) {
   o.progress = [&](int done, int total) {
     const std::lock_guard<std::mutex> lock(progress_mutex);
     if (done == 0) {
-      fmt::print(stderr, "tcsim plan: simulating {} plans on {} workers\n", total, workers);
+      fmt::print(stderr, "tcsim plan: {} plans to simulate or outpace on {} workers\n", total, workers);
     } else if (total >= 10 && done % (total / 10) == 0 && done < total) {
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      fmt::print(stderr, "tcsim plan: {} of {} simulated, {:.0f} s\n", done, total, elapsed);
+      fmt::print(stderr, "tcsim plan: {} of {} simulated or outpaced, {:.0f} s\n", done, total, elapsed);
     }
   };
   const study::PlanSearchResult r = study::search_plans(s, o);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Timing goes to stderr, so stdout is the same for any --jobs.
-  fmt::print(stderr, "tcsim plan: {} candidates, {} step simulations in {:.1f} s\n", r.counts.enumerated,
-             r.counts.simulated, wall);
+  fmt::print(stderr, "tcsim plan: {} candidates, {} step simulations in {:.1f} s; {} plans outpaced\n",
+             r.counts.enumerated, r.counts.simulated, wall, r.counts.outpaced);
 
   if (out) write_file_atomically(*out, reports::plan_search_csv(r), "--out");
   if (json) {
