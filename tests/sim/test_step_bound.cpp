@@ -47,6 +47,10 @@ TEST_CASE("the compute bound is never above the simulated step, whatever the sch
       {"parallelism.micro_batch=2"},
       {"parallelism.pp=1", "parallelism.dp=64", "parallelism.schedule=1f1b"},
       {"parallelism.tp=2", "parallelism.dp=16", "parallelism.ep=16", "parallelism.sequence_parallel=true"},
+      // Four stages: the wait for the first micro-batch's forward is a real part of the bound.
+      {"parallelism.pp=4", "parallelism.dp=16", "parallelism.ep=16"},
+      {"parallelism.pp=4", "parallelism.dp=16", "parallelism.ep=16", "parallelism.schedule=1f1b"},
+      {"parallelism.pp=4", "parallelism.dp=16", "parallelism.ep=16", "parallelism.schedule=zero-bubble"},
   };
   for (const auto& sets : plans) {
     CAPTURE(sets);
@@ -56,8 +60,5 @@ TEST_CASE("the compute bound is never above the simulated step, whatever the sch
     CHECK(bound <= step.time.value());
     // Compute is most of these steps: the bound is not vacuous.
     CHECK(bound >= 0.5 * step.time.value());
-    // Nor above the compute the step's critical GPU ran.
-    const StepBreakdown& b = step.breakdown;
-    CHECK(bound <= (b.forward + b.backward_input + b.backward_weight + b.optimizer).value() * (1 + 1e-9));
   }
 }
