@@ -237,7 +237,7 @@ std::string plan_search_table(const PlanSearchResult& r) {
   out +=
       fmt::format("  outpaced     {:>7}  {}\n", k.outpaced,
                   r.exhaustive || !r.outpace ? "none skipped"
-                                             : "not simulated: its compute alone is slower than every plan reported");
+                                             : "not simulated: its compute bound is slower than every plan reported");
   out += fmt::format("  simulated    {:>7}  steady-state step of the first phase; {} refused by the step simulation\n",
                      k.simulated, k.simulation_rejected);
   if (k.extrapolated > 0) {

@@ -46,7 +46,7 @@ enum class PlanFate {
   over_memory,   // memory per GPU above the GPU's capacity
   dominated,     // a fitting plan of the same shape is never slower
   beyond_bound,  // not simulated: more candidates than --max-candidates
-  outpaced,      // not simulated: its compute alone (sim::compute_bound) is slower than every plan reported
+  outpaced,      // not simulated: its compute bound (sim::compute_bound) is slower than every plan reported
   simulated,     // step simulated (result.status: ok, does-not-fit with --allow-overfit, or invalid)
 };
 std::string_view fate_name(PlanFate f);
