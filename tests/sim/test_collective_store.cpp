@@ -10,29 +10,12 @@
 #include "scenarios/loader.h"
 #include "sim/collective_store.h"
 #include "sim/step.h"
+#include "tests/sim/fixtures.h"
 
 using namespace tcsim;
 using namespace tcsim::sim;
 
 namespace {
-
-// 64 H800 in 8 nodes on DeepSeek's multi-plane fat-tree, four DeepSeek-V3 layers.
-constexpr std::string_view kCluster = R"(
-name: store
-model: {preset: deepseek-v3, layers: 4}
-parallelism: {tp: 1, pp: 2, ep: 32, dp: 32, micro_batch: 1, zero: 1, schedule: dualpipe, recompute: selective,
-              comm_sms: 20}
-precision: {gemm: fp8, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: bf16, activations: bf16}
-hardware:
-  gpu: h800
-  gpus_per_node: 8
-  nodes: 8
-  network: {topology: multi-plane-fat-tree, nic_bandwidth: "400 Gb/s", nics_per_node: 8, switch_radix: 64,
-            latency_intra_leaf: "2.8 us", latency_cross_leaf: "3.7 us", latency_nvlink: "3.33 us"}
-training:
-  seq_len: 4096
-  phases: [{name: pre-training, tokens: "1B", batch: 128}]
-)";
 
 // Plans on that cluster that run some of the same rings and sends, and one
 // plan on a cluster with slower NICs.
@@ -45,7 +28,7 @@ const std::vector<std::vector<std::string>> kPlans = {
 };
 
 StepShape shape_of(const std::vector<std::string>& sets) {
-  return step_shape(scenario::load_scenario_text(std::string(kCluster), "store.yaml", sets));
+  return step_shape(scenario::load_scenario_text(std::string(tcsim_test::kSmallMoe), "store.yaml", sets));
 }
 
 void check_same(const StepResult& a, const StepResult& b) {

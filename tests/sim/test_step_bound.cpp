@@ -9,31 +9,10 @@
 #include "scenarios/loader.h"
 #include "sim/step.h"
 #include "sim/step_bound.h"
+#include "tests/sim/fixtures.h"
 
 using namespace tcsim;
 using namespace tcsim::sim;
-
-namespace {
-
-// 64 H800 in 8 nodes on DeepSeek's multi-plane fat-tree, four DeepSeek-V3 layers (three dense, one MoE).
-constexpr std::string_view kMoe = R"(
-name: bound
-model: {preset: deepseek-v3, layers: 4}
-parallelism: {tp: 1, pp: 2, ep: 32, dp: 32, micro_batch: 1, zero: 1, schedule: dualpipe, recompute: selective,
-              comm_sms: 20}
-precision: {gemm: fp8, weights: bf16, master_weights: fp32, grads: fp32, optimizer_states: bf16, activations: bf16}
-hardware:
-  gpu: h800
-  gpus_per_node: 8
-  nodes: 8
-  network: {topology: multi-plane-fat-tree, nic_bandwidth: "400 Gb/s", nics_per_node: 8, switch_radix: 64,
-            latency_intra_leaf: "2.8 us", latency_cross_leaf: "3.7 us", latency_nvlink: "3.33 us"}
-training:
-  seq_len: 4096
-  phases: [{name: pre-training, tokens: "1B", batch: 256}]
-)";
-
-}  // namespace
 
 TEST_CASE("the compute bound is never above the simulated step, whatever the schedule") {
   const std::vector<std::vector<std::string>> plans = {
@@ -52,9 +31,11 @@ TEST_CASE("the compute bound is never above the simulated step, whatever the sch
       {"parallelism.pp=4", "parallelism.dp=16", "parallelism.ep=16", "parallelism.schedule=1f1b"},
       {"parallelism.pp=4", "parallelism.dp=16", "parallelism.ep=16", "parallelism.schedule=zero-bubble"},
   };
-  for (const auto& sets : plans) {
+  for (auto sets : plans) {
     CAPTURE(sets);
-    const StepShape shape = step_shape(scenario::load_scenario_text(std::string(kMoe), "bound.yaml", sets));
+    sets.insert(sets.begin(), "training.phases[0].batch=256");  // enough micro-batches for four DualPipe stages
+    const StepShape shape =
+        step_shape(scenario::load_scenario_text(std::string(tcsim_test::kSmallMoe), "bound.yaml", sets));
     const double bound = to_seconds(compute_bound(shape)).value();
     const StepResult step = simulate_step(shape, {});
     CHECK(bound <= step.time.value());
