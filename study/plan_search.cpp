@@ -539,7 +539,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   r.depth = o.depth;
   r.allow_overfit = o.allow_overfit;
   r.exhaustive = o.exhaustive;
-  r.outpace = o.outpace && !o.exhaustive;
+  r.outpace = o.outpace && !o.exhaustive && o.step.fidelity == sim::Fidelity::symmetric;
   r.extrapolate = o.extrapolate;
   r.max_candidates = o.max_candidates;
   r.top = o.top;
@@ -684,7 +684,9 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   // everything the output reports, by the screening margin, is outpaced and
   // not simulated. The rounds and the thresholds between them do not depend
   // on the number of workers. --exhaustive simulates every plan.
-  const bool bounding = o.outpace && !o.exhaustive;
+  // The bound is proved for the symmetric step (every GPU at speed 1, every
+  // expert load 1): a full-fidelity search simulates every plan.
+  const bool bounding = o.outpace && !o.exhaustive && o.step.fidelity == sim::Fidelity::symmetric;
   std::vector<Bound> bounds(static_cast<std::size_t>(n));
   if (bounding) {
     parallel_for(total, jobs, [&](std::int64_t k) {
