@@ -10,23 +10,12 @@
 
 #include <fmt/format.h>
 #include <boost/graph/adjacency_list.hpp>
-#include <boost/graph/breadth_first_search.hpp>
-#include <boost/graph/filtered_graph.hpp>
 #include <boost/graph/push_relabel_max_flow.hpp>
-#include <boost/graph/reverse_graph.hpp>
 
 #include "hardware/spec.h"
 
 namespace tcsim::hw {
 namespace {
-
-// The graph: one vertex per device (vertex id == DeviceId), one edge per
-// directed link, carrying its LinkId.
-struct EdgeData {
-  LinkId link = 0;
-};
-using Graph = boost::adjacency_list<boost::vecS, boost::vecS, boost::bidirectionalS, boost::no_property, EdgeData>;
-using Vertex = Graph::vertex_descriptor;
 
 // Hop counts to one destination; kUnreached where there is no path.
 using Distances = std::vector<std::uint8_t>;
@@ -40,27 +29,6 @@ std::uint64_t mix(std::uint64_t x) {
   x = (x ^ (x >> 27U)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31U);
 }
-
-// Keeps the vertices a route may pass through on its way to `dst`: every
-// device but the GPUs, plus `dst` itself.
-struct NotTransitGpu {
-  const std::vector<Device>* devices = nullptr;
-  Vertex dst = 0;
-  bool operator()(Vertex v) const { return v == dst || (*devices)[v].kind != DeviceKind::gpu; }
-};
-
-// Records the BFS depth of each vertex reached (tree edges only).
-class DepthRecorder : public boost::default_bfs_visitor {
- public:
-  explicit DepthRecorder(std::vector<int>* depth) : depth_(depth) {}
-  template <class Edge, class G>
-  void tree_edge(Edge e, const G& g) const {
-    (*depth_)[boost::target(e, g)] = (*depth_)[boost::source(e, g)] + 1;
-  }
-
- private:
-  std::vector<int>* depth_;
-};
 
 // Routing between ids that are not GPUs is our bug, not the user's.
 void check_pair(int src, int dst, int gpus) {
@@ -102,32 +70,40 @@ std::shared_ptr<DistanceTable> new_table(const TopologyParts& parts) {
 
 struct ClusterTopology::Impl {
   TopologyParts parts;
-  Graph graph;
   std::shared_ptr<DistanceTable> distances;
-  // The out-links of each vertex as flat arrays, in the graph's own order
-  // (link id order): vertex v's are [out_first[v], out_first[v + 1]).
+  // The links as flat arrays, by vertex (vertex id == DeviceId): vertex v's
+  // out-links are [out_first[v], out_first[v + 1]) in link id order, its
+  // in-links [in_first[v], in_first[v + 1]).
   std::vector<std::uint32_t> out_first;
   std::vector<LinkId> out_link;
   std::vector<std::uint32_t> out_to;
+  std::vector<std::uint32_t> in_first;
+  std::vector<std::uint32_t> in_from;
   std::vector<std::uint8_t> is_gpu;
 
-  explicit Impl(TopologyParts p) : parts(std::move(p)), graph(parts.devices.size()), distances(new_table(parts)) {
-    for (std::size_t i = 0; i < parts.links.size(); ++i) {
-      const Link& l = parts.links[i];
-      boost::add_edge(static_cast<Vertex>(l.from), static_cast<Vertex>(l.to), EdgeData{static_cast<LinkId>(i)}, graph);
-    }
+  explicit Impl(TopologyParts p) : parts(std::move(p)), distances(new_table(parts)) {
     const std::size_t n = parts.devices.size();
     out_first.assign(n + 1, 0);
-    for (const Link& l : parts.links) ++out_first[static_cast<std::size_t>(l.from) + 1];
-    for (std::size_t v = 0; v < n; ++v) out_first[v + 1] += out_first[v];
+    in_first.assign(n + 1, 0);
+    for (const Link& l : parts.links) {
+      ++out_first[static_cast<std::size_t>(l.from) + 1];
+      ++in_first[static_cast<std::size_t>(l.to) + 1];
+    }
+    for (std::size_t v = 0; v < n; ++v) {
+      out_first[v + 1] += out_first[v];
+      in_first[v + 1] += in_first[v];
+    }
     out_link.resize(parts.links.size());
     out_to.resize(parts.links.size());
-    std::vector<std::uint32_t> fill(out_first.begin(), out_first.end() - 1);
+    in_from.resize(parts.links.size());
+    std::vector<std::uint32_t> out_fill(out_first.begin(), out_first.end() - 1);
+    std::vector<std::uint32_t> in_fill(in_first.begin(), in_first.end() - 1);
     for (std::size_t i = 0; i < parts.links.size(); ++i) {
       const Link& l = parts.links[i];
-      const std::uint32_t at = fill[static_cast<std::size_t>(l.from)]++;
+      const std::uint32_t at = out_fill[static_cast<std::size_t>(l.from)]++;
       out_link[at] = static_cast<LinkId>(i);
       out_to[at] = static_cast<std::uint32_t>(l.to);
+      in_from[in_fill[static_cast<std::size_t>(l.to)]++] = static_cast<std::uint32_t>(l.from);
     }
     is_gpu.resize(n);
     for (std::size_t v = 0; v < n; ++v) is_gpu[v] = parts.devices[v].kind == DeviceKind::gpu ? 1 : 0;
@@ -135,19 +111,23 @@ struct ClusterTopology::Impl {
 
   int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
 
-  // Breadth-first search from `dst` over the reversed links, never expanding
-  // through another GPU.
+  // Breadth-first search from `dst` over the reversed links, through no GPU
+  // but `dst` (a route never crosses a third GPU).
   Distances compute_distances(int dst) const {
-    const auto reversed = boost::make_reverse_graph(graph);
-    const NotTransitGpu keep{&parts.devices, static_cast<Vertex>(dst)};
-    const boost::filtered_graph<decltype(reversed), boost::keep_all, NotTransitGpu> g(reversed, boost::keep_all(),
-                                                                                      keep);
-    std::vector<int> depth(parts.devices.size(), -1);
-    depth[static_cast<std::size_t>(dst)] = 0;
-    boost::breadth_first_search(g, static_cast<Vertex>(dst), boost::visitor(DepthRecorder(&depth)));
-    Distances d(depth.size(), kUnreached);
-    for (std::size_t v = 0; v < depth.size(); ++v) {
-      if (depth[v] >= 0 && keep(static_cast<Vertex>(v))) d[v] = static_cast<std::uint8_t>(depth[v]);
+    Distances d(parts.devices.size(), kUnreached);
+    std::vector<std::uint32_t> frontier{static_cast<std::uint32_t>(dst)}, next;
+    d[static_cast<std::size_t>(dst)] = 0;
+    for (int depth = 1; !frontier.empty(); ++depth) {
+      next.clear();
+      for (const std::uint32_t v : frontier) {
+        for (std::uint32_t i = in_first[v]; i < in_first[v + 1]; ++i) {
+          const std::uint32_t u = in_from[i];
+          if (is_gpu[u] || d[u] != kUnreached) continue;
+          d[u] = static_cast<std::uint8_t>(std::min(depth, kUnreached - 1));
+          next.push_back(u);
+        }
+      }
+      frontier.swap(next);
     }
     return d;
   }
@@ -161,11 +141,6 @@ struct ClusterTopology::Impl {
     return *slot;
   }
 
-  // A vertex a path to `dst` may enter: any non-GPU, or dst itself.
-  bool enterable(Vertex v, int dst) const {
-    return static_cast<int>(v) == dst || parts.devices[v].kind != DeviceKind::gpu;
-  }
-
   // Hop count from GPU `src` (which the BFS does not expand) to `dst`.
   int source_distance(int src, int dst, const Distances& d) const {
     int best = kUnreached;
@@ -177,12 +152,15 @@ struct ClusterTopology::Impl {
     return best;
   }
 
-  // The out-links of `v` that lie on a shortest path to `dst`.
-  void next_hops(Vertex v, int dist_v, int dst, const Distances& d, std::vector<std::pair<LinkId, Vertex>>& out) const {
+  // The out-links of `v` that lie on a shortest path to `dst`, as (link, next vertex).
+  void next_hops(std::uint32_t v, int dist_v, int dst, const Distances& d,
+                 std::vector<std::pair<LinkId, std::uint32_t>>& out) const {
     out.clear();
-    for (const auto e : boost::make_iterator_range(boost::out_edges(v, graph))) {
-      const Vertex w = boost::target(e, graph);
-      if (enterable(w, dst) && d[w] != kUnreached && d[w] + 1 == dist_v) out.emplace_back(graph[e].link, w);
+    for (std::uint32_t i = out_first[v]; i < out_first[v + 1]; ++i) {
+      const std::uint32_t w = out_to[i];
+      if ((static_cast<int>(w) == dst || !is_gpu[w]) && d[w] != kUnreached && d[w] + 1 == dist_v) {
+        out.emplace_back(out_link[i], w);
+      }
     }
   }
 
@@ -215,10 +193,10 @@ struct ClusterTopology::Impl {
     return true;
   }
 
-  double count_paths(Vertex v, int dist_v, int dst, const Distances& d, std::vector<double>& memo) const {
+  double count_paths(std::uint32_t v, int dist_v, int dst, const Distances& d, std::vector<double>& memo) const {
     if (static_cast<int>(v) == dst) return 1.0;
     if (memo[v] >= 0.0) return memo[v];
-    std::vector<std::pair<LinkId, Vertex>> hops;
+    std::vector<std::pair<LinkId, std::uint32_t>> hops;
     next_hops(v, dist_v, dst, d, hops);
     double n = 0.0;
     for (const auto& [link, w] : hops) n += count_paths(w, dist_v - 1, dst, d, memo);
@@ -231,7 +209,7 @@ struct ClusterTopology::Impl {
     const int dist = source_distance(src, dst, d);
     if (dist == kUnreached) return 0.0;
     std::vector<double> memo(parts.devices.size(), -1.0);
-    return count_paths(static_cast<Vertex>(src), dist, dst, d, memo);
+    return count_paths(static_cast<std::uint32_t>(src), dist, dst, d, memo);
   }
 
   int proxy_for(int src, int dst) const {

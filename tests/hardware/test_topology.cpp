@@ -316,6 +316,46 @@ TEST_CASE("ECMP spreads flows over every equal-cost path and each key sticks to 
   CHECK(t.route(0, 15, 42).links == t.route(0, 15, 42).links);
 }
 
+namespace {
+
+// Fewest links from GPU `src` to GPU `dst` through no third GPU: a breadth-first search written here, apart from
+// the topology's own.
+int fewest_links(const ClusterTopology& t, int src, int dst) {
+  const auto devices = t.devices();
+  std::vector<int> depth(devices.size(), -1);
+  std::vector<DeviceId> frontier{src};
+  depth[static_cast<std::size_t>(src)] = 0;
+  while (!frontier.empty()) {
+    std::vector<DeviceId> next;
+    for (const DeviceId v : frontier) {
+      for (const Link& l : t.links()) {
+        if (l.from != v || depth[static_cast<std::size_t>(l.to)] >= 0) continue;
+        const bool gpu = devices[static_cast<std::size_t>(l.to)].kind == DeviceKind::gpu;
+        if (gpu && l.to != dst) continue;
+        depth[static_cast<std::size_t>(l.to)] = depth[static_cast<std::size_t>(v)] + 1;
+        next.push_back(l.to);
+      }
+    }
+    frontier = std::move(next);
+  }
+  return depth[static_cast<std::size_t>(dst)];
+}
+
+}  // namespace
+
+TEST_CASE("a direct route is a shortest path: as many links as a breadth-first search of our own finds") {
+  for (const ClusterTopology& t : {build_fat_tree(8, hgx_node(kH800NvLink), ib_fabric()),
+                                   build_rail_optimized(4, hgx_node(kH800NvLink), ib_fabric())}) {
+    CAPTURE(t.description());
+    for (int src = 0; src < t.gpu_count(); src += 3) {
+      for (int dst = 0; dst < t.gpu_count(); dst += 5) {
+        if (src == dst) continue;
+        CHECK(static_cast<int>(t.route(src, dst, 11).links.size()) == fewest_links(t, src, dst));
+      }
+    }
+  }
+}
+
 TEST_CASE(
     "every route joins its GPUs link by link, through no other GPU but a plane's proxy, as short as any other key's") {
   for (const ClusterTopology& t : {build_fat_tree(8, hgx_node(kH800NvLink), ib_fabric()),
