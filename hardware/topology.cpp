@@ -17,7 +17,8 @@
 namespace tcsim::hw {
 namespace {
 
-// Hop counts to one destination; kUnreached where there is no path.
+// Hop counts to one destination GPU from every device but the GPUs (Impl::slot),
+// kUnreached where there is no path.
 using Distances = std::vector<std::uint8_t>;
 constexpr std::uint8_t kUnreached = std::numeric_limits<std::uint8_t>::max();
 
@@ -80,6 +81,11 @@ struct ClusterTopology::Impl {
   std::vector<std::uint32_t> in_first;
   std::vector<std::uint32_t> in_from;
   std::vector<std::uint8_t> is_gpu;
+  // A distance table holds the devices a route may cross, every one but the
+  // GPUs: vertex v's entry is slot[v] (-1 for a GPU, whose distance is 0 to
+  // itself and unreached from any other route).
+  std::vector<std::int32_t> slot;
+  std::size_t slots = 0;
 
   explicit Impl(TopologyParts p) : parts(std::move(p)), distances(new_table(parts)) {
     const std::size_t n = parts.devices.size();
@@ -106,7 +112,19 @@ struct ClusterTopology::Impl {
       in_from[in_fill[static_cast<std::size_t>(l.to)]++] = static_cast<std::uint32_t>(l.from);
     }
     is_gpu.resize(n);
-    for (std::size_t v = 0; v < n; ++v) is_gpu[v] = parts.devices[v].kind == DeviceKind::gpu ? 1 : 0;
+    slot.assign(n, -1);
+    for (std::size_t v = 0; v < n; ++v) {
+      is_gpu[v] = parts.devices[v].kind == DeviceKind::gpu ? 1 : 0;
+      if (!is_gpu[v]) slot[v] = static_cast<std::int32_t>(slots++);
+    }
+  }
+
+  // Hops from vertex w to `dst` in dst's table: kUnreached for a GPU other
+  // than dst (routes cross no third GPU).
+  std::uint8_t hops(const Distances& d, std::uint32_t w, int dst) const {
+    if (static_cast<int>(w) == dst) return 0;
+    const std::int32_t k = slot[w];
+    return k < 0 ? kUnreached : d[static_cast<std::size_t>(k)];
   }
 
   int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
@@ -114,16 +132,17 @@ struct ClusterTopology::Impl {
   // Breadth-first search from `dst` over the reversed links, through no GPU
   // but `dst` (a route never crosses a third GPU).
   Distances compute_distances(int dst) const {
-    Distances d(parts.devices.size(), kUnreached);
+    Distances d(slots, kUnreached);
     std::vector<std::uint32_t> frontier{static_cast<std::uint32_t>(dst)}, next;
-    d[static_cast<std::size_t>(dst)] = 0;
     for (int depth = 1; !frontier.empty(); ++depth) {
       next.clear();
       for (const std::uint32_t v : frontier) {
         for (std::uint32_t i = in_first[v]; i < in_first[v + 1]; ++i) {
           const std::uint32_t u = in_from[i];
-          if (is_gpu[u] || d[u] != kUnreached) continue;
-          d[u] = static_cast<std::uint8_t>(std::min(depth, kUnreached - 1));
+          if (is_gpu[u]) continue;
+          std::uint8_t& du = d[static_cast<std::size_t>(slot[u])];
+          if (du != kUnreached) continue;
+          du = static_cast<std::uint8_t>(std::min(depth, kUnreached - 1));
           next.push_back(u);
         }
       }
@@ -132,13 +151,13 @@ struct ClusterTopology::Impl {
     return d;
   }
 
-  // The table lives as long as `distances` (slots are filled once, never
-  // replaced), so the reference stays valid.
+  // The table lives as long as `distances` (each destination's is filled
+  // once, never replaced), so the reference stays valid.
   const Distances& distances_to(int dst) const {
     const std::lock_guard<std::mutex> lock(distances->mutex);
-    auto& slot = distances->to[static_cast<std::size_t>(dst)];
-    if (!slot) slot = std::make_shared<const Distances>(compute_distances(dst));
-    return *slot;
+    auto& table = distances->to[static_cast<std::size_t>(dst)];
+    if (!table) table = std::make_shared<const Distances>(compute_distances(dst));
+    return *table;
   }
 
   // Hop count from GPU `src` (which the BFS does not expand) to `dst`.
@@ -147,7 +166,8 @@ struct ClusterTopology::Impl {
     for (std::uint32_t i = out_first[static_cast<std::size_t>(src)]; i < out_first[static_cast<std::size_t>(src) + 1];
          ++i) {
       const std::uint32_t w = out_to[i];
-      if ((static_cast<int>(w) == dst || !is_gpu[w]) && d[w] != kUnreached) best = std::min(best, d[w] + 1);
+      const int h = hops(d, w, dst);
+      if (h != kUnreached) best = std::min(best, h + 1);
     }
     return best;
   }
@@ -158,7 +178,8 @@ struct ClusterTopology::Impl {
     out.clear();
     for (std::uint32_t i = out_first[v]; i < out_first[v + 1]; ++i) {
       const std::uint32_t w = out_to[i];
-      if ((static_cast<int>(w) == dst || !is_gpu[w]) && d[w] != kUnreached && d[w] + 1 == dist_v) {
+      const int h = hops(d, w, dst);
+      if (h != kUnreached && h + 1 == dist_v) {
         out.emplace_back(out_link[i], w);
       }
     }
@@ -173,7 +194,8 @@ struct ClusterTopology::Impl {
     if (dist == kUnreached) return false;
     route.links.reserve(route.links.size() + static_cast<std::size_t>(dist));
     const auto on_path = [&](std::uint32_t w, int dist_v) {
-      return (static_cast<int>(w) == dst || !is_gpu[w]) && d[w] != kUnreached && d[w] + 1 == dist_v;
+      const int h = hops(d, w, dst);
+      return h != kUnreached && h + 1 == dist_v;
     };
     auto v = static_cast<std::uint32_t>(src);
     for (std::uint64_t hop = 0; static_cast<int>(v) != dst; ++hop) {
