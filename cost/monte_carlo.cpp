@@ -137,6 +137,7 @@ struct Input {
 template <class Q>
 void add_input(std::vector<Input>& out, int index, std::string name, const scenario::Distribution<Q>& d) {
   if (d.kind == scenario::DistKind::fixed) return;
+  // Low and high at the input's own P10 and P90, the quantiles the R&D total reports.
   out.push_back({index, std::move(name), raw_value(quantile_of(d, 0.1)), raw_value(quantile_of(d, 0.9))});
 }
 

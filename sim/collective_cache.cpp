@@ -73,11 +73,7 @@ CollectiveUse CollectiveCache::ring(hw::CollectiveOp op, std::span<const int> gp
 }
 
 SimTime CollectiveCache::time(const std::string& key, const std::function<hw::Schedule()>& build) {
-  const auto it = times_.find(key);
-  if (it != times_.end()) return it->second;
-  const CollectiveTime t = time_collective(topology_, build());
-  put_time(key, t);
-  return t.time;
+  return shared_time(key, std::string(), build);
 }
 
 void CollectiveCache::put_time(const std::string& key, CollectiveTime t) {
@@ -86,36 +82,36 @@ void CollectiveCache::put_time(const std::string& key, CollectiveTime t) {
 }
 
 int CollectiveCache::pattern(const std::string& key, const std::function<hw::Schedule()>& unit) {
-  const auto it = pattern_index_.find(key);
-  if (it != pattern_index_.end()) return it->second;
-  patterns_.push_back(link_bytes(topology_, unit()));
-  const int id = static_cast<int>(patterns_.size() - 1);
-  pattern_index_.emplace(key, id);
-  return id;
+  return pattern_of(key, unit, false);
 }
 
+// An empty exact key: this step's own, never the store's.
 SimTime CollectiveCache::shared_time(const std::string& key, const std::string& exact_key,
                                      const std::function<hw::Schedule()>& build) {
-  if (!shared_) return time(key, build);
   const auto it = times_.find(key);
   if (it != times_.end()) return it->second;
-  std::optional<CollectiveTime> t = CollectiveStore::time(*shared_, exact_key);
+  const bool shared = shared_ && !exact_key.empty();
+  std::optional<CollectiveTime> t = shared ? CollectiveStore::time(*shared_, exact_key) : std::nullopt;
   if (!t) {
     t = time_collective(topology_, build());
-    CollectiveStore::put_time(*shared_, exact_key, *t);
+    if (shared) CollectiveStore::put_time(*shared_, exact_key, *t);
   }
   put_time(key, *t);
   return t->time;
 }
 
 int CollectiveCache::shared_pattern(const std::string& key, const std::function<hw::Schedule()>& unit) {
-  if (!shared_) return pattern(key, unit);
+  return pattern_of(key, unit, true);
+}
+
+int CollectiveCache::pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable) {
   const auto it = pattern_index_.find(key);
   if (it != pattern_index_.end()) return it->second;
-  std::optional<LinkBytes> links = CollectiveStore::pattern(*shared_, key);
+  const bool shared = shared_ && shareable;
+  std::optional<LinkBytes> links = shared ? CollectiveStore::pattern(*shared_, key) : std::nullopt;
   if (!links) {
     links = link_bytes(topology_, unit());
-    CollectiveStore::put_pattern(*shared_, key, *links);
+    if (shared) CollectiveStore::put_pattern(*shared_, key, *links);
   }
   patterns_.push_back(std::move(*links));
   const int id = static_cast<int>(patterns_.size() - 1);

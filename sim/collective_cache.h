@@ -91,6 +91,8 @@ class CollectiveCache {
   const hw::ClusterTopology& topology_;
   int channels_across_nodes_;
   std::shared_ptr<StoredCollectives> shared_;
+
+  int pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable);
   std::map<std::string, SimTime> times_;
   std::map<std::string, int> pattern_index_;
   std::vector<LinkBytes> patterns_;

@@ -700,14 +700,19 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
                                           ? plan_shape_key(r.candidates[static_cast<std::size_t>(*r.published)].gpus,
                                                            r.candidates[static_cast<std::size_t>(*r.published)].plan)
                                           : std::string();
-  const auto exempt = [&](int i) {
+  // Plans always simulated: no bound, the published plan, and the plans of its shape.
+  std::vector<std::uint8_t> exempt_flag(static_cast<std::size_t>(n), 1);
+  for (const int i : to_simulate) {
     const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
-    return !bounds[static_cast<std::size_t>(i)].known || c.published ||
-           (r.published && plan_shape_key(c.gpus, c.plan) == published_shape);
-  };
+    exempt_flag[static_cast<std::size_t>(i)] = !bounds[static_cast<std::size_t>(i)].known || c.published ||
+                                               (r.published && plan_shape_key(c.gpus, c.plan) == published_shape);
+  }
+  const auto exempt = [&](int i) { return exempt_flag[static_cast<std::size_t>(i)] != 0; };
+  // Exempt plans first (their key sorts below any bound), then by bound.
+  constexpr double kFirst = -1.0;
   const auto bound_key = [&](int i) {
     const Bound& b = bounds[static_cast<std::size_t>(i)];
-    return exempt(i) ? -1.0 : r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
+    return exempt(i) ? kFirst : r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bound_key(a) < bound_key(b); });
   for (std::size_t start = 0; start < order.size(); start += kBoundRound) {
