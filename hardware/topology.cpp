@@ -17,10 +17,31 @@
 namespace tcsim::hw {
 namespace {
 
-// Hop counts to one destination GPU from every device but the GPUs (Impl::slot),
-// kUnreached where there is no path.
+// Hop counts to one device (an anchor, below) from every device but the
+// GPUs (Impl::slot), kUnreached where there is no path.
 using Distances = std::vector<std::uint8_t>;
 constexpr std::uint8_t kUnreached = std::numeric_limits<std::uint8_t>::max();
+constexpr int kMaxHops = kUnreached - 1;  // deeper distances saturate here
+
+// One way into a destination GPU, for hop counts composed from a shared table.
+// `chain` starts at a device with a link into the destination; each next
+// device is the only one (GPUs aside) with a link into the one before it, so
+// every route through chain[j] from elsewhere comes through chain.back() (the
+// anchor): a device w off the chain is anchor-distance(w) + chain.size() hops
+// from the destination, chain[j] is j + 1. `anchor` is the anchor's table, or
+// null when no device links into the anchor (an NVSwitch that only GPUs reach).
+struct Approach {
+  std::vector<std::uint32_t> chain;
+  const Distances* anchor = nullptr;
+};
+
+// Hop counts to one destination GPU: the shortest over its approaches. On a
+// fat-tree a GPU's approaches are its NVSwitch (nothing but GPUs link in) and
+// its NIC (its leaf the anchor), so destinations share one table per leaf.
+struct Target {
+  std::uint32_t gpu = 0;
+  std::vector<Approach> ways;
+};
 
 // SplitMix64 finaliser (Steele, Lea, Flood 2014): a fast, well-mixed 64-bit
 // hash for choosing ECMP next hops deterministically.
@@ -44,7 +65,8 @@ void check_pair(int src, int dst, int gpus) {
 // over link speeds or prices searches each destination once per process.
 struct DistanceTable {
   std::mutex mutex;
-  std::vector<std::shared_ptr<const Distances>> to;  // per destination GPU
+  std::vector<std::unique_ptr<const Distances>> to;   // per anchor device, by device id
+  std::vector<std::unique_ptr<const Target>> target;  // per destination GPU
 };
 
 // The shape of a graph, exactly: device kinds, then link endpoints.
@@ -63,7 +85,8 @@ std::string shape_key(const TopologyParts& parts) {
 
 std::shared_ptr<DistanceTable> new_table(const TopologyParts& parts) {
   auto table = std::make_shared<DistanceTable>();
-  table->to.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
+  table->to.resize(parts.devices.size());
+  table->target.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
   return table;
 }
 
@@ -119,21 +142,47 @@ struct ClusterTopology::Impl {
     }
   }
 
-  // Hops from vertex w to `dst` in dst's table: kUnreached for a GPU other
-  // than dst (routes cross no third GPU).
-  std::uint8_t hops(const Distances& d, std::uint32_t w, int dst) const {
-    if (static_cast<int>(w) == dst) return 0;
-    const std::int32_t k = slot[w];
-    return k < 0 ? kUnreached : d[static_cast<std::size_t>(k)];
-  }
-
   int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
 
-  // Breadth-first search from `dst` over the reversed links, through no GPU
-  // but `dst` (a route never crosses a third GPU).
-  Distances compute_distances(int dst) const {
+  // Hops from device w to the target's GPU: kUnreached for any other GPU
+  // (routes cross no third GPU).
+  std::uint8_t hops(const Target& t, std::uint32_t w) const {
+    if (w == t.gpu) return 0;
+    if (is_gpu[w]) return kUnreached;
+    int best = kUnreached;
+    for (const Approach& a : t.ways) {
+      int h = kUnreached;
+      for (std::size_t j = 0; j < a.chain.size(); ++j) {
+        if (a.chain[j] == w) {
+          h = static_cast<int>(j) + 1;
+          break;
+        }
+      }
+      if (h == kUnreached && a.anchor) {
+        const std::uint8_t d = (*a.anchor)[static_cast<std::size_t>(slot[w])];
+        if (d != kUnreached) h = std::min(kMaxHops, static_cast<int>(a.chain.size()) + d);
+      }
+      best = std::min(best, h);
+    }
+    return static_cast<std::uint8_t>(best);
+  }
+
+  // The distinct devices, GPUs aside, with a link into v.
+  std::vector<std::uint32_t> feeders(std::uint32_t v) const {
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t i = in_first[v]; i < in_first[v + 1]; ++i) {
+      const std::uint32_t u = in_from[i];
+      if (!is_gpu[u] && std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+    }
+    return out;
+  }
+
+  // Breadth-first search from device `anchor` (not a GPU) over the reversed
+  // links, through no GPU (a route never crosses a third GPU).
+  Distances compute_distances(std::uint32_t anchor) const {
     Distances d(slots, kUnreached);
-    std::vector<std::uint32_t> frontier{static_cast<std::uint32_t>(dst)}, next;
+    d[static_cast<std::size_t>(slot[anchor])] = 0;
+    std::vector<std::uint32_t> frontier{anchor}, next;
     for (int depth = 1; !frontier.empty(); ++depth) {
       next.clear();
       for (const std::uint32_t v : frontier) {
@@ -142,7 +191,7 @@ struct ClusterTopology::Impl {
           if (is_gpu[u]) continue;
           std::uint8_t& du = d[static_cast<std::size_t>(slot[u])];
           if (du != kUnreached) continue;
-          du = static_cast<std::uint8_t>(std::min(depth, kUnreached - 1));
+          du = static_cast<std::uint8_t>(std::min(depth, kMaxHops));
           next.push_back(u);
         }
       }
@@ -151,34 +200,58 @@ struct ClusterTopology::Impl {
     return d;
   }
 
-  // The table lives as long as `distances` (each destination's is filled
-  // once, never replaced), so the reference stays valid.
-  const Distances& distances_to(int dst) const {
-    const std::lock_guard<std::mutex> lock(distances->mutex);
-    auto& table = distances->to[static_cast<std::size_t>(dst)];
-    if (!table) table = std::make_shared<const Distances>(compute_distances(dst));
-    return *table;
+  // Caller holds distances->mutex.
+  const Distances* anchor_table(std::uint32_t anchor) const {
+    auto& table = distances->to[anchor];
+    if (!table) table = std::make_unique<const Distances>(compute_distances(anchor));
+    return table.get();
   }
 
-  // Hop count from GPU `src` (which the BFS does not expand) to `dst`.
-  int source_distance(int src, int dst, const Distances& d) const {
+  Target make_target(int dst) const {
+    Target t;
+    t.gpu = static_cast<std::uint32_t>(dst);
+    for (const std::uint32_t first : feeders(t.gpu)) {
+      Approach a;
+      a.chain.push_back(first);
+      std::vector<std::uint32_t> in = feeders(first);
+      while (in.size() == 1 && a.chain.size() < kMaxHops &&
+             std::find(a.chain.begin(), a.chain.end(), in.front()) == a.chain.end()) {
+        a.chain.push_back(in.front());
+        in = feeders(in.front());
+      }
+      if (!in.empty()) a.anchor = anchor_table(a.chain.back());
+      t.ways.push_back(std::move(a));
+    }
+    return t;
+  }
+
+  // The target lives as long as `distances` (each is made once, never
+  // replaced), so the reference stays valid.
+  const Target& target(int dst) const {
+    const std::lock_guard<std::mutex> lock(distances->mutex);
+    auto& t = distances->target[static_cast<std::size_t>(dst)];
+    if (!t) t = std::make_unique<const Target>(make_target(dst));
+    return *t;
+  }
+
+  // Hop count from GPU `src` (which the BFS does not expand) to the target.
+  int source_distance(int src, const Target& t) const {
     int best = kUnreached;
     for (std::uint32_t i = out_first[static_cast<std::size_t>(src)]; i < out_first[static_cast<std::size_t>(src) + 1];
          ++i) {
-      const std::uint32_t w = out_to[i];
-      const int h = hops(d, w, dst);
+      const int h = hops(t, out_to[i]);
       if (h != kUnreached) best = std::min(best, h + 1);
     }
     return best;
   }
 
-  // The out-links of `v` that lie on a shortest path to `dst`, as (link, next vertex).
-  void next_hops(std::uint32_t v, int dist_v, int dst, const Distances& d,
+  // The out-links of `v` that lie on a shortest path to the target, as (link, next vertex).
+  void next_hops(std::uint32_t v, int dist_v, const Target& t,
                  std::vector<std::pair<LinkId, std::uint32_t>>& out) const {
     out.clear();
     for (std::uint32_t i = out_first[v]; i < out_first[v + 1]; ++i) {
       const std::uint32_t w = out_to[i];
-      const int h = hops(d, w, dst);
+      const int h = hops(t, w);
       if (h != kUnreached && h + 1 == dist_v) {
         out.emplace_back(out_link[i], w);
       }
@@ -189,12 +262,12 @@ struct ClusterTopology::Impl {
   // vertex the next hop is the (hash mod n)-th of the n out-links, in link
   // order, that lie on a shortest path (next_hops' order).
   bool direct_route(int src, int dst, std::uint64_t key, Route& route) const {
-    const Distances& d = distances_to(dst);
-    int dist = source_distance(src, dst, d);
+    const Target& t = target(dst);
+    int dist = source_distance(src, t);
     if (dist == kUnreached) return false;
     route.links.reserve(route.links.size() + static_cast<std::size_t>(dist));
     const auto on_path = [&](std::uint32_t w, int dist_v) {
-      const int h = hops(d, w, dst);
+      const int h = hops(t, w);
       return h != kUnreached && h + 1 == dist_v;
     };
     auto v = static_cast<std::uint32_t>(src);
@@ -215,23 +288,23 @@ struct ClusterTopology::Impl {
     return true;
   }
 
-  double count_paths(std::uint32_t v, int dist_v, int dst, const Distances& d, std::vector<double>& memo) const {
-    if (static_cast<int>(v) == dst) return 1.0;
+  double count_paths(std::uint32_t v, int dist_v, const Target& t, std::vector<double>& memo) const {
+    if (v == t.gpu) return 1.0;
     if (memo[v] >= 0.0) return memo[v];
     std::vector<std::pair<LinkId, std::uint32_t>> hops;
-    next_hops(v, dist_v, dst, d, hops);
+    next_hops(v, dist_v, t, hops);
     double n = 0.0;
-    for (const auto& [link, w] : hops) n += count_paths(w, dist_v - 1, dst, d, memo);
+    for (const auto& [link, w] : hops) n += count_paths(w, dist_v - 1, t, memo);
     memo[v] = n;
     return n;
   }
 
   double direct_paths(int src, int dst) const {
-    const Distances& d = distances_to(dst);
-    const int dist = source_distance(src, dst, d);
+    const Target& t = target(dst);
+    const int dist = source_distance(src, t);
     if (dist == kUnreached) return 0.0;
     std::vector<double> memo(parts.devices.size(), -1.0);
-    return count_paths(static_cast<std::uint32_t>(src), dist, dst, d, memo);
+    return count_paths(static_cast<std::uint32_t>(src), dist, t, memo);
   }
 
   int proxy_for(int src, int dst) const {

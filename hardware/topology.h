@@ -117,7 +117,7 @@ class DistanceCache {
 //   topology forwards across planes, the route first crosses NVLink to the GPU
 //   of src's node with dst's local index, then takes that GPU's plane.
 //   src == dst gives an empty route. Safe to call from several threads
-//   (distances are cached per destination under a lock).
+//   (hop counts are cached under a lock; docs/network.md, "Routing").
 // - bisection_bandwidth() is the builder's closed form, one direction.
 // - max_flow(a, b) is the most bytes per second GPUs `a` can send to GPUs `b`
 //   together over the physical links (any path, GPUs may forward): an

@@ -341,6 +341,35 @@ int fewest_links(const ClusterTopology& t, int src, int dst) {
   return depth[static_cast<std::size_t>(dst)];
 }
 
+// Shortest paths from GPU `src` to GPU `dst` through no third GPU, counted over our own breadth-first layers
+// (0 when there is none).
+double shortest_paths(const ClusterTopology& t, int src, int dst) {
+  const auto devices = t.devices();
+  std::vector<int> depth(devices.size(), -1);
+  std::vector<double> count(devices.size(), 0.0);
+  std::vector<DeviceId> frontier{src};
+  depth[static_cast<std::size_t>(src)] = 0;
+  count[static_cast<std::size_t>(src)] = 1.0;
+  while (!frontier.empty()) {
+    std::vector<DeviceId> next;
+    for (const DeviceId v : frontier) {
+      if (v == dst) continue;
+      for (const Link& l : t.links()) {
+        if (l.from != v) continue;
+        const auto w = static_cast<std::size_t>(l.to);
+        if (devices[w].kind == DeviceKind::gpu && l.to != dst) continue;
+        if (depth[w] < 0) {
+          depth[w] = depth[static_cast<std::size_t>(v)] + 1;
+          next.push_back(l.to);
+        }
+        if (depth[w] == depth[static_cast<std::size_t>(v)] + 1) count[w] += count[static_cast<std::size_t>(v)];
+      }
+    }
+    frontier = std::move(next);
+  }
+  return count[static_cast<std::size_t>(dst)];
+}
+
 }  // namespace
 
 TEST_CASE("a direct route is a shortest path: as many links as a breadth-first search of our own finds") {
@@ -354,6 +383,68 @@ TEST_CASE("a direct route is a shortest path: as many links as a breadth-first s
       }
     }
   }
+}
+
+TEST_CASE("equal-cost path counts are the shortest paths a search of our own counts, on every builder's fabric") {
+  // Hop counts come from tables shared by the GPUs behind one switch; the counts of equal-cost paths
+  // check every next-hop choice against an independent search, not just the route length.
+  for (const ClusterTopology& t : {build_fat_tree(8, hgx_node(kH800NvLink), ib_fabric(8)),
+                                   build_rail_optimized(4, hgx_node(kH800NvLink), ib_fabric()),
+                                   build_multi_plane_fat_tree(4, hgx_node(kH800NvLink), ib_fabric(8)),
+                                   build_fat_tree(64, one_gpu_node(), pod_fabric(8, 2.0, 32))}) {
+    CAPTURE(t.description());
+    int compared = 0;
+    for (int src = 0; src < t.gpu_count(); src += 3) {
+      for (int dst = 0; dst < t.gpu_count(); dst += 2) {
+        const double expected = shortest_paths(t, src, dst);
+        if (src == dst || expected == 0.0) continue;  // no direct route: a plane's proxy, checked elsewhere
+        CAPTURE(src);
+        CAPTURE(dst);
+        CHECK(t.equal_cost_paths(src, dst) == expected);
+        ++compared;
+      }
+    }
+    CHECK(compared > 0);
+  }
+}
+
+TEST_CASE("routes through chains of single-entry devices and a loop are the shortest a search of our own finds") {
+  // GPU 0 -> NIC 2 -> switch 4, then two ways (5 or 7) to switch 6 -> NIC 3 -> GPU 1, and back the same way.
+  // NIC 3 has one way in (6), so GPU 1's hop counts come through 6's table; 4 and 6 have two ways in.
+  // Devices 8 and 9 feed each other and 9 feeds GPU 1: a loop of single-entry devices that GPU 0 enters
+  // directly, the shortest way (3 links against 6).
+  TopologyParts p;
+  p.description = "chains";
+  p.nodes = 2;
+  p.gpus_per_node = 1;
+  p.devices = {{DeviceKind::gpu, 0, 0},   {DeviceKind::gpu, 1, 0},    {DeviceKind::nic, 0, 0},
+               {DeviceKind::nic, 1, 0},   {DeviceKind::leaf, -1, 0},  {DeviceKind::spine, -1, 0},
+               {DeviceKind::leaf, -1, 1}, {DeviceKind::spine, -1, 1}, {DeviceKind::spine, -1, 2},
+               {DeviceKind::spine, -1, 3}};
+  const auto both = [&](DeviceId a, DeviceId b) {
+    p.links.push_back({a, b, kNdr, microseconds(1), LinkKind::fabric});
+    p.links.push_back({b, a, kNdr, microseconds(1), LinkKind::fabric});
+  };
+  both(0, 2);
+  both(2, 4);
+  both(4, 5);
+  both(4, 7);
+  both(5, 6);
+  both(7, 6);
+  both(6, 3);
+  both(3, 1);
+  p.links.push_back({8, 9, kNdr, microseconds(1), LinkKind::fabric});
+  p.links.push_back({9, 8, kNdr, microseconds(1), LinkKind::fabric});
+  p.links.push_back({9, 1, kNdr, microseconds(1), LinkKind::fabric});
+  p.links.push_back({0, 8, kNdr, microseconds(1), LinkKind::fabric});
+  const ClusterTopology t(std::move(p));
+  CHECK(fewest_links(t, 0, 1) == 3);
+  CHECK(t.route(0, 1, 5).links.size() == 3);
+  CHECK(t.equal_cost_paths(0, 1) == shortest_paths(t, 0, 1));
+  CHECK(fewest_links(t, 1, 0) == 6);
+  CHECK(t.equal_cost_paths(1, 0) == 2.0);
+  CHECK(shortest_paths(t, 1, 0) == 2.0);
+  for (const std::uint64_t key : {1ULL, 2ULL, 3ULL, 4ULL}) CHECK(t.route(1, 0, key).links.size() == 6);
 }
 
 TEST_CASE(
