@@ -1,6 +1,7 @@
 #include "hardware/flows.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -14,25 +15,35 @@ namespace {
 constexpr int kSlotBits = 32;  // a FlowId is (generation << 32) | slot (FlowNetwork::index_of)
 constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
 
-std::vector<BytesPerSecond> capacities(const ClusterTopology& topology) {
-  std::vector<BytesPerSecond> caps;
-  caps.reserve(topology.links().size());
-  for (const Link& l : topology.links()) caps.push_back(l.bandwidth);
-  return caps;
-}
-
 }  // namespace
 
-FlowNetwork::FlowNetwork(std::vector<BytesPerSecond> link_capacity) : links_(link_capacity.size()) {
+FlowNetwork::FlowNetwork(std::vector<BytesPerSecond> link_capacity)
+    : link_count_(link_capacity.size()), state_at_(link_capacity.size(), 0) {
+  capacity_.reserve(link_capacity.size());
   for (std::size_t i = 0; i < link_capacity.size(); ++i) {
     if (!(link_capacity[i].value() > 0.0)) {
       throw std::invalid_argument(fmt::format("flow network: link {} has no capacity", i));
     }
-    links_[i].capacity = link_capacity[i].value();
+    capacity_.push_back(link_capacity[i].value());
   }
 }
 
-FlowNetwork::FlowNetwork(const ClusterTopology& topology) : FlowNetwork(capacities(topology)) {}
+FlowNetwork::FlowNetwork(const ClusterTopology& topology)
+    : topology_(topology), link_count_(topology.links().size()), state_at_(topology.links().size(), 0) {}
+
+LinkId FlowNetwork::state_of(LinkId link) {
+  const auto l = static_cast<std::size_t>(link);
+  if (link < 0 || l >= link_count_) {
+    throw std::invalid_argument(fmt::format("flow network: no link {} among {}", link, link_count_));
+  }
+  if (state_at_[l] == 0) {
+    const double capacity = topology_ ? topology_->link(link).bandwidth.value() : capacity_[l];
+    if (!(capacity > 0.0)) throw std::invalid_argument(fmt::format("flow network: link {} has no capacity", link));
+    links_.push_back({.id = link, .capacity = capacity});
+    state_at_[l] = static_cast<std::uint32_t>(links_.size());
+  }
+  return static_cast<LinkId>(state_at_[l] - 1);
+}
 
 std::span<LinkId> FlowNetwork::links_of(std::uint32_t slot) {
   const Flow& f = flows_[slot];
@@ -98,11 +109,13 @@ FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Byt
   if (links.size() > kMaxLinks) {
     throw std::invalid_argument(fmt::format("flow network: a route of {} links exceeds {}", links.size(), kMaxLinks));
   }
+  std::array<LinkId, kMaxLinks> states{};
+  for (std::size_t k = 0; k < links.size(); ++k) states[k] = state_of(links[k]);
   move_clock(now.count());
   const std::uint32_t slot = new_slot();
   Flow& f = flows_[slot];
   f.link_count = static_cast<std::uint8_t>(links.size());
-  std::copy(links.begin(), links.end(), flow_links_.begin() + static_cast<std::ptrdiff_t>(slot * kMaxLinks));
+  std::copy_n(states.begin(), links.size(), flow_links_.begin() + static_cast<std::ptrdiff_t>(slot * kMaxLinks));
   f.remaining = std::max(0.0, bytes.value());
   f.rate = 0.0;
   f.scale = 1.0;
@@ -135,6 +148,7 @@ FlowId FlowNetwork::add_coflow(std::span<const LinkId> links, std::span<const do
     throw std::invalid_argument("flow network: a coflow's reference bytes are below the bytes of one of its links");
   }
   const double busiest = reference != 0.0 ? reference : most;
+  for (const LinkId l : links) state_of(l);  // refuses a link the network lacks before anything changes
   move_clock(now.count());
   const std::uint32_t slot = new_slot();
   std::int32_t w = 0;
@@ -150,7 +164,7 @@ FlowId FlowNetwork::add_coflow(std::span<const LinkId> links, std::span<const do
   wd.weights.clear();
   for (std::size_t i = 0; i < links.size(); ++i) {
     if (!(link_bytes[i] > 0.0)) continue;
-    wd.links.push_back(links[i]);
+    wd.links.push_back(state_of(links[i]));
     wd.weights.push_back(link_bytes[i] / busiest);
   }
   wd.positions.assign(wd.links.size(), 0);
@@ -444,11 +458,11 @@ void FlowNetwork::fill_component() {
     new_rate_[slot] = kUnfrozen;
     const auto links = links_of(slot);
     for (std::size_t k = 0; k < links.size(); ++k) links_[static_cast<std::size_t>(links[k])].weight += weight(slot, k);
-    if (flows_[slot].cap > 0.0) heap.push_back({flows_[slot].cap, kCapEntry, slot});
+    if (flows_[slot].cap > 0.0) heap.push_back({flows_[slot].cap, kCapEntry, kCapEntry, slot});
   }
   for (const LinkId l : component_links_) {
     const LinkState& s = links_[static_cast<std::size_t>(l)];
-    if (s.unfrozen > 0) heap.push_back({s.spare / s.weight, l});
+    if (s.unfrozen > 0) heap.push_back({s.spare / s.weight, l, s.id});
   }
   std::make_heap(heap.begin(), heap.end(), std::greater<>());
   while (!heap.empty()) {
@@ -463,7 +477,7 @@ void FlowNetwork::fill_component() {
     if (bottleneck.unfrozen == 0) continue;
     const double share = bottleneck.spare / bottleneck.weight;
     if (share != top.share) {
-      heap.push_back({share, top.link});
+      heap.push_back({share, top.link, top.id});
       std::push_heap(heap.begin(), heap.end(), std::greater<>());
       continue;
     }

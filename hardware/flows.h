@@ -57,8 +57,11 @@ struct FlowEvent {
 //   events (now >= the last advance_to time); rates are brought up to date
 //   lazily, so many adds at one instant cost one recomputation.
 // - A flow's route crosses at most kMaxLinks links (a coflow any number). A
-//   dead FlowId passed to remove_flow(), rate() or remaining() is the
-//   caller's bug: std::invalid_argument.
+//   link id outside the network, or a dead FlowId passed to remove_flow(),
+//   rate() or remaining(), is the caller's bug: std::invalid_argument, and
+//   the network is as it was.
+// - Memory: a few bytes per link of the network, and a link's sharing state
+//   only once a flow has crossed it.
 // - Cost: a recomputation touches only the flows connected (through shared
 //   links) to a link whose set of flows changed, O(P log L) for P flow-link
 //   incidences in that component; flows whose rate did not change are not
@@ -129,7 +132,12 @@ class FlowNetwork {
     std::uint32_t slot;
     std::uint32_t k;
   };
+  // A link some flow has crossed, made on first use: a collective on a
+  // 100,000-GPU cluster touches a sliver of its million links, and each run
+  // starts from an empty network. Flows name links by their index here (their
+  // `state`), so the hot loops index states_ directly.
   struct LinkState {
+    LinkId id = 0;  // the topology's link id: ties between equal shares break by it
     double capacity = 0.0;
     double spare = 0.0;   // scratch for the filling
     double weight = 0.0;  // scratch: unfrozen flows' weights
@@ -158,18 +166,21 @@ class FlowNetwork {
     std::map<std::int64_t, std::vector<Entry>> buckets_;
     std::vector<std::vector<Entry>> spare_;  // emptied buckets, reused
   };
-  // A link's fair share, or (link = kCapEntry) a coflow's cap.
+  // A link's fair share (link: its state; id: its link id), or
+  // (link = id = kCapEntry) a coflow's cap.
   struct Share {
     double share;
     LinkId link;
+    LinkId id;
     std::uint32_t flow = 0;
     bool operator>(const Share& o) const {
       if (share != o.share) return share > o.share;
-      return link != o.link ? link > o.link : flow > o.flow;
+      return id != o.id ? id > o.id : flow > o.flow;
     }
   };
   static constexpr LinkId kCapEntry = -1;
 
+  LinkId state_of(LinkId link);  // its state's index, made on first use
   std::span<LinkId> links_of(std::uint32_t slot);
   std::span<const LinkId> links_of(std::uint32_t slot) const;
   std::span<std::uint32_t> positions_of(std::uint32_t slot);
@@ -200,7 +211,11 @@ class FlowNetwork {
   std::vector<std::uint32_t> free_slots_;
   std::vector<Wide> wide_;
   std::vector<std::int32_t> free_wide_;
-  std::vector<LinkState> links_;
+  std::vector<double> capacity_;             // by link id, when built from capacities
+  std::optional<ClusterTopology> topology_;  // or its links' bandwidths
+  std::size_t link_count_ = 0;
+  std::vector<std::uint32_t> state_at_;  // by link id: 1 + its index in links_, 0 before first use
+  std::vector<LinkState> links_;         // by state index
   Calendar starts_;
   Calendar finishes_;
   std::vector<LinkId> dirty_links_;

@@ -266,20 +266,16 @@ struct ClusterTopology::Impl {
     int dist = source_distance(src, t);
     if (dist == kUnreached) return false;
     route.links.reserve(route.links.size() + static_cast<std::size_t>(dist));
-    const auto on_path = [&](std::uint32_t w, int dist_v) {
-      const int h = hops(t, w);
-      return h != kUnreached && h + 1 == dist_v;
-    };
+    // Out-link positions on a shortest path, in link order (scratch reused by the calling thread).
+    thread_local std::vector<std::uint32_t> on_path;
     auto v = static_cast<std::uint32_t>(src);
     for (std::uint64_t hop = 0; static_cast<int>(v) != dst; ++hop) {
-      const std::uint32_t first = out_first[v], last = out_first[v + 1];
-      std::uint32_t n = 0;
-      for (std::uint32_t i = first; i < last; ++i) n += on_path(out_to[i], dist) ? 1 : 0;
-      std::uint64_t pick = mix(key ^ mix(hop)) % n;
-      std::uint32_t i = first;
-      for (;; ++i) {
-        if (on_path(out_to[i], dist) && pick-- == 0) break;
+      on_path.clear();
+      for (std::uint32_t i = out_first[v]; i < out_first[v + 1]; ++i) {
+        const int h = hops(t, out_to[i]);
+        if (h != kUnreached && h + 1 == dist) on_path.push_back(i);
       }
+      const std::uint32_t i = on_path[mix(key ^ mix(hop)) % on_path.size()];
       route.links.push_back(out_link[i]);
       route.latency += parts.links[static_cast<std::size_t>(out_link[i])].latency;
       v = out_to[i];

@@ -16,15 +16,25 @@ CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Sc
 }
 
 LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule) {
-  std::map<hw::LinkId, double> bytes;
+  // Every crossing in route order, then summed per link in that order (a
+  // stable sort): the same sums, bit for bit, as adding them up as they come.
+  LinkBytes crossings;
   for (const hw::Step& step : schedule.steps) {
     for (const hw::Transfer& t : step.transfers) {
       for (const hw::LinkId l : topology.route(t.src, t.dst, hw::flow_key(t)).links) {
-        bytes[l] += t.bytes.value() * step.repeat;
+        crossings.emplace_back(l, t.bytes.value() * step.repeat);
       }
     }
   }
-  return {bytes.begin(), bytes.end()};
+  std::stable_sort(crossings.begin(), crossings.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  LinkBytes bytes;
+  for (const auto& [l, b] : crossings) {
+    if (bytes.empty() || bytes.back().first != l) {
+      bytes.emplace_back(l, 0.0);
+    }
+    bytes.back().second += b;
+  }
+  return bytes;
 }
 
 std::string group_shape(std::span<const int> gpus, int gpus_per_node) {

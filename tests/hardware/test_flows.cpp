@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hardware/flows.h"
+#include "tests/hardware/fixtures.h"
 
 using namespace tcsim;
 using namespace tcsim::hw;
@@ -356,4 +357,48 @@ TEST_CASE("a coflow given only some of its links keeps its rate's unit through t
   // A reference below a given link's bytes is refused.
   CHECK_THROWS_AS(net.add_coflow(std::vector<LinkId>{0}, std::vector<double>{2 * kGB}, SimTime::ns(1), SimTime(), kGB),
                   std::invalid_argument);
+}
+
+TEST_CASE("a flow over a link the network does not have is refused") {
+  FlowNetwork net = network({10, 10});
+  CHECK_THROWS_AS(add(net, {0, 2}, 1.0), std::invalid_argument);
+  CHECK_THROWS_AS(add(net, {-1}, 1.0), std::invalid_argument);
+  CHECK(net.flow_count() == 0);
+}
+
+TEST_CASE("a network on a topology runs its flows as one given the topology's link capacities") {
+  // Either way a link's state is made when a flow first crosses it, its capacity read then: from the
+  // topology's link, or from the list. The two networks end every flow at the same tick.
+  const ClusterTopology t = build_fat_tree(4, test::hgx_node(test::kH800NvLink), test::ib_fabric(8));
+  std::vector<BytesPerSecond> caps;
+  for (const Link& l : t.links()) caps.push_back(l.bandwidth);
+  FlowNetwork from_topology(t);
+  FlowNetwork from_caps(caps);
+  for (int i = 0; i < 40; ++i) {
+    const int src = (i * 7) % t.gpu_count(), dst = (i * 13 + 5) % t.gpu_count();
+    if (src == dst) continue;
+    const Route r = t.route(src, dst, static_cast<std::uint64_t>(i));
+    const Bytes bytes(static_cast<double>((i % 5) + 1) * kGB / 8);
+    from_topology.add_flow(r, bytes, SimTime());
+    from_caps.add_flow(r, bytes, SimTime());
+  }
+  const auto a = run_to_end(from_topology);
+  const auto b = run_to_end(from_caps);
+  REQUIRE(a.size() == b.size());
+  CHECK(a.size() > 30);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].first == b[i].first);
+    CHECK(a[i].second == b[i].second);
+  }
+}
+
+TEST_CASE("a coflow over a link the network does not have is refused, and the network goes on") {
+  FlowNetwork net = network({10, 10});
+  CHECK_THROWS_AS(add_coflow(net, {0, 5}, {1.0, 1.0}, 1.0), std::invalid_argument);
+  CHECK(net.flow_count() == 0);
+  const FlowId f = add(net, {0}, 10.0);
+  const auto done = run_to_end(net);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].first == f);
+  CHECK(done[0].second == doctest::Approx(1.0));  // 10 GB at 10 GB/s
 }
