@@ -17,8 +17,8 @@
 namespace tcsim::hw {
 namespace {
 
-// Hop counts to one device (an anchor, below) from every device but the
-// GPUs (Impl::slot), kUnreached where there is no path.
+// Hop counts to one device (an anchor, below) from every transit device
+// (Impl::slot), kUnreached where there is no path.
 using Distances = std::vector<std::uint8_t>;
 constexpr std::uint8_t kUnreached = std::numeric_limits<std::uint8_t>::max();
 constexpr int kMaxHops = kUnreached - 1;  // deeper distances saturate here
@@ -101,13 +101,21 @@ struct ClusterTopology::Impl {
   std::vector<std::uint32_t> out_first;
   std::vector<LinkId> out_link;
   std::vector<std::uint32_t> out_to;
+  std::vector<double> out_latency;  // seconds, beside the link: a route's walk reads no Link
   std::vector<std::uint32_t> in_first;
   std::vector<std::uint32_t> in_from;
   std::vector<std::uint8_t> is_gpu;
-  // A distance table holds the devices a route may cross, every one but the
-  // GPUs: vertex v's entry is slot[v] (-1 for a GPU, whose distance is 0 to
-  // itself and unreached from any other route).
+  // A distance table holds the transit devices: vertex v's entry is slot[v],
+  // -1 for the others, whose hop counts follow from it (anchor_hops):
+  // - a GPU: 0 to itself, unreached from any other route;
+  // - a dead end (no link to a device but GPUs: an NVSwitch): unreached
+  //   unless it is the anchor;
+  // - a stub (one device, GPUs aside, on both its in- and out-links: a NIC
+  //   and its leaf): one hop more than that device, via[v]. No shortest
+  //   route passes through a stub (it would enter and leave by one device),
+  //   so the search neither counts nor crosses it.
   std::vector<std::int32_t> slot;
+  std::vector<std::int32_t> via;
   std::size_t slots = 0;
 
   explicit Impl(TopologyParts p) : parts(std::move(p)), distances(new_table(parts)) {
@@ -124,6 +132,7 @@ struct ClusterTopology::Impl {
     }
     out_link.resize(parts.links.size());
     out_to.resize(parts.links.size());
+    out_latency.resize(parts.links.size());
     in_from.resize(parts.links.size());
     std::vector<std::uint32_t> out_fill(out_first.begin(), out_first.end() - 1);
     std::vector<std::uint32_t> in_fill(in_first.begin(), in_first.end() - 1);
@@ -132,14 +141,50 @@ struct ClusterTopology::Impl {
       const std::uint32_t at = out_fill[static_cast<std::size_t>(l.from)]++;
       out_link[at] = static_cast<LinkId>(i);
       out_to[at] = static_cast<std::uint32_t>(l.to);
+      out_latency[at] = l.latency.value();
       in_from[in_fill[static_cast<std::size_t>(l.to)]++] = static_cast<std::uint32_t>(l.from);
     }
     is_gpu.resize(n);
+    for (std::size_t v = 0; v < n; ++v) is_gpu[v] = parts.devices[v].kind == DeviceKind::gpu ? 1 : 0;
     slot.assign(n, -1);
+    via.assign(n, -1);
     for (std::size_t v = 0; v < n; ++v) {
-      is_gpu[v] = parts.devices[v].kind == DeviceKind::gpu ? 1 : 0;
-      if (!is_gpu[v]) slot[v] = static_cast<std::int32_t>(slots++);
+      if (is_gpu[v]) continue;
+      const auto vertex = static_cast<std::uint32_t>(v);
+      const std::vector<std::uint32_t> out = neighbours(vertex, out_first, out_to);
+      if (out.empty()) continue;  // a dead end
+      const std::vector<std::uint32_t> in = neighbours(vertex, in_first, in_from);
+      if (out.size() == 1 && (in.empty() || (in.size() == 1 && in.front() == out.front()))) {
+        via[v] = static_cast<std::int32_t>(out.front());
+        continue;
+      }
+      slot[v] = static_cast<std::int32_t>(slots++);
     }
+  }
+
+  // The distinct devices, GPUs aside, at the other end of v's links in
+  // (first, to): out-links or in-links.
+  std::vector<std::uint32_t> neighbours(std::uint32_t v, const std::vector<std::uint32_t>& first,
+                                        const std::vector<std::uint32_t>& to) const {
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t i = first[v]; i < first[v + 1]; ++i) {
+      const std::uint32_t u = to[i];
+      if (!is_gpu[u] && std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
+    }
+    return out;
+  }
+
+  // Hops from device w (not a GPU) to `anchor`, from the anchor's table.
+  std::uint8_t anchor_hops(const Distances& d, std::uint32_t anchor, std::uint32_t w) const {
+    if (w == anchor) return 0;
+    if (slot[w] >= 0) return d[static_cast<std::size_t>(slot[w])];
+    const std::int32_t x = via[w];
+    if (x < 0) return kUnreached;  // a dead end
+    const auto next = static_cast<std::uint32_t>(x);
+    if (next == anchor) return 1;
+    if (slot[next] < 0) return kUnreached;  // a stub or dead end whose only way on leads back
+    const std::uint8_t h = d[static_cast<std::size_t>(slot[next])];
+    return h == kUnreached ? kUnreached : static_cast<std::uint8_t>(std::min(kMaxHops, h + 1));
   }
 
   int gpu_count() const { return parts.nodes * parts.gpus_per_node; }
@@ -159,7 +204,7 @@ struct ClusterTopology::Impl {
         }
       }
       if (h == kUnreached && a.anchor) {
-        const std::uint8_t d = (*a.anchor)[static_cast<std::size_t>(slot[w])];
+        const std::uint8_t d = anchor_hops(*a.anchor, a.chain.back(), w);
         if (d != kUnreached) h = std::min(kMaxHops, static_cast<int>(a.chain.size()) + d);
       }
       best = std::min(best, h);
@@ -168,27 +213,21 @@ struct ClusterTopology::Impl {
   }
 
   // The distinct devices, GPUs aside, with a link into v.
-  std::vector<std::uint32_t> feeders(std::uint32_t v) const {
-    std::vector<std::uint32_t> out;
-    for (std::uint32_t i = in_first[v]; i < in_first[v + 1]; ++i) {
-      const std::uint32_t u = in_from[i];
-      if (!is_gpu[u] && std::find(out.begin(), out.end(), u) == out.end()) out.push_back(u);
-    }
-    return out;
-  }
+  std::vector<std::uint32_t> feeders(std::uint32_t v) const { return neighbours(v, in_first, in_from); }
 
   // Breadth-first search from device `anchor` (not a GPU) over the reversed
-  // links, through no GPU (a route never crosses a third GPU).
+  // links, through transit devices only (a route never crosses a third GPU,
+  // and never a stub).
   Distances compute_distances(std::uint32_t anchor) const {
     Distances d(slots, kUnreached);
-    d[static_cast<std::size_t>(slot[anchor])] = 0;
+    if (slot[anchor] >= 0) d[static_cast<std::size_t>(slot[anchor])] = 0;
     std::vector<std::uint32_t> frontier{anchor}, next;
     for (int depth = 1; !frontier.empty(); ++depth) {
       next.clear();
       for (const std::uint32_t v : frontier) {
         for (std::uint32_t i = in_first[v]; i < in_first[v + 1]; ++i) {
           const std::uint32_t u = in_from[i];
-          if (is_gpu[u]) continue;
+          if (slot[u] < 0) continue;
           std::uint8_t& du = d[static_cast<std::size_t>(slot[u])];
           if (du != kUnreached) continue;
           du = static_cast<std::uint8_t>(std::min(depth, kMaxHops));
@@ -277,7 +316,7 @@ struct ClusterTopology::Impl {
       }
       const std::uint32_t i = on_path[mix(key ^ mix(hop)) % on_path.size()];
       route.links.push_back(out_link[i]);
-      route.latency += parts.links[static_cast<std::size_t>(out_link[i])].latency;
+      route.latency += Seconds(out_latency[i]);
       v = out_to[i];
       --dist;
     }

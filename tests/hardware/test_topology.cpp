@@ -412,15 +412,16 @@ TEST_CASE("routes through chains of single-entry devices and a loop are the shor
   // GPU 0 -> NIC 2 -> switch 4, then two ways (5 or 7) to switch 6 -> NIC 3 -> GPU 1, and back the same way.
   // NIC 3 has one way in (6), so GPU 1's hop counts come through 6's table; 4 and 6 have two ways in.
   // Devices 8 and 9 feed each other and 9 feeds GPU 1: a loop of single-entry devices that GPU 0 enters
-  // directly, the shortest way (3 links against 6).
+  // directly, the shortest way (3 links against 6). Device 10 hangs off switch 4 alone (a stub: in and out by
+  // one device) and 11 only receives from 6 (a dead end): neither may shorten or add a route.
   TopologyParts p;
   p.description = "chains";
   p.nodes = 2;
   p.gpus_per_node = 1;
-  p.devices = {{DeviceKind::gpu, 0, 0},   {DeviceKind::gpu, 1, 0},    {DeviceKind::nic, 0, 0},
-               {DeviceKind::nic, 1, 0},   {DeviceKind::leaf, -1, 0},  {DeviceKind::spine, -1, 0},
-               {DeviceKind::leaf, -1, 1}, {DeviceKind::spine, -1, 1}, {DeviceKind::spine, -1, 2},
-               {DeviceKind::spine, -1, 3}};
+  p.devices = {{DeviceKind::gpu, 0, 0},    {DeviceKind::gpu, 1, 0},    {DeviceKind::nic, 0, 0},
+               {DeviceKind::nic, 1, 0},    {DeviceKind::leaf, -1, 0},  {DeviceKind::spine, -1, 0},
+               {DeviceKind::leaf, -1, 1},  {DeviceKind::spine, -1, 1}, {DeviceKind::spine, -1, 2},
+               {DeviceKind::spine, -1, 3}, {DeviceKind::spine, -1, 4}, {DeviceKind::spine, -1, 5}};
   const auto both = [&](DeviceId a, DeviceId b) {
     p.links.push_back({a, b, kNdr, microseconds(1), LinkKind::fabric});
     p.links.push_back({b, a, kNdr, microseconds(1), LinkKind::fabric});
@@ -433,6 +434,8 @@ TEST_CASE("routes through chains of single-entry devices and a loop are the shor
   both(7, 6);
   both(6, 3);
   both(3, 1);
+  both(4, 10);
+  p.links.push_back({6, 11, kNdr, microseconds(1), LinkKind::fabric});
   p.links.push_back({8, 9, kNdr, microseconds(1), LinkKind::fabric});
   p.links.push_back({9, 8, kNdr, microseconds(1), LinkKind::fabric});
   p.links.push_back({9, 1, kNdr, microseconds(1), LinkKind::fabric});
