@@ -245,22 +245,34 @@ TokenCounts count_tokens(const GroupLayout& g, const Placement& p, const RoutedT
   c.direct.assign(static_cast<std::size_t>(p.ranks * gl), 0);
   c.forward.assign(static_cast<std::size_t>(p.ranks * gl), 0);
   c.scale_out.assign(static_cast<std::size_t>(p.ranks * nodes), 0);
+  // The group position of the GPU with local index `local` on group node m, -1 if none.
+  std::vector<int> position_at(static_cast<std::size_t>(nodes * gl), -1);
+  for (int m = 0; m < nodes; ++m) {
+    for (int local = 0; local < gl; ++local) {
+      const auto it = p.position_of_gpu.find(p.physical_node[static_cast<std::size_t>(m)] * gl + local);
+      if (it != p.position_of_gpu.end()) position_at[static_cast<std::size_t>(m * gl + local)] = it->second;
+    }
+  }
+  // Distinct target ranks, grouped by node so that each node comes in one run:
+  // ordered by (node, position), a handful per token (insertion order).
+  const auto before = [&](int a, int b) {
+    const int na = p.node_of_position[static_cast<std::size_t>(a)];
+    const int nb = p.node_of_position[static_cast<std::size_t>(b)];
+    return na != nb ? na < nb : a < b;
+  };
   std::vector<int> targets;
   for (std::size_t t = 0; t < tokens.source.size(); ++t) {
     const int s = tokens.source[t];
     const int s_gpu = g.ranks[static_cast<std::size_t>(s)];
     targets.clear();
     for (int k = 0; k < tokens.top_k; ++k) {
-      targets.push_back(tokens.experts[t * static_cast<std::size_t>(tokens.top_k) + static_cast<std::size_t>(k)] /
-                        p.experts_per_rank);
+      const int pos =
+          tokens.experts[t * static_cast<std::size_t>(tokens.top_k) + static_cast<std::size_t>(k)] / p.experts_per_rank;
+      auto at = targets.end();
+      while (at != targets.begin() && before(pos, *(at - 1))) --at;
+      if (at != targets.begin() && *(at - 1) == pos) continue;  // a rank already chosen
+      targets.insert(at, pos);
     }
-    // Distinct target ranks, grouped by node so that each node comes in one run.
-    std::sort(targets.begin(), targets.end(), [&](int a, int b) {
-      const int na = p.node_of_position[static_cast<std::size_t>(a)];
-      const int nb = p.node_of_position[static_cast<std::size_t>(b)];
-      return na != nb ? na < nb : a < b;
-    });
-    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     c.rank_copies += static_cast<std::int64_t>(targets.size());
     int last_node = -1;
     for (const int pos : targets) {
@@ -270,16 +282,15 @@ TokenCounts count_tokens(const GroupLayout& g, const Placement& p, const RoutedT
       if (m == p.node_of_position[static_cast<std::size_t>(s)]) {
         if (pos != s) ++c.direct[static_cast<std::size_t>(s * gl + local)];
       } else {
-        const int proxy_gpu = p.physical_node[static_cast<std::size_t>(m)] * gl + s_gpu % gl;
-        const auto proxy = p.position_of_gpu.find(proxy_gpu);
-        if (proxy == p.position_of_gpu.end()) {
+        const int proxy = position_at[static_cast<std::size_t>(m * gl + s_gpu % gl)];
+        if (proxy < 0) {
           throw ConfigError(
               fmt::format("expert parallelism: GPU {} forwards for GPU {} but is not in the group; the "
                           "group must hold the same local GPUs of every node",
-                          proxy_gpu, s_gpu));
+                          p.physical_node[static_cast<std::size_t>(m)] * gl + s_gpu % gl, s_gpu));
         }
         if (m != last_node) ++c.scale_out[static_cast<std::size_t>(s * nodes + m)];
-        if (proxy->second != pos) ++c.forward[static_cast<std::size_t>(proxy->second * gl + local)];
+        if (proxy != pos) ++c.forward[static_cast<std::size_t>(proxy * gl + local)];
       }
       last_node = m;
     }

@@ -54,6 +54,8 @@ hw::RoutedTokens balanced_routing(const hw::GroupLayout& group, const RoutingSha
   const int m = nodes_per_token(shape, n);
   hw::RoutedTokens out;
   out.top_k = shape.top_k;
+  out.source.reserve(static_cast<std::size_t>(ranks) * static_cast<std::size_t>(tokens_per_rank));
+  out.experts.reserve(out.source.capacity() * static_cast<std::size_t>(std::max(0, shape.top_k)));
   for (int s = 0; s < ranks; ++s) {
     for (int t = 0; t < tokens_per_rank; ++t) {
       out.source.push_back(s);
