@@ -1,6 +1,7 @@
 #include "hardware/collective_run.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "hardware/flows.h"
 
@@ -36,12 +37,33 @@ std::uint64_t flow_key(const Transfer& t) {
          static_cast<std::uint64_t>(t.channel);
 }
 
+StepRoutes schedule_routes(const ClusterTopology& topology, const Schedule& schedule) {
+  StepRoutes routes;
+  routes.reserve(schedule.steps.size());
+  for (const Step& step : schedule.steps) routes.push_back(routes_of(topology, step));
+  return routes;
+}
+
 RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options) {
+  return run_schedule(topology, schedule, options, schedule_routes(topology, schedule));
+}
+
+RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options,
+                       const StepRoutes& step_routes) {
+  if (step_routes.size() != schedule.steps.size()) {
+    throw std::invalid_argument("run_schedule: routes for a different number of steps");
+  }
+  for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+    if (step_routes[i].size() != schedule.steps[i].transfers.size()) {
+      throw std::invalid_argument("run_schedule: routes for a different number of transfers");
+    }
+  }
   FlowNetwork net(topology);
   RunResult result;
   SimTime now;
-  for (const Step& step : schedule.steps) {
-    const std::vector<Route> routes = routes_of(topology, step);
+  for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+    const Step& step = schedule.steps[i];
+    const std::vector<Route>& routes = step_routes[i];
     const int runs = options.reuse_repeated_steps ? 1 : step.repeat;
     SimTime one;
     for (int k = 0; k < runs; ++k) {

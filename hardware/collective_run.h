@@ -31,6 +31,17 @@ struct RunResult {
 
 RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options = {});
 
+// The route of every transfer, step by step, in the schedule's order: what
+// run_schedule computes before it runs. Schedules whose steps cross the same
+// (source, destination, channel) in the same order have the same routes (a
+// ring's are the same at every size, hardware/collectives.h), so a caller that
+// runs several may compute them once and pass them in.
+using StepRoutes = std::vector<std::vector<Route>>;
+StepRoutes schedule_routes(const ClusterTopology& topology, const Schedule& schedule);
+// Throws std::invalid_argument when `routes` does not have a route per transfer.
+RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options,
+                       const StepRoutes& routes);
+
 // The ECMP key of a transfer: its two ends and its channel.
 std::uint64_t flow_key(const Transfer& t);
 

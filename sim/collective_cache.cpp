@@ -10,19 +10,27 @@
 
 namespace tcsim::sim {
 
-CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule) {
-  const hw::RunResult r = hw::run_schedule(topology, schedule);
+CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
+                               const hw::StepRoutes* routes) {
+  const hw::RunResult r =
+      routes ? hw::run_schedule(topology, schedule, {}, *routes) : hw::run_schedule(topology, schedule);
   return {to_sim_time(r.time), r.flows_simulated};
 }
 
-LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule) {
+LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule, const hw::StepRoutes* routes) {
+  hw::StepRoutes own;
+  if (!routes) {
+    own = hw::schedule_routes(topology, schedule);
+    routes = &own;
+  }
   // Every crossing in route order, then summed per link in that order (a
   // stable sort): the same sums, bit for bit, as adding them up as they come.
   LinkBytes crossings;
-  for (const hw::Step& step : schedule.steps) {
-    for (const hw::Transfer& t : step.transfers) {
-      for (const hw::LinkId l : topology.route(t.src, t.dst, hw::flow_key(t)).links) {
-        crossings.emplace_back(l, t.bytes.value() * step.repeat);
+  for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+    const hw::Step& step = schedule.steps[i];
+    for (std::size_t j = 0; j < step.transfers.size(); ++j) {
+      for (const hw::LinkId l : (*routes)[i][j].links) {
+        crossings.emplace_back(l, step.transfers[j].bytes.value() * step.repeat);
       }
     }
   }
@@ -70,14 +78,18 @@ CollectiveUse CollectiveCache::ring(hw::CollectiveOp op, std::span<const int> gp
     }
   };
   CollectiveUse use;
+  // Every ring collective of a group crosses the same pairs (hardware/
+  // collectives/ring.cpp): one routing for every size and the pattern.
+  const std::string members = group_members(gpus);
+  const std::string routes_key = fmt::format("ring {} {}", members, channels);
   use.time = shared_time(
       fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), group_shape(gpus, gpn), size.value(), channels),
-      fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), group_members(gpus), size.value(), channels),
-      [&] { return build(size); });
+      fmt::format("ring {} {} {:.0f} {}", static_cast<int>(op), members, size.value(), channels),
+      [&] { return build(size); }, routes_key);
   // The rings of an all-reduce carry twice a reduce-scatter's bytes; an
   // all-gather's the same.
-  use.pattern = shared_pattern(fmt::format("ring {} {}", group_members(gpus), channels),
-                               [&] { return hw::ring_reduce_scatter(group, Bytes(1), channels); });
+  use.pattern = shared_pattern(
+      routes_key, [&] { return hw::ring_reduce_scatter(group, Bytes(1), channels); }, routes_key);
   use.scale = size.value() * (op == hw::CollectiveOp::all_reduce ? 2.0 : 1.0);
   return use;
 }
@@ -86,41 +98,62 @@ SimTime CollectiveCache::time(const std::string& key, const std::function<hw::Sc
   return shared_time(key, std::string(), build);
 }
 
+const hw::StepRoutes* CollectiveCache::routes_for(const std::string& routes_key, const hw::Schedule& schedule) {
+  if (routes_key.empty()) return nullptr;
+  std::vector<std::vector<std::array<int, 3>>> ends;
+  ends.reserve(schedule.steps.size());
+  for (const hw::Step& step : schedule.steps) {
+    auto& e = ends.emplace_back();
+    e.reserve(step.transfers.size());
+    for (const hw::Transfer& t : step.transfers) e.push_back({t.src, t.dst, t.channel});
+  }
+  KeptRoutes& kept = routes_[routes_key];
+  if (kept.ends != ends || kept.routes.size() != schedule.steps.size()) {
+    kept.routes = hw::schedule_routes(topology_, schedule);
+    kept.ends = std::move(ends);
+  }
+  return &kept.routes;
+}
+
 void CollectiveCache::put_time(const std::string& key, CollectiveTime t) {
   flows_ += t.flows;
   times_.insert_or_assign(key, t.time);
 }
 
 int CollectiveCache::pattern(const std::string& key, const std::function<hw::Schedule()>& unit) {
-  return pattern_of(key, unit, false);
+  return pattern_of(key, unit, false, {});
 }
 
 // An empty exact key: this step's own, never the store's.
 SimTime CollectiveCache::shared_time(const std::string& key, const std::string& exact_key,
-                                     const std::function<hw::Schedule()>& build) {
+                                     const std::function<hw::Schedule()>& build, const std::string& routes_key) {
   const auto it = times_.find(key);
   if (it != times_.end()) return it->second;
   const bool shared = shared_ && !exact_key.empty();
   std::optional<CollectiveTime> t = shared ? CollectiveStore::time(*shared_, exact_key) : std::nullopt;
   if (!t) {
-    t = time_collective(topology_, build());
+    const hw::Schedule schedule = build();
+    t = time_collective(topology_, schedule, routes_for(routes_key, schedule));
     if (shared) CollectiveStore::put_time(*shared_, exact_key, *t);
   }
   put_time(key, *t);
   return t->time;
 }
 
-int CollectiveCache::shared_pattern(const std::string& key, const std::function<hw::Schedule()>& unit) {
-  return pattern_of(key, unit, true);
+int CollectiveCache::shared_pattern(const std::string& key, const std::function<hw::Schedule()>& unit,
+                                    const std::string& routes_key) {
+  return pattern_of(key, unit, true, routes_key);
 }
 
-int CollectiveCache::pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable) {
+int CollectiveCache::pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable,
+                                const std::string& routes_key) {
   const auto it = pattern_index_.find(key);
   if (it != pattern_index_.end()) return it->second;
   const bool shared = shared_ && shareable;
   std::optional<LinkBytes> links = shared ? CollectiveStore::pattern(*shared_, key) : std::nullopt;
   if (!links) {
-    links = link_bytes(topology_, unit());
+    const hw::Schedule schedule = unit();
+    links = link_bytes(topology_, schedule, routes_for(routes_key, schedule));
     if (shared) CollectiveStore::put_pattern(*shared_, key, *links);
   }
   patterns_.push_back(std::move(*links));

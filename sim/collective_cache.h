@@ -11,6 +11,7 @@
 // grow in proportion to the collective's size), for link accounting.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,6 +23,7 @@
 
 #include "core/sim_time.h"
 #include "core/units.h"
+#include "hardware/collective_run.h"
 #include "hardware/collectives.h"
 #include "hardware/topology.h"
 
@@ -34,10 +36,13 @@ struct CollectiveTime {
   SimTime time;
   std::int64_t flows = 0;
 };
-CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule);
+// `routes`: the schedule's routes (hw::schedule_routes), computed here when null.
+CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
+                               const hw::StepRoutes* routes = nullptr);
 
 // Bytes every link carries: each transfer's bytes on each link of its route.
-LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule);
+LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
+                     const hw::StepRoutes* routes = nullptr);
 
 // A key that two isomorphic groups share: each member's node relative to the
 // group's first node, and its index inside the node.
@@ -75,9 +80,14 @@ class CollectiveCache {
   // this step share it), `exact_key` naming everything the collective depends
   // on given the cluster (its members themselves, algorithm, bytes), which
   // other steps share; `pattern_key` must be such a key.
+  // `routes_key`: schedules built under one routes key that cross the same
+  // (source, destination, channel) in the same order share their routes
+  // within this step (checked: a schedule that differs gets its own); empty:
+  // routes computed for this schedule alone.
   SimTime shared_time(const std::string& time_key, const std::string& exact_key,
-                      const std::function<hw::Schedule()>& build);
-  int shared_pattern(const std::string& pattern_key, const std::function<hw::Schedule()>& unit);
+                      const std::function<hw::Schedule()>& build, const std::string& routes_key = {});
+  int shared_pattern(const std::string& pattern_key, const std::function<hw::Schedule()>& unit,
+                     const std::string& routes_key = {});
   // The store alone, by an exact key as above (nullopt without a store).
   std::optional<CollectiveTime> stored_time(const std::string& exact_key) const;
   void store_time(const std::string& exact_key, CollectiveTime t);
@@ -92,7 +102,15 @@ class CollectiveCache {
   int channels_across_nodes_;
   std::shared_ptr<StoredCollectives> shared_;
 
-  int pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable);
+  int pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable,
+                 const std::string& routes_key);
+  // Routes by routes key, with the transfers' ends they were computed for.
+  struct KeptRoutes {
+    std::vector<std::vector<std::array<int, 3>>> ends;  // per step, per transfer: source, destination, channel
+    hw::StepRoutes routes;
+  };
+  const hw::StepRoutes* routes_for(const std::string& routes_key, const hw::Schedule& schedule);
+  std::map<std::string, KeptRoutes> routes_;
   std::map<std::string, SimTime> times_;
   std::map<std::string, int> pattern_index_;
   std::vector<LinkBytes> patterns_;

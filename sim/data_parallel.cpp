@@ -188,12 +188,14 @@ void DataParallel::finish_steps() {
     for (int g = 0; g < gpus; ++g) world.ranks.push_back(g);
     world.gpus_per_node = layout_.gpus_per_node();
     constexpr Bytes kNormBytes(4);  // one FP32 (Megatron-Core get_grad_norm_fp32)
-    const SimTime time =
-        cache_.shared_time(fmt::format("grad-norm tree {}", gpus), fmt::format("grad-norm tree {}", gpus),
-                           [&] { return hw::tree_all_reduce(world, kNormBytes, hw::kNcclSliceBytes); });
-    const int pattern = cache_.shared_pattern(fmt::format("grad-norm tree {} unit", gpus), [&] {
-      return hw::tree_all_reduce(world, Bytes(1), hw::kNcclSliceBytes);
-    });
+    // The 4-byte sum and the unit pattern are one chunk each: the same transfers, routed once.
+    const std::string routes_key = fmt::format("grad-norm tree {}", gpus);
+    const SimTime time = cache_.shared_time(
+        routes_key, routes_key, [&] { return hw::tree_all_reduce(world, kNormBytes, hw::kNcclSliceBytes); },
+        routes_key);
+    const int pattern = cache_.shared_pattern(
+        fmt::format("grad-norm tree {} unit", gpus),
+        [&] { return hw::tree_all_reduce(world, Bytes(1), hw::kNcclSliceBytes); }, routes_key);
     std::vector<int> engine_gpus;
     for (const Pending& p : pending_) engine_gpus.push_back(w_.engine_gpu(p.rank, p.q));
     const std::uint32_t tag = w_.add_label({.kind = TaskKind::dp_comm, .name = w_.intern("all-reduce gradient norm")});

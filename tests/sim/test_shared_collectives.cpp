@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hardware/builders.h"
+#include "hardware/collective_run.h"
 #include "hardware/collectives.h"
 #include "scenarios/loader.h"
 #include "sim/collective_cache.h"
@@ -176,4 +177,36 @@ TEST_CASE("links only one lane crosses are left out of the sharing without chang
   CHECK(pruned == kept);
   // And the transfer did slow the first collective: it ends after its 1.2 s alone.
   CHECK(pruned[0] > 1'200'000'000);
+}
+
+TEST_CASE("rings routed once per group take the times and carry the bytes each routed on its own would") {
+  // CollectiveCache::ring routes a group's ring once for every size and op and for its pattern; each
+  // result must equal a schedule run and summed with routes of its own.
+  const hw::ClusterTopology t =
+      hw::build_fat_tree(4, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric(8));
+  CollectiveCache cache(t, 8);
+  const std::vector<int> gpus = first_gpus(32);
+  const hw::GroupLayout group{gpus, t.gpus_per_node()};
+  for (const hw::CollectiveOp op :
+       {hw::CollectiveOp::all_reduce, hw::CollectiveOp::reduce_scatter, hw::CollectiveOp::all_gather}) {
+    for (const Bytes size : {kib(8), mib(3), gib(1)}) {
+      const CollectiveUse use = cache.ring(op, gpus, size);
+      const hw::Schedule alone = op == hw::CollectiveOp::all_reduce       ? hw::ring_all_reduce(group, size, 8)
+                                 : op == hw::CollectiveOp::reduce_scatter ? hw::ring_reduce_scatter(group, size, 8)
+                                                                          : hw::ring_all_gather(group, size, 8);
+      CHECK(use.time == time_collective(t, alone).time);
+      CHECK(cache.pattern_links(use.pattern) == link_bytes(t, hw::ring_reduce_scatter(group, Bytes(1), 8)));
+    }
+  }
+}
+
+TEST_CASE("a schedule run with routes that do not match its transfers is refused") {
+  const hw::ClusterTopology t = hw::build_fat_tree(2, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric());
+  const hw::GroupLayout group{first_gpus(16), t.gpus_per_node()};
+  const hw::Schedule ring = hw::ring_all_reduce(group, mib(1), 8);
+  hw::StepRoutes routes = hw::schedule_routes(t, ring);
+  CHECK(hw::run_schedule(t, ring, {}, routes).time == hw::run_schedule(t, ring).time);
+  routes.front().pop_back();
+  CHECK_THROWS_AS(hw::run_schedule(t, ring, {}, routes), std::invalid_argument);
+  CHECK_THROWS_AS(hw::run_schedule(t, ring, {}, hw::StepRoutes{}), std::invalid_argument);
 }
