@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <queue>
 #include <stdexcept>
 
@@ -77,7 +78,7 @@ struct Engine::Impl {
   // Dependencies: an edge list while building, successors (CSR) when running.
   std::vector<TaskId> edge_from;
   std::vector<TaskId> edge_to;
-  std::vector<std::int64_t> succ_offset;
+  std::vector<std::uint32_t> succ_offset;  // dependencies fit 32 bits (checked in build_successors)
   std::vector<TaskId> succ;
   // Run state.
   std::vector<std::int32_t> pending;
@@ -139,15 +140,22 @@ struct Engine::Impl {
 
   void build_successors() {
     const std::size_t n = activity.size();
+    if (edge_from.size() >= std::numeric_limits<std::uint32_t>::max()) {
+      throw std::length_error(fmt::format("engine: {} dependencies exceed a 32-bit index", edge_from.size()));
+    }
     succ_offset.assign(n + 1, 0);
     for (const TaskId f : edge_from) ++succ_offset[static_cast<std::size_t>(f) + 1];
     for (std::size_t i = 0; i < n; ++i) succ_offset[i + 1] += succ_offset[i];
     succ.assign(edge_from.size(), kNoTask);
-    std::vector<std::int64_t> fill(succ_offset.begin(), succ_offset.end() - 1);
-    // Edges keep their insertion order within a task: the release order is reproducible.
-    for (std::size_t e = 0; e < edge_from.size(); ++e) {
-      succ[static_cast<std::size_t>(fill[static_cast<std::size_t>(edge_from[e])]++)] = edge_to[e];
+    // succ_offset[f + 1] is where task f's successors end; placing edges from
+    // the last, each just before the previous one of its task, keeps their
+    // insertion order within a task (the release order is reproducible) and
+    // leaves succ_offset[f + 1] where they begin, one place to the right.
+    for (std::size_t e = edge_from.size(); e-- > 0;) {
+      succ[--succ_offset[static_cast<std::size_t>(edge_from[e]) + 1]] = edge_to[e];
     }
+    succ_offset.erase(succ_offset.begin());
+    succ_offset.push_back(static_cast<std::uint32_t>(succ.size()));
     std::vector<TaskId>().swap(edge_from);
     std::vector<TaskId>().swap(edge_to);
   }
@@ -237,7 +245,7 @@ struct Engine::Impl {
       const TaskEvent e = view(t);
       for (Observer* o : observers) o->on_end(e);
     }
-    for (std::int64_t i = succ_offset[static_cast<std::size_t>(t)]; i < succ_offset[static_cast<std::size_t>(t) + 1];
+    for (std::uint32_t i = succ_offset[static_cast<std::size_t>(t)]; i < succ_offset[static_cast<std::size_t>(t) + 1];
          ++i) {
       const TaskId s = succ[static_cast<std::size_t>(i)];
       critical[static_cast<std::size_t>(s)] = t;
