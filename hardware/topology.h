@@ -3,7 +3,8 @@
 // its own bandwidth and latency. Builders (hardware/builders.h) make one from a
 // ClusterSpec; routing picks shortest paths with ECMP; the counts, bisection
 // bandwidth and cost per endpoint are what a user can check against a
-// datasheet or a paper. The graph itself (Boost.Graph) stays in topology.cpp.
+// datasheet or a paper. The graph's arrays, and Boost.Graph for max_flow, stay
+// in topology.cpp.
 #pragma once
 
 #include <cstddef>
