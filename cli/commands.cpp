@@ -157,7 +157,7 @@ struct SimulatedStep {
 };
 
 SimulatedStep simulate(const scenario::Scenario& s, const RunFlags& flags,
-                       const std::shared_ptr<hw::DistanceCache>& distances) {
+                       const std::shared_ptr<hw::TopologyCache>& distances) {
   if (!s.hardware.profile) {
     throw ConfigError(fmt::format(
         "hardware.calibration: GPU \"{}\" has no calibration profile, so no kernel can be timed; name one "
@@ -212,7 +212,7 @@ int run_command(std::span<const std::string> args) {
   // accounting still stands, and the output says what was missing.
   std::optional<SimulatedStep> step;
   // The step and the run level's steps share hop distances (one cluster shape).
-  const auto distances = std::make_shared<hw::DistanceCache>();
+  const auto distances = std::make_shared<hw::TopologyCache>();
   std::string not_built;
   try {
     step = simulate(s, flags, distances);

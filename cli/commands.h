@@ -14,7 +14,7 @@ namespace tcsim::cost {
 struct Evaluation;
 }
 namespace tcsim::hw {
-class DistanceCache;
+class TopologyCache;
 }
 
 namespace tcsim::cli {
@@ -58,6 +58,6 @@ EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string
 // Loads `path` with `sets` applied and evaluates it (run-level simulation and
 // ledger); `distances` is shared by every cluster the command simulates.
 cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets,
-                                   const EvalFlags& flags, const std::shared_ptr<hw::DistanceCache>& distances);
+                                   const EvalFlags& flags, const std::shared_ptr<hw::TopologyCache>& distances);
 
 }  // namespace tcsim::cli

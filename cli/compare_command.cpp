@@ -56,7 +56,7 @@ int compare_command(std::span<const std::string> args) {
   sets_a.insert(sets_a.end(), f.sets_a.begin(), f.sets_a.end());
   std::vector<std::string> sets_b = f.sets;
   sets_b.insert(sets_b.end(), f.sets_b.begin(), f.sets_b.end());
-  const auto distances = std::make_shared<hw::DistanceCache>();  // both scenarios' clusters
+  const auto distances = std::make_shared<hw::TopologyCache>();  // both scenarios' clusters
   const cost::Evaluation a = evaluate_scenario(f.scenarios[0], sets_a, f, distances);
   const cost::Evaluation b = evaluate_scenario(f.scenarios[1], sets_b, f, distances);
   if (f.json) {

@@ -108,7 +108,7 @@ EvalFlags parse_eval_flags(std::string_view command, std::span<const std::string
 namespace {
 
 sim::StepOracle make_oracle(std::string_view name, const scenario::Scenario& s, const sim::StepOptions& step,
-                            const std::shared_ptr<hw::DistanceCache>& distances) {
+                            const std::shared_ptr<hw::TopologyCache>& distances) {
   if (name == "peak-flops") return sim::peak_flops_oracle(s);
   if (name == "step-simulation-exact") return sim::step_simulation_oracle(s, step, distances);
   return sim::interpolated_oracle(sim::step_simulation_oracle(s, step, distances));
@@ -117,7 +117,7 @@ sim::StepOracle make_oracle(std::string_view name, const scenario::Scenario& s, 
 }  // namespace
 
 cost::Evaluation evaluate_scenario(const std::string& path, const std::vector<std::string>& sets, const EvalFlags& f,
-                                   const std::shared_ptr<hw::DistanceCache>& distances) {
+                                   const std::shared_ptr<hw::TopologyCache>& distances) {
   const scenario::Scenario s = scenario::load_scenario(path, sets);
   cost::EvalOptions o;
   o.run.seed = f.seed;
@@ -146,7 +146,7 @@ int report_command(std::span<const std::string> args) {
   if (!f.sets_b.empty() && !f.compare) throw ConfigError("report: --set-b needs --compare SCENARIO_B");
   if (f.json) throw ConfigError("report: --json belongs to tcsim compare; the report writes DIR/report.json");
   const std::string path = f.scenarios.empty() ? std::string(scenario::kDefaultScenario) : f.scenarios[0];
-  const auto distances = std::make_shared<hw::DistanceCache>();  // both scenarios' clusters
+  const auto distances = std::make_shared<hw::TopologyCache>();  // both scenarios' clusters
   const cost::Evaluation a = evaluate_scenario(path, f.sets, f, distances);
   std::optional<cost::Evaluation> b;
   if (f.compare) {

@@ -112,7 +112,7 @@ int validate_command(std::span<const std::string> args) {
     for (const scenario::ValidationCase& c : cases) fmt::print("{:<34} {}\n{:<34} {}\n", c.name, c.title, "", c.source);
     return 0;
   }
-  const auto distances = std::make_shared<hw::DistanceCache>();  // every case's clusters
+  const auto distances = std::make_shared<hw::TopologyCache>();  // every case's clusters
   std::vector<study::CaseResult> results;
   for (const scenario::ValidationCase& c : cases) results.push_back(study::run_case(c, distances));
   if (o.json) {

@@ -622,7 +622,7 @@ ClusterTopology build_uncached(const ClusterSpec& spec) {
 
 }  // namespace
 
-ClusterTopology build_topology(const ClusterSpec& spec, DistanceCache* distances) {
+ClusterTopology build_topology(const ClusterSpec& spec, TopologyCache* distances) {
   if (distances == nullptr) return build_uncached(spec);
   if (const auto kept = distances->find_built(spec)) return *kept;
   ClusterTopology t = build_uncached(spec);

@@ -59,6 +59,6 @@ std::vector<NetworkBreak> network_breaks(const ClusterSpec& spec);
 // Switches over spec.network.topology. Throws ConfigError naming the scenario
 // key ("hardware.network.nic_bandwidth: needed by the fat-tree topology") when
 // a figure the topology needs is unset; there are no invented defaults.
-ClusterTopology build_topology(const ClusterSpec& spec, DistanceCache* distances = nullptr);
+ClusterTopology build_topology(const ClusterSpec& spec, TopologyCache* distances = nullptr);
 
 }  // namespace tcsim::hw

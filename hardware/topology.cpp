@@ -350,7 +350,7 @@ struct ClusterTopology::Impl {
 
 // The tables of the most recently used shapes, and the topologies built
 // last, most recent last.
-struct DistanceCache::Impl {
+struct TopologyCache::Impl {
   std::size_t shapes;
   std::mutex mutex;
   std::vector<std::pair<std::string, std::shared_ptr<DistanceTable>>> kept;
@@ -374,12 +374,12 @@ struct DistanceCache::Impl {
   }
 };
 
-DistanceCache::DistanceCache(std::size_t shapes) : impl_(std::make_unique<Impl>()) {
+TopologyCache::TopologyCache(std::size_t shapes) : impl_(std::make_unique<Impl>()) {
   impl_->shapes = shapes > 0 ? shapes : 1;
 }
-DistanceCache::~DistanceCache() = default;
+TopologyCache::~TopologyCache() = default;
 
-std::unique_ptr<ClusterTopology> DistanceCache::find_built(const ClusterSpec& spec) {
+std::unique_ptr<ClusterTopology> TopologyCache::find_built(const ClusterSpec& spec) {
   const std::lock_guard<std::mutex> lock(impl_->mutex);
   for (auto it = impl_->built.begin(); it != impl_->built.end(); ++it) {
     if (it->first == spec) {
@@ -391,7 +391,7 @@ std::unique_ptr<ClusterTopology> DistanceCache::find_built(const ClusterSpec& sp
   return nullptr;
 }
 
-void DistanceCache::keep_built(const ClusterSpec& spec, const ClusterTopology& topology) {
+void TopologyCache::keep_built(const ClusterSpec& spec, const ClusterTopology& topology) {
   const std::lock_guard<std::mutex> lock(impl_->mutex);
   for (const auto& [kept_spec, t] : impl_->built) {
     if (kept_spec == spec) return;  // another thread built it too
@@ -402,7 +402,7 @@ void DistanceCache::keep_built(const ClusterSpec& spec, const ClusterTopology& t
 
 ClusterTopology::ClusterTopology(TopologyParts parts) : impl_(std::make_shared<Impl>(std::move(parts))) {}
 
-void ClusterTopology::share_distances(DistanceCache& cache) { impl_->distances = cache.impl_->table_for(impl_->parts); }
+void ClusterTopology::share_distances(TopologyCache& cache) { impl_->distances = cache.impl_->table_for(impl_->parts); }
 ClusterTopology::~ClusterTopology() = default;
 ClusterTopology::ClusterTopology(const ClusterTopology&) = default;
 ClusterTopology::ClusterTopology(ClusterTopology&&) noexcept = default;

@@ -80,21 +80,23 @@ struct TopologyCounts {
 struct ClusterSpec;
 class ClusterTopology;
 
-// Hop distances shared by the topologies of one shape (which devices are
-// GPUs, which links exist; never bandwidths or latencies): a sweep over link
-// speeds or prices searches each destination once. And the topologies
-// themselves, by the spec they were built from: build_topology hands back a
+// What a study's topologies share. Their routing tables, by shape (which
+// devices are GPUs, which links exist; never bandwidths or latencies): a
+// sweep over link speeds or prices searches each anchor switch once, and
+// works out each destination's approaches once (docs/network.md,
+// "Routing"). And the topologies themselves, by the spec they were built
+// from: build_topology hands back a
 // copy of one built from an equal spec (copies share the graph), so the steps
 // of a plan search on one cluster build it once. Owned by whoever builds many
 // topologies (a study's step memo, study/step_memo.h) and handed to
 // build_topology; thread-safe; keeps the `shapes` most recently used shapes
 // and as many built topologies.
-class DistanceCache {
+class TopologyCache {
  public:
-  explicit DistanceCache(std::size_t shapes = 8);
-  ~DistanceCache();
-  DistanceCache(const DistanceCache&) = delete;
-  DistanceCache& operator=(const DistanceCache&) = delete;
+  explicit TopologyCache(std::size_t shapes = 8);
+  ~TopologyCache();
+  TopologyCache(const TopologyCache&) = delete;
+  TopologyCache& operator=(const TopologyCache&) = delete;
 
   // A copy of a topology built from a spec equal to `spec`; null if none.
   std::unique_ptr<ClusterTopology> find_built(const ClusterSpec& spec);
@@ -155,7 +157,7 @@ class ClusterTopology {
   // From now on, take hop distances from (and add them to) `cache`'s table
   // for this shape. Call before the first route; copies made earlier keep
   // their own table.
-  void share_distances(DistanceCache& cache);
+  void share_distances(TopologyCache& cache);
 
  private:
   struct Impl;

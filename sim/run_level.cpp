@@ -39,8 +39,8 @@ StepOracle peak_flops_oracle(const Scenario& s) {
 }
 
 StepOracle step_simulation_oracle(const Scenario& s, const StepOptions& options,
-                                  std::shared_ptr<hw::DistanceCache> distances) {
-  if (!distances) distances = std::make_shared<hw::DistanceCache>();
+                                  std::shared_ptr<hw::TopologyCache> distances) {
+  if (!distances) distances = std::make_shared<hw::TopologyCache>();
   StepOracle o;
   o.name = "step-simulation";
   o.description =

@@ -82,7 +82,7 @@ StepOracle peak_flops_oracle(const scenario::Scenario& s);
 // `distances`: hop distances shared with other simulations on clusters of the
 // same shape (the caller's step, say); none: the oracle keeps its own.
 StepOracle step_simulation_oracle(const scenario::Scenario& s, const StepOptions& options = {},
-                                  std::shared_ptr<hw::DistanceCache> distances = nullptr);
+                                  std::shared_ptr<hw::TopologyCache> distances = nullptr);
 
 // `exact` at the two ends of each ramp (its first step's batch and the phase
 // batch), linear in the batch between them; phases without a ramp get

@@ -31,7 +31,7 @@ StepBreakdown breakdown_of(const GpuTime& g) {
 
 }  // namespace
 
-StepSimulation::StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances,
+StepSimulation::StepSimulation(StepShape shape, const StepOptions& options, hw::TopologyCache* distances,
                                CollectiveStore* collectives)
     : shape_(std::move(shape)),
       options_(options),
@@ -94,7 +94,7 @@ StepResult StepSimulation::run() {
   return r;
 }
 
-StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances,
+StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::TopologyCache* distances,
                          CollectiveStore* collectives) {
   StepSimulation sim(shape, options, distances, collectives);
   return sim.run();

@@ -77,7 +77,7 @@ class StepSimulation {
   // has no calibration profile or its network cannot be built. `distances`:
   // hop distances shared with other topologies of the cluster's shape;
   // `collectives`: collectives timed by other steps on the same cluster.
-  StepSimulation(StepShape shape, const StepOptions& options, hw::DistanceCache* distances = nullptr,
+  StepSimulation(StepShape shape, const StepOptions& options, hw::TopologyCache* distances = nullptr,
                  CollectiveStore* collectives = nullptr);
   ~StepSimulation();
 
@@ -96,7 +96,7 @@ class StepSimulation {
 };
 
 // Shorthand: build and run.
-StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::DistanceCache* distances = nullptr,
+StepResult simulate_step(const StepShape& shape, const StepOptions& options, hw::TopologyCache* distances = nullptr,
                          CollectiveStore* collectives = nullptr);
 // The step `tcsim run` reports (sim::step_shape(s)).
 StepResult simulate_step(const scenario::Scenario& s, const StepOptions& options);

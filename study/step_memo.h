@@ -9,7 +9,7 @@
 // Owned by the study that uses it (a sweep, a plan search) and handed to
 // evaluate_variant; shared by that study's threads (thread-safe); bounded:
 // beyond `capacity` shapes the least recently used is forgotten. The
-// clusters of its steps share hop distances (hw::DistanceCache) and the
+// clusters of its steps share hop distances (hw::TopologyCache) and the
 // collectives their steps timed alone (sim::CollectiveStore) too.
 #pragma once
 
@@ -56,7 +56,7 @@ class StepMemo {
   using Order = std::list<Entry>;  // most recently used first
 
   std::size_t capacity_;
-  hw::DistanceCache distances_;       // hop distances of the clusters the steps ran on
+  hw::TopologyCache distances_;       // hop distances of the clusters the steps ran on
   sim::CollectiveStore collectives_;  // collectives the steps timed, by cluster
   mutable std::mutex mutex_;
   Order order_;

@@ -119,7 +119,7 @@ double predict_run_figure(const scenario::PublishedFigure& f, const cost::Evalua
 
 namespace {
 
-void run_step_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances,
+void run_step_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::TopologyCache>& distances,
                    CaseResult& out) {
   const scenario::Scenario& s = c.scenario;
   const scenario::Phase& first = s.training.phases.front();
@@ -133,7 +133,7 @@ void run_step_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::
   }
 }
 
-void run_run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances,
+void run_run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::TopologyCache>& distances,
                   CaseResult& out) {
   const scenario::Scenario& s = c.scenario;
   const cost::Evaluation e = cost::evaluate(s, sim::interpolated_oracle(sim::step_simulation_oracle(s, {}, distances)));
@@ -151,7 +151,7 @@ void run_run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::D
 // communication kernels leave. Predicted once from the public ceilings of the
 // GPU (a prediction made without the trace) and once from its default
 // profile (which may be fitted to this very table: shown, never scored).
-void run_kernels_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances,
+void run_kernels_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::TopologyCache>& distances,
                       CaseResult& out) {
   const scenario::Scenario& s = c.scenario;
   const std::string text = scenario::builtin_kernel_table_text(c.kernel_table);
@@ -236,7 +236,7 @@ double convention_flops_per_step(scenario::FlopConvention convention, const scen
   throw std::logic_error("validation: the tcsim convention is counted by the step");
 }
 
-CaseResult run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances) {
+CaseResult run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::TopologyCache>& distances) {
   CaseResult out{.name = c.name, .title = c.title, .kind = c.kind, .source = c.source, .plan_ran = c.plan_ran};
   const auto start = std::chrono::steady_clock::now();
   try {

@@ -79,7 +79,7 @@ double predict_run_figure(const scenario::PublishedFigure& f, const cost::Evalua
 
 // Runs one case; an error inside the simulation is caught and returned as
 // `failure`, so one broken case never hides the others.
-CaseResult run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::DistanceCache>& distances);
+CaseResult run_case(const scenario::ValidationCase& c, const std::shared_ptr<hw::TopologyCache>& distances);
 
 // The error of a prediction against a published value: (p - v) / v.
 double relative_error(double predicted, double published);

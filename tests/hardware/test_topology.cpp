@@ -602,7 +602,7 @@ TEST_CASE("topologies that share a distance cache route as they would alone") {
   spec.network.latency_cross_leaf = Seconds(3.7e-6);
   ClusterSpec faster = spec;
   faster.network.nic_bandwidth = gigabytes_per_second(100);
-  DistanceCache cache;
+  TopologyCache cache;
   const ClusterTopology a = build_topology(spec, &cache);
   const ClusterTopology b = build_topology(faster, &cache);
   const ClusterTopology alone = build_topology(faster);

@@ -77,7 +77,7 @@ TEST_CASE("every published plan that trained fits in memory as modelled") {
 }
 
 TEST_CASE("every built-in case loads, states its source and runs") {
-  const auto distances = std::make_shared<hw::DistanceCache>();
+  const auto distances = std::make_shared<hw::TopologyCache>();
   for (const std::string& name : scenario::builtin_case_names()) {
     CAPTURE(name);
     const scenario::ValidationCase c = builtin_case(name);
