@@ -59,10 +59,11 @@ void check_pair(int src, int dst, int gpus) {
   }
 }
 
-// Hop distances to each destination GPU, filled on demand. They depend only on
-// the graph's shape (which device is a GPU, which links exist), never on
-// bandwidths or latencies, so clusters of one shape share a table: a sweep
-// over link speeds or prices searches each destination once per process.
+// Hop-count tables by anchor device and each destination GPU's approaches,
+// filled on demand. They depend only on the graph's shape (which device is a
+// GPU, which links exist), never on bandwidths or latencies, so clusters of
+// one shape share them: a sweep over link speeds or prices searches each
+// anchor once per process.
 struct DistanceTable {
   std::mutex mutex;
   std::vector<std::unique_ptr<const Distances>> to;   // per anchor device, by device id
