@@ -285,16 +285,13 @@ struct ClusterTopology::Impl {
     return best;
   }
 
-  // The out-links of `v` that lie on a shortest path to the target, as (link, next vertex).
-  void next_hops(std::uint32_t v, int dist_v, const Target& t,
-                 std::vector<std::pair<LinkId, std::uint32_t>>& out) const {
+  // The out-links of `v` (`dist_v` hops from the target) that lie on a
+  // shortest path to it, as positions in the out-link arrays, in link order.
+  void next_hops(std::uint32_t v, int dist_v, const Target& t, std::vector<std::uint32_t>& out) const {
     out.clear();
     for (std::uint32_t i = out_first[v]; i < out_first[v + 1]; ++i) {
-      const std::uint32_t w = out_to[i];
-      const int h = hops(t, w);
-      if (h != kUnreached && h + 1 == dist_v) {
-        out.emplace_back(out_link[i], w);
-      }
+      const int h = hops(t, out_to[i]);
+      if (h != kUnreached && h + 1 == dist_v) out.push_back(i);
     }
   }
 
@@ -306,15 +303,10 @@ struct ClusterTopology::Impl {
     int dist = source_distance(src, t);
     if (dist == kUnreached) return false;
     route.links.reserve(route.links.size() + static_cast<std::size_t>(dist));
-    // Out-link positions on a shortest path, in link order (scratch reused by the calling thread).
-    thread_local std::vector<std::uint32_t> on_path;
+    thread_local std::vector<std::uint32_t> on_path;  // scratch reused by the calling thread
     auto v = static_cast<std::uint32_t>(src);
     for (std::uint64_t hop = 0; static_cast<int>(v) != dst; ++hop) {
-      on_path.clear();
-      for (std::uint32_t i = out_first[v]; i < out_first[v + 1]; ++i) {
-        const int h = hops(t, out_to[i]);
-        if (h != kUnreached && h + 1 == dist) on_path.push_back(i);
-      }
+      next_hops(v, dist, t, on_path);
       const std::uint32_t i = on_path[mix(key ^ mix(hop)) % on_path.size()];
       route.links.push_back(out_link[i]);
       route.latency += Seconds(out_latency[i]);
@@ -327,10 +319,10 @@ struct ClusterTopology::Impl {
   double count_paths(std::uint32_t v, int dist_v, const Target& t, std::vector<double>& memo) const {
     if (v == t.gpu) return 1.0;
     if (memo[v] >= 0.0) return memo[v];
-    std::vector<std::pair<LinkId, std::uint32_t>> hops;
-    next_hops(v, dist_v, t, hops);
+    std::vector<std::uint32_t> on_path;
+    next_hops(v, dist_v, t, on_path);
     double n = 0.0;
-    for (const auto& [link, w] : hops) n += count_paths(w, dist_v - 1, t, memo);
+    for (const std::uint32_t i : on_path) n += count_paths(out_to[i], dist_v - 1, t, memo);
     memo[v] = n;
     return n;
   }

@@ -108,7 +108,7 @@ const hw::StepRoutes* CollectiveCache::routes_for(const std::string& routes_key,
     for (const hw::Transfer& t : step.transfers) e.push_back({t.src, t.dst, t.channel});
   }
   KeptRoutes& kept = routes_[routes_key];
-  if (kept.ends != ends || kept.routes.size() != schedule.steps.size()) {
+  if (kept.ends != ends) {
     kept.routes = hw::schedule_routes(topology_, schedule);
     kept.ends = std::move(ends);
   }

@@ -210,3 +210,23 @@ TEST_CASE("a schedule run with routes that do not match its transfers is refused
   CHECK_THROWS_AS(hw::run_schedule(t, ring, {}, routes), std::invalid_argument);
   CHECK_THROWS_AS(hw::run_schedule(t, ring, {}, hw::StepRoutes{}), std::invalid_argument);
 }
+
+TEST_CASE("schedules under one routes key that cross other pairs are routed on their own") {
+  // Two rings of the same size over different GPUs: as many steps and transfers, other ends. Reusing the first
+  // ring's routes for the second would put its bytes on the first ring's links.
+  const hw::ClusterTopology t =
+      hw::build_fat_tree(4, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric(8));
+  CollectiveCache cache(t, 8);
+  std::vector<int> second(16);
+  std::iota(second.begin(), second.end(), 16);
+  const hw::Schedule a = hw::ring_reduce_scatter({first_gpus(16), t.gpus_per_node()}, mib(1), 8);
+  const hw::Schedule b = hw::ring_reduce_scatter({second, t.gpus_per_node()}, mib(1), 8);
+  REQUIRE(a.steps.size() == b.steps.size());
+  REQUIRE(a.steps.front().transfers.size() == b.steps.front().transfers.size());
+  CHECK(cache.shared_time(
+            "a", "", [&] { return a; }, "one key") == time_collective(t, a).time);
+  const int pattern = cache.shared_pattern(
+      "b", [&] { return b; }, "one key");
+  CHECK(cache.pattern_links(pattern) == link_bytes(t, b));
+  CHECK(cache.pattern_links(pattern) != link_bytes(t, a));
+}
