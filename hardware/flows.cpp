@@ -224,6 +224,7 @@ void FlowNetwork::activate(std::uint32_t slot) {
       dirty_links_.push_back(links[k]);
     }
   }
+  if (!joins_quietly) joined_ = true;
   if (joins_quietly) {
     f.rate = f.cap;
     schedule_finish(slot);
@@ -252,6 +253,7 @@ void FlowNetwork::detach(std::uint32_t slot) {
     if (on_link.empty()) state.used = 0.0;
     if (!leaves_quietly) dirty_links_.push_back(l);
   }
+  if (!leaves_quietly) left_floor_ = std::min(left_floor_, rate);
   flows_[slot].active = false;
 }
 
@@ -375,15 +377,30 @@ Bytes FlowNetwork::remaining(FlowId id, SimTime now) {
   return Bytes(std::max(0.0, f.remaining - unit_rate(f) * elapsed) * f.scale);
 }
 
+// Departures alone change no rate below the slowest departed flow's: in the
+// progressive filling, a link it crossed saturated no lower than its rate r
+// (it would have frozen it there), so below r the same links saturate in the
+// same order and freeze the same flows at the same shares. The filling can
+// start at r: flows slower than r stay as they are, and take their share of
+// each link's capacity off the top, and the others are filled afresh in what
+// is left (which is where the full filling would stand at r). The margin
+// keeps a flow whose rate equals r up to rounding among those filled afresh.
 void FlowNetwork::recompute() {
   if (dirty_links_.empty()) return;
-  collect_component(++epoch_);
+  constexpr double kRoundingMargin = 1e-9;
+  const double floor = incremental_ && !joined_ ? left_floor_ * (1.0 - kRoundingMargin) : 0.0;
+  collect_component(++epoch_, floor);
+  rates_filled_ += component_flows_.size();
   fill_component();
   dirty_links_.clear();
+  joined_ = false;
+  left_floor_ = std::numeric_limits<double>::infinity();
 }
 
-// Every link and active flow reachable from a dirty link through shared links.
-void FlowNetwork::collect_component(std::uint64_t epoch) {
+// Every link and active flow reachable from a dirty link through shared links
+// and flows at `floor` or faster; each such link's spare capacity (its
+// capacity less the slower flows' rates) and the number of flows on it to fill.
+void FlowNetwork::collect_component(std::uint64_t epoch, double floor) {
   component_links_.clear();
   component_flows_.clear();
   const auto visit_link = [&](LinkId l) {
@@ -394,12 +411,23 @@ void FlowNetwork::collect_component(std::uint64_t epoch) {
   };
   for (const LinkId l : dirty_links_) visit_link(l);
   for (std::size_t i = 0; i < component_links_.size(); ++i) {
-    for (const auto [slot, k] : links_[static_cast<std::size_t>(component_links_[i])].flows) {
+    LinkState& s = links_[static_cast<std::size_t>(component_links_[i])];
+    double kept = 0.0;
+    int unfrozen = 0;
+    for (const auto [slot, k] : s.flows) {
+      if (flows_[slot].rate < floor) {
+        kept += weight(slot, k) * flows_[slot].rate;
+        continue;
+      }
+      ++unfrozen;
       if (flow_mark_[slot] == epoch) continue;
       flow_mark_[slot] = epoch;
       component_flows_.push_back(slot);
       for (const LinkId l : links_of(slot)) visit_link(l);
     }
+    // (links_of may have grown component_links_; s stays valid: links_ does not move.)
+    s.spare = std::max(0.0, s.capacity - kept);
+    s.unfrozen = unfrozen;
   }
 }
 
@@ -432,11 +460,15 @@ void FlowNetwork::fill_component() {
     double rate = f.cap > 0.0 ? f.cap : std::numeric_limits<double>::infinity();
     const auto links = links_of(slot);
     for (std::size_t k = 0; k < links.size(); ++k) {
-      rate = std::min(rate, links_[static_cast<std::size_t>(links[k])].capacity / weight(slot, k));
+      rate = std::min(rate, links_[static_cast<std::size_t>(links[k])].spare / weight(slot, k));
     }
     // (A component's flow crosses at least one link: the component was found through them.)
+    for (const LinkId l : component_links_) {
+      LinkState& s = links_[static_cast<std::size_t>(l)];
+      s.used = s.capacity - s.spare;  // the slower flows'
+    }
     for (std::size_t k = 0; k < links.size(); ++k) {
-      links_[static_cast<std::size_t>(links[k])].used = weight(slot, k) * rate;
+      links_[static_cast<std::size_t>(links[k])].used += weight(slot, k) * rate;
     }
     if (rate != f.rate) {
       settle(f, now_);
@@ -447,12 +479,7 @@ void FlowNetwork::fill_component() {
   }
   auto& heap = share_heap_;
   heap.clear();
-  for (const LinkId l : component_links_) {
-    LinkState& s = links_[static_cast<std::size_t>(l)];
-    s.spare = s.capacity;
-    s.unfrozen = static_cast<int>(s.flows.size());
-    s.weight = 0.0;
-  }
+  for (const LinkId l : component_links_) links_[static_cast<std::size_t>(l)].weight = 0.0;
   constexpr double kUnfrozen = -1.0;
   for (const std::uint32_t slot : component_flows_) {
     new_rate_[slot] = kUnfrozen;
@@ -482,7 +509,7 @@ void FlowNetwork::fill_component() {
       continue;
     }
     for (const auto [slot, k] : bottleneck.flows) {
-      if (new_rate_[slot] == kUnfrozen) freeze(slot, share);
+      if (flow_mark_[slot] == epoch_ && new_rate_[slot] == kUnfrozen) freeze(slot, share);
     }
   }
   for (const LinkId l : component_links_) {

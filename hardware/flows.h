@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <span>
@@ -65,8 +66,10 @@ struct FlowEvent {
 // - Cost: a recomputation touches only the flows connected (through shared
 //   links) to a link whose set of flows changed, O(P log L) for P flow-link
 //   incidences in that component; flows whose rate did not change are not
-//   touched. Progress is lazy: a flow's remaining bytes are settled only when
-//   its rate changes.
+//   touched. Where flows have only left since the last recomputation, it
+//   also leaves alone every flow slower than the slowest of them: those keep
+//   their rates (see recompute()). Progress is lazy: a flow's remaining bytes
+//   are settled only when its rate changes.
 class FlowNetwork {
  public:
   explicit FlowNetwork(std::vector<BytesPerSecond> link_capacity);
@@ -95,6 +98,12 @@ class FlowNetwork {
   // at once (callers keep per-flow data in a vector by it).
   static std::uint32_t index_of(FlowId flow) { return static_cast<std::uint32_t>(flow & 0xffffffffU); }
   int flow_count() const { return live_flows_; }
+  // Whether a recomputation after departures alone starts from the slowest
+  // departed flow's rate (the default) or refills the whole component: the
+  // same rates up to rounding; for tests and benchmarks of the shortcut.
+  void set_incremental(bool on) { incremental_ = on; }
+  // Flow rates the fillings have computed so far (a measure of their work).
+  std::uint64_t rates_filled() const { return rates_filled_; }
   SimTime now() const { return SimTime::ns(now_); }
 
   // A route crosses at most this many links (a three-layer fat-tree path with
@@ -142,7 +151,7 @@ class FlowNetwork {
     double spare = 0.0;   // scratch for the filling
     double weight = 0.0;  // scratch: unfrozen flows' weights
     double used = 0.0;    // bytes per second taken at the current rates
-    int unfrozen = 0;     // scratch for the filling
+    int unfrozen = 0;     // scratch for the filling: flows whose rate it sets
     std::uint64_t mark = 0;
     std::vector<OnLink> flows;  // active flows crossing this link
   };
@@ -201,7 +210,7 @@ class FlowNetwork {
   void schedule_finish(std::uint32_t slot);
   void move_clock(std::int64_t now);
   void recompute();
-  void collect_component(std::uint64_t epoch);
+  void collect_component(std::uint64_t epoch, double floor);
   void fill_component();
   bool is_current(const Entry& e, bool start) const;
 
@@ -224,6 +233,12 @@ class FlowNetwork {
   std::vector<double> new_rate_;  // scratch, per flow slot
   std::vector<std::uint64_t> flow_mark_;
   std::vector<Share> share_heap_;  // scratch for the filling
+  // Since the last recomputation: whether a flow joined (the filling starts
+  // from zero), else the lowest rate among the flows that left.
+  bool joined_ = false;
+  double left_floor_ = std::numeric_limits<double>::infinity();
+  bool incremental_ = true;
+  std::uint64_t rates_filled_ = 0;
   std::uint64_t epoch_ = 0;
   std::int64_t now_ = 0;
   int live_flows_ = 0;

@@ -2,6 +2,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <vector>
@@ -401,4 +403,115 @@ TEST_CASE("a coflow over a link the network does not have is refused, and the ne
   REQUIRE(done.size() == 1);
   CHECK(done[0].first == f);
   CHECK(done[0].second == doctest::Approx(1.0));  // 10 GB at 10 GB/s
+}
+
+// Departures alone refill only the flows at or above the slowest departed flow's rate
+// (FlowNetwork::recompute). The same workload run with full refills is the reference.
+namespace {
+
+// A random mix of flows (sizes, latencies, paths) and coflows, run event by event; the rates of
+// every live flow are recorded after each event.
+// Returns each flow's completion tick, in the order the flows were added, and the rates.
+std::pair<std::vector<std::int64_t>, std::vector<double>> run_mix(bool incremental, std::uint64_t& filled) {
+  std::mt19937 rng(77);  // fixed seed: the same workload every run
+  constexpr int kLinks = 30;
+  std::vector<BytesPerSecond> caps;
+  std::uniform_real_distribution<double> gbps(1.0, 20.0), gigabytes(0.01, 2.0), latency(0.0, 0.05);
+  for (int l = 0; l < kLinks; ++l) caps.push_back(gigabytes_per_second(gbps(rng)));
+  FlowNetwork net(caps);
+  net.set_incremental(incremental);
+  std::uniform_int_distribution<int> pick_link(0, kLinks - 1), path_len(1, 6);
+  std::vector<FlowId> ids;
+  const auto random_path = [&] {
+    std::vector<LinkId> path;
+    for (int k = path_len(rng); k > 0; --k) {
+      const int l = pick_link(rng);
+      if (std::find(path.begin(), path.end(), l) == path.end()) path.push_back(l);
+    }
+    return path;
+  };
+  std::vector<double> rates;
+  std::map<FlowId, std::int64_t> finished;  // a FlowId is never handed out twice
+  const auto step = [&](SimTime t) {
+    for (const FlowId id : ids) {
+      if (net.alive(id)) rates.push_back(net.rate(id).value());
+    }
+    for (const FlowId f : net.advance_to(t)) finished.emplace(f, t.count());
+  };
+  // Four waves; flows of one wave share a size class, so many finish together, as a collective's do.
+  for (int wave = 0; wave < 4; ++wave) {
+    const SimTime at = to_sim_time(Seconds(0.2 * wave));
+    const double size = gigabytes(rng);
+    for (int i = 0; i < 150; ++i) {
+      const double bytes = (i % 3 == 0 ? gigabytes(rng) : size) * kGB;
+      ids.push_back(net.add_flow(random_path(), Seconds(i % 4 == 0 ? latency(rng) : 0.0), Bytes(bytes), at));
+    }
+    for (int i = 0; i < 5; ++i) {
+      const std::vector<LinkId> links = random_path();
+      std::vector<double> bytes;
+      for (std::size_t k = 0; k < links.size(); ++k) bytes.push_back(gigabytes(rng) * kGB);
+      ids.push_back(net.add_coflow(links, bytes, to_sim_time(Seconds(0.05 + 0.1 * i)), at));
+    }
+    const SimTime until = to_sim_time(Seconds(0.2 * (wave + 1)));
+    if (wave == 3) continue;
+    while (const auto e = net.next_event()) {
+      if (e->time > until) break;
+      step(e->time);
+    }
+  }
+  while (const auto e = net.next_event()) step(e->time);
+  filled = net.rates_filled();
+  std::vector<std::int64_t> finishes;
+  for (const FlowId id : ids) finishes.push_back(finished.contains(id) ? finished.at(id) : -1);
+  return {finishes, rates};
+}
+
+}  // namespace
+
+TEST_CASE("refilling from the slowest departed flow gives the rates and completions of full refills") {
+  std::uint64_t filled_incremental = 0, filled_full = 0;
+  const auto [inc_finish, inc_rates] = run_mix(true, filled_incremental);
+  const auto [full_finish, full_rates] = run_mix(false, filled_full);
+  REQUIRE(inc_finish.size() == 620);  // every flow and coflow of the four waves
+  REQUIRE(full_finish.size() == 620);
+  REQUIRE(inc_rates.size() == full_rates.size());
+  for (std::size_t i = 0; i < inc_rates.size(); ++i) {
+    CHECK(inc_rates[i] == doctest::Approx(full_rates[i]).epsilon(1e-9));
+  }
+  for (std::size_t i = 0; i < inc_finish.size(); ++i) {
+    CHECK(full_finish[i] > 0);                             // every flow completed
+    CHECK(std::abs(inc_finish[i] - full_finish[i]) <= 1);  // a tick of rounding at most
+  }
+  // The shortcut was taken: fewer rates filled than by refilling whole components.
+  CHECK(filled_incremental < filled_full);
+}
+
+TEST_CASE("a departure can slow a faster flow, and the refill sees it") {
+  // A and B share link 0 (1 GB/s); B and C share link 1 (2 GB/s). With A, B gets 0.5 and C 1.5;
+  // without A, B gets 1 and C drops to 1: C was faster than A, so it is refilled.
+  FlowNetwork net = network({1, 2});
+  const FlowId a = add(net, {0}, 1);
+  const FlowId b = add(net, {0, 1}, 10);
+  const FlowId c = add(net, {1}, 10);
+  CHECK(net.rate(b).value() == doctest::Approx(0.5 * kGB));
+  CHECK(net.rate(c).value() == doctest::Approx(1.5 * kGB));
+  net.remove_flow(a, SimTime());
+  CHECK(net.rate(b).value() == doctest::Approx(1.0 * kGB));
+  CHECK(net.rate(c).value() == doctest::Approx(1.0 * kGB));
+}
+
+TEST_CASE("departures leave slower flows alone and refill none of them") {
+  // Link 0 (1 GB/s) holds four slow flows; link 1 (10 GB/s) two fast ones, one of them also on
+  // link 2. Removing a fast flow refills the other fast one and nothing on link 0.
+  FlowNetwork net = network({1, 10, 10});
+  std::vector<FlowId> slow;
+  for (int i = 0; i < 4; ++i) slow.push_back(add(net, {0}, 1));
+  const FlowId fast = add(net, {1, 2}, 10);
+  const FlowId other = add(net, {1}, 10);
+  CHECK(net.rate(fast).value() == doctest::Approx(5 * kGB));
+  const std::uint64_t before = net.rates_filled();
+  net.remove_flow(other, SimTime());
+  CHECK(net.rate(fast).value() == doctest::Approx(10 * kGB));
+  CHECK(net.rates_filled() - before == 1);
+  for (const FlowId f : slow) CHECK(net.rate(f).value() == doctest::Approx(0.25 * kGB));
 }
