@@ -128,7 +128,7 @@ FlowId FlowNetwork::add_flow(std::span<const LinkId> links, Seconds latency, Byt
   if (f.start_at <= now_) {
     activate(slot);
   } else {
-    starts_.push(f.start_at, {slot, f.version});
+    starts_.set(slot, f.start_at);
   }
   return id_of(slot);
 }
@@ -261,7 +261,8 @@ void FlowNetwork::release(std::uint32_t slot) {
   Flow& f = flows_[slot];
   f.live = false;
   ++f.generation;
-  ++f.version;
+  starts_.erase(slot);
+  finishes_.erase(slot);
   f.link_count = 0;
   if (f.wide >= 0) free_wide_.push_back(f.wide);
   f.wide = -1;
@@ -285,80 +286,41 @@ void FlowNetwork::settle(Flow& f, std::int64_t now) const {
 
 void FlowNetwork::schedule_finish(std::uint32_t slot) {
   Flow& f = flows_[slot];
-  ++f.version;
   const bool instant = links_of(slot).empty() || f.remaining <= 0.0;
-  if (!instant && f.rate <= 0.0) return;  // waits for a share
+  if (!instant && f.rate <= 0.0) {  // waits for a share
+    finishes_.erase(slot);
+    return;
+  }
   f.finish_at =
       instant ? f.synced_at : add_ticks(f.synced_at, to_sim_time(Seconds(f.remaining / unit_rate(f))).count());
-  finishes_.push(f.finish_at, {slot, f.version});
-}
-
-void FlowNetwork::Calendar::push(std::int64_t time, Entry e) {
-  auto [it, fresh] = buckets_.try_emplace(time);
-  if (fresh && !spare_.empty()) {
-    it->second = std::move(spare_.back());
-    spare_.pop_back();
-  }
-  it->second.push_back(e);
-}
-
-template <class Current>
-std::vector<FlowNetwork::Entry>* FlowNetwork::Calendar::front(Current current, std::int64_t& time) {
-  while (!buckets_.empty()) {
-    auto& [at, bucket] = *buckets_.begin();
-    std::erase_if(bucket, [&](const Entry& e) { return !current(e); });
-    if (!bucket.empty()) {
-      time = at;
-      return &bucket;
-    }
-    pop_front();
-  }
-  return nullptr;
-}
-
-void FlowNetwork::Calendar::pop_front() {
-  auto node = buckets_.extract(buckets_.begin());
-  node.mapped().clear();
-  spare_.push_back(std::move(node.mapped()));
-}
-
-bool FlowNetwork::is_current(const Entry& e, bool start) const {
-  const Flow& f = flows_[e.flow];
-  return f.live && f.version == e.version && f.active != start;
+  finishes_.set(slot, f.finish_at);
 }
 
 std::optional<FlowEvent> FlowNetwork::next_event() {
   recompute();
-  std::int64_t start_at = 0, finish_at = 0;
-  const auto* starts = starts_.front([&](const Entry& e) { return is_current(e, true); }, start_at);
-  const auto* finishes = finishes_.front([&](const Entry& e) { return is_current(e, false); }, finish_at);
-  if (finishes != nullptr && (starts == nullptr || finish_at <= start_at)) {
-    return FlowEvent{SimTime::ns(finish_at), id_of(finishes->front().flow), FlowEventKind::completion};
+  if (!finishes_.empty() && (starts_.empty() || finishes_.front_time() <= starts_.front_time())) {
+    return FlowEvent{SimTime::ns(finishes_.front_time()), id_of(finishes_.front_slot()), FlowEventKind::completion};
   }
-  if (starts != nullptr) return FlowEvent{SimTime::ns(start_at), id_of(starts->front().flow), FlowEventKind::start};
+  if (!starts_.empty()) {
+    return FlowEvent{SimTime::ns(starts_.front_time()), id_of(starts_.front_slot()), FlowEventKind::start};
+  }
   return std::nullopt;
 }
 
 std::vector<FlowId> FlowNetwork::advance_to(SimTime t) {
   move_clock(t.count());
   std::vector<FlowId> done;
-  std::int64_t at = 0;
-  const auto finishing = [&](const Entry& e) { return is_current(e, false); };
-  for (auto* bucket = finishes_.front(finishing, at); bucket != nullptr && at <= now_;
-       bucket = finishes_.front(finishing, at)) {
-    for (const Entry& e : *bucket) {
-      done.push_back(id_of(e.flow));
-      detach(e.flow);
-      release(e.flow);
+  while (!finishes_.empty() && finishes_.front_time() <= now_) {
+    finishes_.pop_front(due_);
+    for (const std::uint32_t slot : due_) {
+      done.push_back(id_of(slot));
+      detach(slot);
+      release(slot);
     }
-    finishes_.pop_front();
   }
-  const auto starting = [&](const Entry& e) { return is_current(e, true); };
-  for (auto* bucket = starts_.front(starting, at); bucket != nullptr && at <= now_;
-       bucket = starts_.front(starting, at)) {
-    const std::vector<Entry> due = std::move(*bucket);  // activating may add to the calendars
-    starts_.pop_front();
-    for (const Entry& e : due) activate(e.flow);
+  while (!starts_.empty() && starts_.front_time() <= now_) {
+    starts_.pop_front(due_);
+    for (const std::uint32_t slot : due_) activate(slot);  // may schedule completions, never starts
   }
   return done;
 }

@@ -6,13 +6,13 @@
 
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "core/sim_time.h"
 #include "core/units.h"
+#include "hardware/flow_calendar.h"
 #include "hardware/topology.h"
 
 namespace tcsim::hw {
@@ -123,7 +123,6 @@ class FlowNetwork {
     std::int64_t start_at = 0;
     std::int64_t finish_at = 0;
     std::uint32_t generation = 0;  // part of the FlowId: a reused slot gets a new id
-    std::uint32_t version = 0;     // bumps when a calendar entry goes stale
     std::int32_t wide = -1;        // a coflow's links in wide_; -1: in its fixed row
     std::uint8_t link_count = 0;
     bool live = false;
@@ -154,26 +153,6 @@ class FlowNetwork {
     int unfrozen = 0;     // scratch for the filling: flows whose rate it sets
     std::uint64_t mark = 0;
     std::vector<OnLink> flows;  // active flows crossing this link
-  };
-  // Pending starts or completions bucketed by exact time: collectives put
-  // thousands of flows on a handful of instants, so a bucket per instant
-  // beats a heap entry per flow. Entries go stale when their flow's version
-  // moves on; they are skipped when met.
-  struct Entry {
-    std::uint32_t flow;
-    std::uint32_t version;
-  };
-  class Calendar {
-   public:
-    void push(std::int64_t time, Entry e);
-    // The earliest bucket with a current entry, stale entries dropped; null when none.
-    template <class Current>
-    std::vector<Entry>* front(Current current, std::int64_t& time);
-    void pop_front();
-
-   private:
-    std::map<std::int64_t, std::vector<Entry>> buckets_;
-    std::vector<std::vector<Entry>> spare_;  // emptied buckets, reused
   };
   // A link's fair share (link: its state; id: its link id), or
   // (link = id = kCapEntry) a coflow's cap.
@@ -212,7 +191,6 @@ class FlowNetwork {
   void recompute();
   void collect_component(std::uint64_t epoch, double floor);
   void fill_component();
-  bool is_current(const Entry& e, bool start) const;
 
   std::vector<Flow> flows_;
   std::vector<LinkId> flow_links_;             // kMaxLinks per slot
@@ -225,8 +203,9 @@ class FlowNetwork {
   std::size_t link_count_ = 0;
   std::vector<std::uint32_t> state_at_;  // by link id: 1 + its index in links_, 0 before first use
   std::vector<LinkState> links_;         // by state index
-  Calendar starts_;
-  Calendar finishes_;
+  FlowCalendar starts_;
+  FlowCalendar finishes_;
+  std::vector<std::uint32_t> due_;  // scratch: flows due at one instant
   std::vector<LinkId> dirty_links_;
   std::vector<LinkId> component_links_;
   std::vector<std::uint32_t> component_flows_;

@@ -1,0 +1,81 @@
+#include "hardware/flow_calendar.h"
+
+namespace tcsim::hw {
+
+void FlowCalendar::place(std::size_t i, const Item& item) {
+  heap_[i] = item;
+  at_[item.slot] = static_cast<std::uint32_t>(i + 1);
+}
+
+void FlowCalendar::sift_up(std::size_t i) {
+  const Item item = heap_[i];
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 2;
+    if (!before(item, heap_[parent])) break;
+    place(i, heap_[parent]);
+    i = parent;
+  }
+  place(i, item);
+}
+
+void FlowCalendar::sift_down(std::size_t i) {
+  const Item item = heap_[i];
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && before(heap_[child + 1], heap_[child])) ++child;
+    if (!before(heap_[child], item)) break;
+    place(i, heap_[child]);
+    i = child;
+  }
+  place(i, item);
+}
+
+void FlowCalendar::set(std::uint32_t slot, std::int64_t time) {
+  if (slot >= at_.size()) at_.resize(slot + 1, 0);
+  const Item item{time, order_++, slot};
+  if (at_[slot] == 0) {
+    heap_.push_back(item);
+    sift_up(heap_.size() - 1);
+    return;
+  }
+  // A later order than any entry's: it moves up only for an earlier time.
+  const std::size_t i = at_[slot] - 1;
+  const bool earlier = time < heap_[i].time;
+  heap_[i] = item;
+  if (earlier) {
+    sift_up(i);
+  } else {
+    sift_down(i);
+  }
+}
+
+void FlowCalendar::remove_at(std::size_t i) {
+  at_[heap_[i].slot] = 0;
+  const Item last = heap_.back();
+  heap_.pop_back();
+  if (i == heap_.size()) return;
+  heap_[i] = last;
+  at_[last.slot] = static_cast<std::uint32_t>(i + 1);
+  if (i > 0 && before(last, heap_[(i - 1) / 2])) {
+    sift_up(i);
+  } else {
+    sift_down(i);
+  }
+}
+
+void FlowCalendar::erase(std::uint32_t slot) {
+  if (slot < at_.size() && at_[slot] != 0) remove_at(at_[slot] - 1);
+}
+
+void FlowCalendar::pop_front(std::vector<std::uint32_t>& due) {
+  due.clear();
+  const std::int64_t time = front_time();
+  while (!heap_.empty() && heap_.front().time == time) {
+    due.push_back(heap_.front().slot);
+    remove_at(0);
+  }
+}
+
+}  // namespace tcsim::hw
