@@ -102,19 +102,29 @@ void check_routing(const MoeRouting& r) {
 // token costs a few draws per node instead of one per expert.
 class NodeStream {
  public:
-  void reset(const std::vector<int>& experts, const std::vector<double>& weights) {
-    left_ = experts;
-    weight_left_ = 0.0;
-    for (const int e : left_) weight_left_ += weight(weights, e);
+  // `experts` (the node's, in placement order) and their total weight
+  // outlive the stream, which draws from them without copying: a token
+  // draws a few keys per node, so the experts it has taken are kept as
+  // overrides of the slots a swap-with-last removal would have written.
+  void reset(const std::vector<int>& experts, double total_weight) {
+    experts_ = &experts;
+    size_ = experts.size();
+    moved_.clear();
+    weight_left_ = total_weight;
     key_ = 0.0;
     drawn_.clear();
     taken_ = 0;
+  }
+  static double total_weight(const std::vector<int>& experts, const std::vector<double>& weights) {
+    double total = 0.0;
+    for (const int e : experts) total += weight(weights, e);
+    return total;
   }
   // The i-th smallest key of this node and its expert, drawing as needed;
   // false when the node has fewer experts.
   bool at(std::size_t i, Rng& rng, const std::vector<double>& weights, std::pair<double, int>& out) {
     while (drawn_.size() <= i) {
-      if (left_.empty()) return false;
+      if (size_ == 0) return false;
       draw(rng, weights);
     }
     out = drawn_[i];
@@ -127,26 +137,43 @@ class NodeStream {
   static double weight(const std::vector<double>& weights, int e) {
     return weights.empty() ? 1.0 : weights[static_cast<std::size_t>(e)];
   }
+  // The expert at position i of the experts not yet drawn.
+  int left(std::size_t i) const {
+    for (const auto& [at, expert] : moved_) {
+      if (at == i) return expert;
+    }
+    return (*experts_)[i];
+  }
   void draw(Rng& rng, const std::vector<double>& weights) {
     key_ += -std::log(rng.open_unit()) / weight_left_;
     std::size_t pick = 0;
     if (weights.empty()) {
-      pick = std::min(left_.size() - 1, static_cast<std::size_t>(rng.open_unit() * static_cast<double>(left_.size())));
+      pick = std::min(size_ - 1, static_cast<std::size_t>(rng.open_unit() * static_cast<double>(size_)));
     } else {
       double target = rng.open_unit() * weight_left_;
-      for (pick = 0; pick + 1 < left_.size(); ++pick) {
-        target -= weight(weights, left_[pick]);
+      for (pick = 0; pick + 1 < size_; ++pick) {
+        target -= weight(weights, left(pick));
         if (target <= 0.0) break;
       }
     }
-    const int expert = left_[pick];
+    const int expert = left(pick);
     drawn_.emplace_back(key_, expert);
     weight_left_ -= weight(weights, expert);
-    left_[pick] = left_.back();
-    left_.pop_back();
+    // Swap with the last and drop it: position `pick` now holds the last one.
+    const int last = left(size_ - 1);
+    --size_;
+    if (pick == size_) return;
+    const auto it = std::find_if(moved_.begin(), moved_.end(), [&](const auto& m) { return m.first == pick; });
+    if (it != moved_.end()) {
+      it->second = last;
+    } else {
+      moved_.emplace_back(pick, last);
+    }
   }
 
-  std::vector<int> left_;
+  const std::vector<int>* experts_ = nullptr;
+  std::size_t size_ = 0;                            // experts not yet drawn
+  std::vector<std::pair<std::size_t, int>> moved_;  // (position, expert) where it differs from experts_
   double weight_left_ = 0.0;
   double key_ = 0.0;
   std::vector<std::pair<double, int>> drawn_;
@@ -161,10 +188,13 @@ class TokenRouter {
     score_top_ = r.node_score_experts > 0 ? r.node_score_experts : std::max(1, r.top_k / std::max(1, r.max_nodes));
     streams_.resize(static_cast<std::size_t>(nodes));
     node_score_.resize(static_cast<std::size_t>(nodes));
+    for (const auto& experts : p.experts_of_node) {
+      node_weight_.push_back(NodeStream::total_weight(experts, r.expert_weights));
+    }
   }
 
   void route(Rng& rng, std::vector<int>& out) {
-    for (std::size_t m = 0; m < streams_.size(); ++m) streams_[m].reset(p_.experts_of_node[m], r_.expert_weights);
+    for (std::size_t m = 0; m < streams_.size(); ++m) streams_[m].reset(p_.experts_of_node[m], node_weight_[m]);
     chosen_.resize(streams_.size());
     std::iota(chosen_.begin(), chosen_.end(), 0);
     if (limited_) {
@@ -218,6 +248,7 @@ class TokenRouter {
   const Placement& p_;
   std::vector<NodeStream> streams_;
   std::vector<double> node_score_;
+  std::vector<double> node_weight_;  // each node's experts' total weight
   std::vector<int> chosen_;
   bool limited_ = false;
   int score_top_ = 1;

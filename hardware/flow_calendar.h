@@ -31,9 +31,7 @@ class FlowCalendar {
     std::uint64_t order;  // when it was scheduled: ties at one time
     std::uint32_t slot;
   };
-  static bool before(const Item& a, const Item& b) {
-    return a.time != b.time ? a.time < b.time : a.order < b.order;
-  }
+  static bool before(const Item& a, const Item& b) { return a.time != b.time ? a.time < b.time : a.order < b.order; }
   void place(std::size_t i, const Item& item);
   void sift_up(std::size_t i);
   void sift_down(std::size_t i);
