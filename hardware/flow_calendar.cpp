@@ -1,5 +1,7 @@
 #include "hardware/flow_calendar.h"
 
+#include <algorithm>
+
 namespace tcsim::hw {
 
 void FlowCalendar::place(std::size_t i, const Item& item) {
@@ -69,13 +71,44 @@ void FlowCalendar::erase(std::uint32_t slot) {
   if (slot < at_.size() && at_[slot] != 0) remove_at(at_[slot] - 1);
 }
 
+// The entries due at the earliest time form a subtree at the root (a parent
+// is never later than its children), found without disturbing the heap. Many
+// of them (a collective's flows, due together) are cheaper to drop by
+// rebuilding the heap from the others than by one removal each.
 void FlowCalendar::pop_front(std::vector<std::uint32_t>& due) {
   due.clear();
   const std::int64_t time = front_time();
-  while (!heap_.empty() && heap_.front().time == time) {
-    due.push_back(heap_.front().slot);
-    remove_at(0);
+  found_.clear();
+  found_.push_back(0);
+  for (std::size_t k = 0; k < found_.size(); ++k) {
+    for (std::size_t child = 2 * found_[k] + 1; child <= 2 * found_[k] + 2 && child < heap_.size(); ++child) {
+      if (heap_[child].time == time) found_.push_back(child);
+    }
   }
+  if (found_.size() * 4 < heap_.size()) {
+    while (!heap_.empty() && heap_.front().time == time) {
+      due.push_back(heap_.front().slot);
+      remove_at(0);
+    }
+    return;
+  }
+  std::vector<Item> kept;
+  kept.reserve(heap_.size() - found_.size());
+  std::vector<Item> dropped;
+  dropped.reserve(found_.size());
+  for (const Item& item : heap_) {
+    if (item.time == time) {
+      dropped.push_back(item);
+      at_[item.slot] = 0;
+    } else {
+      kept.push_back(item);
+    }
+  }
+  std::sort(dropped.begin(), dropped.end(), [](const Item& a, const Item& b) { return a.order < b.order; });
+  for (const Item& item : dropped) due.push_back(item.slot);
+  heap_ = std::move(kept);
+  for (std::size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
+  for (std::size_t i = 0; i < heap_.size(); ++i) at_[heap_[i].slot] = static_cast<std::uint32_t>(i + 1);
 }
 
 }  // namespace tcsim::hw
