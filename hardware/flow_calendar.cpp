@@ -92,21 +92,21 @@ void FlowCalendar::pop_front(std::vector<std::uint32_t>& due) {
     }
     return;
   }
-  std::vector<Item> kept;
-  kept.reserve(heap_.size() - found_.size());
-  std::vector<Item> dropped;
-  dropped.reserve(found_.size());
+  // In place, with the scratch reused: a fresh buffer per instant would cost
+  // the kernel a zeroed page per 4 KiB.
+  dropped_.clear();
+  std::size_t kept = 0;
   for (const Item& item : heap_) {
     if (item.time == time) {
-      dropped.push_back(item);
+      dropped_.push_back(item);
       at_[item.slot] = 0;
     } else {
-      kept.push_back(item);
+      heap_[kept++] = item;
     }
   }
-  std::sort(dropped.begin(), dropped.end(), [](const Item& a, const Item& b) { return a.order < b.order; });
-  for (const Item& item : dropped) due.push_back(item.slot);
-  heap_ = std::move(kept);
+  heap_.resize(kept);
+  std::sort(dropped_.begin(), dropped_.end(), [](const Item& a, const Item& b) { return a.order < b.order; });
+  for (const Item& item : dropped_) due.push_back(item.slot);
   for (std::size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
   for (std::size_t i = 0; i < heap_.size(); ++i) at_[heap_[i].slot] = static_cast<std::uint32_t>(i + 1);
 }

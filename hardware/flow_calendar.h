@@ -41,6 +41,7 @@ class FlowCalendar {
   std::vector<std::uint32_t> at_;  // by slot: 1 + its position in heap_, 0 for none
   std::uint64_t order_ = 0;
   std::vector<std::size_t> found_;  // scratch: positions due at the earliest time
+  std::vector<Item> dropped_;       // scratch: the entries due, rebuilding
 };
 
 }  // namespace tcsim::hw
