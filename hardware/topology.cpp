@@ -1,6 +1,7 @@
 #include "hardware/topology.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <mutex>
@@ -118,6 +119,11 @@ struct ClusterTopology::Impl {
   std::vector<std::int32_t> slot;
   std::vector<std::int32_t> via;
   std::size_t slots = 0;
+  // The transit devices by slot, and each one's in-links from transit
+  // devices as slots: the searches run on these alone.
+  std::vector<std::uint32_t> slot_device;
+  std::vector<std::uint32_t> slot_in_first;
+  std::vector<std::uint32_t> slot_in_from;
 
   explicit Impl(TopologyParts p) : parts(std::move(p)), distances(new_table(parts)) {
     const std::size_t n = parts.devices.size();
@@ -160,6 +166,14 @@ struct ClusterTopology::Impl {
         continue;
       }
       slot[v] = static_cast<std::int32_t>(slots++);
+      slot_device.push_back(vertex);
+    }
+    slot_in_first.assign(1, 0);
+    for (const std::uint32_t v : slot_device) {
+      for (std::uint32_t i = in_first[v]; i < in_first[v + 1]; ++i) {
+        if (slot[in_from[i]] >= 0) slot_in_from.push_back(static_cast<std::uint32_t>(slot[in_from[i]]));
+      }
+      slot_in_first.push_back(static_cast<std::uint32_t>(slot_in_from.size()));
     }
   }
 
@@ -240,10 +254,60 @@ struct ClusterTopology::Impl {
     return d;
   }
 
-  // Caller holds distances->mutex.
+  // The same search from the transit devices of slots [first, first + 64)
+  // at once, one bit of a word per anchor: a round of the search crosses
+  // each link once for all of them, and a link's word carries the anchors
+  // whose frontier reached it. The tables are those of compute_distances,
+  // entry for entry. Caller holds distances->mutex; tables already made stay.
+  void compute_distance_batch(std::size_t first) const {
+    constexpr std::size_t kBatch = 64;
+    const std::size_t count = std::min(kBatch, slots - first);
+    std::vector<std::uint64_t> seen(slots, 0), frontier(slots, 0), next(slots, 0);
+    std::vector<Distances> tables(count, Distances(slots, kUnreached));
+    std::vector<std::uint32_t> active, next_active;
+    for (std::size_t j = 0; j < count; ++j) {
+      const std::size_t v = first + j;
+      seen[v] = frontier[v] = std::uint64_t{1} << j;
+      tables[j][v] = 0;
+      active.push_back(static_cast<std::uint32_t>(v));
+    }
+    for (int depth = 1; !active.empty(); ++depth) {
+      const auto hop = static_cast<std::uint8_t>(std::min(depth, kMaxHops));
+      next_active.clear();
+      for (const std::uint32_t v : active) {
+        const std::uint64_t reached = frontier[v];
+        frontier[v] = 0;
+        for (std::uint32_t i = slot_in_first[v]; i < slot_in_first[v + 1]; ++i) {
+          const std::uint32_t u = slot_in_from[i];
+          std::uint64_t fresh = reached & ~seen[u];
+          if (fresh == 0) continue;
+          if (next[u] == 0) next_active.push_back(u);
+          seen[u] |= fresh;
+          next[u] |= fresh;
+          for (; fresh != 0; fresh &= fresh - 1) tables[static_cast<std::size_t>(std::countr_zero(fresh))][u] = hop;
+        }
+      }
+      frontier.swap(next);  // next is all zero again: each active word was cleared
+      active.swap(next_active);
+    }
+    for (std::size_t j = 0; j < count; ++j) {
+      auto& table = distances->to[slot_device[first + j]];
+      if (!table) table = std::make_unique<const Distances>(std::move(tables[j]));
+    }
+  }
+
+  // Caller holds distances->mutex. A transit anchor's table comes with those
+  // of the anchors beside it in slot order (a fat-tree's leaves, which the
+  // destinations behind them all need).
   const Distances* anchor_table(std::uint32_t anchor) const {
     auto& table = distances->to[anchor];
-    if (!table) table = std::make_unique<const Distances>(compute_distances(anchor));
+    if (!table) {
+      if (slot[anchor] >= 0) {
+        compute_distance_batch(static_cast<std::size_t>(slot[anchor]) / 64 * 64);
+      } else {
+        table = std::make_unique<const Distances>(compute_distances(anchor));
+      }
+    }
     return table.get();
   }
 
