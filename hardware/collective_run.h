@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "core/units.h"
@@ -36,7 +37,26 @@ RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule
 // (source, destination, channel) in the same order have the same routes (a
 // ring's are the same at every size, hardware/collectives.h), so a caller that
 // runs several may compute them once and pass them in.
-using StepRoutes = std::vector<std::vector<Route>>;
+// One array of links for all of them: a 6,272-GPU ring's 50,000 routes are
+// not 50,000 vectors.
+class StepRoutes {
+ public:
+  std::size_t steps() const { return step_first_.size() - 1; }
+  std::size_t transfers(std::size_t step) const { return step_first_[step + 1] - step_first_[step]; }
+  // The route of transfer j of step `step`.
+  std::span<const LinkId> links(std::size_t step, std::size_t j) const {
+    const std::size_t r = step_first_[step] + j;
+    return {links_.data() + route_first_[r], route_first_[r + 1] - route_first_[r]};
+  }
+  Seconds latency(std::size_t step, std::size_t j) const { return latency_[step_first_[step] + j]; }
+
+ private:
+  friend StepRoutes schedule_routes(const ClusterTopology& topology, const Schedule& schedule);
+  std::vector<LinkId> links_;
+  std::vector<std::size_t> route_first_{0};  // route r's links: [route_first_[r], route_first_[r + 1])
+  std::vector<Seconds> latency_;             // by route
+  std::vector<std::size_t> step_first_{0};   // step i's routes: [step_first_[i], step_first_[i + 1])
+};
 StepRoutes schedule_routes(const ClusterTopology& topology, const Schedule& schedule);
 // Throws std::invalid_argument when `routes` does not have a route per transfer.
 RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options,

@@ -362,18 +362,18 @@ struct ClusterTopology::Impl {
   // Shortest path without transit GPUs; false when there is none. At each
   // vertex the next hop is the (hash mod n)-th of the n out-links, in link
   // order, that lie on a shortest path (next_hops' order).
-  bool direct_route(int src, int dst, std::uint64_t key, Route& route) const {
+  // Appends the links to `links` and adds their latencies to `latency`.
+  bool direct_route(int src, int dst, std::uint64_t key, std::vector<LinkId>& links, Seconds& latency) const {
     const Target& t = target(dst);
     int dist = source_distance(src, t);
     if (dist == kUnreached) return false;
-    route.links.reserve(route.links.size() + static_cast<std::size_t>(dist));
     thread_local std::vector<std::uint32_t> on_path;  // scratch reused by the calling thread
     auto v = static_cast<std::uint32_t>(src);
     for (std::uint64_t hop = 0; static_cast<int>(v) != dst; ++hop) {
       next_hops(v, dist, t, on_path);
       const std::uint32_t i = on_path[mix(key ^ mix(hop)) % on_path.size()];
-      route.links.push_back(out_link[i]);
-      route.latency += Seconds(out_latency[i]);
+      links.push_back(out_link[i]);
+      latency += Seconds(out_latency[i]);
       v = out_to[i];
       --dist;
     }
@@ -506,14 +506,24 @@ TopologyCounts ClusterTopology::counts() const {
 }
 
 Route ClusterTopology::route(int src_gpu, int dst_gpu, std::uint64_t key) const {
-  check_pair(src_gpu, dst_gpu, gpu_count());
   Route r;
-  if (src_gpu == dst_gpu) return r;
-  if (impl_->direct_route(src_gpu, dst_gpu, key, r)) return r;
+  r.latency = route_into(src_gpu, dst_gpu, key, r.links);
+  return r;
+}
+
+Seconds ClusterTopology::route_into(int src_gpu, int dst_gpu, std::uint64_t key, std::vector<LinkId>& links) const {
+  check_pair(src_gpu, dst_gpu, gpu_count());
+  Seconds latency(0.0);
+  if (src_gpu == dst_gpu) return latency;
+  const std::size_t first = links.size();
+  if (impl_->direct_route(src_gpu, dst_gpu, key, links, latency)) return latency;
+  links.resize(first);
+  latency = Seconds(0.0);
   const int proxy = impl_->proxy_for(src_gpu, dst_gpu);
-  if (impl_->parts.cross_plane_forwarding && proxy != src_gpu && impl_->direct_route(src_gpu, proxy, key, r) &&
-      impl_->direct_route(proxy, dst_gpu, key, r)) {
-    return r;
+  if (impl_->parts.cross_plane_forwarding && proxy != src_gpu &&
+      impl_->direct_route(src_gpu, proxy, key, links, latency) &&
+      impl_->direct_route(proxy, dst_gpu, key, links, latency)) {
+    return latency;
   }
   throw std::logic_error(
       fmt::format("topology \"{}\": no route from GPU {} to GPU {}", description(), src_gpu, dst_gpu));

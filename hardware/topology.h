@@ -150,6 +150,8 @@ class ClusterTopology {
   bool forwards_across_planes() const;
 
   Route route(int src_gpu, int dst_gpu, std::uint64_t key) const;
+  // The same route's links appended to `links`; returns its latency.
+  Seconds route_into(int src_gpu, int dst_gpu, std::uint64_t key, std::vector<LinkId>& links) const;
   // Number of distinct routes route() can return for this pair over all keys.
   double equal_cost_paths(int src_gpu, int dst_gpu) const;
   BytesPerSecond max_flow(std::span<const int> from_gpus, std::span<const int> to_gpus) const;

@@ -29,7 +29,7 @@ LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& sc
   for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
     const hw::Step& step = schedule.steps[i];
     for (std::size_t j = 0; j < step.transfers.size(); ++j) {
-      for (const hw::LinkId l : (*routes)[i][j].links) {
+      for (const hw::LinkId l : routes->links(i, j)) {
         crossings.emplace_back(l, step.transfers[j].bytes.value() * step.repeat);
       }
     }
@@ -100,17 +100,26 @@ SimTime CollectiveCache::time(const std::string& key, const std::function<hw::Sc
 
 const hw::StepRoutes* CollectiveCache::routes_for(const std::string& routes_key, const hw::Schedule& schedule) {
   if (routes_key.empty()) return nullptr;
-  std::vector<std::vector<std::array<int, 3>>> ends;
-  ends.reserve(schedule.steps.size());
-  for (const hw::Step& step : schedule.steps) {
-    auto& e = ends.emplace_back();
-    e.reserve(step.transfers.size());
-    for (const hw::Transfer& t : step.transfers) e.push_back({t.src, t.dst, t.channel});
-  }
   KeptRoutes& kept = routes_[routes_key];
-  if (kept.ends != ends) {
+  const auto same_ends = [&] {
+    std::size_t k = 0;
+    for (const hw::Step& step : schedule.steps) {
+      for (const hw::Transfer& t : step.transfers) {
+        if (k == kept.ends.size() || kept.ends[k++] != std::array<int, 3>{t.src, t.dst, t.channel}) return false;
+      }
+    }
+    if (k != kept.ends.size() || kept.routes.steps() != schedule.steps.size()) return false;
+    for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
+      if (kept.routes.transfers(i) != schedule.steps[i].transfers.size()) return false;
+    }
+    return true;
+  };
+  if (!same_ends()) {
     kept.routes = hw::schedule_routes(topology_, schedule);
-    kept.ends = std::move(ends);
+    kept.ends.clear();
+    for (const hw::Step& step : schedule.steps) {
+      for (const hw::Transfer& t : step.transfers) kept.ends.push_back({t.src, t.dst, t.channel});
+    }
   }
   return &kept.routes;
 }

@@ -106,7 +106,7 @@ class CollectiveCache {
                  const std::string& routes_key);
   // Routes by routes key, with the transfers' ends they were computed for.
   struct KeptRoutes {
-    std::vector<std::vector<std::array<int, 3>>> ends;  // per step, per transfer: source, destination, channel
+    std::vector<std::array<int, 3>> ends;  // every transfer, step by step: source, destination, channel
     hw::StepRoutes routes;
   };
   const hw::StepRoutes* routes_for(const std::string& routes_key, const hw::Schedule& schedule);
