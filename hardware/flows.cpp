@@ -224,12 +224,12 @@ void FlowNetwork::activate(std::uint32_t slot) {
       dirty_links_.push_back(links[k]);
     }
   }
-  if (!joins_quietly) joined_ = true;
   if (joins_quietly) {
     f.rate = f.cap;
     schedule_finish(slot);
     return;
   }
+  joined_ = true;
   // A flow with nothing to send or no link to cross is done as it starts.
   if (links.empty() || f.remaining <= 0.0) schedule_finish(slot);
 }

@@ -254,14 +254,14 @@ struct ClusterTopology::Impl {
     return d;
   }
 
-  // The same search from the transit devices of slots [first, first + 64)
+  // The same search from the transit devices of slots [first, first + kAnchorBatch)
   // at once, one bit of a word per anchor: a round of the search crosses
   // each link once for all of them, and a link's word carries the anchors
   // whose frontier reached it. The tables are those of compute_distances,
   // entry for entry. Caller holds distances->mutex; tables already made stay.
+  static constexpr std::size_t kAnchorBatch = 64;  // the bits of a word
   void compute_distance_batch(std::size_t first) const {
-    constexpr std::size_t kBatch = 64;
-    const std::size_t count = std::min(kBatch, slots - first);
+    const std::size_t count = std::min(kAnchorBatch, slots - first);
     std::vector<std::uint64_t> seen(slots, 0), frontier(slots, 0), next(slots, 0);
     std::vector<Distances> tables(count, Distances(slots, kUnreached));
     std::vector<std::uint32_t> active, next_active;
@@ -303,7 +303,7 @@ struct ClusterTopology::Impl {
     auto& table = distances->to[anchor];
     if (!table) {
       if (slot[anchor] >= 0) {
-        compute_distance_batch(static_cast<std::size_t>(slot[anchor]) / 64 * 64);
+        compute_distance_batch(static_cast<std::size_t>(slot[anchor]) / kAnchorBatch * kAnchorBatch);
       } else {
         table = std::make_unique<const Distances>(compute_distances(anchor));
       }
@@ -359,7 +359,8 @@ struct ClusterTopology::Impl {
     }
   }
 
-  // Shortest path without transit GPUs; false when there is none. At each
+  // Shortest path without transit GPUs; false, with nothing appended, when
+  // there is none. At each
   // vertex the next hop is the (hash mod n)-th of the n out-links, in link
   // order, that lie on a shortest path (next_hops' order).
   // Appends the links to `links` and adds their latencies to `latency`.
@@ -515,10 +516,7 @@ Seconds ClusterTopology::route_into(int src_gpu, int dst_gpu, std::uint64_t key,
   check_pair(src_gpu, dst_gpu, gpu_count());
   Seconds latency(0.0);
   if (src_gpu == dst_gpu) return latency;
-  const std::size_t first = links.size();
   if (impl_->direct_route(src_gpu, dst_gpu, key, links, latency)) return latency;
-  links.resize(first);
-  latency = Seconds(0.0);
   const int proxy = impl_->proxy_for(src_gpu, dst_gpu);
   if (impl_->parts.cross_plane_forwarding && proxy != src_gpu &&
       impl_->direct_route(src_gpu, proxy, key, links, latency) &&
