@@ -57,9 +57,10 @@ the pruning and its bounds.
                       bubble first (default 0: no bound)
   --exhaustive        also simulate the plans a fitting plan of the same shape dominates:
                       more recompute than needed to fit, or ZeRO-2 where ZeRO-1 (the same
-                      step in the model) fits; and the outpaced plans, whose compute alone
-                      (every compute task of the busiest pipeline rank back to back, a lower
-                      bound on the step) is slower than every plan reported
+                      step in the model) fits; and the outpaced plans, whose bound on the
+                      step (the busiest pipeline rank's compute back to back, then with the
+                      collectives its chunks wait for at their time alone) is slower than
+                      every plan reported
   --exact             simulate every plan in full; by default a plan with 24 pp or more
                       micro-batches per pipeline is first screened by three short steps (its
                       step is affine in the micro-batch count: two give the line, the third

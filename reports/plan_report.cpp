@@ -234,10 +234,12 @@ std::string plan_search_table(const PlanSearchResult& r) {
                                   : "a fitting plan of the same shape with less recompute, or ZeRO-1 for ZeRO-2");
   out += fmt::format("  beyond bound {:>7}  {}\n", k.beyond_bound,
                      r.max_candidates > 0 ? fmt::format("--max-candidates {}", r.max_candidates) : "no bound");
-  out +=
-      fmt::format("  outpaced     {:>7}  {}\n", k.outpaced,
-                  r.exhaustive || !r.outpace ? "none skipped"
-                                             : "not simulated: its compute bound is slower than every plan reported");
+  out += fmt::format("  outpaced     {:>7}  {}\n", k.outpaced,
+                     r.exhaustive || !r.outpace
+                         ? std::string("none skipped")
+                         : fmt::format("not simulated: a bound on its step is slower than every plan reported ({} "
+                                       "by compute alone, {} with the collectives its chunks wait for)",
+                                       k.outpaced - k.outpaced_by_collectives, k.outpaced_by_collectives));
   out += fmt::format("  simulated    {:>7}  steady-state step of the first phase; {} refused by the step simulation\n",
                      k.simulated, k.simulation_rejected);
   if (k.extrapolated > 0) {
@@ -349,6 +351,7 @@ Json plan_search_json(const PlanSearchResult& r) {
   counts.set("dominated", r.counts.dominated);
   counts.set("beyond_bound", r.counts.beyond_bound);
   counts.set("outpaced", r.counts.outpaced);
+  counts.set("outpaced_by_collectives", r.counts.outpaced_by_collectives);
   counts.set("simulated", r.counts.simulated);
   counts.set("extrapolated", r.counts.extrapolated);
   counts.set("verified", r.counts.verified);

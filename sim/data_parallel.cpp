@@ -248,4 +248,48 @@ void DataParallel::gather_stage(int rank, int q, int stage, TaskId after, TaskId
   }
 }
 
+SimTime DataParallel::chunk_gather_time(int rank, int stage) {
+  const double weight_bytes = model::dtype_bytes(precision_.weights);
+  double dense = 0, routed = 0;
+  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
+    dense += p.dense;
+    routed += p.routed;
+  }
+  return floor_of(hw::CollectiveOp::all_gather, Group::dp, rank, Bytes(dense * weight_bytes)) +
+         floor_of(hw::CollectiveOp::all_gather, Group::expert_dp, rank, Bytes(routed * weight_bytes));
+}
+
+SimTime DataParallel::stage_gather_time(int rank, int stage) {
+  const double weight_bytes = model::dtype_bytes(precision_.weights);
+  SimTime t;
+  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
+    t = t + floor_of(hw::CollectiveOp::all_gather, Group::dp, rank, Bytes(p.dense * weight_bytes));
+    t = t + floor_of(hw::CollectiveOp::all_gather, Group::expert_dp, rank, Bytes(p.routed * weight_bytes));
+  }
+  return t;
+}
+
+SimTime DataParallel::reduction_time(int rank, int stage) {
+  const double grad_bytes = model::dtype_bytes(precision_.grads);
+  const hw::CollectiveOp op = plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+  SimTime t;
+  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
+    t = t + floor_of(op, Group::dp, rank, Bytes(p.dense * grad_bytes));
+    t = t + floor_of(op, Group::expert_dp, rank, Bytes(p.routed * grad_bytes));
+  }
+  return t;
+}
+
+SimTime DataParallel::norm_time(int rank) const {
+  return scaled(Bytes(shard_weights(rank) * model::dtype_bytes(precision_.grads)) / profile_.hbm.value, 1.0);
+}
+
+SimTime DataParallel::optimizer_time(int rank) const { return scaled(optimizer_bytes(rank) / profile_.hbm.value, 1.0); }
+
+// A collective as collective() would add it on replica 0, its time alone (0 when it adds none).
+SimTime DataParallel::floor_of(hw::CollectiveOp op, Group g, int rank, Bytes bytes) {
+  if (bytes.value() <= 0 || layout_.size(g) == 1) return SimTime();
+  return ring_use(op, g, rank, layout_.group_index(g, 0), bytes).time;
+}
+
 }  // namespace tcsim::sim

@@ -56,11 +56,26 @@ class DataParallel {
   // overlap_param_gather moves them to the next step's forward).
   void finish_steps();
 
+  // Least times for a bound without running the step (sim/step_bound.h): on
+  // the groups of the rank's first replica, each collective at its time
+  // alone, back to back as the lane runs them, every GPU at speed 1.
+  // ZeRO-3's gathers before a forward or backward chunk of `stage`:
+  SimTime chunk_gather_time(int rank, int stage);
+  // the gather of `stage`'s updated weights, block by block (ZeRO-1/2):
+  SimTime stage_gather_time(int rank, int stage);
+  // the reduction of `stage`'s gradients, bucket by bucket:
+  SimTime reduction_time(int rank, int stage);
+  // the read of the gradient shard for its norm, after the rank's last slot,
+  // and the optimizer step (both compute).
+  SimTime norm_time(int rank) const;
+  SimTime optimizer_time(int rank) const;
+
  private:
   TaskId collective(int rank, int q, int stage, Group g, hw::CollectiveOp op, Bytes bytes, const std::string& what,
                     TaskId after, ReplicaState& st, int bucket);
   void gather_stage(int rank, int q, int stage, TaskId after, TaskId before, ReplicaState& st);
   CollectiveUse ring_use(hw::CollectiveOp op, Group g, int rank, int group_index, Bytes bytes);
+  SimTime floor_of(hw::CollectiveOp op, Group g, int rank, Bytes bytes);
   std::uint32_t tag(const std::string& name, int stage);
   Bytes optimizer_bytes(int rank) const;
   double shard_weights(int rank) const;

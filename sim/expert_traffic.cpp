@@ -47,7 +47,7 @@ ExpertTraffic::ExpertTraffic(const StepShape& shape, const model::StepWorkload& 
   if (options_.fidelity == Fidelity::symmetric) {
     const int per_rank = balanced_tokens_per_rank(group, routing);
     RoutingSample r;
-    r.tokens = balanced_routing(group, routing, per_rank);
+    r.balanced_per_rank = per_rank;  // routed only if an all-to-all is not in the store
     r.load.assign(static_cast<std::size_t>(shape.plan.ep), 1.0);
     r.token_scale = static_cast<double>(tokens_per_gpu_) / per_rank;
     r.drawn = fmt::format("balanced {}/{}/{} x{}", routing.experts, routing.top_k, routing.max_nodes, per_rank);
@@ -130,6 +130,11 @@ void ExpertTraffic::simulate_all_to_alls(const model::StepWorkload& workload, co
       job.time = *stored;
     } else {
       to_run.push_back(static_cast<std::int64_t>(j));
+    }
+  }
+  if (!to_run.empty()) {
+    for (RoutingSample& r : samples_) {
+      if (r.balanced_per_rank > 0) r.tokens = balanced_routing(group, shape, r.balanced_per_rank);
     }
   }
   parallel_for(std::ssize(to_run), options_.jobs, [&](std::int64_t k) {

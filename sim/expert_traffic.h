@@ -40,10 +40,11 @@ class ExpertTraffic {
 
  private:
   struct RoutingSample {
-    std::vector<double> load;  // per EP position
-    double token_scale = 1.0;  // real tokens / sampled tokens
-    hw::RoutedTokens tokens;
-    std::string drawn;  // everything `tokens` follow from but the group (for CollectiveStore keys)
+    std::vector<double> load;   // per EP position
+    double token_scale = 1.0;   // real tokens / sampled tokens
+    hw::RoutedTokens tokens;    // balanced routing: made only to simulate an all-to-all
+    int balanced_per_rank = 0;  // balanced routing's tokens per rank (0: sampled)
+    std::string drawn;          // everything `tokens` follow from but the group (for CollectiveStore keys)
   };
 
   RoutingShape routing_shape() const;

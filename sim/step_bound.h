@@ -17,10 +17,26 @@
 #pragma once
 
 #include "core/sim_time.h"
+#include "hardware/topology.h"
 #include "sim/step_shape.h"
 
 namespace tcsim::sim {
 
+class CollectiveStore;
+
 SimTime compute_bound(const StepShape& shape);
+
+// The same bound with the collectives the chunks wait for: a slot's window
+// (sim/step_graph.h) lasts at least its compute back to back, and at least
+// its longest chain of pieces to a compute piece, each collective at its time
+// alone (the engine never runs one faster) in the order of the GPU's one
+// communication lane. The first forward's wait counts the collectives on its
+// way too. Builds no task and runs nothing, but times the collectives alone
+// on `topology`, through `store` (sim/collective_store.h) when given, where
+// the step simulated after it finds them.
+//
+// Contract: compute_bound(shape) <= step_bound(shape, ...) <= the symmetric
+// step simulate_step(shape, {}) (tests/sim, every schedule and overlap).
+SimTime step_bound(const StepShape& shape, const hw::ClusterTopology& topology, CollectiveStore* store = nullptr);
 
 }  // namespace tcsim::sim

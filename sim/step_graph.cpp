@@ -156,7 +156,60 @@ class StepBuilder {
     return std::move(g_);
   }
 
+  // The symmetric step's activities at their least durations (StepFloors).
+  StepFloors floors() {
+    if (full()) throw std::logic_error("step graph: floors are those of the symmetric step");
+    check_inputs();
+    workload_ = model::build_workload(shape_.model, plan_, shape_.precision, {plan_.micro_batch, shape_.seq_len});
+    prepare_pipeline();
+    experts_ = std::make_unique<ExpertTraffic>(shape_, workload_, layout_, topology_, options_, cache_, shard_tokens_);
+    gpu_factor_.assign(static_cast<std::size_t>(layout_.pipeline_ranks() * replicas()), 1.0);
+    data_parallel_ = std::make_unique<DataParallel>(w_, layout_, cache_, plan_, shape_.precision, workload_,
+                                                    stage_weights(), g_.pipeline, *profile_, gpu_factor_);
+    StepFloors f;
+    f.ranks.resize(static_cast<std::size_t>(layout_.pipeline_ranks()));
+    for (int rank = 0; rank < layout_.pipeline_ranks(); ++rank) {
+      RankFloors& r = f.ranks[static_cast<std::size_t>(rank)];
+      r.pieces.resize(static_cast<std::size_t>(stages()));
+      r.chunk_gather.assign(static_cast<std::size_t>(stages()), 0);
+      r.updated_gather.assign(static_cast<std::size_t>(stages()), 0);
+      r.reduction.assign(static_cast<std::size_t>(stages()), 0);
+      std::vector<char> seen(static_cast<std::size_t>(stages()), 0);
+      for (const Slot& slot : g_.pipeline.programs[static_cast<std::size_t>(rank)]) {
+        for (int c = 0; c < slot.count; ++c) {
+          const Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
+          const auto st = static_cast<std::size_t>(ch.stage);
+          std::vector<std::int64_t>& ticks = r.pieces[st][static_cast<std::size_t>(ch.pass)];
+          if (!ticks.empty()) continue;
+          for (const model::WorkPiece& p : work_of(ch).pieces) ticks.push_back(piece_floor(rank, ch, p).count());
+          if (!seen[st]) {
+            seen[st] = 1;
+            r.chunk_gather[st] = plan_.zero >= 3 ? data_parallel_->chunk_gather_time(rank, ch.stage).count() : 0;
+            r.updated_gather[st] = data_parallel_->stage_gather_time(rank, ch.stage).count();
+            r.reduction[st] = data_parallel_->reduction_time(rank, ch.stage).count();
+          }
+        }
+      }
+      r.norm = data_parallel_->norm_time(rank).count();
+      r.optimizer = data_parallel_->optimizer_time(rank).count();
+    }
+    f.workload = std::move(workload_);
+    f.pipeline = std::move(g_.pipeline);
+    return f;
+  }
+
  private:
+  SimTime piece_floor(int rank, const Chunk& ch, const model::WorkPiece& p) {
+    if (p.kind == model::PieceKind::comm) {
+      const int group_index = layout_.group_index(group_of(p.collective), 0);
+      const int sample = is_ep(p.collective) ? experts_->sample_of(rank, ch.micro_batch, p.layer, group_index) : 0;
+      return model_collective(p, rank, group_index, sample).time;
+    }
+    if (p.empty()) return SimTime();
+    const Work w = piece_work(p);  // every expert at load 1, every GPU at speed 1
+    return std::min(to_sim_time(w.full + w.expert_full), to_sim_time(w.shared + w.expert_shared));
+  }
+
   // ---- inputs -------------------------------------------------------------
   void check_inputs() {
     if (!shape_.cluster.profile) {
@@ -660,6 +713,11 @@ class StepBuilder {
 StepGraph build_step_graph(const StepShape& shape, const hw::ClusterTopology& topology, const StepOptions& options,
                            CollectiveStore* store) {
   return StepBuilder(shape, topology, options, store).build();
+}
+
+StepFloors step_floors(const StepShape& shape, const hw::ClusterTopology& topology, CollectiveStore* store) {
+  const StepOptions symmetric;
+  return StepBuilder(shape, topology, symmetric, store).floors();
 }
 
 }  // namespace tcsim::sim

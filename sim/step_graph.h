@@ -5,6 +5,7 @@
 // cluster's GPUs. docs/simulation.md describes each rule and its source.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "hardware/topology.h"
 #include "model/schedule.h"
+#include "model/workload.h"
 #include "sim/engine.h"
 #include "sim/layout.h"
 #include "sim/step_shape.h"
@@ -115,6 +117,26 @@ struct StepGraph {
 };
 
 class CollectiveStore;
+
+// The least time each activity of the symmetric step can take, per pipeline
+// rank, for a bound without running the step (sim/step_bound.h): a compute
+// task on the faster of its two rates, as the step graph rounds it; a
+// collective its time alone on the groups of the rank's first replica (the
+// engine never runs one faster, hardware/flows.h); a join 0. In ticks.
+struct RankFloors {
+  std::vector<std::array<std::vector<std::int64_t>, 4>> pieces;  // [stage][pass][piece], the rank's chunks only
+  std::vector<std::int64_t> chunk_gather;    // [stage] ZeRO-3: the weights before a forward or backward chunk
+  std::vector<std::int64_t> updated_gather;  // [stage] ZeRO-1/2: the updated weights, block by block
+  std::vector<std::int64_t> reduction;       // [stage] the gradients' buckets
+  std::int64_t norm = 0;                     // the read of the gradient shard for its norm
+  std::int64_t optimizer = 0;                // the optimizer step
+};
+struct StepFloors {
+  model::StepWorkload workload;
+  model::Pipeline pipeline;
+  std::vector<RankFloors> ranks;
+};
+StepFloors step_floors(const StepShape& shape, const hw::ClusterTopology& topology, CollectiveStore* store = nullptr);
 
 // Builds the steady-state step of `shape`, which passes scenarios/rules.h.
 // Throws ConfigError when the cluster has no calibration profile. `store`:

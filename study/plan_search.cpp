@@ -279,25 +279,40 @@ std::vector<int> to_verify(const PlanSearchResult& r) {
   return out;
 }
 
-// A plan's compute bound per million tokens, in time and in dollars.
+// A plan's bound per million tokens, in time and in dollars.
 struct Bound {
   bool known = false;
   double time_per_mtok = 0;
   double cost_per_mtok = 0;
 };
 
-Bound plan_bound(const PlanSearchResult& r, const scenario::Scenario& s, const PlanCandidate& c) {
+Bound per_token(const PlanSearchResult& r, const PlanCandidate& c, SimTime step) {
   Bound b;
-  try {
-    const double step_s = to_seconds(sim::compute_bound(sim::step_shape(with_plan(s, c.plan, c.gpus)))).value();
-    const double tokens = static_cast<double>(r.tokens_per_step());
-    b.time_per_mtok = step_s / tokens * kMillion;
-    b.cost_per_mtok = step_s * c.gpus * r.rental.value() / kSecondsPerHour / tokens * kMillion;
-    b.known = step_s > 0;
-  } catch (const std::exception&) {
-    // The step simulation says why (a refused plan is reported as such).
-  }
+  const double step_s = to_seconds(step).value();
+  const double tokens = static_cast<double>(r.tokens_per_step());
+  b.time_per_mtok = step_s / tokens * kMillion;
+  b.cost_per_mtok = step_s * c.gpus * r.rental.value() / kSecondsPerHour / tokens * kMillion;
+  b.known = step_s > 0;
   return b;
+}
+
+// The compute bound (sim::compute_bound): cheap, no topology, no collective.
+Bound plan_bound(const PlanSearchResult& r, const scenario::Scenario& s, const PlanCandidate& c) {
+  try {
+    return per_token(r, c, sim::compute_bound(sim::step_shape(with_plan(s, c.plan, c.gpus))));
+  } catch (const std::exception&) {
+    return {};  // the step simulation says why (a refused plan is reported as such)
+  }
+}
+
+// The bound with the collectives the chunks wait for (sim::step_bound), their
+// times alone kept in the memo's store for the step simulated after it.
+Bound chained_bound(const PlanSearchResult& r, const scenario::Scenario& s, const PlanCandidate& c, StepMemo& memo) {
+  try {
+    return per_token(r, c, memo.bound(sim::step_shape(with_plan(s, c.plan, c.gpus))));
+  } catch (const std::exception&) {
+    return {};
+  }
 }
 
 // Whether a plan whose bound is `b` can no longer be reported: slower, by the
@@ -682,7 +697,8 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   // The compute bound (sim/step_bound.h): plans in the order of their bound,
   // in rounds of kBoundRound; a plan whose bound is already slower than
   // everything the output reports, by the screening margin, is outpaced and
-  // not simulated. The rounds and the thresholds between them do not depend
+  // not simulated; so is a plan whose bound with collectives is, checked in
+  // its round against the same thresholds. The rounds and the thresholds between them do not depend
   // on the number of workers. --exhaustive simulates every plan.
   // The bound is proved for the symmetric step (every GPU at speed 1, every
   // expert load 1): a full-fidelity search simulates every plan.
@@ -696,6 +712,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     });
   }
   std::vector<int> order = to_simulate;
+  std::vector<std::uint8_t> by_collectives(static_cast<std::size_t>(n), 0);
   const std::string published_shape = r.published
                                           ? plan_shape_key(r.candidates[static_cast<std::size_t>(*r.published)].gpus,
                                                            r.candidates[static_cast<std::size_t>(*r.published)].plan)
@@ -733,8 +750,18 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
         }
       }
     }
+    // A plan its compute bound leaves in the round is bounded again with its
+    // collectives, against the same thresholds (the round's start), before it
+    // is simulated.
     parallel_for(std::ssize(round), jobs, [&](std::int64_t k) {
-      simulate(round[static_cast<std::size_t>(k)]);
+      const int i = round[static_cast<std::size_t>(k)];
+      PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
+      if (bounding && !exempt(i) && outpaced(r, c, chained_bound(r, s, c, memo))) {
+        c.fate = PlanFate::outpaced;
+        by_collectives[static_cast<std::size_t>(i)] = 1;
+      } else {
+        simulate(i);
+      }
       if (o.progress) o.progress(done.fetch_add(1) + 1, total);
     });
   }
@@ -760,7 +787,10 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
       case PlanFate::over_memory: ++r.counts.over_memory; break;
       case PlanFate::dominated: ++r.counts.dominated; break;
       case PlanFate::beyond_bound: ++r.counts.beyond_bound; break;
-      case PlanFate::outpaced: ++r.counts.outpaced; break;
+      case PlanFate::outpaced:
+        ++r.counts.outpaced;
+        r.counts.outpaced_by_collectives += by_collectives[static_cast<std::size_t>(i)];
+        break;
       case PlanFate::simulated:
         ++r.counts.simulated;
         if (!c.has_step()) ++r.counts.simulation_rejected;

@@ -46,7 +46,7 @@ enum class PlanFate {
   over_memory,   // memory per GPU above the GPU's capacity
   dominated,     // a fitting plan of the same shape is never slower
   beyond_bound,  // not simulated: more candidates than --max-candidates
-  outpaced,      // not simulated: its compute bound (sim::compute_bound) is slower than every plan reported
+  outpaced,      // not simulated: its bound (sim/step_bound.h) is slower than every plan reported
   simulated,     // step simulated (result.status: ok, does-not-fit with --allow-overfit, or invalid)
 };
 std::string_view fate_name(PlanFate f);
@@ -84,8 +84,9 @@ struct PlanSearchOptions {
   int max_candidates = 0;      // step simulations at most; 0: no bound
   bool allow_overfit = false;  // keep plans over the memory capacity
   bool exhaustive = false;     // simulate dominated and outpaced plans too
-  // Skip plans whose compute bound (sim/step_bound.h) is slower than every
-  // plan reported; false (or exhaustive): simulate them.
+  // Skip plans whose bound (sim/step_bound.h: the compute bound, then the
+  // bound with collectives) is slower than every plan reported; false (or
+  // exhaustive): simulate them.
   bool outpace = true;
   // Screen plans with many micro-batches per pipeline by two short steps;
   // false: simulate every plan in full.
@@ -105,6 +106,7 @@ struct PlanCounts {
   int dominated = 0;
   int beyond_bound = 0;
   int outpaced = 0;
+  int outpaced_by_collectives = 0;  // of `outpaced`: by the bound with collectives, not by compute alone
   int simulated = 0;
   int extrapolated = 0;         // of `simulated`: screened by short steps (their line checked by a third)
   int verified = 0;             // of `extrapolated`: then simulated in full, as they might be reported

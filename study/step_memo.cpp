@@ -3,7 +3,9 @@
 #include <functional>
 #include <string>
 
+#include "hardware/builders.h"
 #include "sim/step.h"
+#include "sim/step_bound.h"
 
 namespace tcsim::study {
 namespace {
@@ -77,6 +79,11 @@ StepFigures StepMemo::get(const sim::StepShape& shape, const sim::StepOptions& o
     order_.pop_back();
   }
   return f;
+}
+
+SimTime StepMemo::bound(const sim::StepShape& shape) {
+  const hw::ClusterTopology topology = hw::build_topology(shape.cluster, &distances_);
+  return sim::step_bound(shape, topology, &collectives_);
 }
 
 std::size_t StepMemo::size() const {

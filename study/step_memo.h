@@ -43,6 +43,11 @@ class StepMemo {
   // the simulation throws (ConfigError for a shape it cannot run).
   StepFigures get(const sim::StepShape& shape, const sim::StepOptions& options);
 
+  // A lower bound on the symmetric step of `shape` (sim::step_bound), its
+  // collectives timed alone into the store the steps share, where the step
+  // simulated after it finds them. Throws what the step graph throws.
+  SimTime bound(const sim::StepShape& shape);
+
   std::size_t size() const;
   std::int64_t hits() const;
   std::int64_t misses() const;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "hardware/builders.h"
 #include "model/memory.h"
 #include "reports/plan_report.h"
 #include "scenarios/loader.h"
@@ -241,6 +242,9 @@ TEST_CASE("outpaced plans are slower than their bound, and skipping them changes
   const PlanSearchResult skipped = search_plans(s, o);
   CHECK(all.counts.outpaced == 0);
   CHECK(skipped.counts.outpaced > 0);
+  // Some by the bound with collectives, which the compute bound let through.
+  CHECK(skipped.counts.outpaced_by_collectives > 0);
+  CHECK(skipped.counts.outpaced_by_collectives < skipped.counts.outpaced);
   CHECK(skipped.counts.simulated + skipped.counts.outpaced == all.counts.simulated);
   REQUIRE(all.candidates.size() == skipped.candidates.size());
   // Each outpaced plan's bound is below its simulated step (sim/step_bound.h) and the plan is
@@ -254,7 +258,9 @@ TEST_CASE("outpaced plans are slower than their bound, and skipping them changes
     if (skipped.candidates[i].fate != PlanFate::outpaced) continue;
     const PlanCandidate& c = all.candidates[i];
     REQUIRE(c.has_step());
-    const double bound = to_seconds(sim::compute_bound(sim::step_shape(with_plan(s, c.plan, c.gpus)))).value();
+    const sim::StepShape shape = sim::step_shape(with_plan(s, c.plan, c.gpus));
+    const double bound = to_seconds(sim::step_bound(shape, hw::build_topology(shape.cluster))).value();
+    CHECK(to_seconds(sim::compute_bound(shape)).value() <= bound);
     CHECK(bound <= c.result->step->value());
     CHECK_FALSE(reported(all, static_cast<int>(i)));
   }
