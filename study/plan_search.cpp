@@ -7,8 +7,11 @@
 #include <atomic>
 #include <cmath>
 #include <exception>
+#include <functional>
+#include <limits>
 #include <map>
 #include <optional>
+#include <queue>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -732,38 +735,84 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     return exempt(i) ? kFirst : r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bound_key(a) < bound_key(b); });
-  for (std::size_t start = 0; start < order.size(); start += kBoundRound) {
-    const std::size_t end = std::min(order.size(), start + kBoundRound);
-    std::vector<int> round;
-    if (!bounding) {
-      round.assign(order.begin() + static_cast<std::ptrdiff_t>(start),
-                   order.begin() + static_cast<std::ptrdiff_t>(end));
-    } else {
-      rank_candidates(r);
-      for (std::size_t k = start; k < end; ++k) {
-        const int i = order[k];
-        if (!exempt(i) && outpaced(r, r.candidates[static_cast<std::size_t>(i)], bounds[static_cast<std::size_t>(i)])) {
-          r.candidates[static_cast<std::size_t>(i)].fate = PlanFate::outpaced;
-          if (o.progress) o.progress(done.fetch_add(1) + 1, total);
-        } else {
-          round.push_back(i);
-        }
-      }
-    }
-    // A plan its compute bound leaves in the round is bounded again with its
-    // collectives, against the same thresholds (the round's start), before it
-    // is simulated.
-    parallel_for(std::ssize(round), jobs, [&](std::int64_t k) {
-      const int i = round[static_cast<std::size_t>(k)];
-      PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
-      if (bounding && !exempt(i) && outpaced(r, c, chained_bound(r, s, c, memo))) {
-        c.fate = PlanFate::outpaced;
-        by_collectives[static_cast<std::size_t>(i)] = 1;
-      } else {
-        simulate(i);
-      }
+  const auto simulate_all = [&](const std::vector<int>& batch) {
+    parallel_for(std::ssize(batch), jobs, [&](std::int64_t k) {
+      simulate(batch[static_cast<std::size_t>(k)]);
       if (o.progress) o.progress(done.fetch_add(1) + 1, total);
     });
+  };
+  if (!bounding) {
+    for (std::size_t start = 0; start < order.size(); start += kBoundRound) {
+      const std::size_t end = std::min(order.size(), start + kBoundRound);
+      simulate_all(
+          {order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end)});
+    }
+  } else {
+    // Best first. Plans are taken in the order of their compute bound, kBoundRound at a time,
+    // and bounded again with their collectives (each by the worker, against the thresholds of
+    // the batch's start); those left wait in a pool by that bound. A batch of the pool is
+    // simulated when its best bound is below the compute bound of every plan not yet taken
+    // (a plan's bound with collectives is never below its compute bound), so plans are
+    // simulated in the order of their bound with collectives, the best first, and the
+    // thresholds tighten as early as they can. Each batch is decided from the figures of the
+    // batches before it: the result does not depend on the number of workers.
+    const auto key = [&](const Bound& b) {
+      return r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
+    };
+    using Pooled = std::pair<double, int>;  // (key, candidate), smallest first
+    std::priority_queue<Pooled, std::vector<Pooled>, std::greater<>> pool;
+    const auto mark_outpaced = [&](int i, bool collectives) {
+      r.candidates[static_cast<std::size_t>(i)].fate = PlanFate::outpaced;
+      by_collectives[static_cast<std::size_t>(i)] = collectives ? 1 : 0;
+      if (o.progress) o.progress(done.fetch_add(1) + 1, total);
+    };
+    std::size_t next = 0;
+    while (next < order.size() || !pool.empty()) {
+      rank_candidates(r);
+      const double frontier = next < order.size() ? bound_key(order[next]) : std::numeric_limits<double>::infinity();
+      if (pool.empty() || pool.top().first > frontier) {
+        // Take the next plans: exempt ones go to the pool first, the rest are bounded.
+        std::vector<int> taken;
+        for (; next < order.size() && taken.size() < kBoundRound; ++next) {
+          const int i = order[next];
+          if (exempt(i)) {
+            pool.emplace(kFirst, i);
+          } else if (outpaced(r, r.candidates[static_cast<std::size_t>(i)], bounds[static_cast<std::size_t>(i)])) {
+            mark_outpaced(i, false);
+          } else {
+            taken.push_back(i);
+          }
+        }
+        std::vector<Bound> chained(taken.size());
+        parallel_for(std::ssize(taken), jobs, [&](std::int64_t k) {
+          const int i = taken[static_cast<std::size_t>(k)];
+          chained[static_cast<std::size_t>(k)] = chained_bound(r, s, r.candidates[static_cast<std::size_t>(i)], memo);
+        });
+        for (std::size_t k = 0; k < taken.size(); ++k) {
+          const int i = taken[k];
+          const Bound& b = chained[k].known ? chained[k] : bounds[static_cast<std::size_t>(i)];
+          if (chained[k].known && outpaced(r, r.candidates[static_cast<std::size_t>(i)], b)) {
+            mark_outpaced(i, true);
+          } else {
+            bounds[static_cast<std::size_t>(i)] = b;
+            pool.emplace(key(b), i);
+          }
+        }
+        continue;
+      }
+      // Simulate the best of the pool, those still not outpaced.
+      std::vector<int> batch;
+      while (!pool.empty() && batch.size() < kBoundRound && pool.top().first <= frontier) {
+        const int i = pool.top().second;
+        pool.pop();
+        if (!exempt(i) && outpaced(r, r.candidates[static_cast<std::size_t>(i)], bounds[static_cast<std::size_t>(i)])) {
+          mark_outpaced(i, true);
+        } else {
+          batch.push_back(i);
+        }
+      }
+      simulate_all(batch);
+    }
   }
   for (int i : to_simulate) {
     if (r.candidates[static_cast<std::size_t>(i)].estimated) ++r.counts.extrapolated;
