@@ -156,6 +156,7 @@ int CollectiveCache::shared_pattern(const std::string& key, const std::function<
 
 int CollectiveCache::pattern_of(const std::string& key, const std::function<hw::Schedule()>& unit, bool shareable,
                                 const std::string& routes_key) {
+  if (times_only_) return -1;
   const auto it = pattern_index_.find(key);
   if (it != pattern_index_.end()) return it->second;
   const bool shared = shared_ && shareable;

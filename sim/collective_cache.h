@@ -92,6 +92,10 @@ class CollectiveCache {
   std::optional<CollectiveTime> stored_time(const std::string& exact_key) const;
   void store_time(const std::string& exact_key, CollectiveTime t);
 
+  // Times only (a bound on the step, sim/step_bound.h): no link pattern is
+  // made; every use's pattern is -1.
+  void set_times_only(bool on) { times_only_ = on; }
+
   int runs() const { return static_cast<int>(times_.size()); }
   std::int64_t flows() const { return flows_; }
   const LinkBytes& pattern_links(int pattern) const { return patterns_[static_cast<std::size_t>(pattern)]; }
@@ -115,6 +119,7 @@ class CollectiveCache {
   std::map<std::string, int> pattern_index_;
   std::vector<LinkBytes> patterns_;
   std::int64_t flows_ = 0;
+  bool times_only_ = false;
 };
 
 }  // namespace tcsim::sim

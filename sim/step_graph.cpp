@@ -159,6 +159,7 @@ class StepBuilder {
   // The symmetric step's activities at their least durations (StepFloors).
   StepFloors floors() {
     if (full()) throw std::logic_error("step graph: floors are those of the symmetric step");
+    cache_.set_times_only(true);
     check_inputs();
     workload_ = model::build_workload(shape_.model, plan_, shape_.precision, {plan_.micro_batch, shape_.seq_len});
     prepare_pipeline();

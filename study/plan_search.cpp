@@ -285,12 +285,14 @@ std::vector<int> to_verify(const PlanSearchResult& r) {
 // A plan's bound per million tokens, in time and in dollars.
 struct Bound {
   bool known = false;
+  SimTime step;
   double time_per_mtok = 0;
   double cost_per_mtok = 0;
 };
 
 Bound per_token(const PlanSearchResult& r, const PlanCandidate& c, SimTime step) {
   Bound b;
+  b.step = step;
   const double step_s = to_seconds(step).value();
   const double tokens = static_cast<double>(r.tokens_per_step());
   b.time_per_mtok = step_s / tokens * kMillion;
@@ -708,10 +710,29 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   const bool bounding = o.outpace && !o.exhaustive && o.step.fidelity == sim::Fidelity::symmetric;
   std::vector<Bound> bounds(static_cast<std::size_t>(n));
   if (bounding) {
-    parallel_for(total, jobs, [&](std::int64_t k) {
-      const int i = to_simulate[static_cast<std::size_t>(k)];
+    // The compute bound reads neither the ZeRO stage nor the data-parallel
+    // overlaps (the chunks' work and the schedule only): one per group of
+    // plans that differ in those alone.
+    std::map<std::string, std::vector<int>> alike;
+    for (const int i : to_simulate) {
       const PlanCandidate& c = r.candidates[static_cast<std::size_t>(i)];
-      bounds[static_cast<std::size_t>(i)] = plan_bound(r, s, c);
+      ParallelPlan key = c.plan;
+      key.zero = 0;
+      key.overlap_param_gather = false;
+      key.overlap_grad_reduce = false;
+      std::string text = fmt::format("{}", c.gpus);
+      for (const auto& [name, value] : model::plan_field_texts(key)) text += fmt::format(" {}={}", name, value);
+      alike[text].push_back(i);
+    }
+    std::vector<const std::vector<int>*> groups;
+    for (const auto& [key, members] : alike) groups.push_back(&members);
+    parallel_for(std::ssize(groups), jobs, [&](std::int64_t k) {
+      const std::vector<int>& members = *groups[static_cast<std::size_t>(k)];
+      const Bound b = plan_bound(r, s, r.candidates[static_cast<std::size_t>(members.front())]);
+      for (const int i : members) {
+        bounds[static_cast<std::size_t>(i)] = per_token(r, r.candidates[static_cast<std::size_t>(i)], b.step);
+        bounds[static_cast<std::size_t>(i)].known = b.known;
+      }
     });
   }
   std::vector<int> order = to_simulate;

@@ -200,6 +200,25 @@ TEST_CASE("rings routed once per group take the times and carry the bytes each r
   }
 }
 
+TEST_CASE("a cache of times only gives the same times and makes no pattern") {
+  // What the bound on a step uses (sim/step_bound.h): the times alone, no link traffic.
+  const hw::ClusterTopology t =
+      hw::build_fat_tree(4, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric(8));
+  CollectiveCache full(t, 8);
+  CollectiveCache times(t, 8);
+  times.set_times_only(true);
+  const std::vector<int> gpus = first_gpus(32);
+  for (const hw::CollectiveOp op :
+       {hw::CollectiveOp::all_reduce, hw::CollectiveOp::reduce_scatter, hw::CollectiveOp::all_gather}) {
+    const CollectiveUse a = full.ring(op, gpus, mib(3));
+    const CollectiveUse b = times.ring(op, gpus, mib(3));
+    CHECK(b.time == a.time);
+    CHECK(a.pattern >= 0);
+    CHECK(b.pattern == -1);
+  }
+  CHECK(times.take_patterns().empty());
+}
+
 TEST_CASE("a schedule run with routes that do not match its transfers is refused") {
   const hw::ClusterTopology t = hw::build_fat_tree(2, hw::test::hgx_node(hw::test::kH800NvLink), hw::test::ib_fabric());
   const hw::GroupLayout group{first_gpus(16), t.gpus_per_node()};
