@@ -1,6 +1,7 @@
 #include "hardware/flow_calendar.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tcsim::hw {
 
@@ -34,9 +35,13 @@ void FlowCalendar::sift_down(std::size_t i) {
   place(i, item);
 }
 
-void FlowCalendar::set(std::uint32_t slot, std::int64_t time) {
+void FlowCalendar::set(std::uint32_t slot, std::int64_t time) { set(slot, time, order_); }
+
+void FlowCalendar::set(std::uint32_t slot, std::int64_t time, std::uint64_t order) {
+  if (order < order_) throw std::invalid_argument("flow calendar: an order below one already given");
+  order_ = order + 1;
   if (slot >= at_.size()) at_.resize(slot + 1, 0);
-  const Item item{time, order_++, slot};
+  const Item item{time, order, slot};
   if (at_[slot] == 0) {
     heap_.push_back(item);
     sift_up(heap_.size() - 1);

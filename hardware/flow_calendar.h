@@ -3,7 +3,8 @@
 // were scheduled. An indexed binary heap: moving a flow's entry when its rate
 // changes costs O(log n) in place and leaves nothing stale behind, so a
 // workload whose rates change millions of times keeps a calendar the size of
-// its live flows.
+// its live flows. The step engine keeps its GPUs' running compute tasks in
+// one too (sim/engine.cpp), their ties in its own event order.
 #pragma once
 
 #include <cstdint>
@@ -16,11 +17,15 @@ class FlowCalendar {
   // Schedules flow `slot` at `time`, replacing its entry if it has one (it
   // then comes after every entry already scheduled at that time).
   void set(std::uint32_t slot, std::int64_t time);
+  // The same with the caller's order for ties (the engine's event sequence,
+  // sim/engine.cpp): at least every order given before, or invalid_argument.
+  void set(std::uint32_t slot, std::int64_t time, std::uint64_t order);
   void erase(std::uint32_t slot);  // drops the flow's entry, if it has one
   bool empty() const { return heap_.empty(); }
   // The earliest entry (not empty()).
   std::int64_t front_time() const { return heap_.front().time; }
   std::uint32_t front_slot() const { return heap_.front().slot; }
+  std::uint64_t front_order() const { return heap_.front().order; }
   // Moves every entry due at the earliest time into `due` (cleared first), in
   // the order they were scheduled.
   void pop_front(std::vector<std::uint32_t>& due);

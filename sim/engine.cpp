@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "hardware/flow_calendar.h"
 #include "hardware/flows.h"
 
 namespace tcsim::sim {
@@ -38,7 +39,6 @@ struct Running {
   double remaining = 1.0;  // fraction of its work left at `since`
   std::int64_t since = 0;
   bool shared = false;  // running on the SMs communication leaves
-  std::uint32_t version = 0;
 };
 
 struct Gpu {
@@ -104,7 +104,10 @@ struct Engine::Impl {
   bool network_dirty = false;
 
   std::vector<Observer*> observers;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> events;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events;  // delays and the network
+  // Each GPU's running compute task's end, moved in place when its rate
+  // changes (nothing stale left behind), in the same (time, sequence) order.
+  hw::FlowCalendar compute_ends;
   std::vector<TaskId> worklist;  // tasks whose dependencies just ended
   std::vector<int> poked;        // GPUs whose stream may start a task at this instant
   std::vector<std::uint8_t> is_poked;
@@ -177,9 +180,9 @@ struct Engine::Impl {
     if (gp.running.task != kNoTask || gp.ready.empty()) return;
     const TaskId t = gp.ready.top().task;
     gp.ready.pop();
-    gp.running = {t, 1.0, now, gp.comm_active > 0, gp.running.version + 1};
+    gp.running = {t, 1.0, now, gp.comm_active > 0};
     begin_task(t);
-    push(running_end(gp.running), t, gp.running.version, EventKind::task_end);
+    compute_ends.set(static_cast<std::uint32_t>(g), running_end(gp.running), seq++);
   }
 
   // Communication SMs taken or given back: the running compute task continues
@@ -196,8 +199,7 @@ struct Engine::Impl {
         0.0, r.remaining - elapsed / static_cast<double>(std::max<std::int64_t>(1, duration(r.task, r.shared))));
     r.since = now;
     r.shared = shared;
-    ++r.version;
-    push(running_end(r), r.task, r.version, EventKind::task_end);
+    compute_ends.set(static_cast<std::uint32_t>(g), running_end(r), seq++);
   }
 
   // The GPUs whose communication SMs a task holds.
@@ -361,19 +363,31 @@ struct Engine::Impl {
   }
 
   void on_task_end(const Event& ev) {
-    const TaskId t = ev.task;
-    if (activity[static_cast<std::size_t>(t)] == Activity::compute) {
-      Gpu& gp = gpus[static_cast<std::size_t>(gpu[static_cast<std::size_t>(t)])];
-      if (gp.running.task != t || gp.running.version != ev.version) return;  // rescheduled
-      gp.running.task = kNoTask;
-      ++processed;
-      end_task(t);
-      poke(gpu[static_cast<std::size_t>(t)]);
-      return;
-    }
+    ++processed;
+    end_task(ev.task);
+  }
+
+  // GPU g's running compute task ends now.
+  void on_compute_end(int g) {
+    Gpu& gp = gpus[static_cast<std::size_t>(g)];
+    const TaskId t = gp.running.task;
+    gp.running.task = kNoTask;
     ++processed;
     end_task(t);
+    poke(g);
   }
+
+  // Whether the next event, in (time, sequence) order, is a running compute
+  // task's end (compute_ends) rather than one of `events`.
+  bool compute_end_first() const {
+    if (compute_ends.empty()) return false;
+    if (events.empty()) return true;
+    const Event& e = events.top();
+    const std::int64_t t = compute_ends.front_time();
+    return t != e.time ? t < e.time : compute_ends.front_order() < e.seq;
+  }
+  bool any_event() const { return !events.empty() || !compute_ends.empty(); }
+  std::int64_t next_time() const { return compute_end_first() ? compute_ends.front_time() : events.top().time; }
 
   // Links that can carry two things at once: crossed by a transfer, or by
   // collectives of two lanes (or of no lane). Each coflow keeps only those.
@@ -444,21 +458,27 @@ struct Engine::Impl {
     drain_worklist();
     start_poked();
     schedule_network();
-    while (!events.empty()) {
-      now = events.top().time;
+    while (any_event()) {
+      now = next_time();
       do {
-        while (!events.empty() && events.top().time == now) {
-          const Event ev = events.top();
-          events.pop();
-          if (ev.kind == EventKind::network) {
-            on_network(ev);
+        while (any_event() && next_time() == now) {
+          if (compute_end_first()) {
+            const auto g = static_cast<int>(compute_ends.front_slot());
+            compute_ends.erase(static_cast<std::uint32_t>(g));
+            on_compute_end(g);
           } else {
-            on_task_end(ev);
+            const Event ev = events.top();
+            events.pop();
+            if (ev.kind == EventKind::network) {
+              on_network(ev);
+            } else {
+              on_task_end(ev);
+            }
           }
           drain_worklist();
         }
         start_poked();
-      } while (!events.empty() && events.top().time == now);
+      } while (any_event() && next_time() == now);
       schedule_network();
     }
     if (ended != static_cast<int>(n)) {

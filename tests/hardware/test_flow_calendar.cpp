@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "hardware/flow_calendar.h"
@@ -116,4 +117,27 @@ TEST_CASE("with most flows due at one instant (a collective), they come out as a
   // Three instants: an instant's flows are often a quarter of the calendar or more, which the
   // calendar drops by rebuilding its heap from the others.
   CHECK(check_against_sorted_list(3) > 1000);
+}
+
+TEST_CASE("orders given by the caller break ties, and an order below one given is refused") {
+  // The step engine's running compute tasks: ties in its event sequence, which
+  // other events share (orders may skip numbers).
+  FlowCalendar c;
+  c.set(0, 50, 3);
+  c.set(1, 50, 7);
+  c.set(2, 40, 9);
+  c.set(0, 50, 12);  // moved: now after GPU 1 at the same time
+  CHECK(c.front_time() == 40);
+  CHECK(c.front_slot() == 2);
+  CHECK(c.front_order() == 9);
+  c.erase(2);
+  CHECK(c.front_slot() == 1);
+  CHECK(c.front_order() == 7);
+  c.erase(1);
+  CHECK(c.front_slot() == 0);
+  CHECK(c.front_order() == 12);
+  CHECK_THROWS_AS(c.set(3, 10, 11), std::invalid_argument);
+  c.set(3, 60);  // its own order continues after the last one given
+  c.erase(0);
+  CHECK(c.front_order() == 13);
 }
