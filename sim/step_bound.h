@@ -26,17 +26,23 @@ class CollectiveStore;
 
 SimTime compute_bound(const StepShape& shape);
 
-// The same bound with the collectives the chunks wait for: a slot's window
-// (sim/step_graph.h) lasts at least its compute back to back, and at least
-// its longest chain of pieces to a compute piece, each collective at its time
-// alone (the engine never runs one faster) in the order of the GPU's one
-// communication lane. The first forward's wait counts the collectives on its
-// way too. Builds no task and runs nothing, but times the collectives alone
-// on `topology`, through `store` (sim/collective_store.h) when given, where
-// the step simulated after it finds them.
+// The same bound with the collectives the chunks wait for (sim::step_floors:
+// each at its time alone, which the engine never beats). A slot's window
+// (sim/step_graph.h) lasts at least its longest chain of pieces to a compute
+// piece, collectives in the order of the GPU's one communication lane, which
+// runs on from slot to slot; and after every earliest start t, at least t
+// plus the work of the compute pieces that cannot start before t (t = 0: the
+// compute back to back). The first forward's wait counts the collectives on
+// its way; the data-parallel lane (ZeRO-3's gathers, the updated weights'
+// gathers, the gradient buckets), the gradient norm and the optimizer come
+// after. Builds no task and runs nothing, but times the collectives alone on
+// `topology`, through `store` (sim/collective_store.h) when given, where the
+// step simulated after it finds them. docs/plan-search.md, "Skipping outpaced
+// plans".
 //
 // Contract: compute_bound(shape) <= step_bound(shape, ...) <= the symmetric
-// step simulate_step(shape, {}) (tests/sim, every schedule and overlap).
+// step simulate_step(shape, {}) (tests/sim: every schedule, overlap and ZeRO
+// stage).
 SimTime step_bound(const StepShape& shape, const hw::ClusterTopology& topology, CollectiveStore* store = nullptr);
 
 }  // namespace tcsim::sim

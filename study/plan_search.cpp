@@ -61,7 +61,7 @@ constexpr double kAffineTolerance = 5e-4;
 // DeepSeek-V3's 2048 H800), so wider groups are not simulated.
 constexpr int kMaxEpSpanGpus = 1024;
 constexpr double kScreenMargin = 0.01;
-// Plans simulated between two updates of the compute bound's thresholds.
+// Plans taken (bounded) or simulated between two updates of the thresholds.
 constexpr std::size_t kBoundRound = 32;
 
 using model::ParallelPlan;
@@ -699,13 +699,10 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
       exact(c);
     }
   };
-  // The compute bound (sim/step_bound.h): plans in the order of their bound,
-  // in rounds of kBoundRound; a plan whose bound is already slower than
+  // The bounds (sim/step_bound.h): a plan whose bound is already slower than
   // everything the output reports, by the screening margin, is outpaced and
-  // not simulated; so is a plan whose bound with collectives is, checked in
-  // its round against the same thresholds. The rounds and the thresholds between them do not depend
-  // on the number of workers. --exhaustive simulates every plan.
-  // The bound is proved for the symmetric step (every GPU at speed 1, every
+  // not simulated (below, best first). --exhaustive simulates every plan. The
+  // bounds are proved for the symmetric step (every GPU at speed 1, every
   // expert load 1): a full-fidelity search simulates every plan.
   const bool bounding = o.outpace && !o.exhaustive && o.step.fidelity == sim::Fidelity::symmetric;
   std::vector<Bound> bounds(static_cast<std::size_t>(n));
@@ -782,6 +779,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     };
     using Pooled = std::pair<double, int>;  // (key, candidate), smallest first
     std::priority_queue<Pooled, std::vector<Pooled>, std::greater<>> pool;
+    std::vector<std::uint8_t> chained_known(static_cast<std::size_t>(n), 0);  // bounds[i] is with collectives
     const auto mark_outpaced = [&](int i, bool collectives) {
       r.candidates[static_cast<std::size_t>(i)].fate = PlanFate::outpaced;
       by_collectives[static_cast<std::size_t>(i)] = collectives ? 1 : 0;
@@ -816,6 +814,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
             mark_outpaced(i, true);
           } else {
             bounds[static_cast<std::size_t>(i)] = b;
+            chained_known[static_cast<std::size_t>(i)] = chained[k].known ? 1 : 0;
             pool.emplace(key(b), i);
           }
         }
@@ -827,7 +826,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
         const int i = pool.top().second;
         pool.pop();
         if (!exempt(i) && outpaced(r, r.candidates[static_cast<std::size_t>(i)], bounds[static_cast<std::size_t>(i)])) {
-          mark_outpaced(i, true);
+          mark_outpaced(i, chained_known[static_cast<std::size_t>(i)] != 0);
         } else {
           batch.push_back(i);
         }
