@@ -404,15 +404,18 @@ struct Engine::Impl {
       }
     };
     for (const hw::LinkId l : transfer_links) owner[static_cast<std::size_t>(l)] = kShared;
-    std::vector<std::pair<std::int32_t, std::int32_t>> uses;  // (coflow, lane), each once
+    // Claims are idempotent and their order does not matter (a link ends
+    // shared once two lanes claim it), so a coflow's links are claimed once
+    // per run of tasks on the same lane (most coflows serve one lane).
+    constexpr std::int64_t kUnclaimed = std::numeric_limits<std::int64_t>::min();
+    std::vector<std::int64_t> claimed_by(coflows.size(), kUnclaimed);  // the lane a coflow's links were last claimed for
     for (std::size_t t = 0; t < activity.size(); ++t) {
-      if (activity[t] == Activity::collective)
-        uses.emplace_back(static_cast<std::int32_t>(time_shared[t]), priority[t]);
-    }
-    std::sort(uses.begin(), uses.end());
-    uses.erase(std::unique(uses.begin(), uses.end()), uses.end());
-    for (const auto& [c, lane] : uses) {
-      const Coflow& cf = coflows[static_cast<std::size_t>(c)];
+      if (activity[t] != Activity::collective) continue;
+      const auto c = static_cast<std::size_t>(time_shared[t]);
+      const std::int32_t lane = priority[t];
+      if (claimed_by[c] == lane) continue;
+      claimed_by[c] = lane;
+      const Coflow& cf = coflows[c];
       for (std::size_t i = cf.first_link; i < cf.first_link + cf.links; ++i) {
         if (lane < 0) {
           owner[static_cast<std::size_t>(coflow_links[i])] = kShared;
