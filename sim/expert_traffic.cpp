@@ -156,7 +156,8 @@ int ExpertTraffic::sample_of(int rank, int micro_batch, int layer, int ep_group)
 }
 
 double ExpertTraffic::load(int rank, int replica, int micro_batch, int layer) const {
-  if (samples_.empty() || layer < 0) return 1.0;
+  // Balanced routing (symmetric) loads every expert alike.
+  if (samples_.empty() || layer < 0 || options_.fidelity == Fidelity::symmetric) return 1.0;
   const int group = layout_.group_index(Group::ep, replica);
   const RoutingSample& r = samples_[static_cast<std::size_t>(sample_of(rank, micro_batch, layer, group))];
   return r.load[static_cast<std::size_t>(layout_.position(Group::ep, replica))];
