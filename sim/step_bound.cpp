@@ -136,9 +136,24 @@ SimTime compute_bound(const StepShape& shape) {
   // stage's output, its backward for its own forward): `reach[s]` adds, stage
   // by stage, the longest chain of compute pieces up to each forward chunk's
   // output.
+  const model::Pipeline pipeline =
+      model::make_pipeline(plan.schedule, plan.pp, plan.virtual_stages, micro_batches, model::combines_steps(plan));
+  // Only the passes the programs run are timed (a schedule runs either whole
+  // backward chunks or input- and weight-gradient ones).
+  std::vector<std::array<bool, 4>> used(workload.stages.size(), std::array<bool, 4>{});
+  for (const std::vector<model::Slot>& program : pipeline.programs) {
+    for (const model::Slot& slot : program) {
+      for (int c = 0; c < slot.count; ++c) {
+        const model::Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
+        used[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(ch.pass)] = true;
+      }
+    }
+  }
   std::vector<std::int64_t> reach(workload.stages.size() + 1, 0);
   for (std::size_t st = 0; st < workload.stages.size(); ++st) {
     for (std::size_t c = 0; c < workload.stages[st].chunks.size(); ++c) {
+      const bool forward = c == static_cast<std::size_t>(model::ChunkPass::forward);
+      if (!used[st][c] && !forward) continue;
       const model::ChunkWork& chunk = workload.stages[st].chunks[c];
       std::vector<std::int64_t> piece(chunk.pieces.size(), 0);
       std::int64_t ticks = 0;
@@ -151,12 +166,9 @@ SimTime compute_bound(const StepShape& shape) {
         ticks += piece[i];
       }
       chunk_ticks[st][c] = ticks;
-      if (c != static_cast<std::size_t>(model::ChunkPass::forward)) continue;
-      reach[st + 1] = reach[st] + forward_chain(chunk, piece);
+      if (forward) reach[st + 1] = reach[st] + forward_chain(chunk, piece);
     }
   }
-  const model::Pipeline pipeline =
-      model::make_pipeline(plan.schedule, plan.pp, plan.virtual_stages, micro_batches, model::combines_steps(plan));
   std::int64_t busiest = 0;
   for (const std::vector<model::Slot>& program : pipeline.programs) {
     std::int64_t ticks = 0;

@@ -280,13 +280,26 @@ class StepBuilder {
     return sim::piece_work(workload_, p, *profile_, sms_, shared_sms_);
   }
 
-  // Every piece's work and name, stage by stage, chunk by chunk.
+  // Every piece's name, and the work of the pieces of every chunk the
+  // programs run (a schedule runs either whole backward chunks or input- and
+  // weight-gradient ones), stage by stage, chunk by chunk.
   void time_pieces() {
-    for (const model::StageWork& st : workload_.stages) {
+    std::vector<std::array<bool, 4>> used(workload_.stages.size(), std::array<bool, 4>{});
+    for (const std::vector<Slot>& program : g_.pipeline.programs) {
+      for (const Slot& slot : program) {
+        for (int c = 0; c < slot.count; ++c) {
+          const Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
+          used[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(ch.pass)] = true;
+        }
+      }
+    }
+    for (std::size_t s = 0; s < workload_.stages.size(); ++s) {
+      const model::StageWork& st = workload_.stages[s];
       std::array<std::vector<Timed>, 4> chunks;
       for (std::size_t c = 0; c < st.chunks.size(); ++c) {
         for (const model::WorkPiece& p : st.chunks[c].pieces) {
-          chunks[c].push_back({p.kind == model::PieceKind::comm ? Work{} : piece_work(p), w_.intern(p.name)});
+          const bool timed = used[s][c] && p.kind != model::PieceKind::comm;
+          chunks[c].push_back({timed ? piece_work(p) : Work{}, w_.intern(p.name)});
         }
       }
       timed_.push_back(std::move(chunks));
