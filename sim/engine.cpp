@@ -408,7 +408,8 @@ struct Engine::Impl {
     // shared once two lanes claim it), so a coflow's links are claimed once
     // per run of tasks on the same lane (most coflows serve one lane).
     constexpr std::int64_t kUnclaimed = std::numeric_limits<std::int64_t>::min();
-    std::vector<std::int64_t> claimed_by(coflows.size(), kUnclaimed);  // the lane a coflow's links were last claimed for
+    // The lane each coflow's links were last claimed for.
+    std::vector<std::int64_t> claimed_by(coflows.size(), kUnclaimed);
     for (std::size_t t = 0; t < activity.size(); ++t) {
       if (activity[t] != Activity::collective) continue;
       const auto c = static_cast<std::size_t>(time_shared[t]);
