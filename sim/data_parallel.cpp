@@ -1,6 +1,7 @@
 #include "sim/data_parallel.h"
 
 #include <algorithm>
+#include <array>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -54,18 +55,29 @@ void DataParallel::reduce_gradients(int rank, int q, int stage, const ChunkRecor
                                     TaskId not_before) {
   const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
   const double grad_bytes = model::dtype_bytes(precision_.grads);
-  const hw::CollectiveOp op = plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
   for (int b = static_cast<int>(blocks.size()) - 1; b >= 0; --b) {
-    const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
     const TaskId after = rec.weight_of_block.empty() ? rec.output : rec.weight_of_block[static_cast<std::size_t>(b)];
     const std::string what = fmt::format("grads {}", block_name(stage, b));
-    const auto reduce = [&](Group g, double weights, const std::string& name) {
-      const TaskId t = collective(rank, q, stage, g, op, Bytes(weights * grad_bytes), name, after, st, b);
+    for (const auto& [g, bytes] : parts(blocks[static_cast<std::size_t>(b)], grad_bytes)) {
+      const TaskId t = collective(rank, q, stage, g, gradient_op(), bytes, g == Group::dp ? what : what + " (experts)",
+                                  after, st, b);
       if (t != kNoTask && not_before != kNoTask) w_.depend(not_before, t);
-    };
-    reduce(Group::dp, p.dense, what);
-    reduce(Group::expert_dp, p.routed, what + " (experts)");
+    }
   }
+}
+
+hw::CollectiveOp DataParallel::gradient_op() const {
+  return plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+}
+
+std::array<std::pair<Group, Bytes>, 2> DataParallel::parts(const model::BlockWeights& p, double bytes_per_weight) {
+  return {{{Group::dp, Bytes(p.dense * bytes_per_weight)}, {Group::expert_dp, Bytes(p.routed * bytes_per_weight)}}};
+}
+
+std::array<std::pair<Group, Bytes>, 2> DataParallel::stage_parts(int stage, double bytes_per_weight) const {
+  model::BlockWeights sum;
+  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) sum += p;
+  return parts(sum, bytes_per_weight);
 }
 
 TaskId DataParallel::collective(int rank, int q, int stage, Group g, hw::CollectiveOp op, Bytes bytes,
@@ -107,17 +119,11 @@ std::uint32_t DataParallel::tag(const std::string& name, int stage) {
 // ZeRO-3 (ZeRO §5.3): a stage's weights are gathered before each forward
 // and backward chunk that needs them, one slot ahead (prefetch).
 void DataParallel::gather_weights(int rank, int q, const model::Chunk& ch, TaskId entry, ReplicaState& st) {
-  const double weight_bytes = model::dtype_bytes(precision_.weights);
-  double dense = 0, routed = 0;
-  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(ch.stage)]) {
-    dense += p.dense;
-    routed += p.routed;
-  }
   const std::string what = fmt::format("weights stage {}", ch.stage);
   const int bucket = 1000 + ch.micro_batch * 4 + pass_index(ch.pass);
-  for (const auto& [g, bytes] : {std::pair{Group::dp, dense}, std::pair{Group::expert_dp, routed}}) {
-    const TaskId t = collective(rank, q, ch.stage, g, hw::CollectiveOp::all_gather, Bytes(bytes * weight_bytes), what,
-                                st.previous_window, st, bucket);
+  for (const auto& [g, bytes] : stage_parts(ch.stage, model::dtype_bytes(precision_.weights))) {
+    const TaskId t =
+        collective(rank, q, ch.stage, g, hw::CollectiveOp::all_gather, bytes, what, st.previous_window, st, bucket);
     if (t != kNoTask) w_.depend(t, entry);
   }
 }
@@ -165,7 +171,7 @@ void DataParallel::finish_step(int rank, int q, std::int32_t priority, ReplicaSt
     norm_tag_ = w_.add_label({.kind = TaskKind::optimizer, .name = w_.intern("gradient norm")});
   }
   const double f = gpu_factor_[static_cast<std::size_t>(w_.engine_gpu(rank, q))];
-  const Seconds t = Bytes(shard_weights(rank) * model::dtype_bytes(precision_.grads)) / profile_.hbm.value;
+  const Seconds t = norm_seconds(rank);
   const TaskId norm = w_.add({.activity = Activity::compute,
                               .gpu = w_.engine_gpu(rank, q),
                               .priority = priority,
@@ -209,8 +215,7 @@ void DataParallel::finish_steps() {
     for (const Pending& p : pending_) w_.depend(p.norm, norm_sum);
   }
   for (Pending& p : pending_) {
-    const Bytes bytes = optimizer_bytes(p.rank);
-    const Seconds t = bytes / profile_.hbm.value;
+    const Seconds t = optimizer_seconds(p.rank);
     const double f = gpu_factor_[static_cast<std::size_t>(w_.engine_gpu(p.rank, p.q))];
     const TaskId opt = w_.add({.activity = Activity::compute,
                                .gpu = w_.engine_gpu(p.rank, p.q),
@@ -237,54 +242,48 @@ void DataParallel::gather_stage(int rank, int q, int stage, TaskId after, TaskId
   const double weight_bytes = model::dtype_bytes(precision_.weights);
   const std::vector<model::BlockWeights>& blocks = weights_[static_cast<std::size_t>(stage)];
   for (int b = 0; b < static_cast<int>(blocks.size()); ++b) {
-    const model::BlockWeights& p = blocks[static_cast<std::size_t>(b)];
     const std::string what = fmt::format("weights {}", block_name(stage, b));
-    for (const auto& [g, bytes, name] :
-         {std::tuple{Group::dp, p.dense, what}, std::tuple{Group::expert_dp, p.routed, what + " (experts)"}}) {
-      const TaskId t =
-          collective(rank, q, stage, g, hw::CollectiveOp::all_gather, Bytes(bytes * weight_bytes), name, after, st, b);
+    for (const auto& [g, bytes] : parts(blocks[static_cast<std::size_t>(b)], weight_bytes)) {
+      const TaskId t = collective(rank, q, stage, g, hw::CollectiveOp::all_gather, bytes,
+                                  g == Group::dp ? what : what + " (experts)", after, st, b);
       if (t != kNoTask && before != kNoTask) w_.depend(t, before);
     }
   }
 }
 
 SimTime DataParallel::chunk_gather_time(int rank, int stage) {
-  const double weight_bytes = model::dtype_bytes(precision_.weights);
-  double dense = 0, routed = 0;
-  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
-    dense += p.dense;
-    routed += p.routed;
+  SimTime t;
+  for (const auto& [g, bytes] : stage_parts(stage, model::dtype_bytes(precision_.weights))) {
+    t = t + floor_of(hw::CollectiveOp::all_gather, g, rank, bytes);
   }
-  return floor_of(hw::CollectiveOp::all_gather, Group::dp, rank, Bytes(dense * weight_bytes)) +
-         floor_of(hw::CollectiveOp::all_gather, Group::expert_dp, rank, Bytes(routed * weight_bytes));
+  return t;
+}
+
+SimTime DataParallel::blocks_time(int rank, int stage, hw::CollectiveOp op, double bytes_per_weight) {
+  SimTime t;
+  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
+    for (const auto& [g, bytes] : parts(p, bytes_per_weight)) t = t + floor_of(op, g, rank, bytes);
+  }
+  return t;
 }
 
 SimTime DataParallel::stage_gather_time(int rank, int stage) {
-  const double weight_bytes = model::dtype_bytes(precision_.weights);
-  SimTime t;
-  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
-    t = t + floor_of(hw::CollectiveOp::all_gather, Group::dp, rank, Bytes(p.dense * weight_bytes));
-    t = t + floor_of(hw::CollectiveOp::all_gather, Group::expert_dp, rank, Bytes(p.routed * weight_bytes));
-  }
-  return t;
+  return blocks_time(rank, stage, hw::CollectiveOp::all_gather, model::dtype_bytes(precision_.weights));
 }
 
 SimTime DataParallel::reduction_time(int rank, int stage) {
-  const double grad_bytes = model::dtype_bytes(precision_.grads);
-  const hw::CollectiveOp op = plan_.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
-  SimTime t;
-  for (const model::BlockWeights& p : weights_[static_cast<std::size_t>(stage)]) {
-    t = t + floor_of(op, Group::dp, rank, Bytes(p.dense * grad_bytes));
-    t = t + floor_of(op, Group::expert_dp, rank, Bytes(p.routed * grad_bytes));
-  }
-  return t;
+  return blocks_time(rank, stage, gradient_op(), model::dtype_bytes(precision_.grads));
 }
 
-SimTime DataParallel::norm_time(int rank) const {
-  return scaled(Bytes(shard_weights(rank) * model::dtype_bytes(precision_.grads)) / profile_.hbm.value, 1.0);
+Seconds DataParallel::norm_seconds(int rank) const {
+  return Bytes(shard_weights(rank) * model::dtype_bytes(precision_.grads)) / profile_.hbm.value;
 }
 
-SimTime DataParallel::optimizer_time(int rank) const { return scaled(optimizer_bytes(rank) / profile_.hbm.value, 1.0); }
+Seconds DataParallel::optimizer_seconds(int rank) const { return optimizer_bytes(rank) / profile_.hbm.value; }
+
+SimTime DataParallel::norm_time(int rank) const { return to_sim_time(norm_seconds(rank)); }
+
+SimTime DataParallel::optimizer_time(int rank) const { return to_sim_time(optimizer_seconds(rank)); }
 
 // A collective as collective() would add it on replica 0, its time alone (0 when it adds none).
 SimTime DataParallel::floor_of(hw::CollectiveOp op, Group g, int rank, Bytes bytes) {

@@ -6,6 +6,7 @@
 // docs/simulation.md ("Data parallelism").
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -76,6 +77,16 @@ class DataParallel {
   void gather_stage(int rank, int q, int stage, TaskId after, TaskId before, ReplicaState& st);
   CollectiveUse ring_use(hw::CollectiveOp op, Group g, int rank, int group_index, Bytes bytes);
   SimTime floor_of(hw::CollectiveOp op, Group g, int rank, Bytes bytes);
+  // Every block's collectives of `stage`, back to back, at their time alone.
+  SimTime blocks_time(int rank, int stage, hw::CollectiveOp op, double bytes_per_weight);
+  // Gradients: reduce-scatter under ZeRO-1/2/3, all-reduce under ZeRO-0.
+  hw::CollectiveOp gradient_op() const;
+  // A block's collectives: its dense weights over dp, its routed experts'
+  // over expert_dp, at `bytes_per_weight`; a stage's, its blocks summed.
+  static std::array<std::pair<Group, Bytes>, 2> parts(const model::BlockWeights& p, double bytes_per_weight);
+  std::array<std::pair<Group, Bytes>, 2> stage_parts(int stage, double bytes_per_weight) const;
+  Seconds norm_seconds(int rank) const;       // the gradient shard read once at the HBM rate
+  Seconds optimizer_seconds(int rank) const;  // AdamW's pass over the shard at the HBM rate
   std::uint32_t tag(const std::string& name, int stage);
   Bytes optimizer_bytes(int rank) const;
   double shard_weights(int rank) const;
