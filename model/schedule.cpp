@@ -67,6 +67,19 @@ int Pipeline::rank_of(int micro_batch, int stage) const {
   return pipeline_schedule(schedule).rank_of({ranks, stages / ranks, micro_batches}, micro_batch, stage);
 }
 
+std::vector<std::array<bool, 4>> Pipeline::passes_run() const {
+  std::vector<std::array<bool, 4>> run(static_cast<std::size_t>(stages), std::array<bool, 4>{});
+  for (const std::vector<Slot>& program : programs) {
+    for (const Slot& slot : program) {
+      for (int c = 0; c < slot.count; ++c) {
+        const Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
+        run[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(ch.pass)] = true;
+      }
+    }
+  }
+  return run;
+}
+
 std::vector<Slot> combine_steady_pairs(const std::vector<Slot>& program) {
   const auto single = [](const Slot& s, ChunkPass pass) { return s.count == 1 && s.chunks[0].pass == pass; };
   std::vector<Slot> out;

@@ -120,6 +120,9 @@ struct Pipeline {
 
   // The rank that holds `stage` for `micro_batch`.
   int rank_of(int micro_batch, int stage) const;
+  // Per stage, by ChunkPass: whether some program runs such a chunk (a
+  // schedule runs whole backward chunks or input- and weight-gradient ones).
+  std::vector<std::array<bool, 4>> passes_run() const;
 };
 
 // The schedule's programs for this shape. The shape must pass the schedule's

@@ -1,5 +1,7 @@
 #include "sim/piece_work.h"
 
+#include <algorithm>
+
 #include "hardware/op_time.h"
 
 namespace tcsim::sim {
@@ -26,6 +28,10 @@ PieceWork piece_work(const model::StepWorkload& workload, const model::WorkPiece
     }
   }
   return w;
+}
+
+SimTime least_time(const PieceWork& w) {
+  return std::min(to_sim_time(w.full + w.expert_full), to_sim_time(w.shared + w.expert_shared));
 }
 
 }  // namespace tcsim::sim

@@ -4,6 +4,7 @@
 // the same way.
 #pragma once
 
+#include "core/sim_time.h"
 #include "core/units.h"
 #include "hardware/profile.h"
 #include "model/workload.h"
@@ -19,5 +20,10 @@ struct PieceWork {
 // experts' ops apart (their work follows the tokens a GPU receives).
 PieceWork piece_work(const model::StepWorkload& workload, const model::WorkPiece& piece,
                      const hw::CalibrationProfile& profile, int sms, int shared_sms);
+
+// The least a piece can take, as the step graph rounds it: the faster of its
+// two rates, every expert at load 1 and the GPU at speed 1 (the bounds on a
+// step, sim/step_bound.h).
+SimTime least_time(const PieceWork& w);
 
 }  // namespace tcsim::sim

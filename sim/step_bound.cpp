@@ -138,17 +138,8 @@ SimTime compute_bound(const StepShape& shape) {
   // output.
   const model::Pipeline pipeline =
       model::make_pipeline(plan.schedule, plan.pp, plan.virtual_stages, micro_batches, model::combines_steps(plan));
-  // Only the passes the programs run are timed (a schedule runs either whole
-  // backward chunks or input- and weight-gradient ones).
-  std::vector<std::array<bool, 4>> used(workload.stages.size(), std::array<bool, 4>{});
-  for (const std::vector<model::Slot>& program : pipeline.programs) {
-    for (const model::Slot& slot : program) {
-      for (int c = 0; c < slot.count; ++c) {
-        const model::Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
-        used[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(ch.pass)] = true;
-      }
-    }
-  }
+  // Only the passes the programs run are timed.
+  const std::vector<std::array<bool, 4>> used = pipeline.passes_run();
   std::vector<std::int64_t> reach(workload.stages.size() + 1, 0);
   for (std::size_t st = 0; st < workload.stages.size(); ++st) {
     for (std::size_t c = 0; c < workload.stages[st].chunks.size(); ++c) {
@@ -160,9 +151,7 @@ SimTime compute_bound(const StepShape& shape) {
       for (std::size_t i = 0; i < chunk.pieces.size(); ++i) {
         const model::WorkPiece& p = chunk.pieces[i];
         if (p.kind == model::PieceKind::comm || p.empty()) continue;
-        const PieceWork w = piece_work(workload, p, profile, sms, shared_sms);
-        piece[i] =
-            std::min(to_sim_time(w.full + w.expert_full).count(), to_sim_time(w.shared + w.expert_shared).count());
+        piece[i] = least_time(piece_work(workload, p, profile, sms, shared_sms)).count();
         ticks += piece[i];
       }
       chunk_ticks[st][c] = ticks;

@@ -138,9 +138,7 @@ class StepBuilder {
     g_.labels.push_back({});  // tag 0: an unlabelled marker
     entry_tag_ = w_.add_label({.kind = TaskKind::marker, .name = w_.intern("entry")});
     done_tag_ = w_.add_label({.kind = TaskKind::marker, .name = w_.intern("done")});
-    check_inputs();
-    workload_ = model::build_workload(shape_.model, plan_, shape_.precision, {plan_.micro_batch, shape_.seq_len});
-    prepare_pipeline();
+    prepare_work();
     time_pieces();
     experts_ = std::make_unique<ExpertTraffic>(shape_, workload_, layout_, topology_, options_, cache_, shard_tokens_);
     prepare_engine();
@@ -160,9 +158,7 @@ class StepBuilder {
   StepFloors floors() {
     if (full()) throw std::logic_error("step graph: floors are those of the symmetric step");
     cache_.set_times_only(true);
-    check_inputs();
-    workload_ = model::build_workload(shape_.model, plan_, shape_.precision, {plan_.micro_batch, shape_.seq_len});
-    prepare_pipeline();
+    prepare_work();
     experts_ = std::make_unique<ExpertTraffic>(shape_, workload_, layout_, topology_, options_, cache_, shard_tokens_);
     gpu_factor_.assign(static_cast<std::size_t>(layout_.pipeline_ranks() * replicas()), 1.0);
     data_parallel_ = std::make_unique<DataParallel>(w_, layout_, cache_, plan_, shape_.precision, workload_,
@@ -207,11 +203,17 @@ class StepBuilder {
       return model_collective(p, rank, group_index, sample).time;
     }
     if (p.empty()) return SimTime();
-    const Work w = piece_work(p);  // every expert at load 1, every GPU at speed 1
-    return std::min(to_sim_time(w.full + w.expert_full), to_sim_time(w.shared + w.expert_shared));
+    return least_time(piece_work(p));  // every expert at load 1, every GPU at speed 1
   }
 
   // ---- inputs -------------------------------------------------------------
+  // The shape checked, the chunks' work as data, the schedule's programs.
+  void prepare_work() {
+    check_inputs();
+    workload_ = model::build_workload(shape_.model, plan_, shape_.precision, {plan_.micro_batch, shape_.seq_len});
+    prepare_pipeline();
+  }
+
   void check_inputs() {
     if (!shape_.cluster.profile) {
       throw ConfigError(
@@ -284,15 +286,7 @@ class StepBuilder {
   // programs run (a schedule runs either whole backward chunks or input- and
   // weight-gradient ones), stage by stage, chunk by chunk.
   void time_pieces() {
-    std::vector<std::array<bool, 4>> used(workload_.stages.size(), std::array<bool, 4>{});
-    for (const std::vector<Slot>& program : g_.pipeline.programs) {
-      for (const Slot& slot : program) {
-        for (int c = 0; c < slot.count; ++c) {
-          const Chunk& ch = slot.chunks[static_cast<std::size_t>(c)];
-          used[static_cast<std::size_t>(ch.stage)][static_cast<std::size_t>(ch.pass)] = true;
-        }
-      }
-    }
+    const std::vector<std::array<bool, 4>> used = g_.pipeline.passes_run();
     for (std::size_t s = 0; s < workload_.stages.size(); ++s) {
       const model::StageWork& st = workload_.stages[s];
       std::array<std::vector<Timed>, 4> chunks;
