@@ -48,7 +48,6 @@ ExpertTraffic::ExpertTraffic(const StepShape& shape, const model::StepWorkload& 
     const int per_rank = balanced_tokens_per_rank(group, routing);
     RoutingSample r;
     r.balanced_per_rank = per_rank;  // routed only if an all-to-all is not in the store
-    r.load.assign(static_cast<std::size_t>(shape.plan.ep), 1.0);
     r.token_scale = static_cast<double>(tokens_per_gpu_) / per_rank;
     r.drawn = fmt::format("balanced {}/{}/{} x{}", routing.experts, routing.top_k, routing.max_nodes, per_rank);
     samples_.push_back(std::move(r));

@@ -40,7 +40,7 @@ class ExpertTraffic {
 
  private:
   struct RoutingSample {
-    std::vector<double> load;   // per EP position
+    std::vector<double> load;   // per EP position (sampled; balanced routing loads every expert at 1)
     double token_scale = 1.0;   // real tokens / sampled tokens
     hw::RoutedTokens tokens;    // balanced routing: made only to simulate an all-to-all
     int balanced_per_rank = 0;  // balanced routing's tokens per rank (0: sampled)

@@ -728,7 +728,6 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
       const Bound b = plan_bound(r, s, r.candidates[static_cast<std::size_t>(members.front())]);
       for (const int i : members) {
         bounds[static_cast<std::size_t>(i)] = per_token(r, r.candidates[static_cast<std::size_t>(i)], b.step);
-        bounds[static_cast<std::size_t>(i)].known = b.known;
       }
     });
   }

@@ -179,6 +179,24 @@ TEST_CASE("links only one lane crosses are left out of the sharing without chang
   CHECK(pruned[0] > 1'200'000'000);
 }
 
+TEST_CASE("a collective shape two lanes run at once keeps its links shared") {
+  // The same coflow on lanes 3 and 4 (and 3 again, later): its link carries two things at once, so
+  // neither is left out of the sharing, and the two running together each take twice their time alone.
+  Engine e(1, {gigabytes_per_second(1)});
+  const std::vector<hw::LinkId> links{0};
+  const std::vector<double> bytes{1e9};
+  const std::int32_t c = e.add_coflow(links, bytes, SimTime::ns(1'000'000'000));
+  const TaskId a = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = 3});
+  const TaskId b = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = 4});
+  const TaskId later = e.add_task({.activity = Activity::collective, .gpu = 0, .coflow = c, .lane = 3});
+  e.add_dependency(a, later);
+  e.add_dependency(b, later);
+  e.run();
+  CHECK(e.end_of(a).count() == 2'000'000'000);
+  CHECK(e.end_of(b).count() == 2'000'000'000);
+  CHECK(e.end_of(later).count() == 3'000'000'000);
+}
+
 TEST_CASE("rings routed once per group take the times and carry the bytes each routed on its own would") {
   // CollectiveCache::ring routes a group's ring once for every size and op and for its pattern; each
   // result must equal a schedule run and summed with routes of its own.
