@@ -63,6 +63,9 @@ constexpr int kMaxEpSpanGpus = 1024;
 constexpr double kScreenMargin = 0.01;
 // Plans taken (bounded) or simulated between two updates of the thresholds.
 constexpr std::size_t kBoundRound = 32;
+// Plans bounded ahead at most while a batch's last steps run: a batch's tail
+// is about one step (tens of milliseconds), a bound a few milliseconds.
+constexpr std::size_t kAheadBounds = 2 * kBoundRound;
 
 using model::ParallelPlan;
 using model::Recompute;
@@ -752,17 +755,24 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     return exempt(i) ? kFirst : r.objective == PlanObjective::cost ? b.cost_per_mtok : b.time_per_mtok;
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bound_key(a) < bound_key(b); });
-  const auto simulate_all = [&](const std::vector<int>& batch) {
-    parallel_for(std::ssize(batch), jobs, [&](std::int64_t k) {
-      simulate(batch[static_cast<std::size_t>(k)]);
-      if (o.progress) o.progress(done.fetch_add(1) + 1, total);
-    });
+  // `spare`: work for a worker left idle by the batch's last steps (bounds
+  // of plans not yet taken, parallel_for_with_spare).
+  const auto simulate_all = [&](const std::vector<int>& batch, const std::vector<int>& spare_plans,
+                                const std::function<void(int)>& spare) {
+    parallel_for_with_spare(
+        std::ssize(batch), jobs,
+        [&](std::int64_t k) {
+          simulate(batch[static_cast<std::size_t>(k)]);
+          if (o.progress) o.progress(done.fetch_add(1) + 1, total);
+        },
+        std::ssize(spare_plans), [&](std::int64_t j) { spare(spare_plans[static_cast<std::size_t>(j)]); });
   };
   if (!bounding) {
     for (std::size_t start = 0; start < order.size(); start += kBoundRound) {
       const std::size_t end = std::min(order.size(), start + kBoundRound);
       simulate_all(
-          {order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end)});
+          {order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end)}, {},
+          [](int) {});
     }
   } else {
     // Best first. Plans are taken in the order of their compute bound, kBoundRound at a time,
@@ -779,6 +789,15 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     using Pooled = std::pair<double, int>;  // (key, candidate), smallest first
     std::priority_queue<Pooled, std::vector<Pooled>, std::greater<>> pool;
     std::vector<std::uint8_t> chained_known(static_cast<std::size_t>(n), 0);  // bounds[i] is with collectives
+    // Bounds with collectives computed ahead, by workers the steps left idle:
+    // the same figures a plan's own bounding gives (a bound reads the plan and
+    // the cluster alone), so they change nothing but when the work is done.
+    std::vector<Bound> ahead(static_cast<std::size_t>(n));
+    std::vector<std::uint8_t> ahead_known(static_cast<std::size_t>(n), 0);
+    const auto bound_ahead = [&](int i) {
+      ahead[static_cast<std::size_t>(i)] = chained_bound(r, s, r.candidates[static_cast<std::size_t>(i)], memo);
+      ahead_known[static_cast<std::size_t>(i)] = 1;
+    };
     const auto mark_outpaced = [&](int i, bool collectives) {
       r.candidates[static_cast<std::size_t>(i)].fate = PlanFate::outpaced;
       by_collectives[static_cast<std::size_t>(i)] = collectives ? 1 : 0;
@@ -804,7 +823,10 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
         std::vector<Bound> chained(taken.size());
         parallel_for(std::ssize(taken), jobs, [&](std::int64_t k) {
           const int i = taken[static_cast<std::size_t>(k)];
-          chained[static_cast<std::size_t>(k)] = chained_bound(r, s, r.candidates[static_cast<std::size_t>(i)], memo);
+          chained[static_cast<std::size_t>(k)] =
+              ahead_known[static_cast<std::size_t>(i)]
+                  ? ahead[static_cast<std::size_t>(i)]
+                  : chained_bound(r, s, r.candidates[static_cast<std::size_t>(i)], memo);
         });
         for (std::size_t k = 0; k < taken.size(); ++k) {
           const int i = taken[k];
@@ -830,7 +852,17 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
           batch.push_back(i);
         }
       }
-      simulate_all(batch);
+      // The plans to be taken next that are not outpaced yet (thresholds
+      // only tighten, so those outpaced now would be when taken).
+      std::vector<int> upcoming;
+      for (std::size_t q = next; q < order.size() && upcoming.size() < kAheadBounds; ++q) {
+        const int i = order[q];
+        if (!exempt(i) && !ahead_known[static_cast<std::size_t>(i)] &&
+            !outpaced(r, r.candidates[static_cast<std::size_t>(i)], bounds[static_cast<std::size_t>(i)])) {
+          upcoming.push_back(i);
+        }
+      }
+      simulate_all(batch, upcoming, bound_ahead);
     }
   }
   for (int i : to_simulate) {

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/parallel.h"
@@ -48,4 +50,56 @@ TEST_CASE("parallel_for takes no new index once stop() says so") {
   parallel_for(
       1000, 1, [&](std::int64_t) { ++ran; }, [&] { return ran >= 10; });
   CHECK(ran == 10);
+}
+
+TEST_CASE("parallel_for_with_spare runs every index once and spare work only beside it") {
+  for (const int jobs : {1, 2, 5}) {
+    CAPTURE(jobs);
+    std::vector<int> calls(200, 0);
+    std::vector<std::atomic<int>> spares(50);
+    parallel_for_with_spare(
+        200, jobs, [&](std::int64_t i) { ++calls[static_cast<std::size_t>(i)]; }, 50,
+        [&](std::int64_t j) { ++spares[static_cast<std::size_t>(j)]; });
+    CHECK(std::accumulate(calls.begin(), calls.end(), 0) == 200);
+    CHECK(*std::min_element(calls.begin(), calls.end()) == 1);
+    for (const auto& s : spares) CHECK(s.load() <= 1);
+    // One worker has no one to fill in for: it never runs spare work.
+    if (jobs == 1) {
+      for (const auto& s : spares) CHECK(s.load() == 0);
+    }
+  }
+}
+
+TEST_CASE("parallel_for_with_spare fills a long last call's tail, then stops") {
+  std::atomic<int> started{0};
+  std::atomic<int> ended{0};
+  // One index, two workers: the second has only spare work. The index waits
+  // (a few seconds at most) until three spare calls have run.
+  parallel_for_with_spare(
+      1, 2,
+      [&](std::int64_t) {
+        for (int k = 0; k < 20000 && ended.load() < 3; ++k) std::this_thread::sleep_for(std::chrono::microseconds(100));
+      },
+      1000000,
+      [&](std::int64_t) {
+        ++started;
+        ++ended;
+      });
+  CHECK(ended.load() >= 3);
+  CHECK(started.load() == ended.load());  // none is running after the return
+  CHECK(started.load() < 1000000);        // it stopped taking spare work when the index ended
+}
+
+TEST_CASE("parallel_for_with_spare rethrows the lowest index's exception") {
+  try {
+    parallel_for_with_spare(
+        10, 2,
+        [](std::int64_t i) {
+          if (i == 7 || i == 4) throw std::runtime_error("at " + std::to_string(i));
+        },
+        5, [](std::int64_t) {});
+    CHECK(false);
+  } catch (const std::runtime_error& e) {
+    CHECK(std::string(e.what()) == "at 4");
+  }
 }

@@ -205,6 +205,18 @@ TEST_CASE("the search gives the same result for one worker and for two") {
   o.jobs = 2;
   const std::string two = plan_search_json(search_plans(s, o)).dump();
   CHECK(one == two);
+  // Two cluster sizes and a short top list: plans are outpaced, and a second
+  // worker may bound plans ahead while the first runs a batch's last step
+  // (when depends on timing; the figures must not).
+  o.gpus = {8, 16};
+  o.top = 3;
+  o.extrapolate = false;
+  o.jobs = 1;
+  const PlanSearchResult alone = search_plans(s, o);
+  o.jobs = 2;
+  const PlanSearchResult beside = search_plans(s, o);
+  CHECK(alone.counts.outpaced_by_collectives > 0);
+  CHECK(plan_search_json(alone).dump() == plan_search_json(beside).dump());
 }
 
 TEST_CASE("the bound simulates the plans with the smallest closed-form bubble and counts the rest") {
