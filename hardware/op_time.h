@@ -15,7 +15,7 @@
 // no time and no overhead: no kernel is launched.
 #pragma once
 
-#include <string>
+#include <string_view>
 
 #include "core/units.h"
 #include "hardware/profile.h"
@@ -29,8 +29,10 @@ struct OpTime {
   bool per_byte = false;    // a memory-bound kernel's rate
   double efficiency = 1.0;  // GEMM: useful tile area / computed tile area over full waves
   Seconds overhead;         // the rate's per-launch overhead, included in `time`
-  std::string rate_name;    // "FP8 GEMM", "HBM", "attention backward"
-  std::string source;       // where the rate came from
+  // Views, not copies (op times are taken by the million in a plan search):
+  // the name is static, the source the profile's own, valid while it lives.
+  std::string_view rate_name;  // "FP8 GEMM", "HBM", "attention backward"
+  std::string_view source;     // where the rate came from
 };
 
 // Wave-quantisation efficiency of an M x N GEMM (x groups) with tm x tn

@@ -33,13 +33,12 @@ OpTime memory_bound(const model::Op& op, model::Pass pass, const CalibrationProf
   // Memory-bound kernels saturate HBM with a fraction of the SMs; the
   // rate is not scaled by compute_sms (an assumption calibration can test).
   const Seconds overhead = op.hbm_bytes[i].value() > 0 ? rate.overhead : Seconds(0);
-  return {
-      .time = op.hbm_bytes[i] / rate.value + overhead,
-      .rate = rate.value.value(),
-      .per_byte = true,
-      .overhead = overhead,
-      .rate_name = own ? std::string(name_of(std::span<const Named<MemoryFamily>>(kMemoryFamilyNames), family)) : "HBM",
-      .source = rate.source};
+  return {.time = op.hbm_bytes[i] / rate.value + overhead,
+          .rate = rate.value.value(),
+          .per_byte = true,
+          .overhead = overhead,
+          .rate_name = own ? name_of(std::span<const Named<MemoryFamily>>(kMemoryFamilyNames), family) : "HBM",
+          .source = rate.source};
 }
 
 }  // namespace kernels
