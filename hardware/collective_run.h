@@ -20,13 +20,18 @@ struct RunOptions {
   // once and count it k times. false simulates every repetition (same result;
   // for benchmarking the flow engine).
   bool reuse_repeated_steps = true;
+  // A step whose flows each send their bytes within one tick even at the
+  // least share they can get ends one tick after its slowest latency: no
+  // flow is simulated (collective_run.cpp, tiny_step_end). false simulates
+  // them (the same times; for tests).
+  bool tiny_steps_closed = true;
 };
 
 struct RunResult {
   Seconds time;
   std::int64_t steps = 0;            // counting repeats
   std::int64_t flows = 0;            // counting repeats
-  std::int64_t flows_simulated = 0;  // flows the engine actually ran
+  std::int64_t flows_simulated = 0;  // flows the flow network actually ran
   std::vector<Seconds> step_times;   // one repetition of each schedule step
 };
 

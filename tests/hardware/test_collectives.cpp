@@ -156,6 +156,51 @@ TEST_CASE("counting a repeated step once gives the time of simulating every repe
   CHECK(std::abs(reused.time.value() - full.time.value()) <= 62e-9);
 }
 
+TEST_CASE("a step of flows too small to slow one another ends as its simulation does, without one") {
+  // tiny_steps_closed (collective_run.h) against the flow network on the same schedules, step by step
+  // and bit for bit: steps that qualify (a gradient norm's 4 bytes, a 64-byte ring) and steps that do
+  // not (larger buffers, and 1 KiB exchanged by 255 peers per NIC link) side by side.
+  const std::vector<ClusterTopology> fabrics = [] {
+    std::vector<ClusterTopology> f;
+    f.push_back(build_single_node(hgx_node(kH800NvLink)));
+    f.push_back(build_multi_plane_fat_tree(4, hgx_node(kH800NvLink), ib_fabric()));
+    f.push_back(build_multi_plane_fat_tree(16, hgx_node(kH100NvLink), ib_fabric(16)));
+    f.push_back(build_fat_tree(32, hgx_node(kH800NvLink), ib_fabric(16, 2.0)));
+    f.push_back(build_rail_optimized(8, hgx_node(kH800NvLink), ib_fabric(16)));
+    return f;
+  }();
+  int closed = 0;
+  int simulated = 0;
+  for (const ClusterTopology& t : fabrics) {
+    const int n = t.gpu_count();
+    CAPTURE(t.description());
+    // By hand: a flow with nothing to send ends as its latency does (its last
+    // step), one with a byte a tick later, one that streams pays no latency.
+    const Schedule hand{"by hand",
+                        {{{{0, n - 1, Bytes(0)}, {1, n / 2, Bytes(1)}}},
+                         {{{0, 1, Bytes(0)}, {n - 1, n - 2, Bytes(2), 0, true}}, 3},
+                         {{{n / 2, 0, Bytes(0)}}}}};
+    for (const Schedule& s : {hand, tree_all_reduce(first_gpus(n), Bytes(4), kNcclSliceBytes),
+                              tree_all_reduce(first_gpus(n), mib(1), kNcclSliceBytes),
+                              ring_all_reduce(first_gpus(n), Bytes(64), 2), ring_all_reduce(first_gpus(n), mib(1), 2),
+                              all_to_all(first_gpus(n), Bytes(1024.0 * n), CollectiveAlgo::direct)}) {
+      CAPTURE(s.name);
+      const RunResult fast = run_schedule(t, s);
+      const RunResult slow = run_schedule(t, s, {.tiny_steps_closed = false});
+      CHECK(fast.time.value() == slow.time.value());
+      REQUIRE(fast.step_times.size() == slow.step_times.size());
+      for (std::size_t i = 0; i < fast.step_times.size(); ++i) CHECK(fast.step_times[i] == slow.step_times[i]);
+      CHECK(slow.flows_simulated > 0);
+      (fast.flows_simulated == 0 ? closed : simulated) += 1;
+    }
+    // The norm's 4 bytes are never simulated; a MiB always is.
+    CHECK(run_schedule(t, tree_all_reduce(first_gpus(n), Bytes(4), kNcclSliceBytes)).flows_simulated == 0);
+    CHECK(run_schedule(t, ring_all_reduce(first_gpus(n), mib(1), 2)).flows_simulated > 0);
+  }
+  CHECK(closed >= 10);
+  CHECK(simulated >= 10);
+}
+
 TEST_CASE("a pipeline send moves its bytes at the bottleneck of its path") {
   // GPU 0 to GPU 8 across one leaf: 1 GiB / 50 GB/s + 2.8 us.
   const ClusterTopology t = build_fat_tree(2, hgx_node(kH800NvLink), ib_fabric());
