@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -95,27 +94,44 @@ std::vector<EdgeWindow> tree_windows(const Tree& t) {
 // fixed, so each stretch is one step with a repeat count.
 void add_windowed_steps(Schedule& s, const GroupLayout& g, const std::vector<std::vector<EdgeWindow>>& trees,
                         int chunks, Bytes chunk) {
-  std::set<int> bounds;
+  // Window boundaries fall on steps below the trees' heights plus the chunks:
+  // marked by step, not sorted.
+  int last = 0;
+  for (const auto& windows : trees) {
+    for (const EdgeWindow& w : windows) last = std::max(last, w.first_step + chunks);
+  }
+  std::vector<char> bound_at(static_cast<std::size_t>(last) + 1, 0);
   for (const auto& windows : trees) {
     for (const EdgeWindow& w : windows) {
-      bounds.insert(w.first_step);
-      bounds.insert(w.first_step + 1);  // the first chunk pays the latency, the rest stream behind it
-      bounds.insert(w.first_step + chunks);
+      bound_at[static_cast<std::size_t>(w.first_step)] = 1;
+      bound_at[static_cast<std::size_t>(w.first_step) + 1] =
+          1;  // the first chunk pays the latency, the rest stream behind it
+      bound_at[static_cast<std::size_t>(w.first_step + chunks)] = 1;
     }
   }
-  for (auto it = bounds.begin(); std::next(it) != bounds.end(); ++it) {
-    const int from = *it;
-    Step step;
-    step.repeat = *std::next(it) - from;
-    for (std::size_t tree = 0; tree < trees.size(); ++tree) {
-      for (const EdgeWindow& w : trees[tree]) {
-        if (from >= w.first_step && from < w.first_step + chunks) {
-          step.transfers.push_back({g.ranks[static_cast<std::size_t>(w.src)], g.ranks[static_cast<std::size_t>(w.dst)],
-                                    chunk, static_cast<int>(tree), from != w.first_step});
-        }
+  std::vector<int> bounds;
+  for (std::size_t step = 0; step < bound_at.size(); ++step) {
+    if (bound_at[step] != 0) bounds.push_back(static_cast<int>(step));
+  }
+  // Stretch k runs from bounds[k] to bounds[k + 1]. A window is busy over the
+  // stretches from its first step to its last chunk's: each joins those, tree
+  // by tree and window by window, so every stretch lists its transfers in
+  // that order.
+  std::vector<Step> stretches(bounds.empty() ? 0 : bounds.size() - 1);
+  for (std::size_t tree = 0; tree < trees.size(); ++tree) {
+    for (const EdgeWindow& w : trees[tree]) {
+      auto k = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), w.first_step) - bounds.begin());
+      for (; k < stretches.size() && bounds[k] < w.first_step + chunks; ++k) {
+        stretches[k].transfers.push_back({g.ranks[static_cast<std::size_t>(w.src)],
+                                          g.ranks[static_cast<std::size_t>(w.dst)], chunk, static_cast<int>(tree),
+                                          bounds[k] != w.first_step});
       }
     }
-    if (!step.transfers.empty()) s.steps.push_back(std::move(step));
+  }
+  for (std::size_t k = 0; k < stretches.size(); ++k) {
+    if (stretches[k].transfers.empty()) continue;
+    stretches[k].repeat = bounds[k + 1] - bounds[k];
+    s.steps.push_back(std::move(stretches[k]));
   }
 }
 
