@@ -17,31 +17,36 @@ CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Sc
   return {to_sim_time(r.time), r.flows_simulated};
 }
 
-LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule, const hw::StepRoutes* routes) {
+LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule, const hw::StepRoutes* routes,
+                     std::vector<std::int32_t>* slots) {
   hw::StepRoutes own;
   if (!routes) {
     own = hw::schedule_routes(topology, schedule);
     routes = &own;
   }
-  // Every crossing in route order, then summed per link in that order (a
-  // stable sort): the same sums, bit for bit, as adding them up as they come.
-  LinkBytes crossings;
+  std::vector<std::int32_t> own_slots;
+  if (!slots) slots = &own_slots;
+  if (slots->empty()) slots->assign(topology.links().size(), -1);
+  // Each link's crossings added up in route order, in the link's slot of
+  // `bytes` (the same sums, bit for bit, whatever the order of the links),
+  // then the links put in id order.
+  LinkBytes bytes;
   for (std::size_t i = 0; i < schedule.steps.size(); ++i) {
     const hw::Step& step = schedule.steps[i];
     for (std::size_t j = 0; j < step.transfers.size(); ++j) {
+      const double b = step.transfers[j].bytes.value() * step.repeat;
       for (const hw::LinkId l : routes->links(i, j)) {
-        crossings.emplace_back(l, step.transfers[j].bytes.value() * step.repeat);
+        std::int32_t& slot = (*slots)[static_cast<std::size_t>(l)];
+        if (slot < 0) {
+          slot = static_cast<std::int32_t>(bytes.size());
+          bytes.emplace_back(l, 0.0);
+        }
+        bytes[static_cast<std::size_t>(slot)].second += b;
       }
     }
   }
-  std::stable_sort(crossings.begin(), crossings.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  LinkBytes bytes;
-  for (const auto& [l, b] : crossings) {
-    if (bytes.empty() || bytes.back().first != l) {
-      bytes.emplace_back(l, 0.0);
-    }
-    bytes.back().second += b;
-  }
+  for (const auto& [l, b] : bytes) (*slots)[static_cast<std::size_t>(l)] = -1;
+  std::sort(bytes.begin(), bytes.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return bytes;
 }
 
@@ -163,7 +168,7 @@ int CollectiveCache::pattern_of(const std::string& key, const std::function<hw::
   std::optional<LinkBytes> links = shared ? CollectiveStore::pattern(*shared_, key) : std::nullopt;
   if (!links) {
     const hw::Schedule schedule = unit();
-    links = link_bytes(topology_, schedule, routes_for(routes_key, schedule));
+    links = link_bytes(topology_, schedule, routes_for(routes_key, schedule), &link_slots_);
     if (shared) CollectiveStore::put_pattern(*shared_, key, *links);
   }
   patterns_.push_back(std::move(*links));

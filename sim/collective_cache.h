@@ -40,9 +40,11 @@ struct CollectiveTime {
 CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
                                const hw::StepRoutes* routes = nullptr);
 
-// Bytes every link carries: each transfer's bytes on each link of its route.
+// Bytes every link carries: each transfer's bytes on each link of its route,
+// by link id. `slots`: scratch, -1 for every link of the topology (or empty:
+// made here), left so; a caller that sums many patterns keeps one.
 LinkBytes link_bytes(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
-                     const hw::StepRoutes* routes = nullptr);
+                     const hw::StepRoutes* routes = nullptr, std::vector<std::int32_t>* slots = nullptr);
 
 // A key that two isomorphic groups share: each member's node relative to the
 // group's first node, and its index inside the node.
@@ -118,6 +120,7 @@ class CollectiveCache {
   std::map<std::string, SimTime> times_;
   std::map<std::string, int> pattern_index_;
   std::vector<LinkBytes> patterns_;
+  std::vector<std::int32_t> link_slots_;  // link_bytes' scratch
   std::int64_t flows_ = 0;
   bool times_only_ = false;
 };
