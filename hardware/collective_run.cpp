@@ -99,7 +99,7 @@ RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule
 }
 
 RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options,
-                       const StepRoutes& step_routes) {
+                       const StepRoutes& step_routes, FlowNetwork* network) {
   if (step_routes.steps() != schedule.steps.size()) {
     throw std::invalid_argument("run_schedule: routes for a different number of steps");
   }
@@ -108,7 +108,8 @@ RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule
       throw std::invalid_argument("run_schedule: routes for a different number of transfers");
     }
   }
-  std::optional<FlowNetwork> net;  // made for the first step simulated
+  std::optional<FlowNetwork> own;  // made for the first step simulated, when no network is given
+  FlowNetwork* net = nullptr;
   std::vector<std::int32_t> on_link;
   RunResult result;
   SimTime now;
@@ -124,7 +125,14 @@ RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule
         end = tiny_step_end(topology, step_routes, i, step, now, on_link);
       }
       if (!end) {
-        if (!net) net.emplace(topology);
+        if (!net) {
+          if (network) {
+            network->reset();
+            net = network;
+          } else {
+            net = &own.emplace(topology);
+          }
+        }
         end = run_step(*net, step_routes, i, step, now);
         result.flows_simulated += transfers;
       }

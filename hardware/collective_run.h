@@ -14,6 +14,8 @@
 
 namespace tcsim::hw {
 
+class FlowNetwork;
+
 struct RunOptions {
   // A step repeated k times starts from an empty network each time (every step
   // waits for the previous one), so its k runs take the same time: simulate it
@@ -64,8 +66,10 @@ class StepRoutes {
 };
 StepRoutes schedule_routes(const ClusterTopology& topology, const Schedule& schedule);
 // Throws std::invalid_argument when `routes` does not have a route per transfer.
+// `network`: a flow network built on `topology` to run on (reset first; kept
+// with its storage for the next run), else one made for the run.
 RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule, const RunOptions& options,
-                       const StepRoutes& routes);
+                       const StepRoutes& routes, FlowNetwork* network = nullptr);
 
 // The ECMP key of a transfer: its two ends and its channel.
 std::uint64_t flow_key(const Transfer& t);

@@ -35,6 +35,12 @@ void FlowCalendar::sift_down(std::size_t i) {
   place(i, item);
 }
 
+void FlowCalendar::clear() {
+  heap_.clear();
+  at_.clear();
+  order_ = 0;
+}
+
 void FlowCalendar::set(std::uint32_t slot, std::int64_t time) { set(slot, time, order_); }
 
 void FlowCalendar::set(std::uint32_t slot, std::int64_t time, std::uint64_t order) {

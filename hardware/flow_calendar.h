@@ -21,6 +21,8 @@ class FlowCalendar {
   // sim/engine.cpp): at least every order given before, or invalid_argument.
   void set(std::uint32_t slot, std::int64_t time, std::uint64_t order);
   void erase(std::uint32_t slot);  // drops the flow's entry, if it has one
+  // Drops every entry and the orders given, keeping the storage.
+  void clear();
   bool empty() const { return heap_.empty(); }
   // The earliest entry (not empty()).
   std::int64_t front_time() const { return heap_.front().time; }

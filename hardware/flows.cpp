@@ -39,10 +39,43 @@ LinkId FlowNetwork::state_of(LinkId link) {
   if (state_at_[l] == 0) {
     const double capacity = topology_ ? topology_->link(link).bandwidth.value() : capacity_[l];
     if (!(capacity > 0.0)) throw std::invalid_argument(fmt::format("flow network: link {} has no capacity", link));
-    links_.push_back({.id = link, .capacity = capacity});
-    state_at_[l] = static_cast<std::uint32_t>(links_.size());
+    if (links_used_ < links_.size()) {
+      LinkState& s = links_[links_used_];
+      std::vector<OnLink> flows = std::move(s.flows);
+      flows.clear();
+      s = {.id = link, .capacity = capacity, .flows = std::move(flows)};
+    } else {
+      links_.push_back({.id = link, .capacity = capacity});
+    }
+    state_at_[l] = static_cast<std::uint32_t>(++links_used_);
   }
   return static_cast<LinkId>(state_at_[l] - 1);
+}
+
+void FlowNetwork::reset() {
+  for (std::size_t i = 0; i < links_used_; ++i) state_at_[static_cast<std::size_t>(links_[i].id)] = 0;
+  links_used_ = 0;
+  flows_.clear();
+  flow_links_.clear();
+  flow_positions_.clear();
+  free_slots_.clear();
+  wide_.clear();
+  free_wide_.clear();
+  starts_.clear();
+  finishes_.clear();
+  due_.clear();
+  dirty_links_.clear();
+  component_links_.clear();
+  component_flows_.clear();
+  new_rate_.clear();
+  flow_mark_.clear();
+  share_heap_.clear();
+  joined_ = false;
+  left_floor_ = std::numeric_limits<double>::infinity();
+  rates_filled_ = 0;
+  epoch_ = 0;
+  now_ = 0;
+  live_flows_ = 0;
 }
 
 std::span<LinkId> FlowNetwork::links_of(std::uint32_t slot) {

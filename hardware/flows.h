@@ -85,6 +85,11 @@ class FlowNetwork {
   // links no one else crosses); 0: the most on any given link.
   FlowId add_coflow(std::span<const LinkId> links, std::span<const double> link_bytes, SimTime alone, SimTime now,
                     double reference = 0.0);
+  // Back to the network as built (no flow, the clock at 0, every id free
+  // again; set_incremental as set), keeping the storage its flows and links
+  // grew: a caller that runs many collectives on one cluster reuses one
+  // network (collective_run.h), with the same results as a new one.
+  void reset();
   void remove_flow(FlowId flow, SimTime now);
 
   std::optional<FlowEvent> next_event();
@@ -202,7 +207,8 @@ class FlowNetwork {
   std::optional<ClusterTopology> topology_;  // or its links' bandwidths
   std::size_t link_count_ = 0;
   std::vector<std::uint32_t> state_at_;  // by link id: 1 + its index in links_, 0 before first use
-  std::vector<LinkState> links_;         // by state index
+  std::vector<LinkState> links_;         // by state index; the first links_used_ in use, the rest kept for reuse
+  std::size_t links_used_ = 0;
   FlowCalendar starts_;
   FlowCalendar finishes_;
   std::vector<std::uint32_t> due_;  // scratch: flows due at one instant

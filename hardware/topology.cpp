@@ -1,6 +1,7 @@
 #include "hardware/topology.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <limits>
@@ -69,6 +70,9 @@ struct DistanceTable {
   std::mutex mutex;
   std::vector<std::unique_ptr<const Distances>> to;   // per anchor device, by device id
   std::vector<std::unique_ptr<const Target>> target;  // per destination GPU
+  // target[dst].get() once made, read without the lock (every route reads
+  // its destination's target; only the first one makes it).
+  std::unique_ptr<std::atomic<const Target*>[]> made;
 };
 
 // The shape of a graph, exactly: device kinds, then link endpoints.
@@ -88,7 +92,9 @@ std::string shape_key(const TopologyParts& parts) {
 std::shared_ptr<DistanceTable> new_table(const TopologyParts& parts) {
   auto table = std::make_shared<DistanceTable>();
   table->to.resize(parts.devices.size());
-  table->target.resize(static_cast<std::size_t>(parts.nodes * parts.gpus_per_node));
+  const auto gpus = static_cast<std::size_t>(parts.nodes * parts.gpus_per_node);
+  table->target.resize(gpus);
+  table->made = std::make_unique<std::atomic<const Target*>[]>(gpus);
   return table;
 }
 
@@ -332,9 +338,14 @@ struct ClusterTopology::Impl {
   // The target lives as long as `distances` (each is made once, never
   // replaced), so the reference stays valid.
   const Target& target(int dst) const {
+    std::atomic<const Target*>& made = distances->made[static_cast<std::size_t>(dst)];
+    if (const Target* t = made.load(std::memory_order_acquire)) return *t;
     const std::lock_guard<std::mutex> lock(distances->mutex);
     auto& t = distances->target[static_cast<std::size_t>(dst)];
-    if (!t) t = std::make_unique<const Target>(make_target(dst));
+    if (!t) {
+      t = std::make_unique<const Target>(make_target(dst));
+      made.store(t.get(), std::memory_order_release);
+    }
     return *t;
   }
 

@@ -6,14 +6,19 @@
 #include <fmt/format.h>
 
 #include "hardware/collective_run.h"
+#include "hardware/flows.h"
 #include "sim/collective_store.h"
 
 namespace tcsim::sim {
 
 CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
-                               const hw::StepRoutes* routes) {
-  const hw::RunResult r =
-      routes ? hw::run_schedule(topology, schedule, {}, *routes) : hw::run_schedule(topology, schedule);
+                               const hw::StepRoutes* routes, hw::FlowNetwork* network) {
+  hw::StepRoutes own;
+  if (!routes) {
+    own = hw::schedule_routes(topology, schedule);
+    routes = &own;
+  }
+  const hw::RunResult r = hw::run_schedule(topology, schedule, {}, *routes, network);
   return {to_sim_time(r.time), r.flows_simulated};
 }
 
@@ -68,6 +73,8 @@ CollectiveCache::CollectiveCache(const hw::ClusterTopology& topology, int channe
     : topology_(topology),
       channels_across_nodes_(std::max(1, channels_across_nodes)),
       shared_(store ? store->cluster(topology) : nullptr) {}
+
+CollectiveCache::~CollectiveCache() = default;
 
 CollectiveUse CollectiveCache::ring(hw::CollectiveOp op, std::span<const int> gpus, Bytes size) {
   const int gpn = topology_.gpus_per_node();
@@ -147,7 +154,8 @@ SimTime CollectiveCache::shared_time(const std::string& key, const std::string& 
   std::optional<CollectiveTime> t = shared ? CollectiveStore::time(*shared_, exact_key) : std::nullopt;
   if (!t) {
     const hw::Schedule schedule = build();
-    t = time_collective(topology_, schedule, routes_for(routes_key, schedule));
+    if (!network_) network_ = std::make_unique<hw::FlowNetwork>(topology_);
+    t = time_collective(topology_, schedule, routes_for(routes_key, schedule), network_.get());
     if (shared) CollectiveStore::put_time(*shared_, exact_key, *t);
   }
   put_time(key, *t);

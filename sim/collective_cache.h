@@ -36,9 +36,10 @@ struct CollectiveTime {
   SimTime time;
   std::int64_t flows = 0;
 };
-// `routes`: the schedule's routes (hw::schedule_routes), computed here when null.
+// `routes`: the schedule's routes (hw::schedule_routes), computed here when
+// null. `network`: a flow network on `topology` to run it on (hw::run_schedule).
 CollectiveTime time_collective(const hw::ClusterTopology& topology, const hw::Schedule& schedule,
-                               const hw::StepRoutes* routes = nullptr);
+                               const hw::StepRoutes* routes = nullptr, hw::FlowNetwork* network = nullptr);
 
 // Bytes every link carries: each transfer's bytes on each link of its route,
 // by link id. `slots`: scratch, -1 for every link of the topology (or empty:
@@ -66,6 +67,7 @@ class CollectiveCache {
   // `store`: collectives shared with other steps on the same cluster
   // (sim/collective_store.h); null: this step's own only.
   CollectiveCache(const hw::ClusterTopology& topology, int channels_across_nodes, CollectiveStore* store = nullptr);
+  ~CollectiveCache();
 
   // Ring all-reduce, reduce-scatter or all-gather of `size` (nccl-tests
   // sizes) over `gpus`: one ring per NIC of a node (`channels_across_nodes`)
@@ -120,7 +122,8 @@ class CollectiveCache {
   std::map<std::string, SimTime> times_;
   std::map<std::string, int> pattern_index_;
   std::vector<LinkBytes> patterns_;
-  std::vector<std::int32_t> link_slots_;  // link_bytes' scratch
+  std::vector<std::int32_t> link_slots_;      // link_bytes' scratch
+  std::unique_ptr<hw::FlowNetwork> network_;  // the collectives' runs, one after another
   std::int64_t flows_ = 0;
   bool times_only_ = false;
 };

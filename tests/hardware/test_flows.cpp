@@ -412,14 +412,22 @@ namespace {
 // A random mix of flows (sizes, latencies, paths) and coflows, run event by event; the rates of
 // every live flow are recorded after each event.
 // Returns each flow's completion tick, in the order the flows were added, and the rates.
-std::pair<std::vector<std::int64_t>, std::vector<double>> run_mix(bool incremental, std::uint64_t& filled) {
-  std::mt19937 rng(77);  // fixed seed: the same workload every run
-  constexpr int kLinks = 30;
+constexpr int kMixLinks = 30;
+
+std::vector<BytesPerSecond> mix_capacities() {
+  std::mt19937 rng(76);  // fixed seed: the same network every run
+  std::uniform_real_distribution<double> gbps(1.0, 20.0);
   std::vector<BytesPerSecond> caps;
-  std::uniform_real_distribution<double> gbps(1.0, 20.0), gigabytes(0.01, 2.0), latency(0.0, 0.05);
-  for (int l = 0; l < kLinks; ++l) caps.push_back(gigabytes_per_second(gbps(rng)));
-  FlowNetwork net(caps);
-  net.set_incremental(incremental);
+  for (int l = 0; l < kMixLinks; ++l) caps.push_back(gigabytes_per_second(gbps(rng)));
+  return caps;
+}
+
+// On `net` (built on mix_capacities()), the workload of `seed`.
+std::pair<std::vector<std::int64_t>, std::vector<double>> run_mix_on(FlowNetwork& net, std::uint64_t& filled,
+                                                                     unsigned seed = 77) {
+  std::mt19937 rng(seed);  // fixed seed: the same workload every run
+  constexpr int kLinks = kMixLinks;
+  std::uniform_real_distribution<double> gigabytes(0.01, 2.0), latency(0.0, 0.05);
   std::uniform_int_distribution<int> pick_link(0, kLinks - 1), path_len(1, 6);
   std::vector<FlowId> ids;
   const auto random_path = [&] {
@@ -466,6 +474,12 @@ std::pair<std::vector<std::int64_t>, std::vector<double>> run_mix(bool increment
   return {finishes, rates};
 }
 
+std::pair<std::vector<std::int64_t>, std::vector<double>> run_mix(bool incremental, std::uint64_t& filled) {
+  FlowNetwork net(mix_capacities());
+  net.set_incremental(incremental);
+  return run_mix_on(net, filled);
+}
+
 }  // namespace
 
 TEST_CASE("refilling from the slowest departed flow gives the rates and completions of full refills") {
@@ -484,6 +498,30 @@ TEST_CASE("refilling from the slowest departed flow gives the rates and completi
   }
   // The shortcut was taken: fewer rates filled than by refilling whole components.
   CHECK(filled_incremental < filled_full);
+}
+
+TEST_CASE("a network reset runs a workload as a new network does, bit for bit") {
+  std::uint64_t filled_new = 0, filled_reused = 0, ignored = 0;
+  FlowNetwork fresh(mix_capacities());
+  const auto [new_finish, new_rates] = run_mix_on(fresh, filled_new);
+  // Another workload to its end, then one left in flight (flows and a coflow,
+  // some still in their latency), then the reset.
+  FlowNetwork reused(mix_capacities());
+  run_mix_on(reused, ignored, 5);
+  reused.add_flow(std::vector<LinkId>{0, 1, 2}, Seconds(0.0), Bytes(kGB), SimTime::ns(0));
+  reused.add_flow(std::vector<LinkId>{3}, Seconds(0.5), Bytes(kGB), SimTime::ns(0));
+  reused.add_coflow(std::vector<LinkId>{4, 5}, std::vector<double>{kGB, kGB / 2}, to_sim_time(Seconds(0.3)),
+                    SimTime::ns(0));
+  REQUIRE(reused.next_event());
+  reused.advance_to(reused.next_event()->time);
+  CHECK(reused.flow_count() > 0);
+  reused.reset();
+  CHECK(reused.flow_count() == 0);
+  CHECK(reused.now() == SimTime());
+  const auto [reused_finish, reused_rates] = run_mix_on(reused, filled_reused);
+  CHECK(reused_finish == new_finish);
+  CHECK(reused_rates == new_rates);
+  CHECK(filled_reused == filled_new);
 }
 
 TEST_CASE("a departure can slow a faster flow, and the refill sees it") {
