@@ -15,7 +15,7 @@
 // no time and no overhead: no kernel is launched.
 #pragma once
 
-#include <string_view>
+#include <string>
 
 #include "core/units.h"
 #include "hardware/profile.h"
@@ -29,10 +29,8 @@ struct OpTime {
   bool per_byte = false;    // a memory-bound kernel's rate
   double efficiency = 1.0;  // GEMM: useful tile area / computed tile area over full waves
   Seconds overhead;         // the rate's per-launch overhead, included in `time`
-  // Views, not copies (op times are taken by the million in a plan search):
-  // the name is static, the source the profile's own, valid while it lives.
-  std::string_view rate_name;  // "FP8 GEMM", "HBM", "attention backward"
-  std::string_view source;     // where the rate came from
+  std::string rate_name;    // "FP8 GEMM", "HBM", "attention backward"
+  std::string source;       // where the rate came from
 };
 
 // Wave-quantisation efficiency of an M x N GEMM (x groups) with tm x tn
@@ -45,5 +43,9 @@ MemoryFamily memory_family(model::MemoryKind kind);
 
 // Time of `op` in `pass` (comm ops are not timed here: they are flows).
 OpTime op_time(const model::Op& op, model::Pass pass, const CalibrationProfile& profile, int compute_sms);
+
+// op_time(...).time alone, without copying the rate's name and source (the
+// step graph and the plan search's bounds time ops by the million).
+Seconds op_seconds(const model::Op& op, model::Pass pass, const CalibrationProfile& profile, int compute_sms);
 
 }  // namespace tcsim::hw

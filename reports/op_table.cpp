@@ -55,10 +55,10 @@ Json layer_ops_json(const scenario::Scenario& s) {
       p.set("time_s", t.time.value());
       p.set("flops", op.flops[i].value());
       p.set("hbm_bytes", op.hbm_bytes[i].value());
-      p.set("rate", std::string(t.rate_name));
+      p.set("rate", t.rate_name);
       p.set("rate_value", t.rate);
       p.set("wave_efficiency", t.efficiency);
-      p.set("source", std::string(t.source));
+      p.set("source", t.source);
     }
     ops.push(std::move(o));
   }
@@ -91,7 +91,7 @@ std::string layer_ops_table(const scenario::Scenario& s) {
       total += t.time;
       std::size_t ref = 0;
       while (ref < sources.size() && sources[ref] != t.source) ++ref;
-      if (ref == sources.size()) sources.emplace_back(t.source);
+      if (ref == sources.size()) sources.push_back(t.source);
       const std::string waves = op.cls == model::OpClass::memory || op.cls == model::OpClass::attention
                                     ? "-"
                                     : fmt::format("{:.0f}%", 100 * t.efficiency);

@@ -9,7 +9,7 @@ namespace tcsim::sim {
 PieceWork piece_work(const model::StepWorkload& workload, const model::WorkPiece& piece,
                      const hw::CalibrationProfile& profile, int sms, int shared_sms) {
   const auto seconds = [&](const model::Op& op, model::Pass pass, int n) {
-    return hw::op_time(op, pass, profile, n).time;
+    return hw::op_seconds(op, pass, profile, n);
   };
   PieceWork w;
   for (const model::OpUse& u : piece.ops) {

@@ -3,7 +3,7 @@
 
 namespace tcsim::hw::kernels {
 
-OpTime attention(const model::Op& op, model::Pass pass, const CalibrationProfile& p, int compute_sms) {
+KernelTime attention(const model::Op& op, model::Pass pass, const CalibrationProfile& p, int compute_sms) {
   const int i = static_cast<int>(pass);
   const bool fwd = pass == model::Pass::forward;
   const Sourced<FlopsPerSecond>& rate = fwd ? p.attention_forward : p.attention_backward;

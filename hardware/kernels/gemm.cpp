@@ -19,7 +19,7 @@ double gemm_wave_efficiency(const model::GemmShape& shape, int tile_m, int tile_
 
 namespace kernels {
 
-OpTime gemm(const model::Op& op, model::Pass pass, const CalibrationProfile& p, int compute_sms) {
+KernelTime gemm(const model::Op& op, model::Pass pass, const CalibrationProfile& p, int compute_sms) {
   const int i = static_cast<int>(pass);
   if (op.flops[i].value() == 0) return {.rate_name = "none"};
   const bool fp8 = op.dtype == model::Dtype::fp8;

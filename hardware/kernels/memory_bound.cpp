@@ -25,7 +25,7 @@ MemoryFamily memory_family(model::MemoryKind kind) {
 
 namespace kernels {
 
-OpTime memory_bound(const model::Op& op, model::Pass pass, const CalibrationProfile& p) {
+KernelTime memory_bound(const model::Op& op, model::Pass pass, const CalibrationProfile& p) {
   const int i = static_cast<int>(pass);
   const MemoryFamily family = memory_family(op.memory);
   const std::optional<Sourced<BytesPerSecond>>& own = p.memory[static_cast<std::size_t>(family)];

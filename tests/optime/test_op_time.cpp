@@ -104,3 +104,24 @@ TEST_CASE("memory-bound ops take their bytes over the HBM rate") {
   CHECK(op_time(op, model::Pass::forward, round_profile(), 100).time.value() == doctest::Approx(0.5e-3));
   CHECK(op_time(op, model::Pass::forward, round_profile(), 100).source == "hbm source");
 }
+
+TEST_CASE("op_seconds is op_time's time, for every op class, pass and SM count") {
+  const CalibrationProfile p = round_profile();
+  model::Op attention;
+  attention.cls = model::OpClass::attention;
+  attention.flops = {Flops(4e12), Flops(8e12), Flops(0)};
+  model::Op memory;
+  memory.cls = model::OpClass::memory;
+  memory.hbm_bytes = {gigabytes(1), gigabytes(2), Bytes(0)};
+  model::Op comm;
+  comm.cls = model::OpClass::comm;
+  for (const model::Op& op : {gemm(1280, 1280, 4096, model::Dtype::bf16), gemm(128, 4096, 7168, model::Dtype::fp8, 8),
+                              attention, memory, comm}) {
+    for (const model::Pass pass : {model::Pass::forward, model::Pass::backward_input, model::Pass::backward_weight}) {
+      for (const int sms : {100, 76}) CHECK(op_seconds(op, pass, p, sms) == op_time(op, pass, p, sms).time);
+    }
+  }
+  // The copies own their text: a profile gone after the call leaves the names readable.
+  CHECK(op_time(memory, model::Pass::forward, round_profile(), 100).source == "hbm source");
+  CHECK(op_time(comm, model::Pass::forward, round_profile(), 100).rate_name == "network (flows)");
+}
