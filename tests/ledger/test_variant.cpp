@@ -6,6 +6,8 @@
 #include "model/memory.h"
 #include "scenarios/loader.h"
 #include "sim/step.h"
+#include "sim/step_shape.h"
+#include "study/step_memo.h"
 #include "study/variant.h"
 
 using namespace tcsim;
@@ -117,4 +119,20 @@ cost: {rental: "$2/GPU-h"}
   const study::VariantResult again = study::evaluate_variant(s, o, memo);
   CHECK(memo.misses() == 4);
   CHECK(*again.step == *a.step);
+}
+
+TEST_CASE("a plan's bound through the memo does not depend on what the study's store already holds") {
+  // The plan search bounds plans ahead on workers the steps leave idle, so a plan's bound may come before or
+  // after other plans' bounds and steps filled the store with their collectives: it must be the same figure.
+  const sim::StepShape a = sim::step_shape(deepseek("parallelism.zero=2"));
+  const sim::StepShape b = sim::step_shape(deepseek("parallelism.ep=16"));
+  study::StepMemo fresh;
+  const SimTime alone = fresh.bound(a);
+  CHECK(alone > SimTime());
+  study::StepMemo busy;
+  busy.bound(b);
+  busy.get(b, {});
+  CHECK(busy.bound(a) == alone);
+  busy.get(a, {});
+  CHECK(busy.bound(a) == alone);
 }
