@@ -41,9 +41,10 @@ std::optional<SimTime> tiny_step_end(const ClusterTopology& topology, const Step
   constexpr double kMargin = 1e-6;
   const double tick = to_seconds(SimTime::ns(1)).value() * (1.0 - kMargin);
   for (std::size_t j = 0; j < step.transfers.size(); ++j) {
-    const std::span<const LinkId> links = routes.links(i, j);
-    if (links.size() > FlowNetwork::kMaxLinks) return std::nullopt;  // the network refuses it
-    for (const LinkId l : links) ++on_link[static_cast<std::size_t>(l)];
+    if (routes.links(i, j).size() > FlowNetwork::kMaxLinks) return std::nullopt;  // the network refuses it
+  }
+  for (std::size_t j = 0; j < step.transfers.size(); ++j) {
+    for (const LinkId l : routes.links(i, j)) ++on_link[static_cast<std::size_t>(l)];
   }
   bool tiny = true;
   SimTime end = start;
