@@ -1,7 +1,6 @@
 // Double binary tree all-reduce (NCCL 2.4+): collectives.h.
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -103,9 +102,9 @@ void add_windowed_steps(Schedule& s, const GroupLayout& g, const std::vector<std
   std::vector<char> bound_at(static_cast<std::size_t>(last) + 1, 0);
   for (const auto& windows : trees) {
     for (const EdgeWindow& w : windows) {
+      // The first chunk pays the latency, the rest stream behind it.
       bound_at[static_cast<std::size_t>(w.first_step)] = 1;
-      bound_at[static_cast<std::size_t>(w.first_step) + 1] =
-          1;  // the first chunk pays the latency, the rest stream behind it
+      bound_at[static_cast<std::size_t>(w.first_step) + 1] = 1;
       bound_at[static_cast<std::size_t>(w.first_step + chunks)] = 1;
     }
   }
