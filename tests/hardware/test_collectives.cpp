@@ -1,8 +1,12 @@
 // Collectives as flows: bytes moved and times against closed forms.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "hardware/collective_run.h"
@@ -128,6 +132,73 @@ TEST_CASE("multi-node ring all-reduce on H800 with one ring per NIC is NVLink-bo
   const double ib = kIbSameLeaf.value() + c / kNdr.value();
   CHECK(nvlink > ib);
   CHECK(r.time.value() == doctest::Approx(30 * nvlink).epsilon(1e-6));
+}
+
+namespace {
+
+// NCCL's trees as docs/network.md gives them, by position: tree 1's parent of r clears r's lowest set bit and sets
+// the next one up (only clears it when that is out of range); tree 2 mirrors tree 1 (even n) or shifts it by one.
+int reference_parent(int n, int r, bool second) {
+  const auto first = [n](int x) {
+    if (x == 0) return -1;
+    const int bit = x & -x;
+    const int up = (x ^ bit) | (bit << 1);
+    return up < n ? up : (x ^ bit);
+  };
+  if (!second) return first(r);
+  if (n % 2 == 0) {
+    const int p = first(n - 1 - r);
+    return p < 0 ? -1 : n - 1 - p;
+  }
+  const int p = first((r - 1 + n) % n);
+  return p < 0 ? -1 : (p + 1) % n;
+}
+
+}  // namespace
+
+TEST_CASE("a tree all-reduce carries each edge's chunks at the steps its pipeline gives, and nothing else") {
+  // Expanded step by step, each (tree, from, to) must carry chunks at exactly the steps the pipeline gives
+  // (docs/network.md): up from v at height(v) + c, down from u at root height + depth(u) + c, for chunks c;
+  // only each edge's first chunk pays the latency.
+  for (const int n : {2, 3, 5, 8, 13, 64, 100}) {
+    for (const int chunks : {1, 3}) {
+      CAPTURE(n);
+      CAPTURE(chunks);
+      const Bytes chunk(1000);
+      const Schedule s = tree_all_reduce(first_gpus(n), Bytes(2.0 * chunks * chunk.value()), chunk);
+      std::map<std::tuple<int, int, int>, std::vector<std::pair<int, bool>>> got;
+      int at = 0;
+      for (const Step& step : s.steps) {
+        for (int k = 0; k < step.repeat; ++k) {
+          for (const Transfer& t : step.transfers) got[{t.channel, t.src, t.dst}].push_back({at + k, t.pipelined});
+        }
+        at += step.repeat;
+      }
+      std::map<std::tuple<int, int, int>, std::vector<std::pair<int, bool>>> want;
+      for (int tree = 0; tree < 2; ++tree) {
+        std::vector<int> parent(static_cast<std::size_t>(n)), depth(static_cast<std::size_t>(n), 0);
+        std::vector<int> height(static_cast<std::size_t>(n), 0);
+        for (int r = 0; r < n; ++r) parent[static_cast<std::size_t>(r)] = reference_parent(n, r, tree == 1);
+        for (int r = 0; r < n; ++r) {
+          int h = 0;
+          for (int p = parent[static_cast<std::size_t>(r)]; p >= 0; p = parent[static_cast<std::size_t>(p)]) {
+            ++depth[static_cast<std::size_t>(r)];
+            height[static_cast<std::size_t>(p)] = std::max(height[static_cast<std::size_t>(p)], ++h);
+          }
+        }
+        const int root_height = *std::max_element(height.begin(), height.end());
+        for (int v = 0; v < n; ++v) {
+          const int p = parent[static_cast<std::size_t>(v)];
+          if (p < 0) continue;
+          for (int c = 0; c < chunks; ++c) {
+            want[{tree, v, p}].push_back({height[static_cast<std::size_t>(v)] + c, c > 0});
+            want[{tree, p, v}].push_back({root_height + depth[static_cast<std::size_t>(p)] + c, c > 0});
+          }
+        }
+      }
+      CHECK(got == want);
+    }
+  }
 }
 
 TEST_CASE("double binary tree on 2 GPUs: one latency plus the buffer at NVLink speed") {
