@@ -33,16 +33,24 @@ SimTime run_step(FlowNetwork& net, const StepRoutes& routes, std::size_t i, cons
 // slow one another: each ends one tick after its latency, at once when it has
 // no byte or no link, as the flow network ends it (flows.h: a duration rounds
 // up to the next tick). Then the step's end needs no simulation; nullopt when
-// it does. `on_link`: one zero per link of the network, left zero.
+// it does. `on_link`: one zero per link of the network (made here when
+// empty), left zero.
 std::optional<SimTime> tiny_step_end(const ClusterTopology& topology, const StepRoutes& routes, std::size_t i,
                                      const Step& step, SimTime start, std::vector<std::int32_t>& on_link) {
   // Below one tick by a margin far above the rates' rounding, so the rounding
   // up gives one tick whatever the last bit of a rate.
   constexpr double kMargin = 1e-6;
   const double tick = to_seconds(SimTime::ns(1)).value() * (1.0 - kMargin);
+  // First without counting: a flow that needs more than a tick on its
+  // narrowest link alone is no tiny flow (most steps stop here).
   for (std::size_t j = 0; j < step.transfers.size(); ++j) {
-    if (routes.links(i, j).size() > FlowNetwork::kMaxLinks) return std::nullopt;  // the network refuses it
+    const std::span<const LinkId> links = routes.links(i, j);
+    if (links.size() > FlowNetwork::kMaxLinks) return std::nullopt;  // the network refuses it
+    for (const LinkId l : links) {
+      if (step.transfers[j].bytes.value() / topology.link(l).bandwidth.value() > tick) return std::nullopt;
+    }
   }
+  if (on_link.empty()) on_link.assign(topology.links().size(), 0);
   for (std::size_t j = 0; j < step.transfers.size(); ++j) {
     for (const LinkId l : routes.links(i, j)) ++on_link[static_cast<std::size_t>(l)];
   }
@@ -121,10 +129,7 @@ RunResult run_schedule(const ClusterTopology& topology, const Schedule& schedule
     SimTime one;
     for (int k = 0; k < runs; ++k) {
       std::optional<SimTime> end;
-      if (options.tiny_steps_closed) {
-        if (on_link.empty()) on_link.assign(topology.links().size(), 0);
-        end = tiny_step_end(topology, step_routes, i, step, now, on_link);
-      }
+      if (options.tiny_steps_closed) end = tiny_step_end(topology, step_routes, i, step, now, on_link);
       if (!end) {
         if (!net) {
           if (network) {
