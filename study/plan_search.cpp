@@ -285,6 +285,13 @@ std::vector<int> to_verify(const PlanSearchResult& r) {
   return out;
 }
 
+// The cluster size and every field of the plan, as one key.
+std::string plan_text(int gpus, const ParallelPlan& p) {
+  std::string text = fmt::format("{}", gpus);
+  for (const auto& [name, value] : model::plan_field_texts(p)) text += fmt::format(" {}={}", name, value);
+  return text;
+}
+
 // A plan's bound per million tokens, in time and in dollars.
 struct Bound {
   bool known = false;
@@ -720,9 +727,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
       key.zero = 0;
       key.overlap_param_gather = false;
       key.overlap_grad_reduce = false;
-      std::string text = fmt::format("{}", c.gpus);
-      for (const auto& [name, value] : model::plan_field_texts(key)) text += fmt::format(" {}={}", name, value);
-      alike[text].push_back(i);
+      alike[plan_text(c.gpus, key)].push_back(i);
     }
     std::vector<const std::vector<int>*> groups;
     for (const auto& [key, members] : alike) groups.push_back(&members);
@@ -938,9 +943,7 @@ std::string plan_shape_key(int gpus, const ParallelPlan& p) {
   shape.recompute = Recompute::none;
   // The grid sets it from the ZeRO stage (set_overlaps): not part of the shape.
   shape.overlap_param_gather = false;
-  std::string key = fmt::format("{}", gpus);
-  for (const auto& [name, value] : model::plan_field_texts(shape)) key += fmt::format(" {}={}", name, value);
-  return key;
+  return plan_text(gpus, shape);
 }
 
 }  // namespace tcsim::study
