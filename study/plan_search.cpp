@@ -762,8 +762,8 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return bound_key(a) < bound_key(b); });
   // `spare`: work for a worker left idle by the batch's last steps (bounds
   // of plans not yet taken, parallel_for_with_spare).
-  const auto simulate_all = [&](const std::vector<int>& batch, const std::vector<int>& spare_plans,
-                                const std::function<void(int)>& spare) {
+  const auto simulate_all = [&](const std::vector<int>& batch, const std::vector<int>& spare_plans = {},
+                                const std::function<void(int)>& spare = {}) {
     parallel_for_with_spare(
         std::ssize(batch), jobs,
         [&](std::int64_t k) {
@@ -776,8 +776,7 @@ PlanSearchResult search_plans(const scenario::Scenario& s, const PlanSearchOptio
     for (std::size_t start = 0; start < order.size(); start += kBoundRound) {
       const std::size_t end = std::min(order.size(), start + kBoundRound);
       simulate_all(
-          {order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end)}, {},
-          [](int) {});
+          {order.begin() + static_cast<std::ptrdiff_t>(start), order.begin() + static_cast<std::ptrdiff_t>(end)});
     }
   } else {
     // Best first. Plans are taken in the order of their compute bound, kBoundRound at a time,
